@@ -1,0 +1,55 @@
+# shipshape — the two commands a newcomer needs are `make demo` and `make test`.
+# Everything they need (a throwaway PostgreSQL, Alembic for a fixture, promtool)
+# is set up inside them, idempotently.
+
+CARGO ?= cargo
+TOOLS := validate-env pg-backup pg-restore migrate-check alert-lint
+DIST  := target/dist
+
+.PHONY: all build release test fmt-check clippy test-deps demo bench install dist clean
+
+all: build
+
+## build: debug build of every tool
+build:
+	$(CARGO) build --workspace
+
+## release: optimised build of every tool (target/release/)
+release:
+	$(CARGO) build --workspace --release
+
+## test: formatting, clippy -D warnings, and every test (unit, CLI, real PostgreSQL)
+test: test-deps fmt-check clippy
+	$(CARGO) test --workspace
+
+fmt-check:
+	$(CARGO) fmt --all -- --check
+
+clippy:
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+## test-deps: what the tests need beyond Rust (each tool's scripts/deps/*.sh)
+test-deps:
+	@scripts/test-deps.sh
+
+## demo: build the tools and run each implemented one on fixtures/stack/
+demo: build
+	@scripts/demo.sh
+
+## bench: every tool side by side with its real-world alternative
+bench: release
+	@for script in scripts/bench/*.sh; do echo "== $$script"; sh "$$script" || exit $$?; done
+
+## install: cargo install each tool into ~/.cargo/bin
+install:
+	@for tool in $(TOOLS); do $(CARGO) install --locked --path crates/$$tool || exit $$?; done
+
+## dist: release binaries, shell completions and man pages in target/dist/
+dist: release
+	mkdir -p $(DIST)/bin
+	for tool in $(TOOLS); do cp target/release/$$tool $(DIST)/bin/; done
+	$(CARGO) run --release -p shipshape-dist -- $(DIST)
+	@echo "wrote $(DIST)/bin, $(DIST)/completions, $(DIST)/man"
+
+clean:
+	$(CARGO) clean

@@ -1,0 +1,291 @@
+//! `shipshape.toml`: one optional file with one table per tool.
+//!
+//! Each tool owns a typed struct for its table (with
+//! `#[serde(deny_unknown_fields, default)]`) and implements [`ToolConfig`].
+//! The file is found via `--config PATH`, else `$SHIPSHAPE_CONFIG`, else
+//! `./shipshape.toml`; precedence of values is flags > environment variables >
+//! this file > defaults, and each tool applies that order when it resolves a
+//! setting (see [`layer`]).
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::path::{Path, PathBuf};
+
+use serde::de::{self, DeserializeOwned, IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::cli::GlobalArgs;
+
+/// The environment variable naming the configuration file.
+pub const CONFIG_ENV: &str = "SHIPSHAPE_CONFIG";
+/// The file looked for in the current directory.
+pub const DEFAULT_FILE: &str = "shipshape.toml";
+/// Every table a `shipshape.toml` may contain; anything else is a typo
+/// (except the reading tool's own table, which is always accepted).
+pub const TOOL_TABLES: [&str; 5] = [
+    "validate-env",
+    "pg-backup",
+    "pg-restore",
+    "migrate-check",
+    "alert-lint",
+];
+
+/// A tool's typed view of its table in `shipshape.toml`.
+pub trait ToolConfig: DeserializeOwned + Serialize + Default {
+    /// The table name, e.g. `"pg-backup"`.
+    const TABLE: &'static str;
+}
+
+/// A configuration problem. Always exit code 2.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read configuration file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("configuration file {path} (from {origin}) does not exist")]
+    Missing { path: PathBuf, origin: &'static str },
+    #[error("invalid configuration in {path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+/// A tool's table, with where it came from.
+#[derive(Debug, Default)]
+pub struct Loaded<T> {
+    /// The file that was read, if any.
+    pub path: Option<PathBuf>,
+    pub table: T,
+}
+
+/// Which configuration file applies, if any.
+pub fn locate(args: &GlobalArgs) -> Result<Option<PathBuf>, ConfigError> {
+    locate_with(
+        args,
+        std::env::var_os(CONFIG_ENV).map(PathBuf::from),
+        Path::new("."),
+    )
+}
+
+fn locate_with(
+    args: &GlobalArgs,
+    env_path: Option<PathBuf>,
+    cwd: &Path,
+) -> Result<Option<PathBuf>, ConfigError> {
+    if args.no_config {
+        return Ok(None);
+    }
+    // An explicitly named file must exist: silently ignoring a typo in a path
+    // would run with defaults the user did not ask for.
+    if let Some(path) = &args.config {
+        return exists_or(path.clone(), "--config").map(Some);
+    }
+    if let Some(path) = env_path.filter(|p| !p.as_os_str().is_empty()) {
+        return exists_or(path, CONFIG_ENV).map(Some);
+    }
+    let default = cwd.join(DEFAULT_FILE);
+    Ok(default.is_file().then(|| PathBuf::from(DEFAULT_FILE)))
+}
+
+fn exists_or(path: PathBuf, origin: &'static str) -> Result<PathBuf, ConfigError> {
+    if path.exists() {
+        Ok(path)
+    } else {
+        Err(ConfigError::Missing { path, origin })
+    }
+}
+
+/// Find and read the configuration file and return tool `T`'s table
+/// (defaults when there is no file or no table).
+pub fn load<T: ToolConfig>(args: &GlobalArgs) -> Result<Loaded<T>, ConfigError> {
+    let Some(path) = locate(args)? else {
+        return Ok(Loaded::default());
+    };
+    let text = fs_err::read_to_string(&path).map_err(|source| ConfigError::Read {
+        path: path.clone(),
+        source,
+    })?;
+    let table = parse::<T>(&text, &path)?;
+    Ok(Loaded {
+        path: Some(path),
+        table,
+    })
+}
+
+/// Parse a whole `shipshape.toml` text and return `T`'s table. Other tools'
+/// tables are skipped, unknown tables are errors; toml's errors name the line,
+/// column and key.
+pub fn parse<T: ToolConfig>(text: &str, path: &Path) -> Result<T, ConfigError> {
+    let document: ToolTable<T> = toml::from_str(text).map_err(|err| ConfigError::Invalid {
+        path: path.to_owned(),
+        message: err.to_string().trim_end().to_owned(),
+    })?;
+    Ok(document.0.unwrap_or_default())
+}
+
+/// Deserializes a whole document, keeping only the table named `T::TABLE`.
+struct ToolTable<T>(Option<T>);
+
+impl<'de, T: ToolConfig> Deserialize<'de> for ToolTable<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(ToolTableVisitor(PhantomData))
+    }
+}
+
+struct ToolTableVisitor<T>(PhantomData<T>);
+
+impl<'de, T: ToolConfig> Visitor<'de> for ToolTableVisitor<T> {
+    type Value = ToolTable<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a shipshape.toml document")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut table = None;
+        while let Some(key) = map.next_key::<String>()? {
+            if key == T::TABLE {
+                table = Some(map.next_value::<T>()?);
+            } else if TOOL_TABLES.contains(&key.as_str()) {
+                map.next_value::<IgnoredAny>()?;
+            } else {
+                return Err(de::Error::unknown_field(&key, &TOOL_TABLES));
+            }
+        }
+        Ok(ToolTable(table))
+    }
+}
+
+/// Resolve one setting by precedence: flag, then environment, then file,
+/// then default.
+pub fn layer<V>(flag: Option<V>, env: Option<V>, file: Option<V>, default: V) -> V {
+    flag.or(env).or(file).unwrap_or(default)
+}
+
+/// A non-empty environment variable. An empty variable counts as unset, as
+/// libpq and docker compose treat them.
+pub fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// Render the effective configuration of a tool as a `shipshape.toml`
+/// fragment, for `--print-config`. Secrets serialize redacted.
+pub fn to_toml_fragment<T: ToolConfig>(config: &T) -> Result<String, ConfigError> {
+    let value = toml::Value::try_from(config).map_err(|err| ConfigError::Invalid {
+        path: PathBuf::from("<effective configuration>"),
+        message: err.to_string(),
+    })?;
+    let mut root = toml::Table::new();
+    root.insert(T::TABLE.to_owned(), value);
+    Ok(toml::to_string_pretty(&root).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields, default)]
+    struct Example {
+        dir: Option<String>,
+        keep_days: Option<u32>,
+    }
+
+    impl ToolConfig for Example {
+        const TABLE: &'static str = "pg-backup";
+    }
+
+    fn parse_example(text: &str) -> Result<Example, ConfigError> {
+        parse::<Example>(text, Path::new("shipshape.toml"))
+    }
+
+    #[test]
+    fn reads_only_its_own_table() {
+        let text =
+            "[validate-env]\nschema = 'x'\n\n[pg-backup]\ndir = '/backups'\nkeep_days = 14\n";
+        let config = parse_example(text).unwrap();
+        assert_eq!(
+            config,
+            Example {
+                dir: Some("/backups".into()),
+                keep_days: Some(14)
+            }
+        );
+    }
+
+    #[test]
+    fn missing_table_gives_defaults() {
+        assert_eq!(parse_example("[alert-lint]\n").unwrap(), Example::default());
+    }
+
+    #[test]
+    fn unknown_key_names_file_line_and_key() {
+        let err = parse_example("[pg-backup]\ndir = 'a'\nkeep_dayz = 3\n").unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("shipshape.toml"), "{text}");
+        assert!(text.contains("line 3"), "{text}");
+        assert!(text.contains("keep_dayz"), "{text}");
+    }
+
+    #[test]
+    fn wrong_type_names_line_and_key() {
+        let err = parse_example("[pg-backup]\nkeep_days = 'seven'\n").unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("line 2"), "{text}");
+        assert!(text.contains("keep_days"), "{text}");
+    }
+
+    #[test]
+    fn unknown_table_is_an_error() {
+        let err = parse_example("[pg-bakup]\ndir = 'a'\n").unwrap_err();
+        assert!(err.to_string().contains("pg-bakup"), "{err}");
+    }
+
+    #[test]
+    fn precedence_is_flag_env_file_default() {
+        assert_eq!(layer(Some(1), Some(2), Some(3), 4), 1);
+        assert_eq!(layer(None, Some(2), Some(3), 4), 2);
+        assert_eq!(layer(None, None, Some(3), 4), 3);
+        assert_eq!(layer(None, None, None, 4), 4);
+    }
+
+    #[test]
+    fn location_order_is_flag_env_cwd() {
+        let dir = tempfile::tempdir().unwrap();
+        let flag_file = dir.path().join("flag.toml");
+        let env_file = dir.path().join("env.toml");
+        std::fs::write(&flag_file, "").unwrap();
+        std::fs::write(&env_file, "").unwrap();
+        std::fs::write(dir.path().join(DEFAULT_FILE), "").unwrap();
+
+        let with_flag = GlobalArgs {
+            config: Some(flag_file.clone()),
+            ..GlobalArgs::default()
+        };
+        let found = locate_with(&with_flag, Some(env_file.clone()), dir.path()).unwrap();
+        assert_eq!(found, Some(flag_file));
+
+        let plain = GlobalArgs::default();
+        let found = locate_with(&plain, Some(env_file.clone()), dir.path()).unwrap();
+        assert_eq!(found, Some(env_file));
+
+        let found = locate_with(&plain, None, dir.path()).unwrap();
+        assert_eq!(found, Some(PathBuf::from(DEFAULT_FILE)));
+
+        let none = GlobalArgs {
+            no_config: true,
+            ..GlobalArgs::default()
+        };
+        assert_eq!(locate_with(&none, None, dir.path()).unwrap(), None);
+    }
+
+    #[test]
+    fn a_named_file_that_does_not_exist_is_an_error() {
+        let args = GlobalArgs {
+            config: Some("/nonexistent/s.toml".into()),
+            ..GlobalArgs::default()
+        };
+        let err = locate_with(&args, None, Path::new(".")).unwrap_err();
+        assert!(err.to_string().contains("/nonexistent/s.toml"));
+    }
+}

@@ -1,0 +1,26 @@
+//! Everything the shipshape tools share: how they read `shipshape.toml`, how
+//! they describe what they found ([`Diagnostic`]), how they print it (human,
+//! JSON, GitHub annotations, SARIF), and how they end ([`ExitCode`]).
+//!
+//! A tool's `main.rs` is one line, [`run::main`]; everything else flows from
+//! its `run` function returning `anyhow::Result<ExitCode>`.
+
+pub mod cli;
+pub mod config;
+pub mod diagnostic;
+pub mod error;
+pub mod exit;
+pub mod interrupt;
+pub mod printer;
+pub mod render;
+pub mod report;
+pub mod run;
+pub mod secret;
+
+pub use cli::{ColorWhen, GlobalArgs, OutputFormat};
+pub use diagnostic::{Diagnostic, Location, Severity};
+pub use error::{Interrupted, UsageError};
+pub use exit::ExitCode;
+pub use printer::Printer;
+pub use report::Report;
+pub use secret::{Secret, redact_url};

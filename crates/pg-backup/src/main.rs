@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    shipshape_core::run::main(pg_backup::run)
+}

@@ -1,0 +1,18 @@
+//! PostgreSQL plumbing shared by `pg-backup`, `pg-restore` and
+//! `migrate-check`: where to connect ([`ConnectionSettings`]), talking to the
+//! server ([`Db`]), finding client programs that are new enough
+//! ([`programs`]), running them without leaking the password ([`child`]),
+//! quoting names ([`quote`]) and the cross-tool advisory lock ([`lock`]).
+
+pub mod child;
+pub mod client;
+pub mod error;
+pub mod lock;
+pub mod manifest;
+pub mod programs;
+pub mod quote;
+pub mod settings;
+
+pub use client::Db;
+pub use error::PgError;
+pub use settings::{ConnectionArgs, ConnectionSettings};
