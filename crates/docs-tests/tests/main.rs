@@ -1,0 +1,177 @@
+//! The docs cannot rot: every `console` example in README.md and docs/ runs,
+//! the GitHub Action and the documented workflows agree, and the systemd
+//! units pass `systemd-analyze verify`.
+
+#![allow(clippy::unwrap_used, clippy::print_stderr)] // test code: a panic is a failed test
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+use shipshape_docs_tests::{console_commands, fenced_blocks};
+use shipshape_testkit::cli::{self, workspace_root};
+
+/// target/debug, where `cargo test --workspace` has built the tool binaries.
+fn bin_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    exe.parent().and_then(Path::parent).unwrap().to_owned()
+}
+
+fn markdown_files() -> Vec<PathBuf> {
+    let root = workspace_root();
+    let mut files = vec![root.join("README.md")];
+    let mut docs: Vec<PathBuf> = std::fs::read_dir(root.join("docs"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    docs.sort();
+    files.extend(docs);
+    files
+}
+
+#[test]
+fn every_console_example_runs_with_the_documented_exit_code() {
+    let root = workspace_root();
+    let bins = bin_dir();
+    let tools = ["validate-env", "pg-backup", "pg-restore", "migrate-check", "alert-lint"];
+    let missing: Vec<_> = tools.iter().filter(|t| !bins.join(t).is_file()).collect();
+    assert!(missing.is_empty(), "tool binaries {missing:?} not built in {}: run `cargo build --workspace`", bins.display());
+
+    let server = shipshape_testkit::pg::server();
+    let home = tempfile::tempdir().unwrap();
+    let path = format!("{}:{}", bins.display(), std::env::var("PATH").unwrap_or_default());
+    let mut failures = Vec::new();
+    let mut count = 0;
+    for file in markdown_files() {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for block in fenced_blocks(&text).iter().filter(|b| b.info == "console") {
+            for command in console_commands(block) {
+                count += 1;
+                let run = cli::run(
+                    cli::command("sh")
+                        .args(["-c", &command.command])
+                        .current_dir(root)
+                        .env("PATH", &path)
+                        .env("HOME", home.path())
+                        .env("DATABASE_URL", server.url("postgres")),
+                );
+                if run.code != Some(command.expected_exit) {
+                    failures.push(format!(
+                        "{}:{}: `{}` exited {:?}, the docs say {}\n{}",
+                        file.strip_prefix(root).unwrap_or(&file).display(),
+                        command.line,
+                        command.command,
+                        run.code,
+                        command.expected_exit,
+                        run.snapshot()
+                    ));
+                }
+            }
+        }
+    }
+    eprintln!("ran {count} documented commands");
+    assert!(failures.is_empty(), "{} documented command(s) misbehave:\n\n{}", failures.len(), failures.join("\n\n"));
+}
+
+fn yaml(text: &str) -> Value {
+    serde_saphyr::from_str::<Value>(text).unwrap_or_else(|e| panic!("invalid YAML: {e}\n{text}"))
+}
+
+fn action_inputs() -> (Value, BTreeSet<String>) {
+    let text = std::fs::read_to_string(workspace_root().join("action.yml")).unwrap();
+    let action = yaml(&text);
+    let inputs: BTreeSet<String> = action["inputs"].as_object().expect("action.yml has inputs").keys().cloned().collect();
+    // Every ${{ inputs.X }} the action uses must be declared.
+    let re = regex::Regex::new(r"\$\{\{\s*inputs\.([A-Za-z0-9_-]+)\s*\}\}").unwrap();
+    for cap in re.captures_iter(&text) {
+        assert!(inputs.contains(&cap[1]), "action.yml uses undeclared input `{}`", &cap[1]);
+    }
+    (action, inputs)
+}
+
+#[test]
+fn action_is_a_composite_action_with_documented_inputs() {
+    let (action, inputs) = action_inputs();
+    assert_eq!(action["runs"]["using"], "composite");
+    for step in action["runs"]["steps"].as_array().unwrap() {
+        if step.get("run").is_some() {
+            assert!(step.get("shell").is_some(), "composite run steps need a shell: {step}");
+        }
+    }
+    let docs = std::fs::read_to_string(workspace_root().join("docs/github-actions.md")).unwrap();
+    for input in &inputs {
+        assert!(docs.contains(&format!("`{input}`")), "docs/github-actions.md does not document input `{input}`");
+    }
+}
+
+#[test]
+fn documented_workflows_parse_and_use_only_existing_inputs() {
+    let (action, inputs) = action_inputs();
+    let required: Vec<&String> =
+        inputs.iter().filter(|name| action["inputs"][name.as_str()]["required"] == Value::Bool(true)).collect();
+    let docs = std::fs::read_to_string(workspace_root().join("docs/github-actions.md")).unwrap();
+    let mut uses_action = 0;
+    for block in fenced_blocks(&docs).iter().filter(|b| b.info == "yaml") {
+        let doc = yaml(&block.text);
+        let steps: Vec<&Value> = match doc.get("jobs").and_then(Value::as_object) {
+            Some(jobs) => jobs.values().filter_map(|j| j["steps"].as_array()).flatten().collect(),
+            None => doc.get("steps").and_then(Value::as_array).map(|s| s.iter().collect()).unwrap_or_default(),
+        };
+        assert!(!steps.is_empty(), "docs/github-actions.md:{}: a workflow without steps", block.line);
+        for step in steps {
+            let Some(uses) = step["uses"].as_str() else { continue };
+            if !uses.starts_with("shipshape/shipshape") && uses != "./" {
+                continue;
+            }
+            uses_action += 1;
+            let with = step["with"].as_object().expect("the action needs `with:`");
+            for key in with.keys() {
+                assert!(inputs.contains(key), "docs/github-actions.md:{}: unknown input `{key}`", block.line);
+            }
+            for name in &required {
+                assert!(with.contains_key(name.as_str()), "docs/github-actions.md:{}: missing `{name}`", block.line);
+            }
+        }
+    }
+    assert!(uses_action >= 3, "the docs should show the action in each workflow");
+}
+
+#[test]
+fn systemd_units_verify() {
+    let Ok(output) = Command::new("systemd-analyze").arg("--version").output() else {
+        eprintln!("skipped: systemd-analyze is not installed (Debian package systemd)");
+        return;
+    };
+    assert!(output.status.success());
+    let units = workspace_root().join("contrib/systemd");
+    let dir = tempfile::tempdir().unwrap();
+    let binary = bin_dir().join("pg-backup");
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(&units).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !(name.ends_with(".service") || name.ends_with(".timer")) {
+            continue;
+        }
+        // The units name the installed path; verify against the built binary.
+        let text = std::fs::read_to_string(entry.path()).unwrap();
+        let text = text.replace("/usr/local/bin/pg-backup", &binary.display().to_string());
+        std::fs::write(dir.path().join(&name), text).unwrap();
+        names.push(name);
+    }
+    names.sort();
+    assert!(names.len() >= 4, "{names:?}");
+    let output = Command::new("systemd-analyze")
+        .args(["verify", "--man=no"])
+        .args(names.iter().map(|n| dir.path().join(n)))
+        .env("SYSTEMD_LOG_LEVEL", "warning")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    // Lines about the host (no D-Bus, no running systemd in a container) are
+    // not about our files; anything naming one of our units is.
+    let about_us: Vec<&str> = stderr.lines().filter(|l| names.iter().any(|n| l.contains(n.as_str()))).collect();
+    assert!(about_us.is_empty(), "systemd-analyze verify:\n{stderr}");
+}
