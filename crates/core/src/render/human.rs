@@ -67,7 +67,8 @@ fn write_diagnostic(out: &mut String, d: &Diagnostic) {
         out,
         "  {position:>7}  {style}{:<7}{style:#}  {}  {DIM}[{}]{DIM:#}",
         d.severity.as_str(),
-        d.message,
+        // Continuation lines of a multi-line message line up under its first line.
+        d.message.replace('\n', &format!("\n{:20}", "")),
         d.code
     );
     if let Some(help) = &d.help {
