@@ -1,26 +1,122 @@
-//! `migrate-check`: prove that migrations apply and reverse cleanly on a throwaway database.
+//! `migrate-check`: prove that every migration applies and reverses cleanly,
+//! on a throwaway database, with object-level schema diffs.
 //!
-//! Not implemented yet: this binary answers `--help` and `--version` and
-//! exits 2 for anything else, so no script can mistake it for a working tool.
+//! The run: read the migrations ([`layout`]), check what can be checked
+//! without a database (`prerequisites`, `history`), create a throwaway
+//! database ([`throwaway`]), apply every migration with the stairway
+//! (up, down, up) around each, reset to base and back, optionally compare
+//! head with an existing database, and drop the throwaway database again —
+//! also on failure and Ctrl-C.
 
+pub mod checks;
+pub mod command;
+pub mod config;
+pub mod driver;
+pub mod junit;
+pub mod layout;
+pub mod output;
+pub mod session;
+pub mod sql;
+pub mod throwaway;
+pub mod wording;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
 use clap::Parser;
-use shipshape_core::{ExitCode, GlobalArgs};
+use shipshape_core::config as core_config;
+use shipshape_core::{Diagnostic, ExitCode, GlobalArgs, Printer, Report, UsageError};
+use shipshape_pg::schema_snapshot::BOOKKEEPING_TABLES;
+use shipshape_pg::{ConnectionArgs, ConnectionSettings, Db};
+
+use crate::checks::{Check, CheckResult, Status};
+use crate::config::Config;
+use crate::driver::{ApplyError, ChildEnv, Driver};
+use crate::layout::{Layout, Loaded, Problem};
+use crate::session::Session;
+use crate::throwaway::Throwaway;
 
 const EXAMPLES: &str = "Examples:
   migrate-check migrations/
-  migrate-check --layout alembic --format json";
+  migrate-check --layout dbmate db/migrations --junit target/migrate-check.xml
+  migrate-check --only history,stairway --from 20240311080000
+  migrate-check --compare-to \"$PRODUCTION_READONLY_URL\" --format json
+  DATABASE_URL=postgres://postgres@localhost/postgres migrate-check --keep alembic/";
+
+const CHECKS_HELP: &str = "Checks (in order):
+  prerequisites  files parse, server reachable, user may create databases, tool runs
+  history        unique ordered versions, one head, a down for every up
+  upgrade        every up applies from an empty database to head (timed)
+  stairway       each down restores the schema before its up; up again gives the same schema
+  reset          down to base gives the empty schema; up to head gives the same schema again
+  drift          head equals an existing database (--compare-to URL, read-only)
+  locks          hints: tables each up locks ACCESS EXCLUSIVE or rewrites";
 
 /// Prove that migrations apply and reverse cleanly on a throwaway database.
+///
+/// The connection settings name a server and a maintenance database; every
+/// check runs in a throwaway database created there (migrate_check_<random>)
+/// and dropped at the end, also on failure and Ctrl-C.
 #[derive(Debug, Parser)]
-#[command(name = "migrate-check", version, about, styles = shipshape_core::cli::styles(),
-    after_help = format!("{EXAMPLES}\n\n{}", shipshape_core::cli::after_help()))]
+#[command(name = "migrate-check", version, about, long_about = None, styles = shipshape_core::cli::styles(),
+    after_help = format!("{CHECKS_HELP}\n\n{EXAMPLES}\n\n{}", shipshape_core::cli::after_help()))]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
 
-    /// Arguments for the tool (not implemented yet)
-    #[arg(hide = true, trailing_var_arg = true, allow_hyphen_values = false)]
-    pub rest: Vec<String>,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+
+    /// Migrations directory [default: `dir` in config, else migrations/, else the script location of ./alembic.ini]
+    #[arg(value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+
+    /// Migration layout [default: detected from the files]
+    #[arg(long, value_enum, env = "MIGRATE_CHECK_LAYOUT", value_name = "NAME")]
+    pub layout: Option<Layout>,
+
+    /// Run only these checks (comma-separated)
+    #[arg(long, value_delimiter = ',', value_name = "NAME,...")]
+    pub only: Vec<String>,
+
+    /// Skip these checks (comma-separated)
+    #[arg(long, value_delimiter = ',', value_name = "NAME,...")]
+    pub skip: Vec<String>,
+
+    /// Start the stairway at this version (earlier migrations are only applied)
+    #[arg(long, value_name = "VERSION")]
+    pub from: Option<String>,
+
+    /// Keep the throwaway database at the end and print its name
+    #[arg(long)]
+    pub keep: bool,
+
+    /// Also write a JUnit XML report to FILE
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+
+    /// Compare the schema at head with this database (read-only): the drift check
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "MIGRATE_CHECK_COMPARE_TO",
+        hide_env_values = true
+    )]
+    pub compare_to: Option<String>,
+
+    /// Template for the throwaway database [default: template0]
+    #[arg(long, value_name = "NAME")]
+    pub template: Option<String>,
+
+    /// Treat lock and rewrite hints as failures
+    #[arg(long)]
+    pub strict_locks: bool,
+
+    /// Seconds a migration command (alembic, up/down commands) may run [default: 600]
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<u64>,
 }
 
 impl shipshape_core::run::ToolCli for Cli {
@@ -29,7 +125,505 @@ impl shipshape_core::run::ToolCli for Cli {
     }
 }
 
+/// The resolved settings of a run.
+struct Plan {
+    dir: PathBuf,
+    layout: Layout,
+    detected: Vec<Layout>,
+    selected: BTreeSet<Check>,
+    irreversible: BTreeSet<String>,
+    template: String,
+    alembic_command: Vec<String>,
+    config: Config,
+    timeout: Duration,
+    strict_locks: bool,
+}
+
+fn usage(message: impl Into<String>) -> anyhow::Error {
+    UsageError::new(message).into()
+}
+
+fn parse_checks(names: &[String], flag: &str) -> anyhow::Result<BTreeSet<Check>> {
+    names
+        .iter()
+        .map(|n| n.trim())
+        .filter(|n| !n.is_empty())
+        .map(|name| {
+            Check::parse(name).ok_or_else(|| {
+                let all: Vec<&str> = Check::ALL.iter().map(|c| c.name()).collect();
+                usage(format!(
+                    "{flag}: unknown check \"{name}\"; the checks are {}",
+                    all.join(", ")
+                ))
+            })
+        })
+        .collect()
+}
+
+fn resolve_dir(cli: &Cli, config: &Config) -> anyhow::Result<PathBuf> {
+    if let Some(dir) = cli
+        .dir
+        .clone()
+        .or_else(|| config.dir.clone().map(PathBuf::from))
+    {
+        return Ok(dir);
+    }
+    if Path::new("migrations").is_dir() {
+        return Ok(PathBuf::from("migrations"));
+    }
+    if Path::new("alembic.ini").is_file() {
+        return Ok(PathBuf::from("."));
+    }
+    Err(usage(
+        "no migrations directory: pass DIR, set `dir` in [migrate-check], or run where migrations/ or alembic.ini is",
+    ))
+}
+
+fn plan(cli: &Cli, config: Config) -> anyhow::Result<Plan> {
+    let dir = resolve_dir(cli, &config)?;
+    if !dir.is_dir() {
+        return Err(usage(format!(
+            "{} is not a directory; pass the directory holding the migrations",
+            dir.display()
+        )));
+    }
+    let detected = layout::detect(&dir);
+    let configured = match &config.layout {
+        Some(name) => Some(Layout::parse(name).ok_or_else(|| {
+            usage(format!(
+                "layout = \"{name}\" in [migrate-check] is not one of updown, dbmate, diesel, alembic, command"
+            ))
+        })?),
+        None => None,
+    };
+    let layout = match cli.layout.or(configured) {
+        Some(layout) => layout,
+        None => *detected.first().ok_or_else(|| {
+            usage(format!(
+                "cannot tell the migration layout of {}: no *.up.sql/*.down.sql, dbmate -- migrate:up files, diesel folders or alembic.ini found\n  hint: choose one with --layout updown|dbmate|diesel|alembic|command",
+                dir.display()
+            ))
+        })?,
+    };
+    let only = parse_checks(
+        if cli.only.is_empty() {
+            config.only.as_deref().unwrap_or_default()
+        } else {
+            &cli.only
+        },
+        "--only",
+    )?;
+    let mut skip = parse_checks(&cli.skip, "--skip")?;
+    skip.extend(parse_checks(&config.skip, "skip in [migrate-check]")?);
+    let mut selected: BTreeSet<Check> = if only.is_empty() {
+        Check::ALL.into_iter().collect()
+    } else {
+        only.clone()
+    };
+    selected.retain(|c| !skip.contains(c));
+    if cli.compare_to.is_none() {
+        if only.contains(&Check::Drift) {
+            return Err(usage("the drift check needs --compare-to URL"));
+        }
+        selected.remove(&Check::Drift);
+    }
+    if selected.is_empty() {
+        return Err(usage("--only/--skip leave no check to run"));
+    }
+    if layout == Layout::Command
+        && (config.up_command.is_none()
+            || config.down_command.is_none()
+            || config.current_command.is_none())
+    {
+        return Err(usage(
+            "the command layout needs up_command, down_command and current_command in [migrate-check]",
+        ));
+    }
+    let alembic_command = config
+        .alembic_command
+        .clone()
+        .unwrap_or_else(|| vec!["alembic".to_owned()]);
+    if alembic_command.is_empty() {
+        return Err(usage("alembic_command in [migrate-check] is empty"));
+    }
+    Ok(Plan {
+        dir,
+        layout,
+        detected,
+        selected,
+        irreversible: config.irreversible.iter().cloned().collect(),
+        template: cli
+            .template
+            .clone()
+            .or_else(|| config.template.clone())
+            .unwrap_or_else(|| "template0".to_owned()),
+        alembic_command,
+        timeout: Duration::from_secs(core_config::layer(
+            cli.timeout,
+            None,
+            config.command_timeout,
+            600,
+        )),
+        strict_locks: cli.strict_locks || config.strict_locks.unwrap_or(false),
+        config,
+    })
+}
+
+fn load(plan: &Plan) -> anyhow::Result<Loaded> {
+    let dir = &plan.dir;
+    let loaded = match plan.layout {
+        Layout::Updown => layout::updown::load(dir),
+        Layout::Dbmate => layout::dbmate::load(dir),
+        Layout::Diesel => layout::diesel::load(dir),
+        Layout::Alembic => layout::alembic::load(dir),
+        Layout::Command => Ok(Loaded::default()),
+    };
+    loaded.with_context(|| format!("reading migrations in {}", dir.display()))
+}
+
+fn problem_diagnostic(problem: &Problem) -> Diagnostic {
+    let mut d = Diagnostic::error(problem.check, problem.message.clone());
+    d.file.clone_from(&problem.file);
+    d.line = problem.line;
+    d.help.clone_from(&problem.help);
+    d
+}
+
 /// Run the tool.
-pub fn run(_cli: Cli) -> anyhow::Result<ExitCode> {
-    Err(shipshape_core::run::not_implemented("migrate-check"))
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let printer = Printer::new(&cli.global);
+    let loaded_config = core_config::load::<Config>(&cli.global)?;
+    let config = loaded_config.table;
+    if cli.global.print_config {
+        let mut effective = config.clone();
+        effective.layout = cli.layout.map(|l| l.name().to_owned()).or(effective.layout);
+        effective.dir = cli
+            .dir
+            .as_ref()
+            .map(|d| d.display().to_string())
+            .or(effective.dir);
+        effective.template = cli.template.clone().or(effective.template);
+        printer.data(&core_config::to_toml_fragment(&effective)?)?;
+        return Ok(ExitCode::Ok);
+    }
+    let plan = plan(&cli, config)?;
+    let server = ConnectionSettings::resolve(
+        &cli.connection,
+        plan.config
+            .database_url
+            .as_ref()
+            .map(|s| s.expose().as_str()),
+    )?;
+    let compare_to = cli
+        .compare_to
+        .as_deref()
+        .map(|url| ConnectionSettings::resolve_with(Some(url), None, |_| None))
+        .transpose()?;
+    if let Some(from) = &cli.from
+        && plan.layout == Layout::Command
+    {
+        return Err(usage(format!(
+            "--from {from} needs a layout with known versions, not command"
+        )));
+    }
+
+    let started = Instant::now();
+    let mut report = Report::new("migrate-check", env!("CARGO_PKG_VERSION"));
+    for check in Check::ALL {
+        report.describe_rule(check.name(), check.summary(), Some(check.help()));
+    }
+    let mut results: Vec<CheckResult> = Check::ALL.into_iter().map(CheckResult::new).collect();
+    for result in &mut results {
+        result.detail = "not selected".to_owned();
+    }
+    let result_of = |results: &mut Vec<CheckResult>, check: Check| -> usize {
+        let _ = results;
+        Check::ALL.iter().position(|c| *c == check).unwrap_or(0)
+    };
+
+    // prerequisites: files
+    let prerequisites_started = Instant::now();
+    let loaded = load(&plan)?;
+    let mut problems: Vec<Problem> = loaded.problems.clone();
+    let from_index = match &cli.from {
+        Some(from) => Some(
+            loaded
+                .migrations
+                .iter()
+                .position(|m| &m.version == from || &m.id == from)
+                .ok_or_else(|| usage(format!("--from {from}: no migration has that version")))?,
+        ),
+        None => Some(0),
+    };
+    printer.detail(&format!(
+        "migrate-check: {} migrations ({}) in {}",
+        loaded.migrations.len(),
+        plan.layout,
+        plan.dir.display()
+    ));
+
+    // prerequisites: server and tool
+    let mut admin = Db::connect(&server).with_context(|| {
+        format!(
+            "connecting to the server at {} ({})",
+            server.target(),
+            server.source
+        )
+    })?;
+    problems.extend(checks::prerequisites::server(&mut admin, &plan.template)?);
+    let placeholder_env = ChildEnv {
+        settings: server.clone(),
+        extra: plan.config.env.clone(),
+        timeout: plan.timeout,
+    };
+    let driver = match plan.layout {
+        Layout::Alembic => Driver::Alembic {
+            program: plan.alembic_command.clone(),
+            root: loaded
+                .alembic_root
+                .clone()
+                .unwrap_or_else(|| plan.dir.clone()),
+        },
+        Layout::Command => Driver::Command {
+            up: plan.config.up_command.clone().unwrap_or_default(),
+            down: plan.config.down_command.clone().unwrap_or_default(),
+            current: plan.config.current_command.clone().unwrap_or_default(),
+            root: plan.dir.clone(),
+        },
+        _ => Driver::Sql,
+    };
+    if let (Driver::Alembic { program, root }, true) = (&driver, problems.is_empty()) {
+        match checks::prerequisites::alembic(&placeholder_env, program, root) {
+            Ok(more) => problems.extend(more),
+            Err(ApplyError::Runtime(err)) => return Err(err),
+            Err(ApplyError::Interrupted(i)) => return Err(i.into()),
+            Err(ApplyError::Failed(f)) => return Err(anyhow::anyhow!(f.message)),
+        }
+    }
+    {
+        let i = result_of(&mut results, Check::Prerequisites);
+        results[i].status = Status::Passed;
+        results[i].detail = format!(
+            "{} migrations, server {}",
+            loaded.migrations.len(),
+            server.target()
+        );
+        results[i].add_time(prerequisites_started.elapsed());
+    }
+
+    // history
+    let history = checks::history::check(
+        &loaded.migrations,
+        plan.layout,
+        &plan.detected,
+        &plan.irreversible,
+    );
+    let several_heads =
+        plan.layout == Layout::Alembic && layout::alembic::heads(&loaded.migrations).len() > 1;
+    {
+        let i = result_of(&mut results, Check::History);
+        results[i].status = Status::Passed;
+        results[i].detail = format!("{} migrations", loaded.migrations.len());
+    }
+    problems.extend(history);
+    let prerequisites_failed = problems.iter().any(|p| p.check == "prerequisites");
+    for problem in &problems {
+        let check = Check::parse(problem.check).unwrap_or(Check::Prerequisites);
+        if !plan.selected.contains(&check) && check != Check::Prerequisites {
+            continue;
+        }
+        report.push(problem_diagnostic(problem));
+        let i = result_of(&mut results, check);
+        results[i].status = Status::Failed;
+        results[i].failures.push(problem.message.clone());
+    }
+
+    let dynamic = [
+        Check::Upgrade,
+        Check::Stairway,
+        Check::Reset,
+        Check::Drift,
+        Check::Locks,
+    ];
+    let needs_database = dynamic.iter().any(|c| plan.selected.contains(c));
+    let mut kept = None;
+    let mut runtime_failure = None;
+    if prerequisites_failed || several_heads || !needs_database {
+        let reason = if prerequisites_failed {
+            "skipped: prerequisites failed"
+        } else if several_heads {
+            "skipped: the revision graph has several heads"
+        } else {
+            "not selected"
+        };
+        for check in dynamic {
+            let i = result_of(&mut results, check);
+            results[i].status = Status::Skipped;
+            results[i].detail = reason.to_owned();
+        }
+        admin.close();
+    } else {
+        // Leftovers of killed runs first, then our own database.
+        match throwaway::sweep(&mut admin) {
+            Ok((dropped, warnings)) => {
+                for name in dropped {
+                    printer.status(&format!(
+                        "dropped stale throwaway database {name} (older than an hour)"
+                    ));
+                }
+                for warning in warnings {
+                    printer.warning(&warning);
+                }
+            }
+            Err(err) => printer.warning(&format!(
+                "could not look for stale throwaway databases: {err}"
+            )),
+        }
+        let throwaway = Throwaway::create(&mut admin, &plan.template, cli.keep)
+            .with_context(|| format!("creating a throwaway database on {}", server.target()))?;
+        admin.close();
+        printer.status(&format!("throwaway database: {}", throwaway.name));
+        let db = Db::connect(&throwaway.settings())
+            .with_context(|| format!("connecting to the throwaway database {}", throwaway.name))?;
+        let mut ignored: Vec<String> = BOOKKEEPING_TABLES.iter().map(|s| (*s).to_owned()).collect();
+        ignored.extend(plan.config.ignore.iter().cloned());
+        let mut irreversible = plan.irreversible.clone();
+        for m in &loaded.migrations {
+            if plan.irreversible.contains(&m.id) {
+                irreversible.insert(m.version.clone());
+            }
+        }
+        let mut session = Session {
+            migrations: loaded.migrations.clone(),
+            driver,
+            env: ChildEnv {
+                settings: throwaway.settings(),
+                extra: plan.config.env.clone(),
+                timeout: plan.timeout,
+            },
+            throwaway,
+            db,
+            ignored,
+            selected: plan.selected.clone(),
+            irreversible,
+            strict_locks: plan.strict_locks,
+            report,
+            results,
+            runtime_failure: None,
+        };
+        for check in dynamic {
+            let result = session.result(check);
+            if plan.selected.contains(&check) {
+                result.detail = String::new();
+            }
+        }
+        let outcome = run_dynamic(&mut session, from_index, compare_to.as_ref());
+        let Session {
+            mut throwaway,
+            db,
+            report: r,
+            results: res,
+            ..
+        } = session;
+        report = r;
+        results = res;
+        db.close();
+        match outcome {
+            Ok(()) => {}
+            Err(ApplyError::Interrupted(i)) => {
+                if let Some(err) = throwaway.drop_now() {
+                    printer.warning(&format!(
+                        "could not drop throwaway database {}: {err}",
+                        throwaway.name
+                    ));
+                }
+                return Err(i.into());
+            }
+            Err(ApplyError::Runtime(err)) => runtime_failure = Some(err),
+            Err(ApplyError::Failed(f)) => runtime_failure = Some(anyhow::anyhow!(f.message)),
+        }
+        if cli.keep && runtime_failure.is_none() {
+            kept = Some(throwaway.name.clone());
+            throwaway.keep = true;
+        } else if let Some(err) = throwaway.drop_now() {
+            printer.warning(&format!(
+                "could not drop throwaway database {}: {err}; drop it by hand with DROP DATABASE {} WITH (FORCE)",
+                throwaway.name, throwaway.name
+            ));
+        }
+    }
+
+    if let Some(err) = runtime_failure {
+        return Err(err);
+    }
+    for result in &mut results {
+        if result.status == Status::Skipped && result.detail.is_empty() {
+            result.detail = "skipped".to_owned();
+        }
+    }
+    report.insert("directory", plan.dir.display().to_string());
+    report.insert("layout", plan.layout.name());
+    report.insert("migrations", loaded.migrations.len());
+    report.insert("database", &kept);
+    report.insert("duration_ms", checks::millis(started.elapsed()));
+    report.insert("checks", &results);
+    if results.iter().any(|r| r.status == Status::Failed) {
+        report.failed = true;
+    }
+    if let Some(path) = &cli.junit {
+        junit::write(path, &results)?;
+    }
+    output::print(
+        &printer,
+        &report,
+        &results,
+        &plan.dir,
+        plan.layout,
+        loaded.migrations.len(),
+    )?;
+    if let Some(name) = &kept {
+        printer.status(&format!("kept the throwaway database: {name}"));
+        printer.data(&format!("{name}\n")).ok();
+    }
+    Ok(report.exit_code())
+}
+
+fn run_dynamic(
+    session: &mut Session,
+    from_index: Option<usize>,
+    compare_to: Option<&ConnectionSettings>,
+) -> Result<(), ApplyError> {
+    let base = session.snapshot()?;
+    let stairway_from = from_index.filter(|_| session.is_selected(Check::Stairway));
+    let head = match checks::upgrade::pass(session, &base, stairway_from)? {
+        checks::upgrade::PassEnd::Head(head) => head,
+        checks::upgrade::PassEnd::Broken => return Ok(()),
+    };
+    let total = session.migrations.len();
+    session.result(Check::Upgrade).detail = format!("{total} migrations");
+    if session.is_selected(Check::Upgrade)
+        && session.result(Check::Upgrade).status == Status::Skipped
+    {
+        session.result(Check::Upgrade).status = Status::Passed;
+    }
+    if let Some(target) = compare_to
+        && session.is_selected(Check::Drift)
+    {
+        checks::drift::run(session, target, &head)?;
+    }
+    if session.is_selected(Check::Reset) {
+        checks::reset::run(session, &base, &head)?;
+    }
+    for check in [Check::Upgrade, Check::Stairway, Check::Locks] {
+        let selected = session.is_selected(check);
+        let result = session.result(check);
+        if !selected {
+            result.status = Status::Skipped;
+            result.steps.clear();
+            result.detail = "not selected".to_owned();
+        } else if result.status == Status::Skipped {
+            result.status = Status::Passed;
+        }
+    }
+    Ok(())
 }

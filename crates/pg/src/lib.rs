@@ -11,6 +11,7 @@ pub mod lock;
 pub mod manifest;
 pub mod programs;
 pub mod quote;
+pub mod schema_snapshot;
 pub mod settings;
 
 pub use client::Db;

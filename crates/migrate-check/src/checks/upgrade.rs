@@ -1,0 +1,74 @@
+//! `upgrade`: from an empty database to head, migration by migration, each
+//! one timed. The `stairway` check rides on the same pass (its first up of
+//! each migration is this check's up), so every migration runs three times
+//! in all rather than four.
+
+use std::time::Instant;
+
+use shipshape_pg::schema_snapshot::Snapshot;
+
+use super::{Check, Status, stairway};
+use crate::driver::{ApplyError, Direction};
+use crate::session::Session;
+
+/// How the pass ended.
+pub enum PassEnd {
+    /// Every up applied; the schema at head.
+    Head(Snapshot),
+    /// An up failed; later checks cannot run.
+    Broken,
+}
+
+/// Apply every up in order. `stairway_from`: the index where the stairway
+/// starts (when that check is selected).
+pub fn pass(
+    session: &mut Session,
+    base: &Snapshot,
+    stairway_from: Option<usize>,
+) -> Result<PassEnd, ApplyError> {
+    let mut before = base.clone();
+    let observe = session.is_selected(Check::Locks);
+    for index in 0..session.migrations.len() {
+        session.begin_step(Check::Upgrade, index);
+        let started = Instant::now();
+        let applied = match session.apply(index, Direction::Up, observe) {
+            Ok(applied) => applied,
+            Err(ApplyError::Failed(failure)) => {
+                session.end_step(Check::Upgrade, started, None);
+                session.report_failure(
+                    Check::Upgrade,
+                    index,
+                    Direction::Up,
+                    &failure,
+                    Some(&before),
+                )?;
+                skip_rest(session, index);
+                return Ok(PassEnd::Broken);
+            }
+            Err(other) => return Err(other),
+        };
+        session.end_step(Check::Upgrade, started, applied.note.clone());
+        super::locks::record(session, index, &applied);
+        let after = session.snapshot()?;
+        if let Some(from) = stairway_from
+            && index >= from
+        {
+            stairway::step(session, index, &before, &after)?;
+        }
+        before = after;
+    }
+    Ok(PassEnd::Head(before))
+}
+
+fn skip_rest(session: &mut Session, failed: usize) {
+    let total = session.migrations.len();
+    let result = session.result(Check::Upgrade);
+    result.detail = format!("stopped at migration {} of {total}", failed + 1);
+    for check in [Check::Stairway, Check::Reset, Check::Drift] {
+        let result = session.result(check);
+        if result.status != Status::Failed {
+            result.status = Status::Skipped;
+            result.detail = "skipped: the upgrade failed".to_owned();
+        }
+    }
+}

@@ -1,0 +1,288 @@
+//! Alembic: an `alembic.ini` project. The revision graph is read from the
+//! revision files' `revision` / `down_revision`; the migrations themselves
+//! run through the real `alembic` command (see `crate::driver`).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+
+use anyhow::Context as _;
+use regex::Regex;
+
+use super::{Loaded, Migration, Problem, display};
+
+static REVISION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?m)^revision\s*(?::\s*[^=]+)?=\s*['"]([^'"]+)['"]"#).expect("static regex")
+});
+static DOWN_REVISION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?m)^down_revision\s*(?::\s*[^=]+)?=\s*(.+)$").expect("static regex")
+});
+static QUOTED: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"['"]([^'"]+)['"]"#).expect("static regex"));
+
+/// Find `alembic.ini` for `dir`: in it, or in its parent when `dir` is the
+/// script location itself.
+pub fn find_ini(dir: &Path) -> Option<PathBuf> {
+    [dir.join("alembic.ini"), dir.join("..").join("alembic.ini")]
+        .into_iter()
+        .find(|p| p.is_file())
+}
+
+/// `script_location` of an ini file, resolved against the ini's directory.
+pub fn script_location(ini: &Path) -> anyhow::Result<PathBuf> {
+    let text = fs_err::read_to_string(ini)?;
+    let root = ini.parent().unwrap_or(Path::new("."));
+    let mut in_alembic = false;
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            in_alembic = line == "[alembic]";
+            continue;
+        }
+        if !in_alembic {
+            continue;
+        }
+        if let Some((key, value)) = line.split_once('=')
+            && key.trim() == "script_location"
+        {
+            let value = value.trim();
+            if value.contains("%(here)s") {
+                return Ok(PathBuf::from(
+                    value.replace("%(here)s", &root.display().to_string()),
+                ));
+            }
+            // Alembic resolves a plain relative script_location against the
+            // working directory, which is the ini's directory when we run it.
+            let path = PathBuf::from(value);
+            return Ok(if path.is_absolute() {
+                path
+            } else {
+                root.join(path)
+            });
+        }
+    }
+    anyhow::bail!(
+        "{} has no script_location in its [alembic] section",
+        ini.display()
+    )
+}
+
+/// True when a revision file's `downgrade()` does nothing (only `pass`,
+/// docstrings and comments).
+fn downgrade_is_empty(text: &str) -> bool {
+    let Some(start) = text.find("def downgrade(") else {
+        return true;
+    };
+    let body = &text[start..];
+    let body = body.split_once('\n').map_or("", |(_, rest)| rest);
+    for line in body.lines() {
+        if !line.starts_with(' ') && !line.starts_with('\t') && !line.trim().is_empty() {
+            break; // the next top-level statement
+        }
+        let code = line.trim();
+        if code.is_empty()
+            || code.starts_with('#')
+            || code == "pass"
+            || code.starts_with("\"\"\"")
+            || code.starts_with("'''")
+        {
+            continue;
+        }
+        return false;
+    }
+    true
+}
+
+pub fn load(dir: &Path) -> anyhow::Result<Loaded> {
+    let mut loaded = Loaded::default();
+    let Some(ini) = find_ini(dir) else {
+        loaded.problems.push(
+            Problem::new(
+                "prerequisites",
+                format!("no alembic.ini in {} or its parent", display(dir)),
+            )
+            .help("point migrate-check at the directory holding alembic.ini"),
+        );
+        return Ok(loaded);
+    };
+    let root = ini
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let scripts = match script_location(&ini) {
+        Ok(path) => path,
+        Err(err) => {
+            loaded
+                .problems
+                .push(Problem::new("prerequisites", err.to_string()).file(display(&ini)));
+            return Ok(loaded);
+        }
+    };
+    let versions = scripts.join("versions");
+    loaded.alembic_ini = Some(ini);
+    loaded.alembic_root = Some(root);
+    if !versions.is_dir() {
+        loaded.problems.push(
+            Problem::new(
+                "prerequisites",
+                format!("{} does not exist", display(&versions)),
+            )
+            .help("alembic keeps revisions in <script_location>/versions"),
+        );
+        return Ok(loaded);
+    }
+    let mut by_id: BTreeMap<String, Migration> = BTreeMap::new();
+    let mut files: Vec<PathBuf> = fs_err::read_dir(&versions)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "py"))
+        .collect();
+    files.sort();
+    for path in files {
+        let text =
+            fs_err::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let shown = display(&path);
+        let Some(revision) = REVISION.captures(&text).map(|c| c[1].to_owned()) else {
+            if path.file_name().is_none_or(|n| n != "__init__.py") {
+                loaded.problems.push(
+                    Problem::new(
+                        "prerequisites",
+                        "no `revision = \"…\"` line in this revision file",
+                    )
+                    .file(shown),
+                );
+            }
+            continue;
+        };
+        let parents: Vec<String> = DOWN_REVISION
+            .captures(&text)
+            .map(|c| {
+                QUOTED
+                    .captures_iter(&c[1])
+                    .map(|q| q[1].to_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if let Some(existing) = by_id.get(&revision) {
+            loaded.problems.push(
+                Problem::new(
+                    "history",
+                    format!(
+                        "revision {revision} is declared twice: {} and {shown}",
+                        existing.file
+                    ),
+                )
+                .file(shown),
+            );
+            continue;
+        }
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        by_id.insert(
+            revision.clone(),
+            Migration {
+                version: revision,
+                id: stem,
+                file: shown,
+                up: None,
+                down: None,
+                parents,
+                has_down: !downgrade_is_empty(&text),
+            },
+        );
+    }
+    // Order: parents before children (Kahn's algorithm, ties by file name).
+    let mut placed: BTreeSet<String> = BTreeSet::new();
+    let mut ordered = Vec::new();
+    loop {
+        let ready: Vec<String> = by_id
+            .values()
+            .filter(|m| !placed.contains(&m.version))
+            .filter(|m| {
+                m.parents
+                    .iter()
+                    .all(|p| placed.contains(p) || !by_id.contains_key(p))
+            })
+            .map(|m| m.version.clone())
+            .collect();
+        if ready.is_empty() {
+            break;
+        }
+        for id in ready {
+            placed.insert(id.clone());
+            if let Some(m) = by_id.get(&id) {
+                ordered.push(m.clone());
+            }
+        }
+    }
+    for m in by_id.values() {
+        for parent in &m.parents {
+            if !by_id.contains_key(parent) {
+                loaded.problems.push(
+                    Problem::new(
+                        "history",
+                        format!(
+                            "revision {} follows {parent}, which does not exist",
+                            m.version
+                        ),
+                    )
+                    .file(m.file.clone()),
+                );
+            }
+        }
+        if !placed.contains(&m.version) {
+            loaded.problems.push(
+                Problem::new(
+                    "history",
+                    format!("revision {} is part of a cycle", m.version),
+                )
+                .file(m.file.clone()),
+            );
+        }
+    }
+    let roots = ordered.iter().filter(|m| m.parents.is_empty()).count();
+    if roots > 1 {
+        loaded.problems.push(Problem::new(
+            "history",
+            format!("{roots} revisions have down_revision = None; there must be one base"),
+        ));
+    }
+    loaded.migrations = ordered;
+    Ok(loaded)
+}
+
+/// Revisions no other revision follows.
+pub fn heads(migrations: &[Migration]) -> Vec<&Migration> {
+    migrations
+        .iter()
+        .filter(|m| !migrations.iter().any(|o| o.parents.contains(&m.version)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_revision_lines_in_both_styles() {
+        let text = "revision: str = 'abc'\ndown_revision: Union[str, None] = ('x', \"y\")\n";
+        assert_eq!(&REVISION.captures(text).unwrap()[1], "abc");
+        let parents: Vec<String> = QUOTED
+            .captures_iter(&DOWN_REVISION.captures(text).unwrap()[1])
+            .map(|q| q[1].to_owned())
+            .collect();
+        assert_eq!(parents, ["x", "y"]);
+        assert!(DOWN_REVISION.captures("down_revision = None\n").is_some());
+    }
+
+    #[test]
+    fn empty_downgrade_is_recognised() {
+        assert!(downgrade_is_empty(
+            "def upgrade():\n    op.x()\n\n\ndef downgrade():\n    pass\n"
+        ));
+        assert!(!downgrade_is_empty(
+            "def downgrade() -> None:\n    # undo\n    op.drop_table('t')\n"
+        ));
+    }
+}

@@ -1,0 +1,242 @@
+//! One run: the throwaway database, the connection to it, the driver, the
+//! report and the per-check results. The checks (in `crate::checks`) add
+//! their steps to it.
+
+use std::collections::BTreeSet;
+use std::time::Instant;
+
+use shipshape_core::{Diagnostic, Report, Severity};
+use shipshape_pg::schema_snapshot::Snapshot;
+use shipshape_pg::{ConnectionSettings, Db};
+
+use crate::checks::{Check, CheckResult, Status, StepResult, millis};
+use crate::driver::{Applied, ApplyError, ChildEnv, Direction, Driver, Failure};
+use crate::layout::Migration;
+use crate::throwaway::Throwaway;
+use crate::wording::{self, Context};
+
+/// Everything a run works with.
+pub struct Session {
+    pub migrations: Vec<Migration>,
+    pub driver: Driver,
+    pub env: ChildEnv,
+    pub throwaway: Throwaway,
+    pub db: Db,
+    pub ignored: Vec<String>,
+    pub selected: BTreeSet<Check>,
+    pub irreversible: BTreeSet<String>,
+    pub strict_locks: bool,
+    pub report: Report,
+    pub results: Vec<CheckResult>,
+    /// Set when the server or the migration tool failed (exit 3).
+    pub runtime_failure: Option<anyhow::Error>,
+}
+
+impl Session {
+    pub fn result(&mut self, check: Check) -> &mut CheckResult {
+        let index = Check::ALL.iter().position(|c| *c == check).unwrap_or(0);
+        &mut self.results[index]
+    }
+
+    pub fn is_selected(&self, check: Check) -> bool {
+        self.selected.contains(&check)
+    }
+
+    /// Record a finding of `check` (about `migration` when given).
+    pub fn finding(&mut self, check: Check, migration: Option<usize>, diagnostic: Diagnostic) {
+        let is_error = diagnostic.severity == Severity::Error;
+        let message = diagnostic.message.clone();
+        self.report.push(diagnostic);
+        let result = self.result(check);
+        if is_error {
+            result.status = Status::Failed;
+        }
+        if let Some(index) = migration {
+            let id = self
+                .migrations
+                .get(index)
+                .map(|m| m.id.clone())
+                .unwrap_or_default();
+            let result = self.result(check);
+            if let Some(step) = result.steps.iter_mut().rev().find(|s| s.migration == id)
+                && is_error
+            {
+                step.status = Status::Failed;
+                step.failures.push(message);
+            }
+        } else if is_error {
+            self.result(check).failures.push(message);
+        }
+    }
+
+    /// Begin a step of `check` for migration `index`.
+    pub fn begin_step(&mut self, check: Check, index: usize) {
+        let migration = &self.migrations[index];
+        let step = StepResult {
+            migration: migration.id.clone(),
+            file: migration.file.clone(),
+            status: Status::Passed,
+            duration_ms: 0,
+            failures: Vec::new(),
+            note: None,
+        };
+        let result = self.result(check);
+        if result.status == Status::Skipped {
+            result.status = Status::Passed;
+        }
+        result.steps.push(step);
+    }
+
+    /// Add time (and a note) to the last step of `check`.
+    pub fn end_step(&mut self, check: Check, started: Instant, note: Option<String>) {
+        let elapsed = started.elapsed();
+        let result = self.result(check);
+        result.add_time(elapsed);
+        if let Some(step) = result.steps.last_mut() {
+            step.duration_ms += millis(elapsed);
+            if note.is_some() {
+                step.note = note;
+            }
+        }
+    }
+
+    pub fn snapshot(&mut self) -> Result<Snapshot, ApplyError> {
+        crate::driver::snapshot(&mut self.db, &self.ignored)
+    }
+
+    /// The version to go down to from migration `index` (Alembic).
+    fn previous(&self, index: usize) -> Option<String> {
+        let migration = &self.migrations[index];
+        match migration.parents.as_slice() {
+            [] => None,
+            [one] => Some(one.clone()),
+            _ => Some("-1".to_owned()),
+        }
+    }
+
+    /// Apply migration `index` in `direction`.
+    pub fn apply(
+        &mut self,
+        index: usize,
+        direction: Direction,
+        observe: bool,
+    ) -> Result<Applied, ApplyError> {
+        shipshape_core::interrupt::check()?;
+        let previous = self.previous(index);
+        let migration = self.migrations[index].clone();
+        self.driver.apply(
+            &mut self.db,
+            &self.env,
+            &migration,
+            previous.as_deref(),
+            direction,
+            observe,
+        )
+    }
+
+    /// Start over: drop and re-create the throwaway database and apply ups
+    /// `0..=upto` (after a step left it in an unknown state).
+    pub fn rebuild(&mut self, upto: Option<usize>) -> Result<(), ApplyError> {
+        self.throwaway.recreate().map_err(|e| {
+            ApplyError::Runtime(anyhow::Error::new(e).context("re-creating the throwaway database"))
+        })?;
+        self.db =
+            Db::connect(&self.throwaway.settings()).map_err(|e| ApplyError::Runtime(e.into()))?;
+        if let Some(upto) = upto {
+            for index in 0..=upto {
+                self.apply(index, Direction::Up, false)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Report a failed migration: the failure itself, and when it was not
+    /// rolled back, what it left behind compared with `before`.
+    pub fn report_failure(
+        &mut self,
+        check: Check,
+        index: usize,
+        direction: Direction,
+        failure: &Failure,
+        before: Option<&Snapshot>,
+    ) -> Result<(), ApplyError> {
+        let migration = &self.migrations[index];
+        let place = failure
+            .line
+            .map_or_else(String::new, |l| format!(" at line {l}"));
+        let tail = if failure.rolled_back {
+            " (rolled back; nothing was left behind)"
+        } else {
+            ""
+        };
+        let message = format!(
+            "{} of {} failed{place}: {}{tail}",
+            direction.word(),
+            migration.id,
+            failure.message
+        );
+        let mut diagnostic = Diagnostic::error(check.name(), message)
+            .with_subject(migration.id.clone())
+            .with_help(check.help());
+        diagnostic.file = Some(failure.file.clone());
+        diagnostic.line = failure.line;
+        self.finding(check, Some(index), diagnostic);
+        if let (false, Some(before)) = (failure.rolled_back, before) {
+            let now = self.snapshot()?;
+            let changes = now.diff(before);
+            if changes.is_empty() {
+                return Ok(());
+            }
+            for change in changes {
+                let text = format!(
+                    "partial state after the failed {} of {}: {}",
+                    direction.word(),
+                    self.migrations[index].id,
+                    wording::sentence(&change, Context::Partial)
+                );
+                let diagnostic = Diagnostic::info(check.name(), text)
+                    .with_subject(change.key())
+                    .with_file(failure.file.clone());
+                self.finding(check, Some(index), diagnostic);
+            }
+        }
+        Ok(())
+    }
+
+    /// Report schema differences found by `check` at migration `index`.
+    /// Returns true when any was an error.
+    #[allow(clippy::too_many_arguments)]
+    pub fn report_changes(
+        &mut self,
+        check: Check,
+        index: Option<usize>,
+        expected: &Snapshot,
+        actual: &Snapshot,
+        context: Context,
+        lead: &str,
+        file: Option<String>,
+    ) -> bool {
+        let mut failed = false;
+        for change in actual.diff(expected) {
+            let minor = wording::is_minor(&change);
+            let text = format!("{lead}{}", wording::sentence(&change, context));
+            let mut diagnostic = if minor {
+                Diagnostic::warning(check.name(), text)
+            } else {
+                failed = true;
+                Diagnostic::error(check.name(), text).with_help(check.help())
+            };
+            diagnostic = diagnostic.with_subject(change.key());
+            diagnostic.file.clone_from(&file);
+            self.finding(check, index, diagnostic);
+        }
+        failed
+    }
+}
+
+/// Settings for a read-only connection to a database compared with head.
+pub fn read_only(settings: &ConnectionSettings) -> Result<Db, shipshape_pg::PgError> {
+    let mut db = Db::connect(settings)?;
+    db.execute("SET default_transaction_read_only = on")?;
+    Ok(db)
+}

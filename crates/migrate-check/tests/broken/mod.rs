@@ -1,0 +1,156 @@
+//! Every broken fixture fails the right check and names the object and the
+//! migration file.
+
+use crate::{check_status, checked_run, errors, fixture, json, serial, tool_on_server};
+
+/// Run on a broken fixture; returns the JSON report after asserting exit 1.
+fn fails(name: &str) -> serde_json::Value {
+    let _guard = serial();
+    let dir = fixture(&format!("fixtures/migrate-check/{name}"));
+    let run = checked_run(tool_on_server().arg(&dir).args(["--format", "json"]));
+    assert_eq!(run.code, Some(1), "{}", run.snapshot());
+    json(&run)
+}
+
+fn assert_error(value: &serde_json::Value, check: &str, message: &str, file_end: &str) {
+    let found = errors(value, check);
+    assert!(
+        found
+            .iter()
+            .any(|(m, f)| m.contains(message) && f.ends_with(file_end)),
+        "no {check} error containing {message:?} in {file_end}: {found:#?}"
+    );
+}
+
+#[test]
+fn a_down_that_forgets_an_index_fails_the_stairway() {
+    let value = fails("down-forgets-index");
+    assert_eq!(check_status(&value, "stairway"), "failed");
+    assert_error(
+        &value,
+        "stairway",
+        "down of 20240302080000_account_activity did not reverse: index accounts_created_idx on public.accounts should not exist",
+        "20240302080000_account_activity.down.sql",
+    );
+    // The later DROP TABLE hides the bug from an end-state check: reset passes.
+    assert_eq!(check_status(&value, "reset"), "passed");
+    assert_eq!(check_status(&value, "upgrade"), "passed");
+}
+
+#[test]
+fn a_down_that_leaves_a_column_fails_the_stairway() {
+    let value = fails("down-leaves-column");
+    assert_error(
+        &value,
+        "stairway",
+        "down of 20240311080000_project_status did not reverse: column public.projects.status still exists (text)",
+        "20240311080000_project_status.sql",
+    );
+}
+
+#[test]
+fn a_down_that_leaves_a_type_and_an_extension_fails_stairway_and_reset() {
+    let value = fails("down-leaves-type");
+    for object in [
+        "type public.mood left behind (enum)",
+        "extension uuid-ossp left behind",
+    ] {
+        assert_error(&value, "stairway", object, "user_mood/down.sql");
+    }
+    assert_eq!(check_status(&value, "reset"), "failed");
+    let reset = errors(&value, "reset");
+    assert!(
+        reset.iter().any(|(m, _)| m.contains("extension uuid-ossp")),
+        "{reset:?}"
+    );
+}
+
+#[test]
+fn a_missing_down_fails_history_and_an_empty_up_needs_none() {
+    let value = fails("missing-down");
+    assert_eq!(check_status(&value, "history"), "failed");
+    let history = errors(&value, "history");
+    assert_eq!(history.len(), 1, "{history:?}");
+    assert!(
+        history[0]
+            .0
+            .contains("20240402080000_order_currency has no down"),
+        "{history:?}"
+    );
+    // The migration without a down is skipped by the stairway, not failed;
+    // reset cannot go down through it.
+    assert_eq!(check_status(&value, "stairway"), "passed");
+    assert_eq!(check_status(&value, "reset"), "skipped");
+}
+
+#[test]
+fn declaring_a_migration_irreversible_accepts_its_missing_down() {
+    let _guard = serial();
+    let scratch = tempfile::tempdir().unwrap();
+    std::fs::write(
+        scratch.path().join("shipshape.toml"),
+        "[migrate-check]\nirreversible = ['20240402080000']\n",
+    )
+    .unwrap();
+    let dir = fixture("fixtures/migrate-check/missing-down");
+    let run = checked_run(
+        tool_on_server()
+            .current_dir(scratch.path())
+            .arg(&dir)
+            .args(["--skip", "reset", "--format", "json"]),
+    );
+    assert_eq!(run.code, Some(0), "{}", run.snapshot());
+}
+
+#[test]
+fn an_up_failing_in_a_transaction_is_rolled_back_and_named_by_line() {
+    let value = fails("up-fails-in-transaction");
+    assert_eq!(check_status(&value, "upgrade"), "failed");
+    let upgrade = errors(&value, "upgrade");
+    assert!(
+        upgrade[0]
+            .0
+            .contains("up of 20240502080000_order_items failed at line 6")
+            && upgrade[0].0.contains("orderid")
+            && upgrade[0].0.contains("rolled back"),
+        "{upgrade:?}"
+    );
+    let line = value["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "upgrade")
+        .unwrap()["line"]
+        .clone();
+    assert_eq!(line, 6);
+    assert_eq!(check_status(&value, "stairway"), "skipped");
+}
+
+#[test]
+fn an_up_failing_outside_a_transaction_shows_the_partial_state() {
+    let value = fails("up-fails-outside-transaction");
+    let upgrade = errors(&value, "upgrade");
+    assert!(
+        upgrade[0].0.contains("failed at line 5") && !upgrade[0].0.contains("rolled back"),
+        "{upgrade:?}"
+    );
+    let partial: Vec<&str> = value["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["severity"] == "info")
+        .map(|d| d["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        partial
+            .iter()
+            .any(|m| m.contains("table public.order_notes was created before the failure")),
+        "{partial:?}"
+    );
+    assert!(
+        partial
+            .iter()
+            .any(|m| m.contains("index order_notes_order_idx on public.order_notes was created")),
+        "{partial:?}"
+    );
+}
