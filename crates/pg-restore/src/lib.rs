@@ -1,27 +1,162 @@
-//! `pg-restore`: restore a backup beside the live database, swap atomically, keep the old one for rollback.
+//! `pg-restore`: verify a backup, restore it beside the live database, swap
+//! atomically and keep the old database for an instant rollback.
 //!
-//! Not implemented yet: this binary answers `--help` and `--version` and
-//! exits 2 for anything else, so no script can mistake it for a working tool.
+//! The flow of a restore (see `restore.rs`): verify the whole file before
+//! touching the server, check the server and the privileges the run needs,
+//! take the cross-tool advisory lock, confirm, load into
+//! `<target>_restoring_<ts>`, check it, then swap names.
 
-use clap::Parser;
+mod commands;
+mod config;
+mod confirm;
+mod dbops;
+mod filter;
+mod hooks;
+mod inplace;
+mod input;
+mod load;
+mod names;
+mod parallel;
+mod scan;
+mod server;
+mod split;
+mod swap;
+mod verify;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
 use shipshape_core::{ExitCode, GlobalArgs};
+use shipshape_pg::ConnectionArgs;
 
 const EXAMPLES: &str = "Examples:
-  pg-restore --latest --dir /var/backups/app
-  pg-restore list backup.sql.gz
-  pg-restore rollback";
+  pg-restore backup.sql.gz                      restore into the database DATABASE_URL names
+  pg-restore --yes --target app_copy app.dump   restore into another database, no prompt
+  pg-restore --latest --dir /var/backups/app    the newest verified backup in a pg-backup directory
+  pg-restore list backup.sql.gz                 what the file contains (no server needed)
+  pg-restore rollback --yes                     put back the database the last restore replaced
+  pg-restore prune                              drop kept databases beyond keep_previous";
 
-/// Restore a backup beside the live database, swap atomically, keep the old one for rollback.
+/// Verify a backup, restore it beside the live database, swap atomically, keep the old one for rollback.
+///
+/// The restore goes into a new database `<target>_restoring_<YYYYmmdd_HHMMSS>` (UTC); only when it
+/// loaded completely and passed its checks are the names swapped, and the previous database is kept
+/// as `<target>_pre_restore_<YYYYmmdd_HHMMSS>` for `pg-restore rollback`.
 #[derive(Debug, Parser)]
-#[command(name = "pg-restore", version, about, styles = shipshape_core::cli::styles(),
+#[command(name = "pg-restore", version, about, long_about = None, styles = shipshape_core::cli::styles(),
+    subcommand_negates_reqs = true,
     after_help = format!("{EXAMPLES}\n\n{}", shipshape_core::cli::after_help()))]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
 
-    /// Arguments for the tool (not implemented yet)
-    #[arg(hide = true, trailing_var_arg = true, allow_hyphen_values = false)]
-    pub rest: Vec<String>,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub restore: RestoreArgs,
+}
+
+/// Subcommands; without one, pg-restore restores FILE.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show what a backup file contains (tables with their data sizes, other objects); no server needed
+    List {
+        /// The backup file (.sql.gz, .sql.zst, .sql, pg_dump -Fc .dump, or a directory-format dump)
+        file: PathBuf,
+    },
+    /// Put back the database the last restore replaced (the newest <target>_pre_restore_*)
+    Rollback(RollbackArgs),
+    /// Drop kept databases (<target>_pre_restore_*, <target>_rolled_back_*) beyond keep_previous
+    Prune(PruneArgs),
+}
+
+/// Flags of a restore.
+#[derive(Debug, Args, Default)]
+pub struct RestoreArgs {
+    /// The backup file; its kind is detected from its content
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+
+    /// Restore the newest verified backup in --dir (or `dir` in shipshape.toml)
+    #[arg(long)]
+    pub latest: bool,
+
+    /// A pg-backup directory, for --latest
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+
+    /// Restore into this database instead of the one the connection settings name
+    #[arg(long, value_name = "NAME")]
+    pub target: Option<String>,
+
+    /// Do not ask for confirmation (required when stdin is not a terminal)
+    #[arg(short, long)]
+    pub yes: bool,
+
+    /// Parallel connections for loading data and building indexes [default: number of cores]
+    #[arg(short, long, value_name = "N")]
+    pub jobs: Option<usize>,
+
+    /// Do not restore object ownership; everything is owned by the connecting user
+    #[arg(long)]
+    pub no_owner: bool,
+
+    /// Do not restore GRANT/REVOKE (access privileges)
+    #[arg(long)]
+    pub no_privileges: bool,
+
+    /// Give objects owned by role OLD (and its grants) to role NEW instead; repeatable
+    #[arg(long, value_name = "OLD=NEW")]
+    pub owner_map: Vec<String>,
+
+    /// Drop the previous database after a successful swap instead of keeping it
+    #[arg(long)]
+    pub drop_previous: bool,
+
+    /// Command run just before the swap (split into words, no shell), e.g. to stop app servers
+    #[arg(long, value_name = "CMD")]
+    pub pre_swap: Option<String>,
+
+    /// Command run just after the swap (also after a failed swap was undone)
+    #[arg(long, value_name = "CMD")]
+    pub post_swap: Option<String>,
+
+    /// Fallback without CREATEDB: safety backup, then drop and recreate the target and restore into it
+    #[arg(long)]
+    pub in_place: bool,
+
+    /// Where --in-place writes its safety backup [default: the current directory]
+    #[arg(long, value_name = "DIR")]
+    pub safety_dir: Option<PathBuf>,
+}
+
+/// Flags of `rollback`.
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// The database to roll back [default: the one the connection settings name]
+    #[arg(long, value_name = "NAME")]
+    pub target: Option<String>,
+    /// Do not ask for confirmation (required when stdin is not a terminal)
+    #[arg(short, long)]
+    pub yes: bool,
+}
+
+/// Flags of `prune`.
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// The database whose kept copies are pruned [default: the one the connection settings name]
+    #[arg(long, value_name = "NAME")]
+    pub target: Option<String>,
+    /// How many kept databases to leave [default: keep_previous from shipshape.toml, else 1]
+    #[arg(long, value_name = "N")]
+    pub keep: Option<usize>,
+    /// Show what would be dropped, drop nothing
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 impl shipshape_core::run::ToolCli for Cli {
@@ -31,6 +166,6 @@ impl shipshape_core::run::ToolCli for Cli {
 }
 
 /// Run the tool.
-pub fn run(_cli: Cli) -> anyhow::Result<ExitCode> {
-    Err(shipshape_core::run::not_implemented("pg-restore"))
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    commands::run(cli)
 }

@@ -1,0 +1,124 @@
+//! One module per subcommand.
+
+mod list;
+mod prune;
+mod restore;
+mod rollback;
+
+use shipshape_core::config::{self, to_toml_fragment};
+use shipshape_core::{ExitCode, Printer};
+use shipshape_pg::{ConnectionSettings, programs};
+
+use crate::config::{RestoreConfig, Settings};
+use crate::{Cli, Command};
+
+/// Everything a subcommand needs.
+pub struct Context {
+    pub printer: Printer,
+    pub settings: Settings,
+    pub file_config: RestoreConfig,
+    pub cli_connection: shipshape_pg::ConnectionArgs,
+}
+
+impl Context {
+    /// Resolve where to connect (only subcommands that talk to a server call this).
+    pub fn connection(&self) -> anyhow::Result<ConnectionSettings> {
+        let config_url = self
+            .file_config
+            .database_url
+            .as_ref()
+            .map(|s| s.expose().as_str());
+        Ok(ConnectionSettings::resolve(
+            &self.cli_connection,
+            config_url,
+        )?)
+    }
+
+    pub fn program(&self, name: &str) -> anyhow::Result<programs::ClientProgram> {
+        Ok(programs::find(
+            name,
+            0,
+            self.cli_connection.pg_bin_dir.as_deref(),
+        )?)
+    }
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let printer = Printer::new(&cli.global);
+    let loaded = config::load::<RestoreConfig>(&cli.global)?;
+    let settings = Settings::resolve(&cli.restore, &loaded.table)?;
+    if cli.global.print_config {
+        let effective = settings.to_config(loaded.table.database_url.clone());
+        printer.data(&to_toml_fragment(&effective)?)?;
+        return Ok(ExitCode::Ok);
+    }
+    if cli.command.is_some()
+        && (cli.restore.file.is_some()
+            || cli.restore.yes
+            || cli.restore.target.is_some()
+            || cli.restore.latest)
+    {
+        return Err(shipshape_core::UsageError::new(
+            "restore flags given before a subcommand; put the subcommand first, e.g. pg-restore rollback --yes --target NAME",
+        )
+        .into());
+    }
+    let ctx = Context {
+        printer,
+        settings,
+        file_config: loaded.table,
+        cli_connection: cli.connection.clone(),
+    };
+    match cli.command {
+        Some(Command::List { file }) => list::run(&ctx, &file),
+        Some(Command::Rollback(args)) => rollback::run(&ctx, &args),
+        Some(Command::Prune(args)) => prune::run(&ctx, &args),
+        None => restore::run(&ctx, &cli.restore),
+    }
+}
+
+/// `'name'` quoted for a POSIX shell, for commands we print.
+pub fn shell_quote(text: &str) -> String {
+    if !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-./=:@".contains(c))
+    {
+        text.to_owned()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
+}
+
+/// Kept databases of `target` (pre-restore and rolled-back), newest first.
+pub fn kept_databases(
+    names: &[String],
+    target: &str,
+    kinds: &[&str],
+) -> Vec<(chrono::NaiveDateTime, String)> {
+    let mut kept: Vec<(chrono::NaiveDateTime, String)> = names
+        .iter()
+        .filter_map(|n| {
+            kinds
+                .iter()
+                .find_map(|k| crate::names::parse(target, k, n))
+                .map(|ts| (ts, n.clone()))
+        })
+        .collect();
+    kept.sort_by(|a, b| b.cmp(a));
+    kept
+}
+
+/// Refuse targets that must never be replaced.
+pub fn check_target_name(target: &str) -> anyhow::Result<()> {
+    if ["postgres", "template0", "template1"].contains(&target) {
+        return Err(shipshape_core::UsageError::new(format!(
+            "refusing to replace the system database \"{target}\"; name the database to restore into with --target or in the connection URL"
+        ))
+        .into());
+    }
+    if target.is_empty() {
+        return Err(shipshape_core::UsageError::new("the target database name is empty").into());
+    }
+    Ok(())
+}

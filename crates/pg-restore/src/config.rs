@@ -1,0 +1,128 @@
+//! The `[pg-restore]` table of `shipshape.toml` and how each setting is
+//! resolved (flag > environment > file > default).
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+use shipshape_core::Secret;
+use shipshape_core::config::{ToolConfig, env_var, layer};
+
+/// `[pg-restore]` in shipshape.toml. Every key is documented in docs/configuration.md.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RestoreConfig {
+    /// Connection URL used when neither --database-url, DATABASE_URL nor PG* are set.
+    pub database_url: Option<Secret<String>>,
+    /// pg-backup directory for --latest.
+    pub dir: Option<PathBuf>,
+    /// How many previous databases to keep per target (`prune` and after each restore).
+    pub keep_previous: Option<usize>,
+    /// Parallel connections for loading.
+    pub jobs: Option<usize>,
+    /// Hook commands around the swap.
+    pub pre_swap: Option<String>,
+    pub post_swap: Option<String>,
+    pub no_owner: Option<bool>,
+    pub no_privileges: Option<bool>,
+    /// `old=new` role mappings.
+    pub owner_map: Option<Vec<String>>,
+    /// Seconds to wait for sessions to end after they were terminated before the swap gives up.
+    pub terminate_timeout_seconds: Option<u64>,
+}
+
+impl ToolConfig for RestoreConfig {
+    const TABLE: &'static str = "pg-restore";
+}
+
+/// The settings of one run after precedence.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub dir: Option<PathBuf>,
+    pub keep_previous: usize,
+    pub jobs: usize,
+    pub pre_swap: Option<String>,
+    pub post_swap: Option<String>,
+    pub no_owner: bool,
+    pub no_privileges: bool,
+    pub owner_map: Vec<(String, String)>,
+    pub terminate_timeout_seconds: u64,
+}
+
+fn env_parse<T: std::str::FromStr>(name: &str) -> anyhow::Result<Option<T>> {
+    match env_var(name) {
+        None => Ok(None),
+        Some(text) => text.parse().map(Some).map_err(|_| {
+            shipshape_core::UsageError::new(format!("{name}={text:?} is not a valid number")).into()
+        }),
+    }
+}
+
+/// Parse `old=new`.
+pub fn parse_owner_map(items: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+    items
+        .iter()
+        .map(|item| match item.split_once('=') {
+            Some((old, new)) if !old.is_empty() && !new.is_empty() => {
+                Ok((old.to_owned(), new.to_owned()))
+            }
+            _ => Err(shipshape_core::UsageError::new(format!(
+                "--owner-map {item:?} must look like OLD=NEW (role names)"
+            ))
+            .into()),
+        })
+        .collect()
+}
+
+impl Settings {
+    pub fn resolve(cli: &crate::RestoreArgs, file: &RestoreConfig) -> anyhow::Result<Self> {
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        let jobs = layer(cli.jobs, env_parse("PG_RESTORE_JOBS")?, file.jobs, cores).max(1);
+        let owner_items = if cli.owner_map.is_empty() {
+            file.owner_map.clone().unwrap_or_default()
+        } else {
+            cli.owner_map.clone()
+        };
+        Ok(Self {
+            dir: layer(
+                cli.dir.clone().map(Some),
+                env_var("PG_RESTORE_DIR").map(|d| Some(PathBuf::from(d))),
+                file.dir.clone().map(Some),
+                None,
+            ),
+            keep_previous: layer(
+                None,
+                env_parse("PG_RESTORE_KEEP_PREVIOUS")?,
+                file.keep_previous,
+                1,
+            ),
+            jobs,
+            pre_swap: cli.pre_swap.clone().or_else(|| file.pre_swap.clone()),
+            post_swap: cli.post_swap.clone().or_else(|| file.post_swap.clone()),
+            no_owner: cli.no_owner || file.no_owner.unwrap_or(false),
+            no_privileges: cli.no_privileges || file.no_privileges.unwrap_or(false),
+            owner_map: parse_owner_map(&owner_items)?,
+            terminate_timeout_seconds: file.terminate_timeout_seconds.unwrap_or(10),
+        })
+    }
+
+    /// The effective configuration, for --print-config.
+    pub fn to_config(&self, database_url: Option<Secret<String>>) -> RestoreConfig {
+        RestoreConfig {
+            database_url,
+            dir: self.dir.clone(),
+            keep_previous: Some(self.keep_previous),
+            jobs: Some(self.jobs),
+            pre_swap: self.pre_swap.clone(),
+            post_swap: self.post_swap.clone(),
+            no_owner: Some(self.no_owner),
+            no_privileges: Some(self.no_privileges),
+            owner_map: Some(
+                self.owner_map
+                    .iter()
+                    .map(|(a, b)| format!("{a}={b}"))
+                    .collect(),
+            ),
+            terminate_timeout_seconds: Some(self.terminate_timeout_seconds),
+        }
+    }
+}

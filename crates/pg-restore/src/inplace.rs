@@ -1,0 +1,264 @@
+//! `--in-place`: the fallback when a second copy cannot be created (no
+//! CREATEDB, no disk for two copies). A safety backup of the target is taken
+//! first (pg_dump -Fc, written to a `.partial` name and renamed when
+//! complete), then sessions are ended and the target is emptied — dropped
+//! and recreated when the role may create databases, else cleared schema by
+//! schema — and the backup is restored into it. On failure the exact command
+//! that restores the safety backup is printed.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use shipshape_core::{Diagnostic, ExitCode, Report};
+use shipshape_pg::lock::DatabaseLock;
+use shipshape_pg::quote::quote_ident;
+use shipshape_pg::{ConnectionSettings, Db, programs};
+
+use crate::RestoreArgs;
+use crate::commands::{Context, shell_quote};
+use crate::dbops;
+use crate::filter::FilterOptions;
+use crate::load::{self, LoadJob, StderrTail, conninfo_dbname};
+use crate::server::ServerFacts;
+use crate::verify::Verified;
+
+fn safety_backup(
+    ctx: &Context,
+    connection: &ConnectionSettings,
+    target: &str,
+    server_major: u32,
+    dir: &Path,
+) -> anyhow::Result<PathBuf> {
+    let pg_dump = programs::find(
+        "pg_dump",
+        server_major,
+        ctx.cli_connection.pg_bin_dir.as_deref(),
+    )?;
+    fs_err::create_dir_all(dir)?;
+    let safe: String = target
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let name = format!(
+        "{safe}_safety_{}.dump",
+        crate::names::timestamp(chrono::Utc::now())
+    );
+    let final_path = dir.join(&name);
+    let partial = dir.join(format!(".{name}.partial"));
+    let file = {
+        let mut options = fs_err::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use fs_err::os::unix::fs::OpenOptionsExt as _;
+            options.mode(0o600);
+        }
+        options.open(&partial)?
+    };
+    let mut child = shipshape_pg::child::command(&pg_dump.path, connection)
+        .args(["-Fc", "--no-password"])
+        .arg(format!("--dbname={}", conninfo_dbname(target)))
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(file.into_parts().0))
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("running {}", pg_dump.path.display()))?;
+    let tail = StderrTail::spawn(child.stderr.take().context("pg_dump stderr")?);
+    let status = load::wait(&mut child);
+    let lines = tail.lines();
+    match status {
+        Ok(s) if s.success() => {}
+        other => {
+            let _ = fs_err::remove_file(&partial);
+            other?;
+            anyhow::bail!(
+                "the safety backup of \"{target}\" failed, so nothing was changed: {}",
+                lines.join("\n")
+            );
+        }
+    }
+    fs_err::File::open(&partial)?.sync_all()?;
+    fs_err::rename(&partial, &final_path)?;
+    Ok(final_path)
+}
+
+/// Empty a database without dropping it: every schema that is not a system
+/// schema is dropped with its contents, and `public` recreated as a fresh
+/// database has it.
+fn clear_database(settings: &ConnectionSettings) -> anyhow::Result<()> {
+    let mut db = Db::connect(settings)?;
+    let schemas = db.query_text(
+        "SELECT nspname::text FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema'",
+        &[],
+    )?;
+    for row in schemas {
+        if let Some(name) = row.into_iter().next().flatten() {
+            db.execute(&format!("DROP SCHEMA {} CASCADE", quote_ident(&name)))
+                .with_context(|| format!("dropping schema {name} in \"{}\"", settings.database))?;
+        }
+    }
+    let owner = if db.server_major()? >= 15 {
+        "pg_database_owner"
+    } else {
+        "CURRENT_USER"
+    };
+    db.execute(&format!("CREATE SCHEMA public AUTHORIZATION {owner}"))?;
+    db.close();
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn run(
+    ctx: &Context,
+    args: &RestoreArgs,
+    verified: &Verified,
+    connection: &ConnectionSettings,
+    admin: &mut Db,
+    facts: &ServerFacts,
+    target: &str,
+    psql: &Path,
+    pg_restore: Option<PathBuf>,
+    started: Instant,
+    lock: DatabaseLock,
+) -> anyhow::Result<ExitCode> {
+    let printer = &ctx.printer;
+    let dir = args
+        .safety_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("."));
+    let safety = match &facts.target {
+        Some(_) => {
+            printer.status(&format!("taking a safety backup of \"{target}\" …"));
+            let path = safety_backup(ctx, connection, target, facts.server_major, &dir)?;
+            printer.status(&format!("safety backup: {}", path.display()));
+            Some(path)
+        }
+        None => None,
+    };
+    shipshape_core::interrupt::check()?;
+    let recovery = safety.as_ref().map(|p| {
+        format!(
+            "pg-restore --yes --in-place --target {} {}",
+            shell_quote(target),
+            shell_quote(&p.display().to_string())
+        )
+    });
+    let can_create = facts.superuser
+        || admin
+            .query_value(
+                "SELECT rolcreatedb::text FROM pg_roles WHERE rolname = current_user",
+                &[],
+            )?
+            .as_deref()
+            == Some("true");
+    let terminated = match &facts.target {
+        Some(info) => {
+            dbops::allow_connections(admin, target, false)?;
+            let n = dbops::terminate_sessions(
+                admin,
+                target,
+                Duration::from_secs(ctx.settings.terminate_timeout_seconds),
+            )?;
+            if can_create {
+                dbops::drop_database(admin, target)?;
+                dbops::create_like(admin, target, Some(info))?;
+                if !info.allow_connections {
+                    dbops::allow_connections(admin, target, false)?;
+                }
+            } else {
+                dbops::allow_connections(admin, target, true)?;
+                clear_database(&connection.with_database(target))?;
+            }
+            n
+        }
+        None => {
+            dbops::create_like(admin, target, None)?;
+            0
+        }
+    };
+    printer.status(&format!("restoring into \"{target}\" (in place) …"));
+    let job = LoadJob {
+        path: verified.path.clone(),
+        kind: verified.kind,
+        settings: connection.with_database(target),
+        psql: psql.to_owned(),
+        pg_restore,
+        jobs: ctx.settings.jobs,
+        filter: FilterOptions {
+            drop_transaction_timeout: facts.drop_transaction_timeout,
+            no_owner: ctx.settings.no_owner,
+            no_privileges: ctx.settings.no_privileges,
+            owner_map: ctx.settings.owner_map.clone(),
+        },
+    };
+    let loaded = load::load(&job, printer);
+    let failure = match loaded {
+        Ok(Ok(())) => None,
+        Ok(Err(f)) => Some(match f.line {
+            Some(line) => format!(
+                "{} (line {line}){}",
+                f.message,
+                f.statement
+                    .map(|s| format!("\nfailing statement:\n    {}", s.replace('\n', "\n    ")))
+                    .unwrap_or_default()
+            ),
+            None => f.message,
+        }),
+        Err(err) => Some(format!("{err:#}")),
+    };
+    if let Some(message) = failure {
+        let mut d = Diagnostic::error(
+            "restore-failed",
+            format!(
+                "the in-place restore of {} into \"{target}\" failed: {message}",
+                verified.path.display()
+            ),
+        );
+        d = d.with_help(match &recovery {
+            Some(cmd) => format!("\"{target}\" is now incomplete; put the safety backup back with:\n  {cmd}"),
+            None => format!("\"{target}\" did not exist before; drop the incomplete database or fix the cause and run again"),
+        });
+        let mut report = Report::new("pg-restore", env!("CARGO_PKG_VERSION"));
+        report.push(d);
+        report.insert("target", target);
+        report.insert(
+            "safety_backup",
+            safety.as_ref().map(|p| p.display().to_string()),
+        );
+        report.insert("recovery_command", &recovery);
+        printer.report(&report)?;
+        return Ok(ExitCode::Runtime);
+    }
+    Db::connect(&connection.with_database(target))?.execute("ANALYZE")?;
+    drop(lock);
+    let summary = format!(
+        "restored {} into \"{target}\" in place in {:.1}s ({terminated} session(s) terminated){}",
+        verified.path.display(),
+        started.elapsed().as_secs_f64(),
+        safety
+            .as_ref()
+            .map(|p| format!("; safety backup: {}", p.display()))
+            .unwrap_or_default()
+    );
+    if printer.format() == shipshape_core::OutputFormat::Human {
+        printer.data(&format!("{summary}\n"))?;
+    } else {
+        let mut report = Report::new("pg-restore", env!("CARGO_PKG_VERSION"));
+        report.insert("target", target);
+        report.insert(
+            "safety_backup",
+            safety.as_ref().map(|p| p.display().to_string()),
+        );
+        report.insert("terminated_sessions", terminated);
+        printer.report(&report)?;
+    }
+    Ok(ExitCode::Ok)
+}

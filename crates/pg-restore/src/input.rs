@@ -1,0 +1,273 @@
+//! What kind of backup a file is (from its content, not its name), and a
+//! reader that decompresses it on its own thread while hashing the raw
+//! bytes, so decompression overlaps with whatever consumes the SQL.
+
+use std::io::{self, Read};
+use std::path::Path;
+use std::thread::JoinHandle;
+
+use anyhow::Context as _;
+use crossbeam_channel::{Receiver, Sender};
+use sha2::{Digest as _, Sha256};
+
+/// The kinds of input pg-restore understands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// Plain SQL compressed with gzip (one or many members).
+    Gzip,
+    /// Plain SQL compressed with zstd (one or many frames).
+    Zstd,
+    /// Uncompressed plain SQL.
+    Plain,
+    /// pg_dump's custom archive (`-Fc`, magic `PGDMP`).
+    Custom,
+    /// pg_dump's directory format (`-Fd`, a directory with `toc.dat`).
+    Directory,
+    /// pg_dump's tar format (`-Ft`).
+    Tar,
+}
+
+impl Kind {
+    /// Restored by psql from a SQL stream (true) or by pg_restore (false).
+    pub fn is_sql(self) -> bool {
+        matches!(self, Self::Gzip | Self::Zstd | Self::Plain)
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Gzip => "plain SQL, gzip",
+            Self::Zstd => "plain SQL, zstd",
+            Self::Plain => "plain SQL",
+            Self::Custom => "pg_dump custom archive",
+            Self::Directory => "pg_dump directory archive",
+            Self::Tar => "pg_dump tar archive",
+        }
+    }
+}
+
+/// Look at the first bytes of `path`.
+pub fn detect(path: &Path) -> anyhow::Result<Kind> {
+    if path.is_dir() {
+        if path.join("toc.dat").is_file() {
+            return Ok(Kind::Directory);
+        }
+        anyhow::bail!(
+            "{} is a directory without toc.dat, not a pg_dump directory-format dump",
+            path.display()
+        );
+    }
+    let mut file = fs_err::File::open(path)?;
+    let mut head = [0u8; 512];
+    let mut filled = 0;
+    while filled < head.len() {
+        let n = file
+            .read(&mut head[filled..])
+            .with_context(|| format!("reading {}", path.display()))?;
+        if n == 0 {
+            break;
+        }
+        filled += n;
+    }
+    let head = &head[..filled];
+    Ok(if head.starts_with(&[0x1f, 0x8b]) {
+        Kind::Gzip
+    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        Kind::Zstd
+    } else if head.starts_with(b"PGDMP") {
+        Kind::Custom
+    } else if head.len() >= 262 && &head[257..262] == b"ustar" {
+        Kind::Tar
+    } else {
+        Kind::Plain
+    })
+}
+
+const CHUNK: usize = 1 << 20;
+
+/// Reads the SQL text of a plain/gzip/zstd backup, decompressed by a
+/// background thread. After EOF, [`SqlStream::finish`] gives the SHA-256 of
+/// the raw file or the decompression error.
+pub struct SqlStream {
+    rx: Receiver<Vec<u8>>,
+    current: Vec<u8>,
+    pos: usize,
+    handle: Option<JoinHandle<anyhow::Result<String>>>,
+    /// The hash, once the decoder finished cleanly.
+    sha256: Option<String>,
+}
+
+impl SqlStream {
+    pub fn open(path: &Path, kind: Kind) -> anyhow::Result<Self> {
+        let file = fs_err::File::open(path)?;
+        let (tx, rx) = crossbeam_channel::bounded::<Vec<u8>>(16);
+        let path = path.to_owned();
+        let handle = std::thread::Builder::new()
+            .name("decompress".into())
+            .spawn(move || decode(file, &path, kind, &tx))
+            .context("starting the decompression thread")?;
+        Ok(Self {
+            rx,
+            current: Vec::new(),
+            pos: 0,
+            handle: Some(handle),
+            sha256: None,
+        })
+    }
+
+    /// Wait for the decoder: the raw file's SHA-256 (hex) or why it failed.
+    pub fn finish(mut self) -> anyhow::Result<String> {
+        // Drain so a decoder blocked on a full channel can finish.
+        while self.rx.recv().is_ok() {}
+        self.join()
+    }
+
+    fn join(&mut self) -> anyhow::Result<String> {
+        match self.handle.take() {
+            Some(handle) => {
+                let sha = handle
+                    .join()
+                    .map_err(|_| anyhow::anyhow!("the decompression thread panicked"))??;
+                self.sha256 = Some(sha.clone());
+                Ok(sha)
+            }
+            None => self
+                .sha256
+                .clone()
+                .ok_or_else(|| anyhow::anyhow!("the decompression failed")),
+        }
+    }
+}
+
+impl Read for SqlStream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.pos >= self.current.len() {
+            match self.rx.recv() {
+                Ok(chunk) => {
+                    self.current = chunk;
+                    self.pos = 0;
+                }
+                Err(_) => {
+                    // The sender is gone: a clean end or an error; an error
+                    // must not look like a short, complete file.
+                    if self.handle.is_some()
+                        && let Err(err) = self.join()
+                    {
+                        return Err(io::Error::other(format!("{err:#}")));
+                    }
+                    return Ok(0);
+                }
+            }
+        }
+        let n = buf.len().min(self.current.len() - self.pos);
+        buf[..n].copy_from_slice(&self.current[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+/// Hashes everything read through it.
+struct Hashing<R> {
+    inner: R,
+    hasher: Sha256,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+fn decode(
+    file: fs_err::File,
+    path: &Path,
+    kind: Kind,
+    tx: &Sender<Vec<u8>>,
+) -> anyhow::Result<String> {
+    let mut raw = Hashing {
+        inner: io::BufReader::with_capacity(CHUNK, file),
+        hasher: Sha256::new(),
+    };
+    let what = match kind {
+        Kind::Gzip => "gzip",
+        Kind::Zstd => "zstd",
+        _ => "plain",
+    };
+    {
+        let mut reader: Box<dyn Read + '_> = match kind {
+            Kind::Gzip => Box::new(flate2::read::MultiGzDecoder::new(&mut raw)),
+            Kind::Zstd => Box::new(
+                zstd::stream::read::Decoder::new(&mut raw)
+                    .with_context(|| format!("opening {} as zstd", path.display()))?,
+            ),
+            _ => Box::new(&mut raw),
+        };
+        loop {
+            let mut chunk = vec![0u8; CHUNK];
+            let mut filled = 0;
+            while filled < CHUNK {
+                let n = reader.read(&mut chunk[filled..]).with_context(|| {
+                    format!(
+                        "{} is damaged: its {what} data is corrupt or truncated",
+                        path.display()
+                    )
+                })?;
+                if n == 0 {
+                    break;
+                }
+                filled += n;
+            }
+            if filled == 0 {
+                break;
+            }
+            chunk.truncate(filled);
+            if tx.send(chunk).is_err() {
+                // The reader stopped early (an error or Ctrl-C); not our failure.
+                anyhow::bail!("stopped reading");
+            }
+            if shipshape_core::interrupt::requested() {
+                return Err(shipshape_core::Interrupted.into());
+            }
+        }
+    }
+    // Anything after the last gzip member that is not another member, or
+    // bytes the decoder did not consume, would mean a damaged file.
+    let mut rest = Vec::new();
+    raw.read_to_end(&mut rest)
+        .with_context(|| format!("reading {}", path.display()))?;
+    if !rest.is_empty() && kind != Kind::Plain {
+        anyhow::bail!(
+            "{} is damaged: {} unexpected bytes after the end of the {what} data",
+            path.display(),
+            rest.len()
+        );
+    }
+    Ok(hex(&raw.hasher.finalize()))
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// SHA-256 of a file (for archives pg_restore reads itself).
+pub fn sha256_file(path: &Path) -> anyhow::Result<String> {
+    let mut file = fs_err::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        let n = file
+            .read(&mut buf)
+            .with_context(|| format!("reading {}", path.display()))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hex(&hasher.finalize()))
+}

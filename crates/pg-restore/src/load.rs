@@ -1,0 +1,398 @@
+//! Loading a verified backup into the new database: plain SQL through psql
+//! (`ON_ERROR_STOP`, fed by the decompression thread, rewritten by the
+//! filter), archives through `pg_restore --exit-on-error`. A failure comes
+//! back as [`LoadFailure`] with the failing statement and its line.
+
+use std::collections::VecDeque;
+use std::io::{BufRead as _, BufReader, BufWriter, Read, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::thread::JoinHandle;
+
+use anyhow::Context as _;
+use shipshape_core::Interrupted;
+use shipshape_pg::ConnectionSettings;
+
+use crate::filter::{Filter, FilterOptions};
+use crate::input::{Kind, SqlStream};
+
+/// Why the load failed, in terms of the dump.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct LoadFailure {
+    pub message: String,
+    /// Line in the dump's SQL where psql stopped.
+    pub line: Option<u64>,
+    /// The statement that failed (possibly shortened).
+    pub statement: Option<String>,
+}
+
+/// What a load needs.
+#[derive(Debug, Clone)]
+pub struct LoadJob {
+    pub path: PathBuf,
+    pub kind: Kind,
+    /// Connection settings naming the database to load into.
+    pub settings: ConnectionSettings,
+    pub psql: PathBuf,
+    pub pg_restore: Option<PathBuf>,
+    pub jobs: usize,
+    pub filter: FilterOptions,
+}
+
+/// Session settings for our own connections: a crash loses nothing we could
+/// not redo (the new database is dropped on any failure), so commits need
+/// not wait for the WAL flush.
+pub const SESSION_OPTIONS: &str = "-c synchronous_commit=off";
+
+/// Set the libpq environment for a child that connects to the new database.
+pub fn client_command(program: &Path, settings: &ConnectionSettings) -> Command {
+    let mut cmd = shipshape_pg::child::command(program, settings);
+    cmd.env("PGOPTIONS", SESSION_OPTIONS);
+    cmd
+}
+
+/// Collects a child's stderr on a thread, keeping the last lines.
+pub struct StderrTail(JoinHandle<Vec<String>>);
+
+impl StderrTail {
+    pub fn spawn(stderr: impl Read + Send + 'static) -> Self {
+        Self(std::thread::spawn(move || {
+            let mut tail = VecDeque::new();
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tail.len() == 200 {
+                    tail.pop_front();
+                }
+                tail.push_back(line);
+            }
+            tail.into_iter().collect()
+        }))
+    }
+
+    pub fn lines(self) -> Vec<String> {
+        self.0.join().unwrap_or_default()
+    }
+}
+
+/// Wait for a child, killing it on Ctrl-C; the error is then
+/// [`Interrupted`] itself so the run ends with exit code 130.
+pub fn wait(child: &mut Child) -> anyhow::Result<std::process::ExitStatus> {
+    match shipshape_core::interrupt::wait_child(child) {
+        Ok(status) => Ok(status),
+        Err(shipshape_core::interrupt::WaitError::Interrupted(i)) => Err(i.into()),
+        Err(shipshape_core::interrupt::WaitError::Io(e)) => {
+            Err(anyhow::Error::new(e).context("waiting for a child process"))
+        }
+    }
+}
+
+fn kill(child: &mut Child) {
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// Feed `source` (SQL text) into psql connected to `settings.database`.
+/// Returns Ok when psql finished successfully.
+pub fn psql_load(
+    source: &mut dyn Read,
+    settings: &ConnectionSettings,
+    psql: &Path,
+    filter: &FilterOptions,
+) -> anyhow::Result<Result<(), LoadFailure>> {
+    let mut child = client_command(psql, settings)
+        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("running {}", psql.display()))?;
+    let tail = StderrTail::spawn(child.stderr.take().context("psql stderr")?);
+    let stdin = child.stdin.take().context("psql stdin")?;
+    let fed = feed(source, stdin, filter);
+    if shipshape_core::interrupt::requested() {
+        kill(&mut child);
+        return Err(Interrupted.into());
+    }
+    let status = wait(&mut child)?;
+    let lines = tail.lines();
+    if let Err(err) = fed {
+        if !matches!(err.downcast_ref::<std::io::Error>(), Some(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
+            && status.success()
+        {
+            return Err(err.context("reading the backup while restoring"));
+        }
+        if status.success() {
+            return Err(err.context("psql stopped reading the dump"));
+        }
+    }
+    if status.success() {
+        return Ok(Ok(()));
+    }
+    Ok(Err(psql_failure(&lines)))
+}
+
+fn feed(
+    source: &mut dyn Read,
+    stdin: std::process::ChildStdin,
+    filter: &FilterOptions,
+) -> anyhow::Result<()> {
+    let mut out = BufWriter::with_capacity(1 << 20, stdin);
+    if filter.is_noop() {
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            shipshape_core::interrupt::check()?;
+            let n = source.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            out.write_all(&buf[..n])?;
+        }
+    } else {
+        let mut filter = Filter::new(filter.clone());
+        let mut reader = BufReader::with_capacity(1 << 20, source);
+        let mut line = Vec::with_capacity(256);
+        let mut count = 0u64;
+        loop {
+            line.clear();
+            if reader.read_until(b'\n', &mut line)? == 0 {
+                break;
+            }
+            let newline = line.last() == Some(&b'\n');
+            if newline {
+                line.pop();
+            }
+            out.write_all(&filter.apply(&line))?;
+            if newline {
+                out.write_all(b"\n")?;
+            }
+            count += 1;
+            if count.is_multiple_of(65536) {
+                shipshape_core::interrupt::check()?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// Turn psql's stderr into a failure: `psql:<stdin>:LINE: ERROR:  message`
+/// plus the DETAIL/HINT/CONTEXT/LINE lines after it.
+pub fn psql_failure(lines: &[String]) -> LoadFailure {
+    let Some(at) = lines
+        .iter()
+        .position(|l| l.contains(": ERROR:  ") || l.contains(": FATAL:  "))
+    else {
+        return LoadFailure {
+            message: format!("psql failed: {}", lines.join("\n")),
+            line: None,
+            statement: None,
+        };
+    };
+    let first = &lines[at];
+    let line = first
+        .strip_prefix("psql:<stdin>:")
+        .and_then(|rest| rest.split(':').next())
+        .and_then(|n| n.parse().ok());
+    let message_start = first
+        .find("ERROR:  ")
+        .or_else(|| first.find("FATAL:  "))
+        .unwrap_or(0);
+    let mut message = first[message_start..].to_owned();
+    for more in lines[at + 1..].iter().take(6) {
+        if more.starts_with("psql:") {
+            break;
+        }
+        message.push('\n');
+        message.push_str(more);
+    }
+    LoadFailure {
+        message,
+        line,
+        statement: None,
+    }
+}
+
+/// The statement ending at `line` of the dump's SQL (pg_dump separates
+/// statements with blank lines). For COPY data, the COPY command.
+pub fn statement_at(path: &Path, kind: Kind, line: u64) -> Option<String> {
+    let stream = SqlStream::open(path, kind).ok()?;
+    let mut reader = BufReader::new(stream);
+    let mut recent: VecDeque<(u64, String)> = VecDeque::new();
+    let mut copy_line: Option<(u64, String)> = None;
+    let mut buf = Vec::new();
+    let mut n = 0u64;
+    while n < line {
+        buf.clear();
+        if reader.read_until(b'\n', &mut buf).ok()? == 0 {
+            break;
+        }
+        n += 1;
+        let text = String::from_utf8_lossy(&buf)
+            .trim_end_matches(['\n', '\r'])
+            .to_owned();
+        if text.starts_with("COPY ") && text.ends_with("FROM stdin;") {
+            copy_line = Some((n, text.clone()));
+        }
+        if text == "\\." && n != line {
+            copy_line = None;
+        }
+        if text.is_empty() {
+            recent.clear();
+        } else if copy_line.is_none() || copy_line.as_ref().is_some_and(|(at, _)| *at == n) {
+            if recent.len() == 40 {
+                recent.pop_front();
+            }
+            recent.push_back((n, text));
+        }
+    }
+    if let Some((at, copy)) = copy_line {
+        return Some(format!("{copy}  (line {at}; the data rows follow it)"));
+    }
+    let mut text: Vec<String> = recent.into_iter().map(|(_, l)| l).collect();
+    if text.len() > 20 {
+        let cut = text.len() - 20;
+        text.drain(..cut);
+        text.insert(0, "…".into());
+    }
+    (!text.is_empty()).then(|| text.join("\n"))
+}
+
+/// `dbname='…'` for pg_restore's -d, which would read a bare name containing
+/// `=` as a connection string. No password: that stays in PGPASSWORD.
+pub fn conninfo_dbname(name: &str) -> String {
+    format!(
+        "dbname='{}'",
+        name.replace('\\', "\\\\").replace('\'', "\\'")
+    )
+}
+
+/// Restore an archive with pg_restore directly into the database.
+pub fn pg_restore_load(job: &LoadJob) -> anyhow::Result<Result<(), LoadFailure>> {
+    let pg_restore = job
+        .pg_restore
+        .as_deref()
+        .context("pg_restore is needed for archives")?;
+    let mut cmd = client_command(pg_restore, &job.settings);
+    cmd.arg("--exit-on-error").arg(format!(
+        "--dbname={}",
+        conninfo_dbname(&job.settings.database)
+    ));
+    if job.jobs > 1 && job.kind != Kind::Tar {
+        cmd.arg(format!("--jobs={}", job.jobs));
+    }
+    if job.filter.no_owner {
+        cmd.arg("--no-owner");
+    }
+    if job.filter.no_privileges {
+        cmd.arg("--no-privileges");
+    }
+    let mut child = cmd
+        .arg(&job.path)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("running {}", pg_restore.display()))?;
+    let tail = StderrTail::spawn(child.stderr.take().context("pg_restore stderr")?);
+    let status = wait(&mut child)?;
+    let lines = tail.lines();
+    if status.success() {
+        return Ok(Ok(()));
+    }
+    let message: Vec<&String> = lines
+        .iter()
+        .filter(|l| !l.starts_with("Command was:"))
+        .take(8)
+        .collect();
+    let statement = lines
+        .iter()
+        .position(|l| l.starts_with("Command was:"))
+        .map(|i| {
+            let mut s = lines[i]
+                .trim_start_matches("Command was:")
+                .trim()
+                .to_owned();
+            for more in lines[i + 1..].iter().take(15) {
+                if more.starts_with("pg_restore:") {
+                    break;
+                }
+                s.push('\n');
+                s.push_str(more);
+            }
+            s
+        });
+    Ok(Err(LoadFailure {
+        message: message
+            .iter()
+            .map(|l| l.trim_start_matches("pg_restore: error: ").to_owned())
+            .collect::<Vec<_>>()
+            .join("\n"),
+        line: None,
+        statement,
+    }))
+}
+
+/// Run `pg_restore -f -` and hand its SQL to `f` (for archives that need
+/// rewriting, e.g. --owner-map).
+pub fn with_archive_sql<T>(
+    pg_restore: &Path,
+    path: &Path,
+    f: impl FnOnce(&mut dyn Read) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let mut child = Command::new(pg_restore)
+        .args(["-f", "-"])
+        .arg(path)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("running {}", pg_restore.display()))?;
+    let tail = StderrTail::spawn(child.stderr.take().context("pg_restore stderr")?);
+    let mut stdout = child.stdout.take().context("pg_restore stdout")?;
+    let result = f(&mut stdout);
+    drop(stdout);
+    let status = wait(&mut child)?;
+    let lines = tail.lines();
+    if !status.success() && result.is_ok() {
+        anyhow::bail!(
+            "pg_restore -f - {} failed: {}",
+            path.display(),
+            lines.join("\n")
+        );
+    }
+    result
+}
+
+/// Load the backup described by `job`.
+pub fn load(
+    job: &LoadJob,
+    printer: &shipshape_core::Printer,
+) -> anyhow::Result<Result<(), LoadFailure>> {
+    if job.kind.is_sql() {
+        if job.jobs > 1 {
+            printer.detail(&format!("loading with {} parallel connections", job.jobs));
+            return crate::parallel::load(job);
+        }
+        let mut stream = SqlStream::open(&job.path, job.kind)?;
+        let result = psql_load(&mut stream, &job.settings, &job.psql, &job.filter)?;
+        if result.is_ok() {
+            stream.finish()?;
+        }
+        return Ok(result.map_err(|mut failure| {
+            if let Some(line) = failure.line {
+                failure.statement = statement_at(&job.path, job.kind, line);
+            }
+            failure
+        }));
+    }
+    if job.filter.owner_map.is_empty() {
+        return pg_restore_load(job);
+    }
+    let pg_restore = job
+        .pg_restore
+        .as_deref()
+        .context("pg_restore is needed for archives")?;
+    with_archive_sql(pg_restore, &job.path, |sql| {
+        psql_load(sql, &job.settings, &job.psql, &job.filter)
+    })
+}

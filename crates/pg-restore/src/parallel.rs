@@ -1,0 +1,249 @@
+//! A pool of psql connections fed with pieces of SQL (`--jobs N`). Each
+//! worker owns one psql (`ON_ERROR_STOP`), takes the next piece from a
+//! shared queue when it is ready for more (so work balances itself), and
+//! keeps a map from its own input lines to the dump's lines for error
+//! messages. The first failure stops every worker.
+
+use std::io::{BufWriter, Write as _};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use crossbeam_channel::{Receiver, RecvTimeoutError, SendTimeoutError, Sender};
+
+use crate::load::{LoadJob, StderrTail, client_command, psql_failure};
+use crate::split::Failed;
+
+/// SQL text plus, for each run of its lines, where they are in the dump.
+#[derive(Debug, Clone, Default)]
+pub struct Piece {
+    pub text: Vec<u8>,
+    /// (first dump line, number of lines)
+    pub map: Vec<(u64, u64)>,
+}
+
+impl Piece {
+    pub fn push_line(&mut self, line: &[u8], dump_line: u64) {
+        self.text.extend_from_slice(line);
+        self.text.push(b'\n');
+        match self.map.last_mut() {
+            Some((start, count)) if *start + *count == dump_line => *count += 1,
+            _ => self.map.push((dump_line, 1)),
+        }
+    }
+
+    pub fn append(&mut self, other: &Piece) {
+        self.text.extend_from_slice(&other.text);
+        self.map.extend_from_slice(&other.map);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.text.is_empty()
+    }
+}
+
+/// Worker lines → dump lines.
+#[derive(Debug, Default)]
+struct LineMap {
+    /// (first worker line, first dump line, count)
+    runs: Vec<(u64, u64, u64)>,
+    next: u64,
+}
+
+impl LineMap {
+    fn add(&mut self, piece: &Piece) {
+        for (dump, count) in &piece.map {
+            self.runs.push((self.next + 1, *dump, *count));
+            self.next += count;
+        }
+    }
+
+    fn dump_line(&self, worker_line: u64) -> Option<u64> {
+        self.runs
+            .iter()
+            .find(|(start, _, count)| worker_line >= *start && worker_line < start + count)
+            .map(|(start, dump, _)| dump + (worker_line - start))
+    }
+}
+
+/// A running set of workers.
+pub struct Pool {
+    tx: Option<Sender<Piece>>,
+    workers: Vec<JoinHandle<Result<(), Failed>>>,
+    abort: Arc<AtomicBool>,
+}
+
+impl Pool {
+    pub fn start(job: &LoadJob, n: usize, preamble: &Piece) -> anyhow::Result<Self> {
+        let (tx, rx) = crossbeam_channel::bounded::<Piece>(n * 2);
+        let abort = Arc::new(AtomicBool::new(false));
+        let mut workers = Vec::new();
+        for i in 0..n.max(1) {
+            let rx = rx.clone();
+            let abort = Arc::clone(&abort);
+            let job = job.clone();
+            let preamble = preamble.clone();
+            workers.push(
+                std::thread::Builder::new()
+                    .name(format!("load-{i}"))
+                    .spawn(move || worker(&job, &preamble, &rx, &abort))
+                    .context("starting a load worker")?,
+            );
+        }
+        Ok(Self {
+            tx: Some(tx),
+            workers,
+            abort,
+        })
+    }
+
+    /// Queue a piece; when the workers stopped on a failure, that failure.
+    pub fn send(&mut self, piece: Piece) -> Result<(), Failed> {
+        let mut piece = piece;
+        loop {
+            if self.abort.load(Ordering::SeqCst) {
+                return Err(self.stop());
+            }
+            let Some(tx) = &self.tx else {
+                return Err(Failed::Other(anyhow::anyhow!("the load workers are gone")));
+            };
+            match tx.send_timeout(piece, Duration::from_millis(100)) {
+                Ok(()) => return Ok(()),
+                Err(SendTimeoutError::Timeout(p)) => piece = p,
+                Err(SendTimeoutError::Disconnected(_)) => return Err(self.stop()),
+            }
+            shipshape_core::interrupt::check().map_err(|e| Failed::Other(e.into()))?;
+        }
+    }
+
+    /// No more pieces: wait for every worker; the first failure wins.
+    pub fn finish(mut self) -> Result<(), Failed> {
+        self.tx = None;
+        let mut first = None;
+        for handle in self.workers.drain(..) {
+            let result = handle
+                .join()
+                .unwrap_or_else(|_| Err(Failed::Other(anyhow::anyhow!("a load worker panicked"))));
+            if let Err(err) = result {
+                first.get_or_insert(err);
+            }
+        }
+        first.map_or(Ok(()), Err)
+    }
+
+    fn stop(&mut self) -> Failed {
+        self.abort.store(true, Ordering::SeqCst);
+        self.tx = None;
+        let mut first = None;
+        for handle in self.workers.drain(..) {
+            if let Ok(Err(err)) = handle.join() {
+                first.get_or_insert(err);
+            }
+        }
+        first.unwrap_or_else(|| Failed::Other(anyhow::anyhow!("the load workers stopped")))
+    }
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        if !self.workers.is_empty() {
+            self.abort.store(true, Ordering::SeqCst);
+            self.tx = None;
+            for handle in self.workers.drain(..) {
+                let _ = handle.join();
+            }
+        }
+    }
+}
+
+fn worker(
+    job: &LoadJob,
+    preamble: &Piece,
+    rx: &Receiver<Piece>,
+    abort: &AtomicBool,
+) -> Result<(), Failed> {
+    let mut child = client_command(&job.psql, &job.settings)
+        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("running {}", job.psql.display()))?;
+    let tail = StderrTail::spawn(child.stderr.take().context("psql stderr")?);
+    let mut map = LineMap::default();
+    let stopped = |child: &mut std::process::Child| {
+        let _ = child.kill();
+        let _ = child.wait();
+    };
+    {
+        let mut stdin =
+            BufWriter::with_capacity(1 << 20, child.stdin.take().context("psql stdin")?);
+        let mut ok = stdin.write_all(&preamble.text).is_ok();
+        map.add(preamble);
+        while ok {
+            match rx.recv_timeout(Duration::from_millis(100)) {
+                Ok(piece) => {
+                    ok = stdin.write_all(&piece.text).is_ok();
+                    map.add(&piece);
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+            if abort.load(Ordering::SeqCst) {
+                drop(stdin);
+                stopped(&mut child);
+                return Ok(());
+            }
+            if shipshape_core::interrupt::requested() {
+                drop(stdin);
+                stopped(&mut child);
+                return Err(Failed::Other(shipshape_core::Interrupted.into()));
+            }
+        }
+        let _ = stdin.flush();
+    }
+    let status = crate::load::wait(&mut child)?;
+    if status.success() {
+        return Ok(());
+    }
+    if abort.swap(true, Ordering::SeqCst) {
+        // Another worker failed first and reports it.
+        return Ok(());
+    }
+    let mut failure = psql_failure(&tail.lines());
+    failure.line = failure.line.and_then(|l| map.dump_line(l));
+    Err(Failed::Load(failure))
+}
+
+/// Load with `job.jobs` connections (plain SQL only).
+pub fn load(job: &LoadJob) -> anyhow::Result<Result<(), crate::load::LoadFailure>> {
+    crate::split::load_parallel(job)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn worker_lines_map_back_to_dump_lines() {
+        let mut preamble = Piece::default();
+        preamble.push_line(b"SET a = 1;", 1);
+        preamble.push_line(b"SET b = 1;", 2);
+        let mut piece = Piece::default();
+        piece.push_line(b"SET default_tablespace = '';", 7);
+        piece.push_line(b"COPY t FROM stdin;", 40);
+        piece.push_line(b"1", 9041);
+        piece.push_line(b"2", 9042);
+        let mut map = LineMap::default();
+        map.add(&preamble);
+        map.add(&piece);
+        assert_eq!(map.dump_line(2), Some(2));
+        assert_eq!(map.dump_line(3), Some(7));
+        assert_eq!(map.dump_line(4), Some(40));
+        assert_eq!(map.dump_line(6), Some(9042));
+        assert_eq!(map.dump_line(7), None);
+    }
+}

@@ -1,0 +1,319 @@
+//! Splitting pg_dump's plain SQL into what can run in parallel, the way
+//! `pg_restore -j` treats an archive's sections.
+//!
+//! pg_dump writes a comment header before every object
+//! (`-- Name: …; Type: INDEX; …`). The stream is cut at those headers into
+//! entries and each entry is routed by its type:
+//!
+//! - everything before the first data or post-data entry is the schema
+//!   (pre-data), run in order on one connection;
+//! - `TABLE DATA` and `SEQUENCE SET` run on N connections; a large COPY is
+//!   cut into pieces of whole rows, each its own `COPY … FROM stdin`, so
+//!   even one big table loads on several connections;
+//! - `INDEX` and `CONSTRAINT` (primary keys, unique, check, exclusion) run on
+//!   N connections once all data is in; each takes one table's lock, so they
+//!   can wait for each other but never deadlock;
+//! - everything else (foreign keys, triggers, comments on indexes, ACLs,
+//!   materialized view refreshes …) runs afterwards in dump order on one
+//!   connection. Foreign keys stay serial: two of them between the same pair
+//!   of tables could deadlock.
+//!
+//! Lines keep a map to their line in the dump, so a failure is reported at
+//! the dump's line, as in a serial restore.
+
+use std::io::{BufRead as _, BufReader};
+
+use crate::filter::Filter;
+use crate::input::SqlStream;
+use crate::load::{LoadFailure, LoadJob, statement_at};
+use crate::parallel::{Piece, Pool};
+
+/// Rows per COPY piece (bytes): large enough that per-statement overhead
+/// vanishes, small enough that one big table spreads over the connections.
+const PIECE_BYTES: usize = 4 << 20;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Route {
+    Schema,
+    Data,
+    Index,
+    Serial,
+}
+
+fn route_of(kind: &str) -> Route {
+    match kind {
+        "TABLE DATA" | "SEQUENCE SET" => Route::Data,
+        "INDEX" | "CONSTRAINT" => Route::Index,
+        _ => Route::Serial,
+    }
+}
+
+/// Entry types that end the schema part (the first data or post-data object).
+fn ends_schema(kind: &str) -> bool {
+    matches!(
+        kind,
+        "TABLE DATA"
+            | "SEQUENCE SET"
+            | "INDEX"
+            | "CONSTRAINT"
+            | "FK CONSTRAINT"
+            | "TRIGGER"
+            | "EVENT TRIGGER"
+            | "MATERIALIZED VIEW DATA"
+            | "POLICY"
+            | "RULE"
+            | "INDEX ATTACH"
+            | "STATISTICS"
+            | "ACL"
+            | "DEFAULT ACL"
+            | "BLOB DATA"
+            | "BLOBS"
+    )
+}
+
+/// The reader's state while cutting the stream.
+struct Splitter<'a> {
+    job: &'a LoadJob,
+    preamble: Piece,
+    /// `SET default_tablespace` / `SET default_table_access_method` as last
+    /// seen, with their lines: pg_dump sets them once for the objects that
+    /// follow, so a piece moved to another connection needs them again.
+    session: Vec<(u64, Vec<u8>)>,
+    schema_done: bool,
+    seen_header: bool,
+    schema_pool: Option<Pool>,
+    data_pool: Option<Pool>,
+    index: Vec<Piece>,
+    serial: Vec<Piece>,
+    current: Piece,
+    route: Route,
+    /// Inside a COPY: its command line and where it is.
+    copy: Option<(u64, Vec<u8>)>,
+    copy_rows: usize,
+}
+
+impl Splitter<'_> {
+    fn session_prefix(&self) -> Piece {
+        let mut piece = Piece::default();
+        for (line, text) in &self.session {
+            piece.push_line(text, *line);
+        }
+        piece
+    }
+
+    fn new_piece(&self) -> Piece {
+        self.session_prefix()
+    }
+
+    /// Send the finished entry where its route says.
+    fn flush(&mut self) -> Result<(), Failed> {
+        let piece = std::mem::take(&mut self.current);
+        if piece.is_empty() {
+            return Ok(());
+        }
+        if !self.seen_header {
+            self.preamble.append(&piece);
+            return Ok(());
+        }
+        if !self.schema_done {
+            return self.schema_pool()?.send(piece);
+        }
+        match self.route {
+            Route::Data => self.data_pool()?.send(piece),
+            Route::Index => {
+                self.index.push(piece);
+                Ok(())
+            }
+            Route::Schema | Route::Serial => {
+                self.serial.push(piece);
+                Ok(())
+            }
+        }
+    }
+
+    fn schema_pool(&mut self) -> anyhow::Result<&mut Pool> {
+        if self.schema_pool.is_none() {
+            self.schema_pool = Some(Pool::start(self.job, 1, &self.preamble)?);
+        }
+        Ok(self.schema_pool.as_mut().expect("started above"))
+    }
+
+    fn data_pool(&mut self) -> anyhow::Result<&mut Pool> {
+        if self.data_pool.is_none() {
+            self.data_pool = Some(Pool::start(self.job, self.job.jobs, &self.preamble)?);
+        }
+        Ok(self.data_pool.as_mut().expect("started above"))
+    }
+
+    /// The schema is complete: wait for it before any data goes in.
+    fn finish_schema(&mut self) -> Result<(), Failed> {
+        self.schema_done = true;
+        if let Some(pool) = self.schema_pool.take() {
+            pool.finish()?;
+        }
+        Ok(())
+    }
+
+    fn line(&mut self, text: &[u8], n: u64) -> Result<(), Failed> {
+        if let Some((copy_line, command)) = &self.copy {
+            if text == b"\\." {
+                self.current.push_line(text, n);
+                self.copy = None;
+                return Ok(());
+            }
+            if self.copy_rows >= PIECE_BYTES {
+                // Close this piece as a complete COPY and open the next one.
+                let (copy_line, command) = (*copy_line, command.clone());
+                self.current.push_line(b"\\.", n);
+                self.flush()?;
+                self.current = self.new_piece();
+                self.current.push_line(&command, copy_line);
+                self.copy_rows = 0;
+            }
+            self.copy_rows += text.len() + 1;
+            self.current.push_line(text, n);
+            return Ok(());
+        }
+        if text.starts_with(b"--") {
+            if let Some(header) = std::str::from_utf8(text)
+                .ok()
+                .and_then(crate::scan::parse_header)
+            {
+                // pg_dump writes "--" on the line above a header; it moved
+                // into the previous entry, which is harmless.
+                self.flush()?;
+                if !self.schema_done && ends_schema(&header.kind) {
+                    self.finish_schema()?;
+                }
+                self.seen_header = true;
+                self.route = if self.schema_done {
+                    route_of(&header.kind)
+                } else {
+                    Route::Schema
+                };
+                self.current = self.new_piece();
+            }
+            self.current.push_line(text, n);
+            return Ok(());
+        }
+        if text.starts_with(b"SET default_tablespace")
+            || text.starts_with(b"SET default_table_access_method")
+        {
+            let key = &text[..text.iter().position(|b| *b == b'=').unwrap_or(text.len())];
+            self.session.retain(|(_, t)| !t.starts_with(key));
+            self.session.push((n, text.to_vec()));
+        }
+        if text.starts_with(b"COPY ") && text.ends_with(b"FROM stdin;") {
+            self.copy = Some((n, text.to_vec()));
+            self.copy_rows = 0;
+        }
+        self.current.push_line(text, n);
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<(), Failed> {
+        self.flush()?;
+        if !self.schema_done {
+            self.finish_schema()?;
+        }
+        if let Some(pool) = self.data_pool.take() {
+            pool.finish()?;
+        }
+        let preamble = self.preamble.clone();
+        if !self.index.is_empty() {
+            let mut pool = Pool::start(self.job, self.job.jobs, &preamble)?;
+            for piece in std::mem::take(&mut self.index) {
+                pool.send(piece)?;
+            }
+            pool.finish()?;
+        }
+        if !self.serial.is_empty() {
+            let mut pool = Pool::start(self.job, 1, &preamble)?;
+            for piece in std::mem::take(&mut self.serial) {
+                pool.send(piece)?;
+            }
+            pool.finish()?;
+        }
+        Ok(())
+    }
+}
+
+/// Why the parallel load stopped.
+#[derive(Debug)]
+pub enum Failed {
+    Load(LoadFailure),
+    Other(anyhow::Error),
+}
+
+impl From<anyhow::Error> for Failed {
+    fn from(err: anyhow::Error) -> Self {
+        match err.downcast::<LoadFailure>() {
+            Ok(failure) => Self::Load(failure),
+            Err(err) => Self::Other(err),
+        }
+    }
+}
+
+impl From<LoadFailure> for Failed {
+    fn from(f: LoadFailure) -> Self {
+        Self::Load(f)
+    }
+}
+
+pub fn load_parallel(job: &LoadJob) -> anyhow::Result<Result<(), LoadFailure>> {
+    let mut stream = SqlStream::open(&job.path, job.kind)?;
+    let mut splitter = Splitter {
+        job,
+        preamble: Piece::default(),
+        session: Vec::new(),
+        schema_done: false,
+        seen_header: false,
+        schema_pool: None,
+        data_pool: None,
+        index: Vec::new(),
+        serial: Vec::new(),
+        current: Piece::default(),
+        route: Route::Schema,
+        copy: None,
+        copy_rows: 0,
+    };
+    let mut filter = Filter::new(job.filter.clone());
+    let result = (|| -> Result<(), Failed> {
+        let mut reader = BufReader::with_capacity(1 << 20, &mut stream);
+        let mut line = Vec::with_capacity(256);
+        let mut n = 0u64;
+        loop {
+            line.clear();
+            if reader
+                .read_until(b'\n', &mut line)
+                .map_err(anyhow::Error::from)?
+                == 0
+            {
+                break;
+            }
+            n += 1;
+            if line.last() == Some(&b'\n') {
+                line.pop();
+            }
+            let text = filter.apply(&line);
+            splitter.line(&text, n)?;
+            if n.is_multiple_of(65536) {
+                shipshape_core::interrupt::check().map_err(anyhow::Error::from)?;
+            }
+        }
+        splitter.finish()
+    })();
+    match result {
+        Ok(()) => {
+            stream.finish()?;
+            Ok(Ok(()))
+        }
+        Err(Failed::Load(mut failure)) => {
+            if let Some(line) = failure.line {
+                failure.statement = statement_at(&job.path, job.kind, line);
+            }
+            Ok(Err(failure))
+        }
+        Err(Failed::Other(err)) => Err(err),
+    }
+}

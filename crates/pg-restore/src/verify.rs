@@ -1,0 +1,246 @@
+//! Step 1 of every restore, and all of `list`: read the whole file before
+//! touching any server. A gzip/zstd file is decompressed completely (the
+//! gzip CRC and length of every member are checked), the raw bytes are
+//! hashed and compared with the manifest, and the SQL is scanned to prove it
+//! is a complete pg_dump. Archives are read completely by `pg_restore -f -`,
+//! whose SQL output is scanned the same way.
+
+use std::io::{BufRead as _, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use anyhow::Context as _;
+use shipshape_core::Diagnostic;
+use shipshape_pg::manifest::Manifest;
+
+use crate::input::{self, Kind, SqlStream};
+use crate::scan::{DumpInfo, Scanner};
+
+/// A file that passed verification.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    pub path: PathBuf,
+    pub kind: Kind,
+    pub size: u64,
+    pub modified: Option<chrono::DateTime<chrono::Utc>>,
+    pub sha256: Option<String>,
+    pub manifest: Option<Manifest>,
+    pub info: DumpInfo,
+    /// Non-fatal remarks (e.g. no manifest, manifest for another file name).
+    pub notes: Vec<Diagnostic>,
+}
+
+/// The verdict.
+#[derive(Debug)]
+pub enum Outcome {
+    Good(Box<Verified>),
+    Bad(Diagnostic),
+}
+
+fn bad(path: &Path, code: &str, message: String, help: &str) -> Outcome {
+    Outcome::Bad(
+        Diagnostic::error(code, message)
+            .with_file(path.display().to_string())
+            .with_help(help),
+    )
+}
+
+/// Feed every line of `reader` to a scanner.
+pub fn scan_lines(reader: impl Read) -> std::io::Result<DumpInfo> {
+    let mut reader = BufReader::with_capacity(1 << 20, reader);
+    let mut scanner = Scanner::default();
+    let mut line = Vec::with_capacity(256);
+    loop {
+        line.clear();
+        let n = reader.read_until(b'\n', &mut line)?;
+        if n == 0 {
+            break;
+        }
+        if line.last() == Some(&b'\n') {
+            line.pop();
+        }
+        scanner.line(&line);
+    }
+    Ok(scanner.finish())
+}
+
+/// Verify `path` completely. `pg_restore` is needed for archives.
+pub fn verify(path: &Path, pg_restore: Option<&Path>) -> anyhow::Result<Outcome> {
+    let kind = input::detect(path)?;
+    let meta = fs_err::metadata(path)?;
+    let size = if meta.is_dir() {
+        dir_size(path)
+    } else {
+        meta.len()
+    };
+    let modified = meta
+        .modified()
+        .ok()
+        .map(chrono::DateTime::<chrono::Utc>::from);
+    let mut notes = Vec::new();
+    let manifest = match Manifest::read_for(path) {
+        Ok(m) => m,
+        Err(err) => {
+            notes.push(
+                Diagnostic::warning(
+                    "manifest-unreadable",
+                    format!("{err:#}; the checksum cannot be compared"),
+                )
+                .with_file(path.display().to_string()),
+            );
+            None
+        }
+    };
+
+    let (info, sha256) = if kind.is_sql() {
+        let mut stream = SqlStream::open(path, kind)?;
+        match scan_lines(&mut stream).and_then(|info| {
+            // scan_lines read to EOF, so the decoder has finished; a decoding
+            // error surfaced as the read error, this only collects the hash.
+            let sha = stream
+                .finish()
+                .map_err(|e| std::io::Error::other(format!("{e:#}")))?;
+            Ok((info, sha))
+        }) {
+            Ok((info, sha)) => (info, Some(sha)),
+            Err(err) => {
+                shipshape_core::interrupt::check()?;
+                return Ok(bad(
+                    path,
+                    "damaged-file",
+                    format!("{err}"),
+                    "the file is truncated or corrupted; use another backup (pg-backup verify checks them all)",
+                ));
+            }
+        }
+    } else {
+        let Some(pg_restore) = pg_restore else {
+            anyhow::bail!("pg_restore is needed to read {}", path.display());
+        };
+        let mut child = std::process::Command::new(pg_restore)
+            .arg("-f")
+            .arg("-")
+            .arg(path)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("running {}", pg_restore.display()))?;
+        let stdout = child.stdout.take().context("pg_restore stdout")?;
+        let mut stderr = child.stderr.take().context("pg_restore stderr")?;
+        let err_thread = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = stderr.read_to_string(&mut text);
+            text
+        });
+        let scanned = scan_lines(stdout);
+        let status = crate::load::wait(&mut child)?;
+        let errors = err_thread.join().unwrap_or_default();
+        if !status.success() || scanned.is_err() {
+            return Ok(bad(
+                path,
+                "damaged-file",
+                format!(
+                    "pg_restore cannot read the archive: {}",
+                    errors.trim().lines().take(5).collect::<Vec<_>>().join("; ")
+                ),
+                "the archive is truncated, corrupted or from a newer pg_dump than this pg_restore; use another backup or a newer pg_restore (--pg-bin-dir)",
+            ));
+        }
+        let sha = if kind == Kind::Directory {
+            None
+        } else {
+            Some(input::sha256_file(path)?)
+        };
+        (scanned?, sha)
+    };
+
+    if info.cluster_dump {
+        return Ok(bad(
+            path,
+            "not-a-database-dump",
+            "this is a pg_dumpall cluster dump, not a dump of one database".into(),
+            "restore it with psql as a superuser, or give pg-restore a pg_dump file",
+        ));
+    }
+    if !info.has_header {
+        return Ok(bad(
+            path,
+            "not-a-dump",
+            format!(
+                "{} does not look like a pg_dump file (no \"-- PostgreSQL database dump\" header)",
+                kind.describe()
+            ),
+            "pg-restore reads pg_dump output: plain SQL (optionally gzip or zstd), -Fc, -Fd or -Ft",
+        ));
+    }
+    if !info.complete {
+        return Ok(bad(
+            path,
+            "incomplete-dump",
+            "the dump is incomplete: pg_dump's closing \"-- PostgreSQL database dump complete\" line is missing".into(),
+            "the dump was cut short (pg_dump failed or the file was truncated); use another backup",
+        ));
+    }
+    if info.reconnects {
+        return Ok(bad(
+            path,
+            "dump-reconnects",
+            "the dump contains \\connect (made with pg_dump --create); it would restore into the original database name, not beside it".into(),
+            "make the dump without --create; pg-restore creates the database itself",
+        ));
+    }
+    if let Some(m) = &manifest {
+        let actual_name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        if actual_name.as_deref() != Some(m.file.as_str()) {
+            notes.push(
+                Diagnostic::warning(
+                    "manifest-name",
+                    format!("the manifest describes {:?}, not this file name", m.file),
+                )
+                .with_file(path.display().to_string()),
+            );
+        }
+        if let Some(sha) = &sha256
+            && !sha.eq_ignore_ascii_case(m.sha256.trim())
+        {
+            return Ok(bad(
+                path,
+                "checksum-mismatch",
+                format!(
+                    "SHA-256 {sha} does not match the manifest's {}",
+                    m.sha256.trim()
+                ),
+                "the file changed after it was written (damage or tampering); use another backup",
+            ));
+        }
+    } else {
+        notes.push(
+            Diagnostic::info(
+                "no-manifest",
+                "no manifest beside the file: integrity checked by reading it completely, no checksum to compare",
+            )
+            .with_file(path.display().to_string()),
+        );
+    }
+    Ok(Outcome::Good(Box::new(Verified {
+        path: path.to_owned(),
+        kind,
+        size,
+        modified,
+        sha256,
+        manifest,
+        info,
+        notes,
+    })))
+}
+
+fn dir_size(path: &Path) -> u64 {
+    fs_err::read_dir(path)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.metadata().ok())
+        .map(|m| m.len())
+        .sum()
+}

@@ -1,0 +1,292 @@
+//! Bad files, failing SQL, missing roles, no confirmation, Ctrl-C: each
+//! leaves the target exactly as it was and no extra database behind.
+
+use std::time::{Duration, Instant};
+
+use shipshape_testkit::cli;
+use shipshape_testkit::pg::unique_name;
+
+use super::*;
+
+/// A target with content, and a dump of another database to restore over it.
+struct Setup {
+    target: String,
+    _cleanup: Cleanup,
+    dir: tempfile::TempDir,
+    src: String,
+}
+
+impl Setup {
+    fn new() -> Self {
+        let target = unique_name("prs_tgt");
+        let cleanup = Cleanup(target.clone());
+        create_db(&target);
+        server().psql(
+            &target,
+            "CREATE TABLE precious (v text); INSERT INTO precious VALUES ('keep me');",
+        );
+        let src = unique_name("prs_src");
+        create_db(&src);
+        fill(&src, 100);
+        Self {
+            target,
+            _cleanup: cleanup,
+            dir: tempfile::tempdir().unwrap(),
+            src,
+        }
+    }
+
+    /// Only the target itself exists with its prefix (nothing restoring or kept).
+    fn assert_untouched(&self, before: &str) {
+        assert_eq!(fingerprint(&self.target), before);
+        let same_prefix: Vec<String> = list_databases()
+            .into_iter()
+            .filter(|n| n.starts_with(&self.target))
+            .collect();
+        assert_eq!(same_prefix, vec![self.target.clone()]);
+    }
+}
+
+impl Drop for Setup {
+    fn drop(&mut self) {
+        drop_db(&self.src);
+    }
+}
+
+#[test]
+fn truncated_and_bit_flipped_files_are_refused_before_any_change() {
+    let setup = Setup::new();
+    let before = fingerprint(&setup.target);
+    let gz = dump(&setup.src, setup.dir.path(), "gzip");
+    let custom = dump(&setup.src, setup.dir.path(), "custom");
+    let plain = dump(&setup.src, setup.dir.path(), "plain");
+    let bytes = std::fs::read(&gz).unwrap();
+    let cases: Vec<(&str, std::path::PathBuf, Vec<u8>)> = vec![
+        (
+            "truncated.sql.gz",
+            gz.clone(),
+            bytes[..bytes.len() - 40].to_vec(),
+        ),
+        ("flipped.sql.gz", gz.clone(), {
+            let mut b = bytes.clone();
+            let mid = b.len() / 2;
+            b[mid] ^= 0x10;
+            b
+        }),
+        ("truncated.dump", custom.clone(), {
+            let b = std::fs::read(&custom).unwrap();
+            b[..b.len() * 2 / 3].to_vec()
+        }),
+        ("truncated.sql", plain.clone(), {
+            let b = std::fs::read(&plain).unwrap();
+            b[..b.len() - 200].to_vec()
+        }),
+    ];
+    for (name, _, content) in cases {
+        let path = setup.dir.path().join(name);
+        std::fs::write(&path, content).unwrap();
+        let run = cli::run(tool_for(&setup.target).args(["--yes"]).arg(&path));
+        assert_eq!(run.code, Some(1), "{name}: {}", run.snapshot());
+        assert!(run.stdout.contains(name), "{name}: {}", run.snapshot());
+        setup.assert_untouched(&before);
+    }
+}
+
+#[test]
+fn a_checksum_mismatch_with_the_manifest_is_refused() {
+    let setup = Setup::new();
+    let before = fingerprint(&setup.target);
+    let plain = dump(&setup.src, setup.dir.path(), "plain");
+    let manifest = shipshape_pg::manifest::manifest_path(&plain);
+    std::fs::write(
+        &manifest,
+        serde_json::json!({
+            "manifest_version": 1, "file": "backup.sql", "database": "x", "server_version": "15",
+            "pg_dump_version": "15", "format": "plain", "compression": "none", "compression_level": null,
+            "started_at": "2026-01-01T00:00:00Z", "finished_at": "2026-01-01T00:00:01Z", "duration_seconds": 1.0,
+            "compressed_bytes": 1, "uncompressed_bytes": 1, "sha256": "00".repeat(32),
+            "verification": {"status": "verified", "method": "checksum", "verified_at": null, "detail": null},
+            "tool_version": "0.1.0", "a_field_from_a_newer_pg_backup": true
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let run = cli::run(tool_for(&setup.target).arg("--yes").arg(&plain));
+    assert_eq!(run.code, Some(1), "{}", run.snapshot());
+    assert!(
+        run.stdout.contains("checksum-mismatch"),
+        "{}",
+        run.snapshot()
+    );
+    setup.assert_untouched(&before);
+}
+
+#[test]
+fn sql_that_fails_halfway_leaves_the_target_unchanged_and_names_the_line() {
+    let setup = Setup::new();
+    let before = fingerprint(&setup.target);
+    let plain = dump(&setup.src, setup.dir.path(), "plain");
+    let text = std::fs::read_to_string(&plain).unwrap();
+    // Break the dump after its data: the tables are loaded when it fails.
+    let marker = "--\n-- Name: customers customers_pkey;";
+    let at = text.find(marker).expect("pkey entry");
+    let line = text[..at].lines().count() + 1;
+    let broken = format!(
+        "{}SELECT no_such_function_here(1);\n{}",
+        &text[..at],
+        &text[at..]
+    );
+    std::fs::write(&plain, broken).unwrap();
+    let run = cli::run(tool_for(&setup.target).arg("--yes").arg(&plain));
+    assert_eq!(run.code, Some(3), "{}", run.snapshot());
+    assert!(
+        run.stdout.contains(&format!("line {line}")),
+        "expected line {line}: {}",
+        run.snapshot()
+    );
+    assert!(
+        run.stdout.contains("no_such_function_here"),
+        "{}",
+        run.snapshot()
+    );
+    assert!(
+        run.stderr.contains("dropped the partial database"),
+        "{}",
+        run.snapshot()
+    );
+    setup.assert_untouched(&before);
+}
+
+#[test]
+fn refused_without_yes_in_a_pipeline() {
+    let setup = Setup::new();
+    let before = fingerprint(&setup.target);
+    let gz = dump(&setup.src, setup.dir.path(), "gzip");
+    let run = cli::run(tool_for(&setup.target).arg(&gz));
+    assert_eq!(run.code, Some(2), "{}", run.snapshot());
+    assert!(run.stderr.contains("--yes"), "{}", run.snapshot());
+    setup.assert_untouched(&before);
+}
+
+#[test]
+fn missing_roles_are_listed_by_name_with_the_fixes() {
+    let setup = Setup::new();
+    let before = fingerprint(&setup.target);
+    let owner = unique_name("prs_owner");
+    let reader = unique_name("prs_reader");
+    let s = server();
+    s.psql(
+        "postgres",
+        &format!("CREATE ROLE {owner}; CREATE ROLE {reader};"),
+    );
+    s.psql(
+        &setup.src,
+        &format!("ALTER TABLE customers OWNER TO {owner}; GRANT SELECT ON orders TO {reader};"),
+    );
+    let gz = dump(&setup.src, setup.dir.path(), "gzip");
+    s.psql(
+        &setup.src,
+        &format!(
+            "ALTER TABLE customers OWNER TO CURRENT_USER; REVOKE ALL ON orders FROM {reader};"
+        ),
+    );
+    s.psql(
+        "postgres",
+        &format!("DROP ROLE {owner}; DROP ROLE {reader};"),
+    );
+
+    let run = cli::run(tool_for(&setup.target).arg("--yes").arg(&gz));
+    assert_eq!(run.code, Some(1), "{}", run.snapshot());
+    assert!(
+        run.stdout
+            .contains(&format!("role \"{owner}\" owns objects")),
+        "{}",
+        run.snapshot()
+    );
+    assert!(
+        run.stdout
+            .contains(&format!("role \"{reader}\" is granted privileges")),
+        "{}",
+        run.snapshot()
+    );
+    assert!(run.stdout.contains("--owner-map"), "{}", run.snapshot());
+    setup.assert_untouched(&before);
+
+    // The fixes the message names work.
+    let me = s.user.clone();
+    restore_ok(
+        &setup.target,
+        &[
+            "--yes",
+            "--owner-map",
+            &format!("{owner}={me}"),
+            "--no-privileges",
+            gz.to_str().unwrap(),
+        ],
+    );
+    let table_owner = s.psql(
+        &setup.target,
+        "SELECT tableowner FROM pg_tables WHERE tablename = 'customers'",
+    );
+    assert_eq!(table_owner, me);
+    restore_ok(
+        &setup.target,
+        &[
+            "--yes",
+            "--no-owner",
+            "--no-privileges",
+            gz.to_str().unwrap(),
+        ],
+    );
+}
+
+#[test]
+fn ctrl_c_before_the_swap_leaves_the_target_and_removes_the_half_restored_database() {
+    let setup = Setup::new();
+    let before = fingerprint(&setup.target);
+    let plain = dump(&setup.src, setup.dir.path(), "plain");
+    let text = std::fs::read_to_string(&plain).unwrap();
+    let at = text.find("--\n-- Name: customers customers_pkey;").unwrap();
+    std::fs::write(
+        &plain,
+        format!("{}SELECT pg_sleep(120);\n{}", &text[..at], &text[at..]),
+    )
+    .unwrap();
+    let child = tool_for(&setup.target)
+        .args(["--yes", "--jobs", "1"])
+        .arg(&plain)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the load is under way (the sleep is running in the new database).
+    let started = Instant::now();
+    loop {
+        let sleeping = server().psql(
+            "postgres",
+            &format!("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(120)%' AND datname LIKE '{}_restoring_%'", setup.target),
+        );
+        if sleeping == "1" {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the restore never reached the sleep"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    let run = cli::Run::from_output(&output);
+    assert_eq!(run.code, Some(130), "{}", run.snapshot());
+    assert!(
+        run.stderr.contains("dropped the partial database"),
+        "{}",
+        run.snapshot()
+    );
+    setup.assert_untouched(&before);
+}

@@ -1,0 +1,295 @@
+//! Restoring over a live database: the previous one is kept, rollback puts
+//! it back, prune trims, clients are ended, odd names work, --in-place, and
+//! parallel restores equal serial ones.
+
+use std::time::{Duration, Instant};
+
+use shipshape_testkit::cli;
+use shipshape_testkit::pg::unique_name;
+
+use super::*;
+
+fn json(run: &cli::Run) -> serde_json::Value {
+    serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", run.snapshot()))
+}
+
+fn with_prefix(prefix: &str) -> Vec<String> {
+    list_databases()
+        .into_iter()
+        .filter(|n| n.starts_with(prefix))
+        .collect()
+}
+
+#[test]
+fn previous_database_is_kept_and_rollback_and_prune_work() {
+    let s = server();
+    let target = unique_name("prs_tgt");
+    let _cleanup = Cleanup(target.clone());
+    create_db(&target);
+    s.psql(
+        &target,
+        "CREATE TABLE precious (v text); INSERT INTO precious VALUES ('old data');",
+    );
+    s.psql(
+        "postgres",
+        &format!(
+            "ALTER DATABASE {target} SET work_mem = '7MB'; COMMENT ON DATABASE {target} IS 'the app'; \
+             ALTER DATABASE {target} SET search_path = public, \"$user\""
+        ),
+    );
+    let old = fingerprint(&target);
+    let src = s.create_database("prs_src");
+    fill(&src.name, 80);
+    let dir = tempfile::tempdir().unwrap();
+    let gz = dump(&src.name, dir.path(), "gzip");
+
+    let run = restore_ok(
+        &target,
+        &["--yes", "--format", "json", gz.to_str().unwrap()],
+    );
+    let report = json(&run);
+    let kept = report["previous"].as_str().unwrap().to_owned();
+    assert!(
+        kept.starts_with(&format!("{target}_pre_restore_")),
+        "{kept}"
+    );
+    assert_eq!(
+        report["rollback_command"],
+        format!("pg-restore rollback --target {target}")
+    );
+    assert_eq!(fingerprint(&target), fingerprint(&src.name));
+    assert_eq!(
+        fingerprint(&kept),
+        old,
+        "the previous database is kept with its content"
+    );
+    // Database-level settings and the comment came along.
+    let settings = s.psql(
+        "postgres",
+        &format!(
+            "SELECT array_to_string(setconfig, ';') FROM pg_db_role_setting \
+             WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = '{target}')"
+        ),
+    );
+    assert!(settings.contains("work_mem=7MB"), "{settings}");
+    assert!(
+        settings.contains("search_path=public, \"$user\""),
+        "{settings}"
+    );
+    assert_eq!(
+        s.psql(
+            "postgres",
+            &format!("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = '{target}'")
+        ),
+        "the app"
+    );
+
+    // Rollback puts the old one back and keeps the replaced one.
+    let run = cli::run(tool_for(&target).args(["rollback", "--yes"]));
+    assert_eq!(run.code, Some(0), "{}", run.snapshot());
+    assert_eq!(fingerprint(&target), old);
+    assert!(!exists(&kept));
+    let rolled = with_prefix(&format!("{target}_rolled_back_"));
+    assert_eq!(rolled.len(), 1, "{}", run.snapshot());
+    assert_eq!(fingerprint(&rolled[0]), fingerprint(&src.name));
+
+    // Nothing more to roll back.
+    let run = cli::run(tool_for(&target).args(["rollback", "--yes"]));
+    assert_eq!(run.code, Some(2), "{}", run.snapshot());
+
+    // Two more restores: three kept databases; prune to one.
+    restore_ok(&target, &["--yes", gz.to_str().unwrap()]);
+    std::thread::sleep(Duration::from_millis(1100));
+    restore_ok(&target, &["--yes", gz.to_str().unwrap()]);
+    let kept_count = || with_prefix(&format!("{target}_")).len();
+    assert_eq!(kept_count(), 3);
+    let run = cli::run(tool_for(&target).args(["prune", "--keep", "1", "--dry-run"]));
+    assert_eq!(run.code, Some(0), "{}", run.snapshot());
+    assert_eq!(
+        run.stdout.matches("would drop").count(),
+        2,
+        "{}",
+        run.snapshot()
+    );
+    assert_eq!(kept_count(), 3);
+    let run = cli::run(tool_for(&target).args(["prune", "--keep", "1"]));
+    assert_eq!(run.code, Some(0), "{}", run.snapshot());
+    assert_eq!(kept_count(), 1);
+
+    // --drop-previous keeps nothing more.
+    std::thread::sleep(Duration::from_millis(1100));
+    restore_ok(&target, &["--yes", "--drop-previous", gz.to_str().unwrap()]);
+    assert_eq!(kept_count(), 1);
+}
+
+#[test]
+fn a_live_client_connection_is_ended_during_the_swap() {
+    let s = server();
+    let target = unique_name("prs_tgt");
+    let _cleanup = Cleanup(target.clone());
+    create_db(&target);
+    let src = s.create_database("prs_src");
+    fill(&src.name, 30);
+    let dir = tempfile::tempdir().unwrap();
+    let custom = dump(&src.name, dir.path(), "custom");
+    let mut client = s
+        .psql_command(&target)
+        .args(["-X", "-c", "SELECT pg_sleep(300)"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while s.psql(
+        "postgres",
+        &format!("SELECT count(*) FROM pg_stat_activity WHERE datname = '{target}'"),
+    ) != "1"
+    {
+        assert!(started.elapsed() < Duration::from_secs(30));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let run = restore_ok(
+        &target,
+        &["--yes", "--format", "json", custom.to_str().unwrap()],
+    );
+    assert_eq!(json(&run)["terminated_sessions"], 1, "{}", run.snapshot());
+    let status = client.wait().unwrap();
+    assert!(!status.success(), "the client's session was terminated");
+    assert_eq!(fingerprint(&target), fingerprint(&src.name));
+    // The new database accepts connections (the block was lifted).
+    assert_eq!(s.psql(&target, "SELECT 1"), "1");
+}
+
+#[test]
+fn database_names_with_spaces_quotes_and_capitals() {
+    let s = server();
+    let target = format!("{} My \"Odd\" DB", unique_name("prs"));
+    let _cleanup = Cleanup(target.clone());
+    create_db(&target);
+    s.psql(&target, "CREATE TABLE old_stuff (v int)");
+    let src = s.create_database("prs_src");
+    fill(&src.name, 20);
+    let dir = tempfile::tempdir().unwrap();
+    for kind in ["gzip", "custom"] {
+        let file = dump(&src.name, dir.path(), kind);
+        let run = cli::run(
+            tool_for(&src.name)
+                .args(["--yes", "--target", &target])
+                .arg(&file),
+        );
+        assert_eq!(run.code, Some(0), "{}", run.snapshot());
+        assert_eq!(fingerprint(&target), fingerprint(&src.name));
+        std::thread::sleep(Duration::from_millis(1100));
+    }
+    let kept = with_prefix(&format!("{target}_pre_restore_"));
+    assert_eq!(kept.len(), 2, "{kept:?}");
+    let run = cli::run(tool_for(&src.name).args(["rollback", "--yes", "--target", &target]));
+    assert_eq!(run.code, Some(0), "{}", run.snapshot());
+    assert_eq!(
+        fingerprint(&target),
+        fingerprint(&src.name),
+        "rolled back to the first restore"
+    );
+}
+
+#[test]
+fn in_place_success_and_failure_with_the_recovery_command() {
+    let s = server();
+    let target = unique_name("prs_tgt");
+    let _cleanup = Cleanup(target.clone());
+    create_db(&target);
+    s.psql(
+        &target,
+        "CREATE TABLE precious (v text); INSERT INTO precious VALUES ('before in-place');",
+    );
+    let src = s.create_database("prs_src");
+    fill(&src.name, 40);
+    let dir = tempfile::tempdir().unwrap();
+    let gz = dump(&src.name, dir.path(), "gzip");
+    let safety_dir = dir.path().join("safety");
+    let run = restore_ok(
+        &target,
+        &[
+            "--yes",
+            "--in-place",
+            "--safety-dir",
+            safety_dir.to_str().unwrap(),
+            gz.to_str().unwrap(),
+        ],
+    );
+    assert!(run.stdout.contains("safety backup"), "{}", run.snapshot());
+    assert_eq!(fingerprint(&target), fingerprint(&src.name));
+    assert_eq!(with_prefix(&target).len(), 1);
+    let safety: Vec<_> = std::fs::read_dir(&safety_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(safety.len(), 1, "{safety:?}");
+
+    // A failing in-place restore prints the exact command that restores the
+    // safety backup, and that command works.
+    let plain = dump(&src.name, dir.path(), "plain");
+    let text = std::fs::read_to_string(&plain).unwrap();
+    let at = text.find("--\n-- Name: customers customers_pkey;").unwrap();
+    std::fs::write(
+        &plain,
+        format!(
+            "{}SELECT broken_on_purpose();\n{}",
+            &text[..at],
+            &text[at..]
+        ),
+    )
+    .unwrap();
+    let current = fingerprint(&target);
+    let run = cli::run(
+        tool_for(&target)
+            .args([
+                "--yes",
+                "--in-place",
+                "--format",
+                "json",
+                "--safety-dir",
+                safety_dir.to_str().unwrap(),
+            ])
+            .arg(&plain),
+    );
+    assert_eq!(run.code, Some(3), "{}", run.snapshot());
+    let report = json(&run);
+    let recovery = report["recovery_command"].as_str().unwrap().to_owned();
+    assert!(
+        recovery.starts_with("pg-restore --yes --in-place --target"),
+        "{recovery}"
+    );
+    let words: Vec<String> = recovery
+        .split_whitespace()
+        .skip(1)
+        .map(|w| w.trim_matches('\'').to_owned())
+        .collect();
+    let run = cli::run(tool_for(&target).args(&words));
+    assert_eq!(run.code, Some(0), "{}", run.snapshot());
+    assert_eq!(fingerprint(&target), current);
+}
+
+#[test]
+fn serial_and_parallel_restores_give_identical_databases() {
+    let s = server();
+    let src = s.create_database("prs_src");
+    fill(&src.name, 3000);
+    s.psql(
+        &src.name,
+        "CREATE TABLE wide AS SELECT g AS id, repeat(md5(g::text), 20) AS pad FROM generate_series(1, 20000) g; \
+         ALTER TABLE wide ADD PRIMARY KEY (id); CREATE INDEX wide_pad ON wide (pad);",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let gz = dump(&src.name, dir.path(), "gzip");
+    let serial = unique_name("prs_serial");
+    let parallel = unique_name("prs_parallel");
+    let _c1 = Cleanup(serial.clone());
+    let _c2 = Cleanup(parallel.clone());
+    restore_ok(&serial, &["--yes", "--jobs", "1", gz.to_str().unwrap()]);
+    restore_ok(&parallel, &["--yes", "--jobs", "3", gz.to_str().unwrap()]);
+    let expected = fingerprint(&src.name);
+    assert_eq!(fingerprint(&serial), expected);
+    assert_eq!(fingerprint(&parallel), expected);
+}
