@@ -1,39 +1,26 @@
 //! Integration tests for `alert-lint`: one test binary per crate.
+//!
+//! - `cli`: command line, inputs, config, suppression, exit codes.
+//! - `checks`: every check's bad fixture, human and JSON output snapshotted.
+//! - `differential`: against the real promtool and amtool.
+//! - `props`: no panic on arbitrary YAML or PromQL.
 
 #![allow(clippy::unwrap_used, clippy::print_stderr)] // test code: a panic is a failed test
 
-use shipshape_testkit::cli;
+mod checks;
+mod cli;
+mod differential;
+mod props;
 
-fn tool() -> std::process::Command {
-    cli::command(env!("CARGO_BIN_EXE_alert-lint"))
+use std::path::PathBuf;
+use std::process::Command;
+
+use shipshape_testkit::cli as testcli;
+
+pub fn tool() -> Command {
+    testcli::command(env!("CARGO_BIN_EXE_alert-lint"))
 }
 
-#[test]
-fn help_lists_exit_codes_and_exits_0() {
-    let run = cli::run(tool().arg("--help"));
-    assert_eq!(run.code, Some(0), "{}", run.snapshot());
-    assert!(run.stdout.contains("Exit codes:"), "{}", run.stdout);
-    assert!(run.stdout.contains("130"), "{}", run.stdout);
-    assert!(run.stdout.contains("Examples:"), "{}", run.stdout);
-}
-
-#[test]
-fn version_exits_0() {
-    let run = cli::run(tool().arg("--version"));
-    assert_eq!(run.code, Some(0));
-    assert!(run.stdout.starts_with("alert-lint "), "{}", run.stdout);
-}
-
-#[test]
-fn unknown_flag_is_a_usage_error() {
-    let run = cli::run(tool().arg("--no-such-flag"));
-    assert_eq!(run.code, Some(2), "{}", run.snapshot());
-    assert!(run.stderr.contains("--no-such-flag"));
-}
-
-#[test]
-fn unimplemented_behaviour_exits_2_and_says_so() {
-    let run = cli::run(tool().arg("something"));
-    assert_eq!(run.code, Some(2), "{}", run.snapshot());
-    assert!(run.stderr.contains("not implemented yet"), "{}", run.stderr);
+pub fn fixtures() -> PathBuf {
+    testcli::workspace_root().join("fixtures")
 }

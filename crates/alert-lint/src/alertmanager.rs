@@ -1,0 +1,653 @@
+//! The Alertmanager configuration model: routing tree, receivers, inhibit
+//! rules, with strict-schema findings while it is built, and the label
+//! matchers (`matchers:` syntax and legacy `match`/`match_re`).
+
+use crate::finding::{Pos, Sink, Sp, SpDur, SpStr};
+use crate::schema::{Field, f, since};
+use crate::settings::Settings;
+use crate::yaml::Node;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Eq,
+    Ne,
+    Re,
+    NotRe,
+}
+
+/// One label matcher of a route or inhibit rule.
+#[derive(Debug, Clone)]
+pub struct Matcher {
+    pub name: String,
+    pub op: Op,
+    pub value: String,
+    /// Compiled, fully anchored (None when invalid: reported separately).
+    pub regex: Option<regex::Regex>,
+    pub pos: Pos,
+}
+
+impl Matcher {
+    pub fn matches(&self, value: &str) -> bool {
+        match self.op {
+            Op::Eq => self.value == value,
+            Op::Ne => self.value != value,
+            Op::Re => self.regex.as_ref().is_some_and(|r| r.is_match(value)),
+            Op::NotRe => !self.regex.as_ref().is_some_and(|r| r.is_match(value)),
+        }
+    }
+
+    pub fn display(&self) -> String {
+        let op = match self.op {
+            Op::Eq => "=",
+            Op::Ne => "!=",
+            Op::Re => "=~",
+            Op::NotRe => "!~",
+        };
+        format!("{}{op}{:?}", self.name, self.value)
+    }
+}
+
+/// A matcher text that did not parse, with where it was written.
+#[derive(Debug, Clone)]
+pub struct BadMatcher {
+    pub message: String,
+    pub pos: Pos,
+}
+
+#[derive(Debug, Default)]
+pub struct Route {
+    pub pos: Pos,
+    pub receiver: Option<SpStr>,
+    pub matchers: Vec<Matcher>,
+    pub continue_: bool,
+    /// Some matcher did not parse (its meaning is unknown).
+    pub bad_matchers: bool,
+    pub group_wait: Option<SpDur>,
+    pub group_interval: Option<SpDur>,
+    pub repeat_interval: Option<SpDur>,
+    pub routes: Vec<Route>,
+}
+
+#[derive(Debug)]
+pub struct Receiver {
+    pub name: SpStr,
+    pub pos: Pos,
+    /// (integration kind such as `email`, its position, its settings node).
+    pub integrations: Vec<(String, Pos, Node)>,
+}
+
+#[derive(Debug)]
+pub struct Inhibit {
+    pub pos: Pos,
+    pub source: Vec<Matcher>,
+    pub target: Vec<Matcher>,
+    pub equal: Vec<SpStr>,
+}
+
+#[derive(Debug)]
+pub struct Config {
+    pub file: usize,
+    pub global: Option<Node>,
+    pub route: Option<Route>,
+    pub route_key: Option<Pos>,
+    pub receivers: Vec<Receiver>,
+    pub inhibit_rules: Vec<Inhibit>,
+    pub templates: Vec<SpStr>,
+    pub bad_matchers: Vec<BadMatcher>,
+}
+
+impl Config {
+    pub fn global_str(&self, key: &str) -> Option<&str> {
+        self.global
+            .as_ref()
+            .and_then(|g| g.get(key))
+            .and_then(Node::as_str)
+            .filter(|s| !s.is_empty())
+    }
+}
+
+const TOP: &[Field] = &[
+    f("global"),
+    f("route"),
+    f("inhibit_rules"),
+    f("receivers"),
+    f("templates"),
+    f("mute_time_intervals"),
+    since("time_intervals", 0, 24),
+    since("tracing", 0, 28),
+];
+const ROUTE: &[Field] = &[
+    f("receiver"),
+    f("group_by"),
+    f("continue"),
+    f("matchers"),
+    f("match"),
+    f("match_re"),
+    f("group_wait"),
+    f("group_interval"),
+    f("repeat_interval"),
+    f("mute_time_intervals"),
+    since("active_time_intervals", 0, 24),
+    f("routes"),
+];
+const INHIBIT: &[Field] = &[
+    f("source_match"),
+    f("source_match_re"),
+    f("source_matchers"),
+    f("target_match"),
+    f("target_match_re"),
+    f("target_matchers"),
+    f("equal"),
+];
+/// Integration lists a receiver may have, and since which version.
+pub const INTEGRATIONS: &[Field] = &[
+    f("email_configs"),
+    f("pagerduty_configs"),
+    f("slack_configs"),
+    f("webhook_configs"),
+    f("opsgenie_configs"),
+    f("wechat_configs"),
+    f("pushover_configs"),
+    f("victorops_configs"),
+    f("sns_configs"),
+    since("telegram_configs", 0, 24),
+    since("webex_configs", 0, 25),
+    since("discord_configs", 0, 25),
+    since("msteams_configs", 0, 26),
+    since("jira_configs", 0, 28),
+    since("rocketchat_configs", 0, 28),
+    since("msteamsv2_configs", 0, 28),
+];
+pub const GLOBAL: &[Field] = &[
+    f("resolve_timeout"),
+    f("http_config"),
+    f("smtp_from"),
+    f("smtp_hello"),
+    f("smtp_smarthost"),
+    f("smtp_auth_username"),
+    f("smtp_auth_password"),
+    since("smtp_auth_password_file", 0, 25),
+    f("smtp_auth_secret"),
+    f("smtp_auth_identity"),
+    f("smtp_require_tls"),
+    since("smtp_tls_config", 0, 28),
+    f("slack_api_url"),
+    f("slack_api_url_file"),
+    f("pagerduty_url"),
+    f("opsgenie_api_url"),
+    f("opsgenie_api_key"),
+    f("opsgenie_api_key_file"),
+    f("wechat_api_url"),
+    f("wechat_api_secret"),
+    f("wechat_api_corp_id"),
+    f("victorops_api_url"),
+    f("victorops_api_key"),
+    f("victorops_api_key_file"),
+    since("telegram_api_url", 0, 24),
+    since("webex_api_url", 0, 25),
+    since("jira_api_url", 0, 28),
+    since("rocketchat_api_url", 0, 28),
+    since("rocketchat_token", 0, 28),
+    since("rocketchat_token_file", 0, 28),
+    since("rocketchat_token_id", 0, 28),
+    since("rocketchat_token_id_file", 0, 28),
+];
+
+const EMAIL: &[Field] = &[
+    f("to"),
+    f("from"),
+    f("smarthost"),
+    f("hello"),
+    f("auth_username"),
+    f("auth_password"),
+    since("auth_password_file", 0, 25),
+    f("auth_secret"),
+    f("auth_identity"),
+    f("require_tls"),
+    f("tls_config"),
+    f("html"),
+    f("text"),
+    f("headers"),
+    f("send_resolved"),
+];
+const PAGERDUTY: &[Field] = &[
+    f("routing_key"),
+    since("routing_key_file", 0, 25),
+    f("service_key"),
+    since("service_key_file", 0, 25),
+    f("url"),
+    f("client"),
+    f("client_url"),
+    f("description"),
+    f("details"),
+    f("images"),
+    f("links"),
+    f("source"),
+    f("severity"),
+    f("class"),
+    f("component"),
+    f("group"),
+    f("http_config"),
+    f("send_resolved"),
+    since("timeout", 0, 28),
+];
+const SLACK: &[Field] = &[
+    f("api_url"),
+    f("api_url_file"),
+    f("channel"),
+    f("username"),
+    f("color"),
+    f("title"),
+    f("title_link"),
+    f("pretext"),
+    f("text"),
+    f("fields"),
+    f("short_fields"),
+    f("footer"),
+    f("fallback"),
+    f("callback_id"),
+    f("icon_emoji"),
+    f("icon_url"),
+    f("image_url"),
+    f("thumb_url"),
+    f("link_names"),
+    f("mrkdwn_in"),
+    f("actions"),
+    f("http_config"),
+    f("send_resolved"),
+    since("timeout", 0, 28),
+    since("app_token", 0, 28),
+    since("app_token_file", 0, 28),
+    since("app_url", 0, 28),
+    since("message_text", 0, 28),
+];
+const WEBHOOK: &[Field] = &[
+    f("url"),
+    since("url_file", 0, 26),
+    f("http_config"),
+    f("max_alerts"),
+    f("send_resolved"),
+    since("timeout", 0, 28),
+];
+
+/// The fields of an integration, for the integrations alert-lint knows in
+/// full (others are not checked field by field).
+pub fn integration_fields(kind: &str) -> Option<&'static [Field]> {
+    match kind {
+        "email" => Some(EMAIL),
+        "pagerduty" => Some(PAGERDUTY),
+        "slack" => Some(SLACK),
+        "webhook" => Some(WEBHOOK),
+        _ => None,
+    }
+}
+
+const AM: &str = "Alertmanager";
+
+pub fn load(sink: &mut Sink<'_>, node: &Node, settings: &Settings) -> Config {
+    let version = settings.alertmanager;
+    let mut config = Config {
+        file: sink.file,
+        global: None,
+        route: None,
+        route_key: None,
+        receivers: Vec::new(),
+        inhibit_rules: Vec::new(),
+        templates: Vec::new(),
+        bad_matchers: Vec::new(),
+    };
+    for (key, value) in sink.fields(node, "the Alertmanager config", TOP, version, AM) {
+        match key.as_str() {
+            Some("global") => {
+                sink.fields(value, "global", GLOBAL, version, AM);
+                for name in ["resolve_timeout"] {
+                    if let Some(v) = value.get(name) {
+                        sink.duration(v, name);
+                    }
+                }
+                config.global = Some(value.clone());
+            }
+            Some("route") => {
+                config.route_key = Some(Pos::of(key));
+                config.route = Some(load_route(sink, value, version, &mut config.bad_matchers));
+            }
+            Some("receivers") => {
+                for r in sink.list(value, "receivers") {
+                    if let Some(receiver) = load_receiver(sink, r, version) {
+                        config.receivers.push(receiver);
+                    }
+                }
+            }
+            Some("inhibit_rules") => {
+                for r in sink.list(value, "inhibit_rules") {
+                    config.inhibit_rules.push(load_inhibit(
+                        sink,
+                        r,
+                        version,
+                        &mut config.bad_matchers,
+                    ));
+                }
+            }
+            Some("templates") => config.templates = sink.strings(value, "templates"),
+            _ => {}
+        }
+    }
+    config
+}
+
+fn load_route(
+    sink: &mut Sink<'_>,
+    node: &Node,
+    version: (u32, u32),
+    bad: &mut Vec<BadMatcher>,
+) -> Route {
+    let mut route = Route {
+        pos: Pos::of(node),
+        ..Route::default()
+    };
+    let bad_before = bad.len();
+    for (key, value) in sink.fields(node, "a route", ROUTE, version, AM) {
+        match key.as_str() {
+            Some("receiver") => route.receiver = sink.string(value, "receiver"),
+            Some("continue") => {
+                route.continue_ = sink.boolean(value, "continue").is_some_and(|b| b.value);
+            }
+            Some("group_by") => {
+                sink.strings(value, "group_by");
+            }
+            Some("matchers") => {
+                for m in sink.strings(value, "matchers") {
+                    parse_matchers(&m, &mut route.matchers, bad);
+                }
+            }
+            Some("match") => legacy(sink, value, false, &mut route.matchers, bad),
+            Some("match_re") => legacy(sink, value, true, &mut route.matchers, bad),
+            Some("group_wait") => route.group_wait = sink.duration(value, "group_wait"),
+            Some("group_interval") => route.group_interval = sink.duration(value, "group_interval"),
+            Some("repeat_interval") => {
+                route.repeat_interval = sink.duration(value, "repeat_interval");
+            }
+            Some("routes") => {
+                for child in sink.list(value, "routes") {
+                    route.routes.push(load_route(sink, child, version, bad));
+                }
+            }
+            _ => {}
+        }
+    }
+    route.bad_matchers = bad.len() > bad_before;
+    route
+}
+
+fn load_receiver(sink: &mut Sink<'_>, node: &Node, version: (u32, u32)) -> Option<Receiver> {
+    let mut fields = vec![f("name")];
+    fields.extend_from_slice(INTEGRATIONS);
+    let entries = sink.fields(node, "a receiver", &fields, version, AM);
+    let mut name = None;
+    let mut integrations = Vec::new();
+    for (key, value) in entries {
+        match key.as_str() {
+            Some("name") => name = sink.string(value, "receiver name"),
+            Some(list) if list.ends_with("_configs") => {
+                let kind = list.trim_end_matches("_configs").to_owned();
+                for item in sink.list(value, list) {
+                    if let Some(fields) = integration_fields(&kind) {
+                        sink.fields(item, &format!("a {kind} config"), fields, version, AM);
+                    }
+                    if sink.mapping(item, list).is_some() {
+                        integrations.push((kind.clone(), Pos::of(item), item.clone()));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let name = name.unwrap_or_else(|| Sp::new(String::new(), Pos::of(node)));
+    Some(Receiver {
+        name,
+        pos: Pos::of(node),
+        integrations,
+    })
+}
+
+fn load_inhibit(
+    sink: &mut Sink<'_>,
+    node: &Node,
+    version: (u32, u32),
+    bad: &mut Vec<BadMatcher>,
+) -> Inhibit {
+    let mut rule = Inhibit {
+        pos: Pos::of(node),
+        source: Vec::new(),
+        target: Vec::new(),
+        equal: Vec::new(),
+    };
+    for (key, value) in sink.fields(node, "an inhibit rule", INHIBIT, version, AM) {
+        match key.as_str() {
+            Some("source_match") => legacy(sink, value, false, &mut rule.source, bad),
+            Some("source_match_re") => legacy(sink, value, true, &mut rule.source, bad),
+            Some("target_match") => legacy(sink, value, false, &mut rule.target, bad),
+            Some("target_match_re") => legacy(sink, value, true, &mut rule.target, bad),
+            Some("source_matchers") => {
+                for m in sink.strings(value, "source_matchers") {
+                    parse_matchers(&m, &mut rule.source, bad);
+                }
+            }
+            Some("target_matchers") => {
+                for m in sink.strings(value, "target_matchers") {
+                    parse_matchers(&m, &mut rule.target, bad);
+                }
+            }
+            Some("equal") => rule.equal = sink.strings(value, "equal"),
+            _ => {}
+        }
+    }
+    rule
+}
+
+/// Legacy `match:` / `match_re:` maps.
+fn legacy(
+    sink: &mut Sink<'_>,
+    node: &Node,
+    regex: bool,
+    out: &mut Vec<Matcher>,
+    bad: &mut Vec<BadMatcher>,
+) {
+    let what = if regex { "match_re" } else { "match" };
+    for (k, v) in sink.string_map(node, what) {
+        if !crate::promql::is_legacy_label_name(&k.value) {
+            bad.push(BadMatcher {
+                message: format!("invalid label name {:?} in {what}", k.value),
+                pos: k.pos,
+            });
+            continue;
+        }
+        let op = if regex { Op::Re } else { Op::Eq };
+        match compile(op, &v.value) {
+            Ok(re) => out.push(Matcher {
+                name: k.value,
+                op,
+                value: v.value,
+                regex: re,
+                pos: v.pos,
+            }),
+            Err(e) => bad.push(BadMatcher {
+                message: format!("invalid regular expression {:?} in {what}: {e}", v.value),
+                pos: v.pos,
+            }),
+        }
+    }
+}
+
+fn compile(op: Op, value: &str) -> Result<Option<regex::Regex>, String> {
+    match op {
+        Op::Re | Op::NotRe => regex::Regex::new(&format!("^(?:{value})$"))
+            .map(Some)
+            .map_err(|e| {
+                e.to_string()
+                    .lines()
+                    .last()
+                    .unwrap_or("invalid")
+                    .trim()
+                    .to_owned()
+            }),
+        Op::Eq | Op::Ne => Ok(None),
+    }
+}
+
+/// Parse one `matchers:` entry: `a="b"`, `a=~"x|y"`, `{a="b", c!="d"}`.
+pub fn parse_matchers(text: &SpStr, out: &mut Vec<Matcher>, bad: &mut Vec<BadMatcher>) {
+    match parse_matcher_list(&text.value) {
+        Ok(list) => {
+            for (name, op, value) in list {
+                match compile(op, &value) {
+                    Ok(regex) => out.push(Matcher {
+                        name,
+                        op,
+                        value,
+                        regex,
+                        pos: text.pos,
+                    }),
+                    Err(e) => bad.push(BadMatcher {
+                        message: format!(
+                            "invalid regular expression {value:?} in matcher {:?}: {e}",
+                            text.value
+                        ),
+                        pos: text.pos,
+                    }),
+                }
+            }
+        }
+        Err(message) => bad.push(BadMatcher {
+            message: format!("bad matcher {:?}: {message}", text.value),
+            pos: text.pos,
+        }),
+    }
+}
+
+/// The matcher grammar of Alertmanager's `pkg/labels` (classic syntax).
+pub fn parse_matcher_list(text: &str) -> Result<Vec<(String, Op, String)>, String> {
+    let mut s = text.trim();
+    if let Some(inner) = s.strip_prefix('{') {
+        s = inner
+            .strip_suffix('}')
+            .ok_or_else(|| "missing closing `}`".to_owned())?
+            .trim();
+    }
+    let mut out = Vec::new();
+    let chars: Vec<char> = s.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        while i < chars.len() && chars[i].is_whitespace() {
+            i += 1;
+        }
+        let start = i;
+        while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '_') {
+            i += 1;
+        }
+        let name: String = chars[start..i].iter().collect();
+        if !crate::promql::is_legacy_label_name(&name) {
+            return Err(if name.is_empty() {
+                "expected a label name".to_owned()
+            } else {
+                format!("invalid label name {name:?}")
+            });
+        }
+        while i < chars.len() && chars[i].is_whitespace() {
+            i += 1;
+        }
+        let rest: String = chars[i..].iter().take(2).collect();
+        let (op, len) = if rest.starts_with("=~") {
+            (Op::Re, 2)
+        } else if rest.starts_with("!~") {
+            (Op::NotRe, 2)
+        } else if rest.starts_with("!=") {
+            (Op::Ne, 2)
+        } else if rest.starts_with('=') {
+            (Op::Eq, 1)
+        } else {
+            return Err(format!(
+                "expected an operator (=, !=, =~, !~) after {name:?}"
+            ));
+        };
+        i += len;
+        while i < chars.len() && chars[i].is_whitespace() {
+            i += 1;
+        }
+        let mut value = String::new();
+        if chars.get(i) == Some(&'"') {
+            i += 1;
+            let mut closed = false;
+            while i < chars.len() {
+                match chars[i] {
+                    '\\' if i + 1 < chars.len() => {
+                        let next = chars[i + 1];
+                        match next {
+                            'n' => value.push('\n'),
+                            '"' | '\\' => value.push(next),
+                            other => {
+                                value.push('\\');
+                                value.push(other);
+                            }
+                        }
+                        i += 2;
+                    }
+                    '"' => {
+                        closed = true;
+                        i += 1;
+                        break;
+                    }
+                    c => {
+                        value.push(c);
+                        i += 1;
+                    }
+                }
+            }
+            if !closed {
+                return Err("unterminated quoted value".to_owned());
+            }
+            while i < chars.len() && chars[i].is_whitespace() {
+                i += 1;
+            }
+        } else {
+            while i < chars.len() && chars[i] != ',' {
+                value.push(chars[i]);
+                i += 1;
+            }
+            let trimmed = value.trim_end().to_owned();
+            if trimmed.contains('"') {
+                return Err("unbalanced quotes in value".to_owned());
+            }
+            value = trimmed;
+        }
+        out.push((name, op, value));
+        if i < chars.len() {
+            if chars[i] != ',' {
+                return Err(format!("unexpected {:?} after matcher", chars[i]));
+            }
+            i += 1;
+        }
+    }
+    if out.is_empty() {
+        return Err("empty matcher".to_owned());
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn matcher_syntax() {
+        let m = parse_matcher_list("severity=\"critical\"").unwrap();
+        assert_eq!(m[0], ("severity".to_owned(), Op::Eq, "critical".to_owned()));
+        let m = parse_matcher_list("{team=~\"db|api\", env!=prod}").unwrap();
+        assert_eq!(m.len(), 2);
+        assert_eq!(m[1], ("env".to_owned(), Op::Ne, "prod".to_owned()));
+        for bad in ["", "severity", "1abc=x", "a=\"x", "a==x\"", "{a=b"] {
+            assert!(parse_matcher_list(bad).is_err(), "{bad}");
+        }
+    }
+}

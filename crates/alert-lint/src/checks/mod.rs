@@ -1,0 +1,198 @@
+//! Every check, one file each, with a stable id. A check's file holds its
+//! description (`CHECK`, shown by `--explain` and in SARIF) and, unless the
+//! loaders report it while reading YAML, its `run` function.
+
+use std::time::Duration;
+
+use shipshape_core::Severity;
+
+use crate::finding::{Finding, Pos};
+use crate::rules::{Group, Rule, RuleFile};
+use crate::settings::Settings;
+use crate::workspace::Workspace;
+
+/// What a check is, for `--explain`, SARIF and configuration.
+#[derive(Debug)]
+pub struct Check {
+    pub id: &'static str,
+    pub severity: Severity,
+    /// One line: what the check looks for.
+    pub summary: &'static str,
+    /// Why it matters and how to fix it.
+    pub explain: &'static str,
+}
+
+/// Everything a check can look at.
+pub struct Cx<'a> {
+    pub ws: &'a Workspace,
+    pub settings: &'a Settings,
+}
+
+type Run = fn(&Cx<'_>, &mut Vec<Finding>);
+
+macro_rules! checks {
+    ($( $module:ident : $run:expr ),* $(,)?) => {
+        $( pub mod $module; )*
+        /// Every check with its run function (None: reported by the loaders).
+        pub const ALL: &[(&Check, Option<Run>)] = &[ $( (&$module::CHECK, $run) ),* ];
+    };
+}
+
+checks! {
+    yaml_syntax: None,
+    duplicate_key: None,
+    unknown_field: None,
+    wrong_type: None,
+    invalid_duration: None,
+    unknown_file_kind: None,
+    group_name: Some(group_name::run),
+    rule_kind: Some(rule_kind::run),
+    promql_syntax: Some(promql_syntax::run),
+    experimental_function: Some(experimental_function::run),
+    label_name: Some(label_name::run),
+    record_name: Some(record_name::run),
+    record_fields: Some(record_fields::run),
+    template_syntax: Some(template_syntax::run),
+    duplicate_rule: Some(duplicate_rule::run),
+    severity_label: Some(severity_label::run),
+    missing_annotation: Some(missing_annotation::run),
+    alert_name_case: Some(alert_name_case::run),
+    missing_for: Some(missing_for::run),
+    absent_without_for: Some(absent_without_for::run),
+    always_firing: Some(always_firing::run),
+    rate_window: Some(rate_window::run),
+    rate_of_sum: Some(rate_of_sum::run),
+    counter_without_rate: Some(counter_without_rate::run),
+    label_dropped: Some(label_dropped::run),
+    value_in_label: Some(value_in_label::run),
+    regex_anchor: Some(regex_anchor::run),
+    group_interval: Some(group_interval::run),
+    record_naming: Some(record_naming::run),
+    unknown_recorded_series: Some(unknown_recorded_series::run),
+    am_root_route: Some(am_root_route::run),
+    am_unknown_receiver: Some(am_unknown_receiver::run),
+    am_duplicate_receiver: Some(am_duplicate_receiver::run),
+    am_matcher: Some(am_matcher::run),
+    am_inhibit: Some(am_inhibit::run),
+    am_inhibit_match_all: Some(am_inhibit_match_all::run),
+    am_integration: Some(am_integration::run),
+    am_missing_file: Some(am_missing_file::run),
+    am_unused_receiver: Some(am_unused_receiver::run),
+    am_shadowed_route: Some(am_shadowed_route::run),
+    am_inhibit_no_equal: Some(am_inhibit_no_equal::run),
+    am_repeat_interval: Some(am_repeat_interval::run),
+    am_inline_secret: Some(am_inline_secret::run),
+    unrouted_alert: Some(unrouted_alert::run),
+    dead_route: Some(dead_route::run),
+    inhibit_equal_missing: Some(inhibit_equal_missing::run),
+    rule_files_glob: Some(rule_files_glob::run),
+    no_alertmanager: Some(no_alertmanager::run),
+    unknown_job: Some(unknown_job::run),
+    unknown_external_label: Some(unknown_external_label::run),
+    job_without_up_alert: Some(job_without_up_alert::run),
+    duplicate_job: Some(duplicate_job::run),
+    scrape_timeout: Some(scrape_timeout::run),
+}
+
+/// Check ids used by the loaders.
+pub mod ids {
+    pub const YAML_SYNTAX: &str = "yaml-syntax";
+    pub const DUPLICATE_KEY: &str = "duplicate-key";
+    pub const UNKNOWN_FIELD: &str = "unknown-field";
+    pub const WRONG_TYPE: &str = "wrong-type";
+    pub const INVALID_DURATION: &str = "invalid-duration";
+    pub const UNKNOWN_FILE_KIND: &str = "unknown-file-kind";
+}
+
+pub fn find(id: &str) -> Option<&'static Check> {
+    ALL.iter().map(|(c, _)| *c).find(|c| c.id == id)
+}
+
+/// Run every check over the workspace.
+pub fn run_all(cx: &Cx<'_>, out: &mut Vec<Finding>) {
+    for (_, run) in ALL {
+        if let Some(run) = run {
+            run(cx, out);
+        }
+    }
+}
+
+/// An alert or recording rule with where it lives.
+pub struct RuleRef<'a> {
+    pub file: usize,
+    pub group: &'a Group,
+    pub rule: &'a Rule,
+}
+
+impl RuleRef<'_> {
+    pub fn subject(&self) -> String {
+        format!("{}/{}", self.group.display_name(), self.rule.name())
+    }
+
+    /// A finding about this rule, at `pos`, scoped to the rule.
+    pub fn finding(&self, check: &'static str, pos: Pos, message: impl Into<String>) -> Finding {
+        Finding::new(check, self.file, pos, message)
+            .subject(self.subject())
+            .scope(self.rule.scope())
+    }
+
+    /// A finding about text inside `expr` (falls back to the expr node).
+    pub fn in_expr(
+        &self,
+        cx: &Cx<'_>,
+        check: &'static str,
+        needle: &str,
+        message: impl Into<String>,
+    ) -> Finding {
+        let pos = self.rule.expr.as_ref().map_or(self.rule.pos, |e| e.pos);
+        let (line, col) = cx.ws.files[self.file].source.locate(&pos.node(), needle);
+        self.finding(check, pos, message).at(line, col)
+    }
+}
+
+impl<'a> Cx<'a> {
+    pub fn rule_files(&self) -> impl Iterator<Item = &'a RuleFile> {
+        self.ws.rules.iter()
+    }
+
+    /// Every rule of every linted rule file.
+    pub fn all_rules(&self) -> impl Iterator<Item = RuleRef<'a>> {
+        self.ws.rules.iter().flat_map(|rf| {
+            rf.groups.iter().flat_map(move |g| {
+                g.rules.iter().map(move |r| RuleRef {
+                    file: rf.file,
+                    group: g,
+                    rule: r,
+                })
+            })
+        })
+    }
+
+    pub fn alerts(&self) -> impl Iterator<Item = RuleRef<'a>> {
+        self.all_rules().filter(|r| r.rule.is_alert())
+    }
+
+    /// The scrape interval for a selector pinning `job` (from prometheus.yml
+    /// when linted together, else the configured default).
+    pub fn scrape_interval(&self, job: Option<&str>) -> Duration {
+        let Some(prom) = self.ws.prometheus.first() else {
+            return self.settings.scrape_interval;
+        };
+        match job.and_then(|j| prom.job(j)) {
+            Some(job) => prom.job_interval(job),
+            None => prom.global_interval(),
+        }
+    }
+
+    /// The evaluation interval of a group.
+    pub fn eval_interval(&self, group: &Group) -> Duration {
+        if let Some(i) = group.interval.as_ref().filter(|i| !i.value.is_zero()) {
+            return i.value;
+        }
+        self.ws
+            .prometheus
+            .iter()
+            .find_map(|p| p.evaluation_interval.as_ref().map(|d| d.value))
+            .unwrap_or(Duration::from_secs(60))
+    }
+}

@@ -1,0 +1,36 @@
+//! `unknown-job`: selectors naming a job no scrape config defines.
+
+use shipshape_core::Severity;
+
+use super::{Check, Cx};
+use crate::finding::Finding;
+use crate::promql::{pinned, selectors};
+use crate::schema::closest;
+
+pub const CHECK: Check = Check {
+    id: "unknown-job",
+    severity: Severity::Warning,
+    summary: "A selector pins `job` to a value no scrape config in prometheus.yml defines.",
+    explain: "`up{job=\"postgres\"}` selects nothing when the scrape job is called `postgresql`: the alert can never fire (and `up == 0` alerts stay silent exactly when the job is gone). Use the `job_name` from prometheus.yml.",
+};
+
+pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {
+    let proms: Vec<_> = cx.ws.prometheus.iter().filter(|p| !p.has_scrape_config_files).collect();
+    if proms.is_empty() {
+        return;
+    }
+    let jobs: Vec<&str> = proms.iter().flat_map(|p| p.jobs.iter().filter_map(|j| j.name.as_ref().map(|n| n.value.as_str()))).collect();
+    for r in cx.all_rules() {
+        let Some(expr) = r.rule.expr() else { continue };
+        for vs in selectors(expr) {
+            let Some(job) = pinned(vs, "job") else { continue };
+            if !jobs.contains(&job) {
+                let mut f = r.in_expr(cx, CHECK.id, job, format!("job {job:?} is not defined by any scrape config: this selects nothing"));
+                if let Some(best) = closest(job, jobs.iter().copied()) {
+                    f = f.help(format!("did you mean {best:?}?"));
+                }
+                out.push(f);
+            }
+        }
+    }
+}

@@ -1,0 +1,426 @@
+//! PromQL helpers over `promql-parser`'s AST: parsing without panics, a
+//! visitor, and the label and filter analysis the checks share.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use promql_parser::label::MatchOp;
+use promql_parser::parser::token::{self, TokenType};
+use promql_parser::parser::{
+    AggregateExpr, BinaryExpr, Call, Expr, LabelModifier, VectorMatchCardinality, VectorSelector,
+};
+
+/// Parse an expression. The parser is not ours: a panic inside it becomes a
+/// parse error rather than taking the whole run down.
+pub fn parse(text: &str) -> Result<Expr, String> {
+    let text = text.to_owned();
+    std::panic::catch_unwind(move || promql_parser::parser::parse(&text))
+        .unwrap_or_else(|_| Err("the PromQL parser failed on this expression".to_owned()))
+}
+
+/// Every sub-expression, depth first, with the name of the function call
+/// it is an argument of (for range selectors).
+pub fn walk<'e>(expr: &'e Expr, f: &mut dyn FnMut(&'e Expr, Option<&'e Call>)) {
+    walk_in(expr, None, f);
+}
+
+fn walk_in<'e>(
+    expr: &'e Expr,
+    parent: Option<&'e Call>,
+    f: &mut dyn FnMut(&'e Expr, Option<&'e Call>),
+) {
+    f(expr, parent);
+    match expr {
+        Expr::Aggregate(a) => {
+            if let Some(p) = &a.param {
+                walk_in(p, None, f);
+            }
+            walk_in(&a.expr, None, f);
+        }
+        Expr::Unary(u) => walk_in(&u.expr, None, f),
+        Expr::Binary(b) => {
+            walk_in(&b.lhs, None, f);
+            walk_in(&b.rhs, None, f);
+        }
+        Expr::Paren(p) => walk_in(&p.expr, parent, f),
+        Expr::Subquery(s) => walk_in(&s.expr, None, f),
+        Expr::Call(c) => {
+            for arg in &c.args.args {
+                walk_in(arg, Some(c), f);
+            }
+        }
+        Expr::NumberLiteral(_)
+        | Expr::StringLiteral(_)
+        | Expr::VectorSelector(_)
+        | Expr::MatrixSelector(_)
+        | Expr::Extension(_) => {}
+    }
+}
+
+/// Every vector selector (including those inside range selectors).
+pub fn selectors(expr: &Expr) -> Vec<&VectorSelector> {
+    let mut out = Vec::new();
+    walk(expr, &mut |e, _| match e {
+        Expr::VectorSelector(vs) => out.push(vs),
+        Expr::MatrixSelector(ms) => out.push(&ms.vs),
+        _ => {}
+    });
+    out
+}
+
+/// The metric name a selector selects (`foo` or `{__name__="foo"}`).
+pub fn metric_name(vs: &VectorSelector) -> Option<&str> {
+    vs.name.as_deref().or_else(|| {
+        vs.matchers
+            .matchers
+            .iter()
+            .find(|m| m.name == "__name__" && m.op == MatchOp::Equal)
+            .map(|m| m.value.as_str())
+    })
+}
+
+/// The value an equality matcher pins `label` to.
+pub fn pinned<'v>(vs: &'v VectorSelector, label: &str) -> Option<&'v str> {
+    vs.matchers
+        .matchers
+        .iter()
+        .find(|m| m.name == label && m.op == MatchOp::Equal)
+        .map(|m| m.value.as_str())
+}
+
+/// Range-vector functions whose window must span several scrapes.
+pub const RATE_FUNCS: &[&str] = &["rate", "irate", "increase", "deriv", "delta", "idelta"];
+
+/// Range selectors that are the argument of a rate-like function:
+/// (function, selector, range).
+pub fn rate_windows(expr: &Expr) -> Vec<(&'static str, &VectorSelector, Duration)> {
+    let mut out = Vec::new();
+    walk(expr, &mut |e, parent| {
+        if let (Expr::MatrixSelector(ms), Some(call)) = (e, parent)
+            && RATE_FUNCS.contains(&call.func.name)
+        {
+            out.push((call.func.name, &ms.vs, ms.range));
+        }
+    });
+    out
+}
+
+fn is_comparison(op: TokenType) -> bool {
+    matches!(
+        op.id(),
+        token::T_EQLC | token::T_NEQ | token::T_GTR | token::T_LSS | token::T_GTE | token::T_LTE
+    )
+}
+
+/// True when the expression only returns series that meet a condition: a
+/// comparison (without `bool`), `absent()`, or a set operation. An alert
+/// without one fires for every series it selects.
+pub fn filters(expr: &Expr) -> bool {
+    match expr {
+        Expr::Binary(b) => binary_filters(b),
+        Expr::Paren(p) => filters(&p.expr),
+        Expr::Unary(u) => filters(&u.expr),
+        Expr::Subquery(s) => filters(&s.expr),
+        Expr::Aggregate(a) => filters(&a.expr),
+        Expr::Call(c) => {
+            matches!(c.func.name, "absent" | "absent_over_time")
+                || c.args.args.iter().any(|a| filters(a))
+        }
+        Expr::NumberLiteral(_)
+        | Expr::StringLiteral(_)
+        | Expr::VectorSelector(_)
+        | Expr::MatrixSelector(_)
+        | Expr::Extension(_) => false,
+    }
+}
+
+fn binary_filters(b: &BinaryExpr) -> bool {
+    let op = b.op.id();
+    if is_comparison(b.op) {
+        return !b.return_bool() || filters(&b.lhs) || filters(&b.rhs);
+    }
+    match op {
+        token::T_LAND | token::T_LUNLESS => true,
+        token::T_LOR => filters(&b.lhs) && filters(&b.rhs),
+        _ => filters(&b.lhs) || filters(&b.rhs),
+    }
+}
+
+/// True when the expression uses `absent()`/`absent_over_time()`.
+pub fn uses_absent(expr: &Expr) -> bool {
+    let mut found = false;
+    walk(expr, &mut |e, _| {
+        if let Expr::Call(c) = e
+            && matches!(c.func.name, "absent" | "absent_over_time")
+        {
+            found = true;
+        }
+    });
+    found
+}
+
+/// Which labels the result of an expression can carry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Labels {
+    /// Any label of the selected series, except these.
+    Any { removed: BTreeSet<String> },
+    /// Only these labels.
+    Only(BTreeSet<String>),
+}
+
+impl Labels {
+    fn any() -> Self {
+        Self::Any {
+            removed: BTreeSet::new(),
+        }
+    }
+
+    fn none() -> Self {
+        Self::Only(BTreeSet::new())
+    }
+
+    /// False when the result certainly lacks `label`.
+    pub fn may_have(&self, label: &str) -> bool {
+        match self {
+            Self::Any { removed } => !removed.contains(label),
+            Self::Only(set) => set.contains(label),
+        }
+    }
+
+    fn without(self, labels: &[String]) -> Self {
+        match self {
+            Self::Any { mut removed } => {
+                removed.extend(labels.iter().cloned());
+                Self::Any { removed }
+            }
+            Self::Only(mut set) => {
+                for l in labels {
+                    set.remove(l);
+                }
+                Self::Only(set)
+            }
+        }
+    }
+
+    fn keep(self, labels: &[String]) -> Self {
+        let wanted: BTreeSet<String> = labels.iter().cloned().collect();
+        match self {
+            Self::Any { removed } => Self::Only(wanted.difference(&removed).cloned().collect()),
+            Self::Only(set) => Self::Only(set.intersection(&wanted).cloned().collect()),
+        }
+    }
+
+    fn with(self, labels: &[String]) -> Self {
+        match self {
+            Self::Any { mut removed } => {
+                for l in labels {
+                    removed.remove(l);
+                }
+                Self::Any { removed }
+            }
+            Self::Only(mut set) => {
+                set.extend(labels.iter().cloned());
+                Self::Only(set)
+            }
+        }
+    }
+
+    fn union(self, other: Self) -> Self {
+        match (self, other) {
+            (Self::Only(a), Self::Only(b)) => Self::Only(a.union(&b).cloned().collect()),
+            (Self::Any { removed: a }, Self::Any { removed: b }) => Self::Any {
+                removed: a.intersection(&b).cloned().collect(),
+            },
+            (Self::Any { removed }, Self::Only(set)) | (Self::Only(set), Self::Any { removed }) => {
+                Self::Any {
+                    removed: removed.difference(&set).cloned().collect(),
+                }
+            }
+        }
+    }
+}
+
+/// The labels the result of `expr` can carry.
+pub fn output_labels(expr: &Expr) -> Labels {
+    match expr {
+        Expr::VectorSelector(_) | Expr::MatrixSelector(_) => Labels::any(),
+        Expr::NumberLiteral(_) | Expr::StringLiteral(_) | Expr::Extension(_) => Labels::none(),
+        Expr::Paren(p) => output_labels(&p.expr),
+        Expr::Unary(u) => output_labels(&u.expr),
+        Expr::Subquery(s) => output_labels(&s.expr),
+        Expr::Aggregate(a) => aggregate_labels(a),
+        Expr::Binary(b) => binary_labels(b),
+        Expr::Call(c) => call_labels(c),
+    }
+}
+
+fn label_list(modifier: &LabelModifier) -> Vec<String> {
+    modifier.labels().labels.clone()
+}
+
+fn aggregate_labels(a: &AggregateExpr) -> Labels {
+    let inner = output_labels(&a.expr);
+    let op = a.op.id();
+    if matches!(op, token::T_TOPK | token::T_BOTTOMK) || a.op.to_string().starts_with("limit") {
+        return inner;
+    }
+    let grouped = match &a.modifier {
+        Some(LabelModifier::Include(l)) => inner.keep(&l.labels),
+        Some(m @ LabelModifier::Exclude(_)) => inner.without(&label_list(m)),
+        None => Labels::none(),
+    };
+    if op == token::T_COUNT_VALUES
+        && let Some(Expr::StringLiteral(s)) = a.param.as_deref()
+    {
+        return grouped.with(std::slice::from_ref(&s.val));
+    }
+    grouped
+}
+
+fn is_scalar(expr: &Expr) -> bool {
+    matches!(
+        expr.value_type(),
+        promql_parser::parser::value::ValueType::Scalar
+    )
+}
+
+fn binary_labels(b: &BinaryExpr) -> Labels {
+    match (is_scalar(&b.lhs), is_scalar(&b.rhs)) {
+        (true, true) => return Labels::none(),
+        (true, false) => return output_labels(&b.rhs),
+        (false, true) => return output_labels(&b.lhs),
+        (false, false) => {}
+    }
+    let lhs = output_labels(&b.lhs);
+    let rhs = output_labels(&b.rhs);
+    let op = b.op.id();
+    if op == token::T_LOR {
+        return lhs.union(rhs);
+    }
+    if matches!(op, token::T_LAND | token::T_LUNLESS) {
+        return lhs;
+    }
+    let Some(modifier) = &b.modifier else {
+        return lhs;
+    };
+    match &modifier.card {
+        VectorMatchCardinality::OneToOne | VectorMatchCardinality::ManyToMany => {
+            match &modifier.matching {
+                Some(LabelModifier::Include(l)) => lhs.keep(&l.labels),
+                Some(m @ LabelModifier::Exclude(_)) => lhs.without(&label_list(m)),
+                None => lhs,
+            }
+        }
+        VectorMatchCardinality::ManyToOne(extra) => lhs.with(&extra.labels),
+        VectorMatchCardinality::OneToMany(extra) => rhs.with(&extra.labels),
+    }
+}
+
+fn call_labels(c: &Call) -> Labels {
+    let args = &c.args.args;
+    let first = || args.first().map_or_else(Labels::none, |a| output_labels(a));
+    let string_arg = |i: usize| match args.get(i).map(|a| a.as_ref()) {
+        Some(Expr::StringLiteral(s)) => Some(s.val.clone()),
+        _ => None,
+    };
+    match c.func.name {
+        "absent" | "absent_over_time" => {
+            let mut set = BTreeSet::new();
+            if let Some(arg) = args.first() {
+                for vs in selectors(arg) {
+                    for m in &vs.matchers.matchers {
+                        if m.op == MatchOp::Equal && m.name != "__name__" {
+                            set.insert(m.name.clone());
+                        }
+                    }
+                }
+            }
+            Labels::Only(set)
+        }
+        "vector" | "time" | "scalar" | "pi" => Labels::none(),
+        "label_replace" | "label_join" => match string_arg(1) {
+            Some(dst) => first().with(&[dst]),
+            None => first(),
+        },
+        "histogram_quantile" | "histogram_fraction" => args
+            .iter()
+            .find(|a| !is_scalar(a))
+            .map_or_else(Labels::none, |a| output_labels(a))
+            .without(&["le".to_owned()]),
+        _ => args
+            .iter()
+            .find(|a| !is_scalar(a) && !matches!(a.as_ref(), Expr::StringLiteral(_)))
+            .map_or_else(Labels::none, |a| output_labels(a)),
+    }
+}
+
+/// Prometheus' legacy metric-name syntax (before UTF-8 names in 3.0).
+pub fn is_legacy_metric_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_' || c == ':')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+}
+
+/// Prometheus' legacy label-name syntax.
+pub fn is_legacy_label_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn labels(q: &str) -> Labels {
+        output_labels(&parse(q).unwrap())
+    }
+
+    #[test]
+    fn filter_detection() {
+        for (q, expected) in [
+            ("up == 0", true),
+            ("up", false),
+            ("rate(x[5m]) * 100", false),
+            ("sum(rate(x[5m])) > 1", true),
+            ("absent(up{job=\"a\"})", true),
+            ("up == bool 0", false),
+            ("a and b", true),
+            ("(a > 1) or b", false),
+        ] {
+            assert_eq!(filters(&parse(q).unwrap()), expected, "{q}");
+        }
+    }
+
+    #[test]
+    fn label_analysis() {
+        assert!(!labels("sum(rate(x[5m])) > 1").may_have("instance"));
+        assert!(labels("sum by (instance) (rate(x[5m])) > 1").may_have("instance"));
+        assert!(!labels("sum without (instance) (x)").may_have("instance"));
+        assert!(labels("sum without (instance) (x)").may_have("job"));
+        assert!(labels("up == 0").may_have("instance"));
+        assert!(!labels("histogram_quantile(0.95, sum by (le) (rate(x[5m])))").may_have("job"));
+        assert!(labels("absent(up{job=\"a\"})").may_have("job"));
+        assert!(!labels("absent(up{job=\"a\"})").may_have("instance"));
+        assert!(labels("label_replace(sum(x), \"dst\", \"$1\", \"a\", \"(.*)\")").may_have("dst"));
+    }
+
+    #[test]
+    fn rate_window_detection() {
+        let e = parse("rate(x{job=\"a\"}[1m]) + increase(y[10m]) + avg_over_time(z[1m])").unwrap();
+        let w = rate_windows(&e);
+        assert_eq!(w.len(), 2);
+        assert_eq!(w[0].2, Duration::from_secs(60));
+        assert_eq!(pinned(w[0].1, "job"), Some("a"));
+    }
+
+    #[test]
+    fn garbage_does_not_panic() {
+        for q in [
+            "", "(((", "sum by (", "x[", "{}", "1 +", "\"abc", "x offset",
+        ] {
+            let _ = parse(q);
+        }
+    }
+}

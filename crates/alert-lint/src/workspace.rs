@@ -1,0 +1,193 @@
+//! Everything one run lints: the files, what kind each is, and the models
+//! built from them.
+
+use std::path::PathBuf;
+
+use crate::alertmanager;
+use crate::finding::{Finding, Pos, Sink};
+use crate::prometheus;
+use crate::rules::{self, RuleFile};
+use crate::settings::Settings;
+use crate::suppress::Suppressions;
+use crate::yaml::{self, Node, Source};
+
+/// What a file is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FileKind {
+    /// A Prometheus rule file (`groups:`).
+    Rules,
+    /// Kubernetes `PrometheusRule` objects (`spec.groups`), multi-document.
+    PrometheusRule,
+    /// `alertmanager.yml`.
+    Alertmanager,
+    /// `prometheus.yml`.
+    Prometheus,
+}
+
+impl FileKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Rules => "rules",
+            Self::PrometheusRule => "prometheus-rule",
+            Self::Alertmanager => "alertmanager",
+            Self::Prometheus => "prometheus",
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct LintFile {
+    /// As shown in findings (the path as given, or `<stdin>`).
+    pub display: String,
+    /// On disk (None for stdin).
+    pub path: Option<PathBuf>,
+    pub source: Source,
+    pub kind: Option<FileKind>,
+    pub suppressions: Suppressions,
+}
+
+#[derive(Debug, Default)]
+pub struct Workspace {
+    pub files: Vec<LintFile>,
+    pub rules: Vec<RuleFile>,
+    pub alertmanager: Vec<alertmanager::Config>,
+    pub prometheus: Vec<prometheus::Config>,
+}
+
+/// Detect a document's kind from its content.
+pub fn detect(doc: &Node) -> Option<FileKind> {
+    doc.as_map()?;
+    if doc.get("kind").and_then(Node::as_str) == Some("PrometheusRule") {
+        return Some(FileKind::PrometheusRule);
+    }
+    if doc.get("groups").is_some() {
+        return Some(FileKind::Rules);
+    }
+    if doc.get("route").is_some() || doc.get("receivers").is_some() {
+        return Some(FileKind::Alertmanager);
+    }
+    if [
+        "scrape_configs",
+        "rule_files",
+        "alerting",
+        "scrape_config_files",
+    ]
+    .iter()
+    .any(|k| doc.get(k).is_some())
+    {
+        return Some(FileKind::Prometheus);
+    }
+    None
+}
+
+impl Workspace {
+    /// Parse and model one file. `forced` is `--kind`; `explicit` says the
+    /// user named this file (an undetectable file found by walking a
+    /// directory is skipped instead of reported).
+    #[allow(clippy::too_many_arguments)]
+    pub fn add(
+        &mut self,
+        display: String,
+        path: Option<PathBuf>,
+        text: String,
+        forced: Option<FileKind>,
+        explicit: bool,
+        settings: &Settings,
+        findings: &mut Vec<Finding>,
+    ) -> bool {
+        let source = Source::new(text);
+        let stream = yaml::parse(&source.text);
+        let index = self.files.len();
+        let docs: Vec<&Node> = stream.documents.iter().filter(|d| !d.is_null()).collect();
+        let kind = forced.or_else(|| {
+            let kinds: Vec<FileKind> = docs.iter().filter_map(|d| detect(d)).collect();
+            if kinds.contains(&FileKind::PrometheusRule) {
+                Some(FileKind::PrometheusRule)
+            } else {
+                kinds.first().copied()
+            }
+        });
+        if kind.is_none() && !explicit && !stream.syntax_error {
+            return false;
+        }
+        let suppressions = Suppressions::scan(&source);
+        let mut sink = Sink {
+            file: index,
+            source: &source,
+            findings,
+        };
+        for problem in &stream.problems {
+            let id = if problem.duplicate_key {
+                crate::checks::ids::DUPLICATE_KEY
+            } else {
+                crate::checks::ids::YAML_SYNTAX
+            };
+            let pos = Pos {
+                line: problem.line,
+                col: problem.col,
+                ..Pos::default()
+            };
+            sink.push(id, pos, problem.message.clone());
+        }
+        match kind {
+            None if !stream.syntax_error => {
+                let pos = docs.first().map_or(
+                    Pos {
+                        line: 1,
+                        col: 1,
+                        ..Pos::default()
+                    },
+                    |d| Pos::of(d),
+                );
+                sink.push_finding(
+                    Finding::new(
+                        crate::checks::ids::UNKNOWN_FILE_KIND,
+                        index,
+                        pos,
+                        "cannot tell what this file is: no `groups` (rule file), `kind: PrometheusRule`, `route`/`receivers` (Alertmanager) or `scrape_configs`/`rule_files`/`alerting` (Prometheus)",
+                    )
+                    .help("pass --kind rules|prometheus-rule|alertmanager|prometheus to say what it is"),
+                );
+            }
+            None => {}
+            Some(FileKind::Rules) => {
+                for doc in &docs {
+                    let model = rules::load(&mut sink, doc, settings, "a rule file");
+                    self.rules.push(model);
+                }
+            }
+            Some(FileKind::PrometheusRule) => {
+                for doc in &docs {
+                    if doc.get("kind").and_then(Node::as_str) != Some("PrometheusRule") {
+                        continue; // other objects of a Helm render
+                    }
+                    if let Some(spec) = doc.get("spec") {
+                        let model = rules::load(&mut sink, spec, settings, "PrometheusRule spec");
+                        self.rules.push(model);
+                    }
+                }
+            }
+            Some(FileKind::Alertmanager) => {
+                for doc in &docs {
+                    let model = alertmanager::load(&mut sink, doc, settings);
+                    self.alertmanager.push(model);
+                }
+            }
+            Some(FileKind::Prometheus) => {
+                for doc in &docs {
+                    let model = prometheus::load(&mut sink, doc, settings);
+                    self.prometheus.push(model);
+                }
+            }
+        }
+        self.files.push(LintFile {
+            display,
+            path,
+            source,
+            kind,
+            suppressions,
+        });
+        true
+    }
+}

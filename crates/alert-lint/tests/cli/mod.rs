@@ -1,0 +1,414 @@
+//! The command line end to end: inputs, kinds, config, suppression, exit codes.
+
+use std::path::Path;
+
+use shipshape_testkit::cli;
+
+use crate::{fixtures, tool};
+
+struct Scene {
+    dir: tempfile::TempDir,
+}
+
+impl Scene {
+    fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn write(&self, name: &str, text: &str) {
+        let path = self.dir.path().join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::write(path, text).unwrap();
+    }
+
+    fn run(&self, args: &[&str]) -> cli::Run {
+        cli::run(tool().current_dir(self.dir.path()).args(args))
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+const GOOD_RULES: &str = r#"groups:
+  - name: api
+    rules:
+      - alert: ApiDown
+        expr: up{job="api"} == 0
+        for: 5m
+        labels:
+          severity: critical
+        annotations:
+          summary: API is down
+          description: "{{ $labels.instance }} is down"
+"#;
+
+const NO_FOR: &str = r#"groups:
+  - name: api
+    rules:
+      - alert: ApiDown
+        expr: up{job="api"} == 0
+        labels:
+          severity: critical
+        annotations:
+          summary: API is down
+          description: "{{ $labels.instance }} is down"
+"#;
+
+#[test]
+fn help_lists_exit_codes_and_examples() {
+    let run = cli::run(tool().arg("--help"));
+    assert_eq!(run.code, Some(0), "{}", run.snapshot());
+    assert!(run.stdout.contains("Exit codes:"), "{}", run.stdout);
+    assert!(run.stdout.contains("130"), "{}", run.stdout);
+    assert!(run.stdout.contains("Examples:"), "{}", run.stdout);
+}
+
+#[test]
+fn version_exits_0() {
+    let run = cli::run(tool().arg("--version"));
+    assert_eq!(run.code, Some(0));
+    assert!(run.stdout.starts_with("alert-lint "), "{}", run.stdout);
+}
+
+#[test]
+fn unknown_flag_is_a_usage_error() {
+    let run = cli::run(tool().arg("--no-such-flag"));
+    assert_eq!(run.code, Some(2), "{}", run.snapshot());
+}
+
+#[test]
+fn the_example_stack_lints_clean_for_every_target_version() {
+    let stack = fixtures().join("stack/monitoring");
+    for versions in [
+        vec![],
+        vec![
+            "--prometheus-version",
+            "2.42",
+            "--alertmanager-version",
+            "0.25",
+        ],
+    ] {
+        let mut cmd = tool();
+        cmd.current_dir(fixtures().join("stack"))
+            .arg("--no-config")
+            .args(&versions)
+            .arg("monitoring/");
+        let run = cli::run(&mut cmd);
+        assert_eq!(run.code, Some(0), "{}", run.snapshot());
+        assert_eq!(
+            run.stdout, "alert-lint: no problems found (ok)\n",
+            "{versions:?}"
+        );
+        assert!(stack.join("alert_rules.yml").exists());
+    }
+    // With no path, monitoring/ is linted.
+    let run = cli::run(
+        tool()
+            .current_dir(fixtures().join("stack"))
+            .arg("--no-config"),
+    );
+    assert_eq!(run.code, Some(0), "{}", run.snapshot());
+    let json = cli::run(tool().current_dir(fixtures().join("stack")).args([
+        "--no-config",
+        "--format",
+        "json",
+    ]));
+    insta::assert_snapshot!("stack_json", json.snapshot());
+}
+
+#[test]
+fn explain_prints_the_check_and_unknown_ids_are_usage_errors() {
+    let run = cli::run(tool().args(["--explain", "rate-window"]));
+    insta::assert_snapshot!("explain_rate_window", run.snapshot());
+    let run = cli::run(tool().args(["--explain", "rate-windw"]));
+    assert_eq!(run.code, Some(2), "{}", run.snapshot());
+    assert!(
+        run.stderr.contains("did you mean \"rate-window\""),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn stdin_is_read_with_dash() {
+    let run = cli::run_with_stdin(
+        tool()
+            .args(["--no-config", "-"])
+            .current_dir(std::env::temp_dir()),
+        NO_FOR,
+    );
+    assert_eq!(run.code, Some(0), "{}", run.snapshot());
+    assert!(run.stdout.contains("<stdin>"), "{}", run.stdout);
+    assert!(run.stdout.contains("[missing-for]"), "{}", run.stdout);
+}
+
+#[test]
+fn prometheus_rule_objects_in_multi_document_helm_output() {
+    let scene = Scene::new();
+    scene.write(
+        "rendered.yaml",
+        r#"---
+# Source: chart/templates/configmap.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: unrelated
+data:
+  groups: not-a-rule-file
+---
+# Source: chart/templates/rules.yaml
+apiVersion: monitoring.coreos.com/v1
+kind: PrometheusRule
+metadata:
+  name: api
+spec:
+  groups:
+    - name: api
+      rules:
+        - alert: ApiDown
+          expr: up{job="api"} == 0
+          labels:
+            severity: critical
+          annotations:
+            summary: API is down
+            description: down
+"#,
+    );
+    let run = scene.run(&["--no-config", "--format", "json", "rendered.yaml"]);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        json["files"][0]["kind"], "prometheus-rule",
+        "{}",
+        run.stdout
+    );
+    let codes: Vec<&str> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, vec!["missing-for"], "{}", run.stdout);
+    assert_eq!(json["diagnostics"][0]["line"], 19);
+}
+
+#[test]
+fn directories_are_walked_and_unrelated_yaml_is_skipped() {
+    let scene = Scene::new();
+    scene.write("monitoring/rules/api.yml", GOOD_RULES);
+    scene.write(
+        "monitoring/docker-compose.yml",
+        "services:\n  web:\n    image: nginx\n",
+    );
+    scene.write("monitoring/notes.txt", "groups: [");
+    let run = scene.run(&["--no-config", "--format", "json"]);
+    assert_eq!(run.code, Some(0), "{}", run.snapshot());
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(json["files"].as_array().unwrap().len(), 1, "{}", run.stdout);
+    // Named explicitly, an unrecognised file is an error.
+    let run = scene.run(&["--no-config", "monitoring/docker-compose.yml"]);
+    assert_eq!(run.code, Some(1), "{}", run.snapshot());
+    assert!(run.stdout.contains("[unknown-file-kind]"), "{}", run.stdout);
+    // --kind forces it.
+    let run = scene.run(&[
+        "--no-config",
+        "--kind",
+        "rules",
+        "monitoring/docker-compose.yml",
+    ]);
+    assert!(run.stdout.contains("[unknown-field]"), "{}", run.stdout);
+}
+
+#[test]
+fn globs_are_expanded() {
+    let scene = Scene::new();
+    scene.write("rules/a.yml", GOOD_RULES);
+    scene.write("rules/b.yml", NO_FOR);
+    let run = scene.run(&["--no-config", "rules/*.yml"]);
+    assert_eq!(run.code, Some(0), "{}", run.snapshot());
+    assert!(run.stdout.contains("rules/b.yml"), "{}", run.stdout);
+    let run = scene.run(&["--no-config", "nothing/*.yml"]);
+    assert_eq!(run.code, Some(2), "{}", run.snapshot());
+}
+
+#[test]
+fn missing_paths_are_usage_errors() {
+    let scene = Scene::new();
+    let run = scene.run(&["--no-config"]);
+    assert_eq!(run.code, Some(2), "{}", run.snapshot());
+    assert!(run.stderr.contains("monitoring/"), "{}", run.stderr);
+    let run = scene.run(&["--no-config", "nope.yml"]);
+    assert_eq!(run.code, Some(2), "{}", run.snapshot());
+    assert!(run.stderr.contains("nope.yml"), "{}", run.stderr);
+}
+
+#[test]
+fn strict_and_fail_on_make_warnings_count() {
+    let scene = Scene::new();
+    scene.write("rules.yml", NO_FOR);
+    assert_eq!(scene.run(&["--no-config", "rules.yml"]).code, Some(0));
+    assert_eq!(
+        scene.run(&["--no-config", "--strict", "rules.yml"]).code,
+        Some(1)
+    );
+    assert_eq!(
+        scene
+            .run(&["--no-config", "--fail-on", "warning", "rules.yml"])
+            .code,
+        Some(1)
+    );
+}
+
+#[test]
+fn comments_disable_checks_per_rule_and_per_file() {
+    let scene = Scene::new();
+    let per_rule = NO_FOR.replace(
+        "      - alert: ApiDown\n",
+        "      # alert-lint: disable=missing-for\n      - alert: ApiDown\n",
+    );
+    scene.write("rule.yml", &per_rule);
+    let run = scene.run(&["--no-config", "rule.yml"]);
+    assert_eq!(
+        run.stdout,
+        "alert-lint: no problems found (ok)\n",
+        "{}",
+        run.snapshot()
+    );
+    let per_file = format!("# alert-lint: disable=missing-for\n{NO_FOR}");
+    scene.write("file.yml", &per_file);
+    let run = scene.run(&["--no-config", "file.yml"]);
+    assert_eq!(
+        run.stdout,
+        "alert-lint: no problems found (ok)\n",
+        "{}",
+        run.snapshot()
+    );
+    // A typo in the id is pointed out.
+    scene.write(
+        "typo.yml",
+        &format!("# alert-lint: disable=missing-fr\n{NO_FOR}"),
+    );
+    let run = scene.run(&["--no-config", "typo.yml"]);
+    assert!(run.stderr.contains("missing-fr"), "{}", run.snapshot());
+    assert!(run.stdout.contains("[missing-for]"), "{}", run.snapshot());
+}
+
+#[test]
+fn config_relevels_disables_and_sets_paths() {
+    let scene = Scene::new();
+    scene.write("mon/rules.yml", NO_FOR);
+    scene.write(
+        "shipshape.toml",
+        "[alert-lint]\npaths = ['mon']\n\n[alert-lint.severity]\nmissing-for = 'error'\n",
+    );
+    let run = scene.run(&[]);
+    assert_eq!(run.code, Some(1), "{}", run.snapshot());
+    assert!(
+        run.stdout
+            .contains("error    alert \"ApiDown\" has no `for`"),
+        "{}",
+        run.stdout
+    );
+    scene.write(
+        "shipshape.toml",
+        "[alert-lint]\npaths = ['mon']\ndisable = ['missing-for']\n",
+    );
+    let run = scene.run(&[]);
+    assert_eq!(
+        run.stdout,
+        "alert-lint: no problems found (ok)\n",
+        "{}",
+        run.snapshot()
+    );
+    // The flag wins over the file for versions.
+    scene.write(
+        "shipshape.toml",
+        "[alert-lint]\nprometheus_version = '2.42'\n",
+    );
+    let run = scene.run(&["--print-config", "--prometheus-version", "3.1", "mon"]);
+    assert!(
+        run.stdout.contains("prometheus_version = \"3.1\""),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn config_errors_exit_2_naming_the_problem() {
+    let scene = Scene::new();
+    scene.write("rules.yml", GOOD_RULES);
+    scene.write("shipshape.toml", "[alert-lint]\ndisable = ['missing-fr']\n");
+    let run = scene.run(&["rules.yml"]);
+    assert_eq!(run.code, Some(2), "{}", run.snapshot());
+    assert!(
+        run.stderr.contains("did you mean \"missing-for\""),
+        "{}",
+        run.stderr
+    );
+    scene.write("shipshape.toml", "[alert-lint]\nscrape_interval = '15'\n");
+    let run = scene.run(&["rules.yml"]);
+    assert_eq!(run.code, Some(2), "{}", run.snapshot());
+    assert!(run.stderr.contains("scrape_interval"), "{}", run.stderr);
+    scene.write("shipshape.toml", "[alert-lint]\nsevertiy = {}\n");
+    let run = scene.run(&["rules.yml"]);
+    assert_eq!(run.code, Some(2), "{}", run.snapshot());
+    let run = scene.run(&["--no-config", "--prometheus-version", "three", "rules.yml"]);
+    assert_eq!(run.code, Some(2), "{}", run.snapshot());
+}
+
+#[test]
+fn target_versions_decide_which_fields_are_legal() {
+    let scene = Scene::new();
+    let rules = GOOD_RULES.replace(
+        "        for: 5m\n",
+        "        for: 5m\n        keep_firing_for: 10m\n",
+    );
+    scene.write("rules.yml", &rules);
+    assert_eq!(scene.run(&["--no-config", "rules.yml"]).code, Some(0));
+    let run = scene.run(&["--no-config", "--prometheus-version", "2.41", "rules.yml"]);
+    assert_eq!(run.code, Some(1), "{}", run.snapshot());
+    assert!(
+        run.stdout.contains("needs Prometheus 2.42 or later"),
+        "{}",
+        run.stdout
+    );
+    let grouped = GOOD_RULES.replace(
+        "  - name: api\n",
+        "  - name: api\n    labels:\n      team: api\n",
+    );
+    scene.write("grouped.yml", &grouped);
+    assert_eq!(scene.run(&["--no-config", "grouped.yml"]).code, Some(0));
+    assert_eq!(
+        scene
+            .run(&["--no-config", "--prometheus-version", "2.53", "grouped.yml"])
+            .code,
+        Some(1)
+    );
+    let vm = GOOD_RULES.replace("  - name: api\n", "  - name: api\n    concurrency: 2\n");
+    scene.write("vm.yml", &vm);
+    assert_eq!(scene.run(&["--no-config", "vm.yml"]).code, Some(1));
+    assert_eq!(
+        scene
+            .run(&["--no-config", "--dialect", "vmalert", "vm.yml"])
+            .code,
+        Some(0)
+    );
+}
+
+#[test]
+fn github_format_annotates_with_positions() {
+    let scene = Scene::new();
+    scene.write("rules.yml", NO_FOR);
+    let run = scene.run(&["--no-config", "--format", "github", "rules.yml"]);
+    assert!(
+        run.stdout
+            .contains("::warning file=rules.yml,line=4,col=16"),
+        "{}",
+        run.stdout
+    );
+    assert!(scene.path().exists());
+}
