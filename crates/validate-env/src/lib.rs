@@ -1,27 +1,113 @@
-//! `validate-env`: check an environment (.env files or the process environment) against a declarative schema before deploy.
-//!
-//! Not implemented yet: this binary answers `--help` and `--version` and
-//! exits 2 for anything else, so no script can mistake it for a working tool.
+//! `validate-env`: check an environment (.env files or the process
+//! environment) against a declarative schema before deploy, without ever
+//! printing a secret.
 
-use clap::Parser;
-use shipshape_core::{ExitCode, GlobalArgs};
+use std::path::{Path, PathBuf};
+
+use clap::{Parser, Subcommand};
+use shipshape_core::config::{self, Loaded};
+use shipshape_core::{
+    Diagnostic, ExitCode, GlobalArgs, OutputFormat, Printer, Report, Severity, UsageError,
+};
+
+pub mod checks;
+pub mod config_file;
+pub mod dialect;
+pub mod diff;
+pub mod dump;
+pub mod expand;
+pub mod infer;
+pub mod input;
+pub mod parse;
+pub mod schema;
+pub mod secrets;
+pub mod values;
+
+use config_file::Config;
+use dialect::Dialect;
+use input::Input;
+use schema::Schema;
 
 const EXAMPLES: &str = "Examples:
   validate-env --env production .env.production
+  validate-env --schema env.schema.toml .env .env.production
+  cat .env | validate-env --env staging -
   validate-env --from-env --format github
-  validate-env dump .env";
+  validate-env dump .env.production
+  validate-env diff .env.production.example .env.production
+  validate-env schema --from-example .env.production.example > env.schema.toml";
+
+const TOOL: &str = "validate-env";
 
 /// Check an environment (.env files or the process environment) against a declarative schema before deploy.
 #[derive(Debug, Parser)]
 #[command(name = "validate-env", version, about, styles = shipshape_core::cli::styles(),
+    args_conflicts_with_subcommands = true,
     after_help = format!("{EXAMPLES}\n\n{}", shipshape_core::cli::after_help()))]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
 
-    /// Arguments for the tool (not implemented yet)
-    #[arg(hide = true, trailing_var_arg = true, allow_hyphen_values = false)]
-    pub rest: Vec<String>,
+    /// Schema file [default: `schema` in shipshape.toml, else ./env.schema.toml]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub schema: Option<PathBuf>,
+
+    /// Environment profile (production, staging, …) [default: from the file name, else ENVIRONMENT/APP_ENV]
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+
+    /// Example file: every key in it must be present
+    #[arg(long, value_name = "PATH")]
+    pub example: Option<PathBuf>,
+
+    /// Treat warnings as errors
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Also report style notes (unordered-key, unnecessary-quotes)
+    #[arg(long)]
+    pub pedantic: bool,
+
+    /// Validate the process environment instead of files
+    #[arg(long, global = true)]
+    pub from_env: bool,
+
+    /// Whose reading of the files to validate
+    #[arg(long, value_enum, global = true, value_name = "DIALECT")]
+    pub dialect: Option<Dialect>,
+
+    /// .env files, merged in order (later wins); '-' reads stdin
+    #[arg(value_name = "FILE")]
+    pub files: Vec<String>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the variables as the chosen dialect reads them (secrets masked)
+    Dump {
+        /// .env files, merged in order; '-' reads stdin
+        #[arg(value_name = "FILE")]
+        files: Vec<String>,
+        /// Print secret values in clear
+        #[arg(long)]
+        show_secrets: bool,
+    },
+    /// List keys missing, extra or empty on each side of two files
+    Diff {
+        #[arg(value_name = "A")]
+        a: String,
+        #[arg(value_name = "B")]
+        b: String,
+    },
+    /// Print a starter schema inferred from an example file
+    Schema {
+        /// The example file to infer from
+        #[arg(long, value_name = "FILE")]
+        from_example: String,
+    },
 }
 
 impl shipshape_core::run::ToolCli for Cli {
@@ -30,7 +116,271 @@ impl shipshape_core::run::ToolCli for Cli {
     }
 }
 
+/// The settings after flags, environment, shipshape.toml and defaults.
+#[derive(Debug)]
+pub struct Settings {
+    pub schema: Option<PathBuf>,
+    pub example: Option<PathBuf>,
+    pub env: Option<String>,
+    pub dialect: Dialect,
+    pub strict: bool,
+}
+
+fn relative_to_config(loaded: &Loaded<Config>, path: Option<PathBuf>) -> Option<PathBuf> {
+    let path = path?;
+    match loaded.path.as_deref().and_then(Path::parent) {
+        Some(dir) if path.is_relative() && !dir.as_os_str().is_empty() => Some(dir.join(path)),
+        _ => Some(path),
+    }
+}
+
+fn settings(cli: &Cli, loaded: &Loaded<Config>) -> anyhow::Result<Settings> {
+    let file = &loaded.table;
+    let dialect_env = config::env_var("VALIDATE_ENV_DIALECT")
+        .map(|d| {
+            <Dialect as clap::ValueEnum>::from_str(&d, true).map_err(|_| {
+                UsageError::new(format!(
+                    "VALIDATE_ENV_DIALECT={d:?} is not compose, python-dotenv or nextjs"
+                ))
+            })
+        })
+        .transpose()?;
+    let strict_env =
+        config::env_var("VALIDATE_ENV_STRICT").map(|v| matches!(v.as_str(), "1" | "true" | "yes"));
+    Ok(Settings {
+        schema: config::layer(
+            cli.schema.clone().map(Some),
+            config::env_var("VALIDATE_ENV_SCHEMA").map(|p| Some(PathBuf::from(p))),
+            relative_to_config(loaded, file.schema.clone()).map(Some),
+            None,
+        ),
+        example: config::layer(
+            cli.example.clone().map(Some),
+            config::env_var("VALIDATE_ENV_EXAMPLE").map(|p| Some(PathBuf::from(p))),
+            relative_to_config(loaded, file.example.clone()).map(Some),
+            None,
+        ),
+        env: config::layer(
+            cli.env.clone().map(Some),
+            config::env_var("VALIDATE_ENV_PROFILE").map(Some),
+            file.env.clone().map(Some),
+            None,
+        ),
+        dialect: config::layer(cli.dialect, dialect_env, file.dialect, Dialect::Compose),
+        strict: cli.strict || config::layer(None, strict_env, file.strict, false),
+    })
+}
+
 /// Run the tool.
-pub fn run(_cli: Cli) -> anyhow::Result<ExitCode> {
-    Err(shipshape_core::run::not_implemented("validate-env"))
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let printer = Printer::new(&cli.global);
+    let loaded = config::load::<Config>(&cli.global)?;
+    let settings = settings(&cli, &loaded)?;
+    if cli.global.print_config {
+        let effective = Config {
+            schema: settings.schema.clone(),
+            example: settings.example.clone(),
+            env: settings.env.clone(),
+            dialect: Some(settings.dialect),
+            strict: Some(settings.strict),
+        };
+        printer.data(&config::to_toml_fragment(&effective)?)?;
+        return Ok(ExitCode::Ok);
+    }
+    match &cli.command {
+        Some(Command::Dump {
+            files,
+            show_secrets,
+        }) => dump::run(&printer, &cli, &settings, files, *show_secrets),
+        Some(Command::Diff { a, b }) => diff::run(&printer, a, b),
+        Some(Command::Schema { from_example }) => infer::run(&printer, from_example),
+        None => check(&printer, &cli, &settings),
+    }
+}
+
+/// The schema named by the settings, else ./env.schema.toml; `required`
+/// makes its absence a usage error.
+pub fn load_schema(settings: &Settings, required: bool) -> anyhow::Result<Option<Schema>> {
+    let path = match &settings.schema {
+        Some(path) => path.clone(),
+        None => {
+            let default = PathBuf::from("env.schema.toml");
+            if default.exists() {
+                default
+            } else if required {
+                return Err(UsageError::new(
+                    "no schema: pass --schema PATH, set `schema` in the [validate-env] table of shipshape.toml, or create ./env.schema.toml (validate-env schema --from-example .env.example > env.schema.toml)",
+                )
+                .into());
+            } else {
+                return Ok(None);
+            }
+        }
+    };
+    if !path.exists() {
+        return Err(UsageError::new(format!("schema {} does not exist", path.display())).into());
+    }
+    match Schema::load(&path) {
+        Ok(schema) => Ok(Some(schema)),
+        Err(e) => match e.downcast::<schema::SchemaError>() {
+            Ok(se) => Err(UsageError::new(se.to_string()).into()),
+            Err(e) => Err(e),
+        },
+    }
+}
+
+/// Files or the process environment, read in the chosen dialect.
+pub fn read_input(files: &[String], from_env: bool, dialect: Dialect) -> anyhow::Result<Input> {
+    if from_env {
+        if !files.is_empty() {
+            return Err(UsageError::new(
+                "--from-env validates the process environment; do not name files as well",
+            )
+            .into());
+        }
+        return Ok(Input::from_process_env());
+    }
+    if files.is_empty() {
+        return Err(UsageError::new(
+            "nothing to check: name one or more .env files, '-' for stdin, or --from-env for the process environment",
+        )
+        .into());
+    }
+    let docs = input::read_documents(files)?;
+    Ok(Input::from_documents(docs, dialect))
+}
+
+/// The environment profile: the setting, else the file names, else the
+/// ENVIRONMENT/APP_ENV variable of the input.
+fn environment(
+    settings: &Settings,
+    files: &[String],
+    input: &Input,
+    schema: &Schema,
+) -> anyhow::Result<String> {
+    let known = &schema.environments;
+    let listing = || {
+        if known.is_empty() {
+            "the schema defines no environments".to_owned()
+        } else {
+            format!("the schema defines: {}", known.join(", "))
+        }
+    };
+    if let Some(env) = &settings.env {
+        if !known.is_empty() && !known.contains(env) {
+            return Err(
+                UsageError::new(format!("unknown environment {env:?}; {}", listing())).into(),
+            );
+        }
+        return Ok(env.clone());
+    }
+    let from_names: Vec<String> = files
+        .iter()
+        .filter_map(|f| input::env_from_file_name(f))
+        .filter(|e| known.contains(e))
+        .collect();
+    if let Some(first) = from_names.first() {
+        if let Some(other) = from_names.iter().find(|e| *e != first) {
+            return Err(UsageError::new(format!(
+                "the file names imply two environments ({first} and {other}); pass --env"
+            ))
+            .into());
+        }
+        return Ok(first.clone());
+    }
+    for name in ["ENVIRONMENT", "APP_ENV"] {
+        if let Some(value) = input
+            .get(name)
+            .map(|v| v.value.clone())
+            .filter(|v| !v.is_empty())
+        {
+            if known.contains(&value) {
+                return Ok(value);
+            }
+            return Err(UsageError::new(format!(
+                "{name}={value:?} is not an environment of the schema ({}); pass --env",
+                listing()
+            ))
+            .into());
+        }
+    }
+    Err(UsageError::new(format!(
+        "cannot tell which environment to validate: pass --env NAME ({}), name the file .env.NAME, or set ENVIRONMENT",
+        listing()
+    ))
+    .into())
+}
+
+fn check(printer: &Printer, cli: &Cli, settings: &Settings) -> anyhow::Result<ExitCode> {
+    let schema = load_schema(settings, true)?.ok_or_else(|| UsageError::new("no schema"))?;
+    let mut input = read_input(&cli.files, cli.from_env, settings.dialect)?;
+    let env = environment(settings, &cli.files, &input, &schema)?;
+    let example = match &settings.example {
+        Some(path) => {
+            let name = path.display().to_string();
+            let docs = input::read_documents(&[name])?;
+            Some(Input::from_documents(docs, settings.dialect))
+        }
+        None => None,
+    };
+    let mut early = checks::Findings::default();
+    checks::secret_file::apply(&mut input, &schema, &mut early);
+    let vars = schema.resolve(&env);
+    let ctx = checks::Ctx {
+        input: &input,
+        schema: Some(&schema),
+        vars: &vars,
+        env: Some(&env),
+        example: example.as_ref(),
+        pedantic: cli.pedantic,
+    };
+    let mut diagnostics = early.list;
+    diagnostics.extend(checks::run(&ctx));
+    // Stable reading order: findings without a file first, then by file
+    // (in input order), line and column.
+    let order = |file: &Option<String>| {
+        file.as_ref()
+            .map(|f| cli.files.iter().position(|x| x == f).unwrap_or(usize::MAX))
+    };
+    diagnostics.sort_by_key(|d| (order(&d.file), d.line, d.column));
+    if settings.strict {
+        for d in &mut diagnostics {
+            if d.severity == Severity::Warning {
+                d.severity = Severity::Error;
+            }
+        }
+    }
+    let mut report = Report::new(TOOL, env!("CARGO_PKG_VERSION"));
+    describe_rules(&mut report, &diagnostics);
+    report.diagnostics = diagnostics;
+    report.insert("environment", &env);
+    report.insert("dialect", settings.dialect);
+    report.insert("schema", schema.path.display().to_string());
+    report.insert("checked", input.values.len());
+    printer.detail(&format!(
+        "validated {} variables against {} for {env}",
+        input.values.len(),
+        schema.path.display()
+    ));
+    printer.report(&report)?;
+    Ok(report.exit_code())
+}
+
+/// SARIF lists each check that fired once, with its help.
+pub fn describe_rules(report: &mut Report, diagnostics: &[Diagnostic]) {
+    let rules = checks::all_rules();
+    for d in diagnostics {
+        if let Some(rule) = rules.iter().find(|r| r.id == d.code) {
+            report.describe_rule(
+                rule.id,
+                rule.summary,
+                (!rule.help.is_empty()).then_some(rule.help),
+            );
+        }
+    }
+}
+
+/// True when the report goes to a machine-readable format.
+pub fn structured(printer: &Printer) -> bool {
+    printer.format() != OutputFormat::Human
 }

@@ -1,0 +1,36 @@
+//! `invalid-interpolation`: a malformed `${...}` or a `${VAR:?message}`
+//! whose variable is missing; docker compose refuses the file.
+
+use shipshape_core::Severity;
+
+use super::{Ctx, Findings, Rule, at};
+
+pub const RULE: Rule = Rule {
+    id: "invalid-interpolation",
+    severity: Severity::Error,
+    summary: "a malformed ${...} or a failed ${VAR:?message}",
+    help: "close the brace, or write $$ for a literal dollar",
+};
+
+pub fn check(ctx: &Ctx<'_>, out: &mut Findings) {
+    for occurrence in &ctx.input.occurrences {
+        let doc = &ctx.input.docs[occurrence.doc];
+        let entry = &doc.entries[occurrence.entry];
+        let secret = ctx.is_secret(&entry.key);
+        for error in &occurrence.errors {
+            // The message quotes the template; keep it out of secret values.
+            let message = if secret {
+                format!("{}: invalid interpolation in a secret value", entry.key)
+            } else {
+                format!("{}: {error}", entry.key)
+            };
+            out.push(
+                &RULE,
+                Some(&entry.key),
+                message,
+                &at(doc, entry.value_span),
+                None,
+            );
+        }
+    }
+}

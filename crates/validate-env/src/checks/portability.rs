@@ -1,0 +1,84 @@
+//! `portability`: the same file is read by docker compose, by python-dotenv
+//! (pydantic-settings in the backend) and by @next/env at build time. Where
+//! they read a value differently, say what each gets (secrets masked).
+
+use shipshape_core::Severity;
+
+use super::{Ctx, Findings, Rule, at};
+use crate::dialect::Dialect;
+use crate::input::Place;
+use crate::parse::Quote;
+
+pub const RULE: Rule = Rule {
+    id: "portability",
+    severity: Severity::Warning,
+    summary: "docker compose, python-dotenv and Next.js read a value differently",
+    help: "",
+};
+
+fn why(raw: &str, quote: Quote) -> &'static str {
+    if raw.contains("${") && raw.contains("-") && !raw.contains(":-") {
+        "python-dotenv only knows ${VAR} and ${VAR:-default}"
+    } else if raw.contains('$') && quote == Quote::Single {
+        "Next.js (dotenv-expand) expands $ even in single quotes; write \\$ for a literal dollar there"
+    } else if raw.contains('$') {
+        "'$' starts an interpolation for docker compose and Next.js but not for python-dotenv; write $$ (compose) or use single quotes"
+    } else if raw.contains("\t#") {
+        "python-dotenv and Next.js start a comment at a tab before '#', docker compose only at ' #'"
+    } else if raw.contains('#') {
+        "Next.js (dotenv) ends an unquoted value at any '#'; quote the value"
+    } else if raw.contains('\\') {
+        "the readers decode different backslash escapes; avoid escapes or use single quotes"
+    } else {
+        "quote the value so every reader agrees"
+    }
+}
+
+pub fn check(ctx: &Ctx<'_>, out: &mut Findings) {
+    for doc in &ctx.input.docs {
+        if doc.bom
+            && let Some(first) = doc.entries.first()
+        {
+            let place = Place {
+                file: Some(doc.name.clone()),
+                line: 1,
+                column: 1,
+            };
+            out.push(
+                &RULE,
+                Some(&first.key),
+                format!(
+                    "the file starts with a byte-order mark: docker compose and Next.js skip it, python-dotenv reads the first name as \"\\u{{feff}}{}\"",
+                    first.key
+                ),
+                &place,
+                Some("save the file as UTF-8 without BOM".to_owned()),
+            );
+        }
+    }
+    for occurrence in &ctx.input.occurrences {
+        let [compose, python, next] = &occurrence.readings;
+        if compose == python && compose == next {
+            continue;
+        }
+        let doc = &ctx.input.docs[occurrence.doc];
+        let entry = &doc.entries[occurrence.entry];
+        let show = |reading: &Option<String>| match reading {
+            Some(v) => ctx.show(&entry.key, v),
+            None => "(no value)".to_owned(),
+        };
+        let readings = Dialect::ALL
+            .iter()
+            .zip([compose, python, next])
+            .map(|(d, r)| format!("{}: {}", d.name(), show(r)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        out.push(
+            &RULE,
+            Some(&entry.key),
+            format!("{} reads differently: {readings}", entry.key),
+            &at(doc, entry.value_span),
+            Some(why(&entry.rest_raw, entry.quote).to_owned()),
+        );
+    }
+}

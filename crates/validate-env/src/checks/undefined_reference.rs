@@ -1,0 +1,32 @@
+//! `undefined-reference`: `${VAR}` naming a variable that is not defined
+//! before it; docker compose substitutes an empty string.
+
+use shipshape_core::Severity;
+
+use super::{Ctx, Findings, Rule, at};
+
+pub const RULE: Rule = Rule {
+    id: "undefined-reference",
+    severity: Severity::Warning,
+    summary: "a reference to a variable that is not defined above it",
+    help: "define the variable earlier, give a default with ${VAR:-default}, or write $$ for a literal dollar",
+};
+
+pub fn check(ctx: &Ctx<'_>, out: &mut Findings) {
+    for occurrence in &ctx.input.occurrences {
+        let doc = &ctx.input.docs[occurrence.doc];
+        let entry = &doc.entries[occurrence.entry];
+        for name in &occurrence.undefined {
+            out.push(
+                &RULE,
+                Some(&entry.key),
+                format!(
+                    "{} refers to ${{{name}}}, which is not defined before it; it reads as an empty string",
+                    entry.key
+                ),
+                &at(doc, entry.value_span),
+                None,
+            );
+        }
+    }
+}

@@ -1,0 +1,59 @@
+//! `unknown-key`: a variable in neither the schema nor the example file,
+//! with a "did you mean" suggestion by edit distance. With --from-env only
+//! near misses are reported (the process environment holds PATH, HOME …).
+
+use shipshape_core::Severity;
+
+use super::{Ctx, Findings, Rule};
+
+pub const RULE: Rule = Rule {
+    id: "unknown-key",
+    severity: Severity::Warning,
+    summary: "a variable the schema does not declare",
+    help: "",
+};
+
+fn suggestion<'a>(key: &str, known: &[&'a str]) -> Option<&'a str> {
+    known
+        .iter()
+        .map(|k| (strsim::levenshtein(key, k), *k))
+        .filter(|(d, k)| *d <= 3.max(k.len() / 5) && *d < k.len())
+        .min()
+        .map(|(_, k)| k)
+}
+
+pub fn check(ctx: &Ctx<'_>, out: &mut Findings) {
+    if ctx.schema.is_none() && ctx.example.is_none() {
+        return;
+    }
+    let mut known: Vec<&str> = ctx.schema.map(|s| s.names().collect()).unwrap_or_default();
+    if let Some(example) = ctx.example {
+        known.extend(example.values.iter().map(|v| v.key.as_str()));
+    }
+    for value in &ctx.input.values {
+        let key = value.key.as_str();
+        if known.contains(&key) {
+            continue;
+        }
+        if let Some(base) = key.strip_suffix("_FILE")
+            && known.contains(&base)
+        {
+            continue;
+        }
+        let hint = suggestion(key, &known);
+        if ctx.input.from_env && hint.is_none() {
+            continue;
+        }
+        let message = match hint {
+            Some(k) => format!("{key} is not in the schema; did you mean {k}?"),
+            None => format!("{key} is not in the schema"),
+        };
+        out.push(
+            &RULE,
+            Some(key),
+            message,
+            &ctx.input.key_place(key),
+            Some("declare it in the schema, or remove it".to_owned()),
+        );
+    }
+}

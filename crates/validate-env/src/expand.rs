@@ -1,0 +1,304 @@
+//! Variable interpolation, once per reader: docker compose, python-dotenv and
+//! dotenv-expand (Next.js). They disagree on which forms exist, which is what
+//! the portability check reports.
+
+/// What an expansion produced besides the value.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Expansion {
+    pub value: String,
+    /// Names referenced without a default that were not defined.
+    pub undefined: Vec<String>,
+    /// `${X:?message}` failures and malformed templates.
+    pub errors: Vec<String>,
+}
+
+fn is_name_start(c: char) -> bool {
+    c == '_' || c.is_ascii_alphabetic()
+}
+
+fn is_name_char(c: char) -> bool {
+    c == '_' || c.is_ascii_alphanumeric()
+}
+
+fn name_len(s: &str) -> usize {
+    let mut chars = s.char_indices();
+    match chars.next() {
+        Some((_, c)) if is_name_start(c) => {}
+        _ => return 0,
+    }
+    chars
+        .find(|(_, c)| !is_name_char(*c))
+        .map_or(s.len(), |(i, _)| i)
+}
+
+/// Index of the `}` closing a `${` whose body starts at `s[0]`, honouring
+/// nested `${...}`.
+fn matching_brace(s: &str) -> Option<usize> {
+    let bytes = s.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'$' if bytes.get(i + 1) == Some(&b'{') => {
+                depth += 1;
+                i += 2;
+                continue;
+            }
+            b'}' if depth == 0 => return Some(i),
+            b'}' => depth -= 1,
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// docker compose: `$$`, `$VAR`, `${VAR}`, `${VAR:-d}`, `${VAR-d}`,
+/// `${VAR:?e}`, `${VAR?e}`, `${VAR:+a}`, `${VAR+a}`; a lone `$` is literal.
+pub fn compose(s: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Expansion {
+    let mut out = Expansion::default();
+    out.value = compose_into(s, lookup, &mut out);
+    out
+}
+
+fn compose_into(s: &str, lookup: &dyn Fn(&str) -> Option<String>, out: &mut Expansion) -> String {
+    let mut result = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('$') {
+        result.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        if let Some(tail) = after.strip_prefix('$') {
+            result.push('$');
+            rest = tail;
+        } else if let Some(body) = after.strip_prefix('{') {
+            let n = name_len(body);
+            let Some(close) = matching_brace(body) else {
+                out.errors.push(format!("unterminated \"${{\" in {s:?}"));
+                result.push_str(&rest[i..]);
+                return result;
+            };
+            if n == 0 {
+                out.errors
+                    .push(format!("invalid interpolation \"${{{}}}\"", &body[..close]));
+                rest = &body[close + 1..];
+                continue;
+            }
+            let name = &body[..n];
+            let op_and_arg = &body[n..close];
+            let value = lookup(name);
+            let expanded = match op_and_arg {
+                "" => value.unwrap_or_else(|| {
+                    out.undefined.push(name.to_owned());
+                    String::new()
+                }),
+                _ => {
+                    let (op, arg) = split_op(op_and_arg);
+                    let set = value.is_some();
+                    let non_empty = value.as_deref().is_some_and(|v| !v.is_empty());
+                    match op {
+                        ":-" | "-" => {
+                            let use_default = if op == ":-" { !non_empty } else { !set };
+                            if use_default {
+                                compose_into(arg, lookup, out)
+                            } else {
+                                value.unwrap_or_default()
+                            }
+                        }
+                        ":?" | "?" => {
+                            let missing = if op == ":?" { !non_empty } else { !set };
+                            if missing {
+                                let message = compose_into(arg, lookup, out);
+                                out.errors.push(format!(
+                                    "required variable {name} is missing a value{}",
+                                    if message.is_empty() {
+                                        String::new()
+                                    } else {
+                                        format!(": {message}")
+                                    }
+                                ));
+                                String::new()
+                            } else {
+                                value.unwrap_or_default()
+                            }
+                        }
+                        ":+" | "+" => {
+                            let use_alt = if op == ":+" { non_empty } else { set };
+                            if use_alt {
+                                compose_into(arg, lookup, out)
+                            } else {
+                                String::new()
+                            }
+                        }
+                        _ => {
+                            out.errors
+                                .push(format!("invalid interpolation \"${{{}}}\"", &body[..close]));
+                            String::new()
+                        }
+                    }
+                }
+            };
+            result.push_str(&expanded);
+            rest = &body[close + 1..];
+        } else {
+            let n = name_len(after);
+            if n == 0 {
+                result.push('$');
+                rest = after;
+            } else {
+                let name = &after[..n];
+                match lookup(name) {
+                    Some(v) => result.push_str(&v),
+                    None => out.undefined.push(name.to_owned()),
+                }
+                rest = &after[n..];
+            }
+        }
+    }
+    result.push_str(rest);
+    result
+}
+
+fn split_op(s: &str) -> (&str, &str) {
+    for op in [":-", ":?", ":+", "-", "?", "+"] {
+        if let Some(arg) = s.strip_prefix(op) {
+            return (op, arg);
+        }
+    }
+    (s, "")
+}
+
+/// python-dotenv: only `${VAR}` and `${VAR:-default}` (default taken
+/// literally); `$VAR` and `$$` are plain text.
+pub fn python(s: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Expansion {
+    let mut out = Expansion::default();
+    let mut result = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find("${") {
+        result.push_str(&rest[..i]);
+        let body = &rest[i + 2..];
+        let Some(close) = body.find('}') else {
+            result.push_str(&rest[i..]);
+            rest = "";
+            break;
+        };
+        let inner = &body[..close];
+        let (name, default) = match inner.find(':') {
+            Some(colon) => match inner[colon..].strip_prefix(":-") {
+                Some(default) => (&inner[..colon], Some(default)),
+                // `${A:x}` does not match python-dotenv's pattern: literal.
+                None => {
+                    result.push_str(&rest[i..i + 2 + close + 1]);
+                    rest = &body[close + 1..];
+                    continue;
+                }
+            },
+            None => (inner, None),
+        };
+        match (lookup(name), default) {
+            (Some(v), _) => result.push_str(&v),
+            (None, Some(d)) => result.push_str(d),
+            (None, None) => out.undefined.push(name.to_owned()),
+        }
+        rest = &body[close + 1..];
+    }
+    result.push_str(rest);
+    out.value = result;
+    out
+}
+
+/// dotenv-expand (used by @next/env): `$VAR`, `${VAR}`, `${VAR:-d}`,
+/// `${VAR-d}`; `\$` is a literal dollar; `$$` is not special.
+pub fn nextjs(s: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Expansion {
+    let mut out = Expansion::default();
+    out.value = nextjs_into(s, lookup, &mut out);
+    out
+}
+
+fn nextjs_into(s: &str, lookup: &dyn Fn(&str) -> Option<String>, out: &mut Expansion) -> String {
+    let mut result = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('$') {
+        if rest[..i].ends_with('\\') {
+            result.push_str(&rest[..i - 1]);
+            result.push('$');
+            rest = &rest[i + 1..];
+            continue;
+        }
+        result.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        if let Some(body) = after.strip_prefix('{') {
+            let Some(close) = matching_brace(body) else {
+                result.push_str(&rest[i..]);
+                return result;
+            };
+            let inner = &body[..close];
+            let n = name_len(inner);
+            let name = &inner[..n];
+            let tail = &inner[n..];
+            let value = lookup(name).filter(|_| n > 0);
+            let default = tail.strip_prefix(":-").or_else(|| tail.strip_prefix('-'));
+            match (value, default) {
+                (Some(v), Some(d)) if v.is_empty() && tail.starts_with(':') => {
+                    result.push_str(&nextjs_into(d, lookup, out));
+                }
+                (Some(v), _) => result.push_str(&v),
+                (None, Some(d)) => result.push_str(&nextjs_into(d, lookup, out)),
+                (None, None) => out.undefined.push(inner.to_owned()),
+            }
+            rest = &body[close + 1..];
+        } else {
+            let n = name_len(after);
+            if n == 0 {
+                result.push('$');
+                rest = after;
+            } else {
+                match lookup(&after[..n]) {
+                    Some(v) => result.push_str(&v),
+                    None => out.undefined.push(after[..n].to_owned()),
+                }
+                rest = &after[n..];
+            }
+        }
+    }
+    result.push_str(rest);
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(name: &str) -> Option<String> {
+        match name {
+            "A" => Some("a".into()),
+            "E" => Some(String::new()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn compose_forms() {
+        let c = |s: &str| compose(s, &env).value;
+        assert_eq!(c("$A-${A}"), "a-a");
+        assert_eq!(c("$$A"), "$A");
+        assert_eq!(c("${X:-d}|${E:-d}|${E-d}|${X-d}"), "d|d||d");
+        assert_eq!(c("${A:+x}|${E:+x}|${E+x}"), "x||x");
+        assert_eq!(c("${X:-${A}}"), "a");
+        assert_eq!(c("p$1 $"), "p$1 $");
+        assert_eq!(compose("${X}", &env).undefined, ["X"]);
+        assert_eq!(compose("${E:?boom}", &env).errors.len(), 1);
+        assert_eq!(compose("${A", &env).errors.len(), 1);
+    }
+
+    #[test]
+    fn python_forms() {
+        let p = |s: &str| python(s, &env).value;
+        assert_eq!(p("$A ${A} ${X:-d} ${X-d} $$"), "$A a d  $$");
+    }
+
+    #[test]
+    fn nextjs_forms() {
+        let n = |s: &str| nextjs(s, &env).value;
+        assert_eq!(n("$A ${A} ${X:-d} ${X-d} \\$A"), "a a d d $A");
+    }
+}

@@ -1,0 +1,155 @@
+//! The command line: help, usage errors, schema errors, environment
+//! detection, configuration.
+
+use crate::common::{SCHEMA, Scene, json, run, stack_schema};
+
+#[test]
+fn help_lists_exit_codes_and_examples() {
+    let r = run(&["--help"]);
+    assert_eq!(r.code, Some(0), "{}", r.snapshot());
+    assert!(r.stdout.contains("Exit codes:"));
+    assert!(r.stdout.contains("130"));
+    assert!(r.stdout.contains("Examples:"));
+}
+
+#[test]
+fn version_exits_0() {
+    let r = run(&["--version"]);
+    assert_eq!(r.code, Some(0));
+    assert!(r.stdout.starts_with("validate-env "), "{}", r.stdout);
+}
+
+#[test]
+fn unknown_flag_is_a_usage_error() {
+    let r = run(&["--no-such-flag"]);
+    assert_eq!(r.code, Some(2), "{}", r.snapshot());
+}
+
+#[test]
+fn no_input_is_a_usage_error_that_says_what_to_do() {
+    let r = run(&["--schema", SCHEMA]);
+    assert_eq!(r.code, Some(2), "{}", r.snapshot());
+    assert!(r.stderr.contains("--from-env"), "{}", r.stderr);
+}
+
+#[test]
+fn missing_input_file_is_a_usage_error_naming_it() {
+    let r = run(&["--schema", SCHEMA, "--env", "production", "no/such/.env"]);
+    assert_eq!(r.code, Some(2), "{}", r.snapshot());
+    assert!(r.stderr.contains("no/such/.env"), "{}", r.stderr);
+}
+
+#[test]
+fn no_schema_is_a_usage_error() {
+    let scene = Scene::new();
+    scene.write(".env", "A=1\n");
+    let r = scene.run(&["--env", "production", ".env"]);
+    assert_eq!(r.code, Some(2), "{}", r.snapshot());
+    assert!(r.stderr.contains("no schema"), "{}", r.stderr);
+    assert!(r.stderr.contains("schema --from-example"), "{}", r.stderr);
+}
+
+#[test]
+fn schema_errors_name_file_line_and_key() {
+    let scene = Scene::new();
+    scene.write(".env", "A=1\n");
+    scene.write(
+        "env.schema.toml",
+        "[vars.A]\ntype = \"int\"\n\n[vars.B]\ntype = \"integer\"\n",
+    );
+    let r = scene.run(&["--env", "production", ".env"]);
+    assert_eq!(r.code, Some(2), "{}", r.snapshot());
+    assert!(r.stderr.contains("env.schema.toml:5"), "{}", r.stderr);
+    assert!(r.stderr.contains("integer"), "{}", r.stderr);
+
+    scene.write("env.schema.toml", "[vars.A]\nrequired = true\ntypo = 1\n");
+    let r = scene.run(&["--env", "production", ".env"]);
+    assert_eq!(r.code, Some(2), "{}", r.snapshot());
+    assert!(r.stderr.contains("env.schema.toml:3"), "{}", r.stderr);
+    assert!(r.stderr.contains("typo"), "{}", r.stderr);
+
+    scene.write("env.schema.toml", "[vars.A]\npattern = \"[a-\"\n");
+    let r = scene.run(&["--env", "production", ".env"]);
+    assert_eq!(r.code, Some(2), "{}", r.snapshot());
+    assert!(r.stderr.contains("env.schema.toml:2"), "{}", r.stderr);
+    assert!(r.stderr.contains("vars.A.pattern"), "{}", r.stderr);
+
+    scene.write("env.schema.toml", "[vars.A]\nrequires = [\"NOPE\"]\n");
+    let r = scene.run(&["--env", "production", ".env"]);
+    assert_eq!(r.code, Some(2), "{}", r.snapshot());
+    assert!(r.stderr.contains("NOPE"), "{}", r.stderr);
+}
+
+#[test]
+fn environment_comes_from_flag_file_name_or_variable() {
+    let scene = Scene::new();
+    let schema = stack_schema();
+    let text = crate::common::production_with(&[]);
+    scene.write(".env.production", &text);
+    scene.write("plain.env", &text);
+    let r = scene.run(&["--schema", &schema, "--format", "json", ".env.production"]);
+    assert_eq!(json(&r)["environment"], "production", "{}", r.snapshot());
+    // No hint in the name: ENVIRONMENT=production in the file decides.
+    let r = scene.run(&["--schema", &schema, "--format", "json", "plain.env"]);
+    assert_eq!(json(&r)["environment"], "production", "{}", r.snapshot());
+    // The flag wins over both.
+    let r = scene.run(&[
+        "--schema",
+        &schema,
+        "--env",
+        "staging",
+        "--format",
+        "json",
+        ".env.production",
+    ]);
+    assert_eq!(json(&r)["environment"], "staging", "{}", r.snapshot());
+    assert_eq!(
+        r.code,
+        Some(1),
+        "ENVIRONMENT=production is not allowed in staging"
+    );
+
+    scene.write("none.env", "DEBUG=false\n");
+    let r = scene.run(&["--schema", &schema, "none.env"]);
+    assert_eq!(r.code, Some(2), "{}", r.snapshot());
+    assert!(r.stderr.contains("--env"), "{}", r.stderr);
+    assert!(r.stderr.contains("production, staging"), "{}", r.stderr);
+
+    let r = scene.run(&["--schema", &schema, "--env", "prod", "none.env"]);
+    assert_eq!(r.code, Some(2), "{}", r.snapshot());
+    assert!(
+        r.stderr.contains("unknown environment \"prod\""),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn configuration_file_supplies_schema_env_and_strict() {
+    let scene = Scene::new();
+    std::fs::create_dir(scene.root().join("cfg")).unwrap();
+    std::fs::copy(stack_schema(), scene.root().join("cfg/stack.schema.toml")).unwrap();
+    scene.write(
+        "shipshape.toml",
+        "[validate-env]\nschema = \"cfg/stack.schema.toml\"\nenv = \"production\"\nstrict = true\n",
+    );
+    // A warning (trailing whitespace) fails the run because of strict.
+    let text = crate::common::production_with(&[("LOG_LEVEL", "LOG_LEVEL=info  ")]);
+    scene.write("app.env", &text);
+    let r = scene.run(&["--format", "json", "app.env"]);
+    assert_eq!(r.code, Some(1), "{}", r.snapshot());
+    let v = json(&r);
+    assert_eq!(v["environment"], "production");
+    assert_eq!(v["diagnostics"][0]["code"], "trailing-whitespace");
+    assert_eq!(v["diagnostics"][0]["severity"], "error");
+
+    let r = scene.run(&["--print-config"]);
+    assert_eq!(r.code, Some(0), "{}", r.snapshot());
+    assert!(r.stdout.contains("[validate-env]"), "{}", r.stdout);
+    assert!(r.stdout.contains("dialect = \"compose\""), "{}", r.stdout);
+
+    scene.write("shipshape.toml", "[validate-env]\nschemaa = \"x\"\n");
+    let r = scene.run(&["app.env"]);
+    assert_eq!(r.code, Some(2), "{}", r.snapshot());
+    assert!(r.stderr.contains("schemaa"), "{}", r.stderr);
+}

@@ -1,0 +1,124 @@
+//! File lints: each fires where expected, with its stable id and line.
+
+use crate::common::{Scene, codes, run_stdin, stack_schema};
+
+fn lint(text: &str) -> Vec<(String, u64)> {
+    // A schema that declares nothing but the names used, so only lints fire.
+    let scene = Scene::new();
+    scene.write(".env", text);
+    scene.write("env.schema.toml", "[settings]\nenvironments = [\"dev\"]\n");
+    let r = scene.run(&["--env", "dev", "--format", "json", ".env"]);
+    let mut c = codes(&r);
+    c.retain(|(code, _)| code != "unknown-key");
+    c
+}
+
+fn has(found: &[(String, u64)], code: &str, line: u64) -> bool {
+    found.iter().any(|(c, l)| c == code && *l == line)
+}
+
+#[test]
+fn every_file_lint_fires_on_its_line() {
+    let text = std::fs::read_to_string(
+        shipshape_testkit::cli::workspace_root().join("fixtures/validate-env/lints.env"),
+    )
+    .unwrap();
+    let found = lint(&text);
+    let expected = [
+        ("duplicate-key", 3),
+        ("lowercase-key", 4),
+        ("spaces-around-equals", 5),
+        ("trailing-whitespace", 6),
+        ("unquoted-spaces", 7),
+        ("undefined-reference", 8),
+        ("undefined-reference", 12),
+        ("portability", 10),
+        ("non-portable-key", 9),
+        ("colon-separator", 10),
+        ("unquoted-json", 11),
+        ("portability", 12),
+        ("portability", 13),
+        ("extra-blank-line", 15),
+        ("invalid-interpolation", 16),
+        ("missing-final-newline", 17),
+    ];
+    for (code, line) in expected {
+        assert!(
+            has(&found, code, line),
+            "{code} on line {line} missing in {found:?}"
+        );
+    }
+    assert_eq!(
+        found.len(),
+        expected.len(),
+        "unexpected extra findings: {found:?}"
+    );
+}
+
+#[test]
+fn style_notes_only_with_pedantic() {
+    let scene = Scene::new();
+    scene.write(".env", "B=1\nA=\"plain\"\n");
+    scene.write("env.schema.toml", "[vars.A]\n[vars.B]\n");
+    let r = scene.run(&["--env", "x", "--format", "json", ".env"]);
+    assert!(codes(&r).is_empty(), "{}", r.snapshot());
+    let r = scene.run(&["--env", "x", "--pedantic", "--format", "json", ".env"]);
+    let found = codes(&r);
+    assert!(has(&found, "unordered-key", 2), "{found:?}");
+    assert!(has(&found, "unnecessary-quotes", 2), "{found:?}");
+    assert_eq!(r.code, Some(0), "notes never fail a run");
+}
+
+#[test]
+fn types_are_checked_on_the_read_value_not_the_raw_text() {
+    // dotenv-linter says PORT="8080" is not an integer; it is.
+    let scene = Scene::new();
+    scene.write(".env", "PORT=\"8080\"\n");
+    scene.write(
+        "env.schema.toml",
+        "[vars.PORT]\ntype = \"port\"\nrequired = true\n",
+    );
+    let r = scene.run(&["--env", "x", "--format", "json", ".env"]);
+    assert_eq!(r.code, Some(0), "{}", r.snapshot());
+}
+
+#[test]
+fn portability_shows_each_reading_with_secrets_masked() {
+    let r = run_stdin(
+        &["--schema", &stack_schema(), "--env", "staging", "-"],
+        "REDIS_PASSWORD=Abc$9xYzQ#pLm2Kq7\n",
+    );
+    assert!(
+        r.stdout.contains("REDIS_PASSWORD reads differently"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("Abc$9xYzQ#pLm2Kq7"), "{}", r.stdout);
+    assert!(!r.stdout.contains("xYzQ"), "{}", r.stdout);
+    let r = run_stdin(
+        &[
+            "--schema",
+            &stack_schema(),
+            "--env",
+            "staging",
+            "--format",
+            "json",
+            "-",
+        ],
+        "LOG_LEVEL=info\t# the tab matters\n",
+    );
+    let v = crate::common::json(&r);
+    let d = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "portability")
+        .unwrap()
+        .clone();
+    let message = d["message"].as_str().unwrap();
+    assert!(
+        message.contains("docker compose: \"info\\t# the tab matters\""),
+        "{message}"
+    );
+    assert!(message.contains("python-dotenv: \"info\""), "{message}");
+}

@@ -1,0 +1,46 @@
+//! Property tests: the parser never panics, and KEY=value lines round-trip.
+
+use proptest::prelude::*;
+use validate_env::dialect::{self, Dialect};
+use validate_env::parse;
+
+fn compose_value(text: &str) -> Option<String> {
+    let doc = parse::parse("p", text);
+    assert!(doc.errors.is_empty(), "{text:?}: {:?}", doc.errors);
+    let entry = doc.entries.first()?;
+    dialect::read(Dialect::Compose, entry, &|_| None).map(|e| e.value)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn never_panics_on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+        let doc = parse::parse_bytes("fuzz", &bytes);
+        for entry in &doc.entries {
+            for d in Dialect::ALL {
+                let _ = dialect::read(d, entry, &|_| None);
+            }
+        }
+    }
+
+    #[test]
+    fn never_panics_on_env_like_text(text in "([A-Za-z_ =#'\"$\\{\\}:\\-?+\\\\\t\r\n]|export ){0,80}") {
+        let _ = parse::parse("fuzz", &text);
+    }
+
+    #[test]
+    fn plain_key_value_lines_round_trip(key in "[A-Z_][A-Z0-9_]{0,20}", value in "[A-Za-z0-9_./:@%+,-]{0,40}") {
+        let line = format!("{key}={value}\n");
+        let doc = parse::parse("p", &line);
+        prop_assert!(doc.errors.is_empty());
+        prop_assert_eq!(&doc.entries[0].key, &key);
+        prop_assert_eq!(compose_value(&line), Some(value));
+    }
+
+    #[test]
+    fn any_value_round_trips_through_dump_quoting(key in "[A-Z_][A-Z0-9_]{0,20}", value in "\\PC{0,40}|[ \t\n$#'\"\\\\]{0,20}") {
+        let line = format!("{key}={}\n", validate_env::dump::quote(&value));
+        prop_assert_eq!(compose_value(&line), Some(value.clone()), "line {:?}", line);
+    }
+}

@@ -1,0 +1,423 @@
+//! Schema rules on the example stack: each rule fires on a filled-in
+//! production file with one line changed, and nothing else fires.
+
+use crate::common::{Scene, codes, json, production_with, stack_schema};
+
+/// Run the production file with `replacements` and return the codes.
+fn check(env: &str, replacements: &[(&str, &str)]) -> Vec<(String, u64)> {
+    let scene = Scene::new();
+    scene.write("app.env", &production_with(replacements));
+    let r = scene.run(&[
+        "--schema",
+        &stack_schema(),
+        "--env",
+        env,
+        "--format",
+        "json",
+        "app.env",
+    ]);
+    assert!(matches!(r.code, Some(0 | 1)), "{}", r.snapshot());
+    codes(&r)
+}
+
+fn only(found: &[(String, u64)], code: &str) {
+    assert!(!found.is_empty(), "expected {code}, found nothing");
+    assert!(
+        found.iter().all(|(c, _)| c == code),
+        "expected only {code}: {found:?}"
+    );
+}
+
+#[test]
+fn the_filled_in_file_passes_in_production() {
+    assert!(check("production", &[]).is_empty());
+}
+
+#[test]
+fn forbidden_defaults() {
+    only(
+        &check(
+            "production",
+            &[
+                ("POSTGRES_USER", "POSTGRES_USER=postgres"),
+                (
+                    "DATABASE_URL",
+                    "DATABASE_URL=postgresql://postgres:y2PpSfPMlMhZVDuY@db:5432/shipshape",
+                ),
+            ],
+        ),
+        "forbidden-value",
+    );
+}
+
+#[test]
+fn missing_and_empty_required() {
+    let found = check(
+        "production",
+        &[
+            ("SENTRY_DSN", "# removed"),
+            ("MISTRAL_API_KEY", "MISTRAL_API_KEY="),
+        ],
+    );
+    assert!(
+        found.contains(&("missing-required".to_owned(), 0)),
+        "{found:?}"
+    );
+    assert!(
+        found.iter().any(|(c, _)| c == "empty-required"),
+        "{found:?}"
+    );
+    assert_eq!(found.len(), 2, "{found:?}");
+}
+
+#[test]
+fn short_passwords_and_secrets() {
+    let found = check(
+        "production",
+        &[
+            ("SECRET_KEY", "SECRET_KEY=Zq8vN3xK"),
+            ("POSTGRES_PASSWORD", "POSTGRES_PASSWORD=Zq8vN3xK"),
+        ],
+    );
+    // DATABASE_URL still holds the old password: inconsistent.
+    assert!(
+        found.iter().filter(|(c, _)| c == "length").count() == 2,
+        "{found:?}"
+    );
+    assert!(found.iter().any(|(c, _)| c == "inconsistent"), "{found:?}");
+}
+
+#[test]
+fn production_only_rules() {
+    let prod = check(
+        "production",
+        &[
+            ("DEBUG", "DEBUG=true"),
+            (
+                "NEXT_PUBLIC_API_URL",
+                "NEXT_PUBLIC_API_URL=http://api.shipshape-demo.test",
+            ),
+            ("CORS_ORIGINS", "CORS_ORIGINS=https://shipshape-demo.test,*"),
+            ("HSTS_MAX_AGE", "HSTS_MAX_AGE=300"),
+            ("ENVIRONMENT", "ENVIRONMENT=staging"),
+        ],
+    );
+    for code in [
+        "pattern-mismatch",
+        "wrong-scheme",
+        "forbidden-value",
+        "out-of-range",
+        "not-allowed",
+    ] {
+        assert!(
+            prod.iter().any(|(c, _)| c == code),
+            "{code} missing: {prod:?}"
+        );
+    }
+    // Staging accepts http and a short HSTS max-age.
+    let staging = check(
+        "staging",
+        &[
+            ("ENVIRONMENT", "ENVIRONMENT=staging"),
+            (
+                "NEXT_PUBLIC_API_URL",
+                "NEXT_PUBLIC_API_URL=http://api.shipshape-demo.test",
+            ),
+            ("HSTS_MAX_AGE", "HSTS_MAX_AGE=300"),
+        ],
+    );
+    assert!(staging.is_empty(), "{staging:?}");
+}
+
+#[test]
+fn clerk_keys_must_be_live_and_match() {
+    // A test secret key with a live publishable key: wrong prefix in
+    // production and a mode mismatch.
+    let found = check(
+        "production",
+        &[(
+            "CLERK_SECRET_KEY",
+            "CLERK_SECRET_KEY=sk_test_fakeIHu7nxzT4238xugc3d5TTdNh6OTjxEjTiZkGnz48",
+        )],
+    );
+    assert!(
+        found.iter().any(|(c, _)| c == "missing-prefix"),
+        "{found:?}"
+    );
+    assert!(found.iter().any(|(c, _)| c == "clerk-key"), "{found:?}");
+    // pk_live_ decoding to a development host.
+    let dev = "pk_live_Zm9vLWJhci0xMi5jbGVyay5hY2NvdW50cy5kZXYk"; // foo-bar-12.clerk.accounts.dev$
+    let found = check(
+        "production",
+        &[(
+            "NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY",
+            &format!("NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY={dev}"),
+        )],
+    );
+    only(&found, "clerk-key");
+    // Not base64 of a host followed by '$'.
+    let found = check(
+        "production",
+        &[(
+            "NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY",
+            "NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY=pk_live_bm90LWEtaG9zdA",
+        )],
+    );
+    only(&found, "clerk-key");
+}
+
+#[test]
+fn structured_urls() {
+    let found = check(
+        "production",
+        &[(
+            "SENTRY_DSN",
+            "SENTRY_DSN=https://o450000.ingest.sentry.io/4500",
+        )],
+    );
+    only(&found, "sentry-dsn");
+    let found = check(
+        "production",
+        &[(
+            "DATABASE_URL",
+            "DATABASE_URL=postgresql://shipshape_app:y2Pp@SfPMlMhZVDuY@db:5432/shipshape",
+        )],
+    );
+    only(&found, "postgres-url");
+    let found = check(
+        "production",
+        &[(
+            "DATABASE_URL",
+            "DATABASE_URL=mysql://shipshape_app:y2PpSfPMlMhZVDuY@db:3306/shipshape",
+        )],
+    );
+    assert!(
+        found
+            .iter()
+            .any(|(c, _)| c == "wrong-scheme" || c == "postgres-url"),
+        "{found:?}"
+    );
+    let found = check(
+        "production",
+        &[(
+            "DATABASE_URL",
+            "DATABASE_URL=postgresql://shipshape_app:y2PpSfPMlMhZVDuY@db:5432/shipshape?sslmode=maybe",
+        )],
+    );
+    only(&found, "postgres-url");
+    let found = check(
+        "production",
+        &[(
+            "REDIS_URL",
+            "REDIS_URL=redis://:APY17yVZLzPPxR9e@redis:6379/zero",
+        )],
+    );
+    only(&found, "redis-url");
+    let found = check(
+        "production",
+        &[(
+            "DATABASE_URL",
+            "DATABASE_URL=postgresql://other_user:y2PpSfPMlMhZVDuY@db:5432/shipshape",
+        )],
+    );
+    only(&found, "inconsistent");
+}
+
+#[test]
+fn types_ranges_and_enums() {
+    only(
+        &check(
+            "production",
+            &[("RATE_LIMIT_PER_MINUTE", "RATE_LIMIT_PER_MINUTE=sixty")],
+        ),
+        "invalid-type",
+    );
+    only(
+        &check(
+            "production",
+            &[("RATE_LIMIT_PER_MINUTE", "RATE_LIMIT_PER_MINUTE=0")],
+        ),
+        "out-of-range",
+    );
+    only(
+        &check("production", &[("SMTP_PORT", "SMTP_PORT=70000")]),
+        "invalid-type",
+    );
+    only(
+        &check("production", &[("LOG_LEVEL", "LOG_LEVEL=verbose")]),
+        "not-allowed",
+    );
+    only(
+        &check(
+            "production",
+            &[("METRICS_ENABLED", "METRICS_ENABLED=maybe")],
+        ),
+        "invalid-type",
+    );
+    only(
+        &check("production", &[("EMAIL_FROM", "EMAIL_FROM=noreply")]),
+        "invalid-type",
+    );
+    only(
+        &check(
+            "production",
+            &[("PINECONE_INDEX", "PINECONE_INDEX=Shipshape_Docs")],
+        ),
+        "pattern-mismatch",
+    );
+    only(
+        &check(
+            "production",
+            &[(
+                "CORS_ORIGINS",
+                "CORS_ORIGINS='[\"https://shipshape-demo.test\", \"not a url\"]'",
+            )],
+        ),
+        "invalid-type",
+    );
+}
+
+#[test]
+fn requires_and_unknown_keys() {
+    only(
+        &check("production", &[("SMTP_USER", "# no user")]),
+        "requires",
+    );
+    let found = check("production", &[("SENTRY_DNS", "SENTRY_DNS=x")]);
+    only(&found, "unknown-key");
+}
+
+#[test]
+fn did_you_mean_suggests_the_nearest_name() {
+    let scene = Scene::new();
+    scene.write(
+        "app.env",
+        &production_with(&[("SENTRY_DNS", "SENTRY_DNS=x")]),
+    );
+    let r = scene.run(&["--schema", &stack_schema(), "--format", "json", "app.env"]);
+    let v = json(&r);
+    assert_eq!(
+        v["diagnostics"][0]["message"],
+        "SENTRY_DNS is not in the schema; did you mean SENTRY_DSN?"
+    );
+}
+
+#[test]
+fn public_variables_must_not_hold_secrets() {
+    let scene = Scene::new();
+    scene.write(
+        "app.env",
+        &production_with(&[
+            (
+                "NEXT_PUBLIC_API_URL",
+                "NEXT_PUBLIC_API_URL=https://api.shipshape-demo.test",
+            ),
+            (
+                "NEXT_PUBLIC_STRIPE_KEY",
+                "NEXT_PUBLIC_STRIPE_KEY=sk_live_0123456789abcdefghijklmn",
+            ),
+        ]),
+    );
+    scene.write(
+        "schema.toml",
+        &format!(
+            "{}\n[vars.NEXT_PUBLIC_STRIPE_KEY]\ncategory = \"Optional\"\n",
+            std::fs::read_to_string(stack_schema()).unwrap()
+        ),
+    );
+    let r = scene.run(&["--schema", "schema.toml", "--format", "json", "app.env"]);
+    let found = codes(&r);
+    only(&found, "public-secret");
+    assert!(
+        !r.stdout.contains("0123456789abcdefghijklmn"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn weak_secrets() {
+    only(
+        &check(
+            "production",
+            &[(
+                "SECRET_KEY",
+                "SECRET_KEY=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            )],
+        ),
+        "weak-secret",
+    );
+    only(
+        &check(
+            "production",
+            &[("SMTP_PASSWORD", "SMTP_PASSWORD=Password1234")],
+        ),
+        "weak-secret",
+    );
+    only(
+        &check(
+            "production",
+            &[(
+                "CSRF_SECRET",
+                "CSRF_SECRET=abcabcabcabcabcabcabcabcabcabcabcabc",
+            )],
+        ),
+        "weak-secret",
+    );
+}
+
+#[test]
+fn docker_secret_files_provide_variables() {
+    let scene = Scene::new();
+    scene.write("pg_password", "y2PpSfPMlMhZVDuY\n");
+    let text = production_with(&[(
+        "POSTGRES_PASSWORD",
+        &format!("POSTGRES_PASSWORD_FILE={}", scene.path("pg_password")),
+    )]);
+    scene.write("app.env", &text);
+    let r = scene.run(&["--schema", &stack_schema(), "--format", "json", "app.env"]);
+    assert_eq!(r.code, Some(0), "{}", r.snapshot());
+    // The file content is validated by the variable's rules.
+    scene.write("pg_password", "short\n");
+    let r = scene.run(&["--schema", &stack_schema(), "--format", "json", "app.env"]);
+    let found = codes(&r);
+    assert!(found.iter().any(|(c, _)| c == "length"), "{found:?}");
+    // A missing file is reported.
+    let text = production_with(&[(
+        "POSTGRES_PASSWORD",
+        "POSTGRES_PASSWORD_FILE=/run/secrets/does-not-exist",
+    )]);
+    scene.write("app.env", &text);
+    let r = scene.run(&["--schema", &stack_schema(), "--format", "json", "app.env"]);
+    let found = codes(&r);
+    assert!(found.iter().any(|(c, _)| c == "secret-file"), "{found:?}");
+    assert_eq!(r.code, Some(1));
+}
+
+#[test]
+fn several_files_merge_in_order_later_wins() {
+    let scene = Scene::new();
+    scene.write(
+        "base.env",
+        &production_with(&[("LOG_LEVEL", "LOG_LEVEL=verbose")]),
+    );
+    scene.write("override.env", "LOG_LEVEL=warning\n");
+    let r = scene.run(&[
+        "--schema",
+        &stack_schema(),
+        "--env",
+        "production",
+        "base.env",
+        "override.env",
+    ]);
+    assert_eq!(r.code, Some(0), "{}", r.snapshot());
+    let r = scene.run(&[
+        "--schema",
+        &stack_schema(),
+        "--env",
+        "production",
+        "override.env",
+        "base.env",
+    ]);
+    assert_eq!(r.code, Some(1), "{}", r.snapshot());
+}
