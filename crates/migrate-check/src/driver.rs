@@ -201,8 +201,12 @@ pub fn run_script(db: &mut Db, script: &Script, observe: bool) -> Result<Applied
                 if shipshape_core::interrupt::requested() {
                     return Err(Interrupted.into());
                 }
-                db.execute(&statement.text)
-                    .map_err(|err| fail(Some(statement.line), &err, false))?;
+                if let Err(err) = db.execute(&statement.text) {
+                    if shipshape_core::interrupt::requested() {
+                        return Err(Interrupted.into());
+                    }
+                    return Err(fail(Some(statement.line), &err, false));
+                }
             }
         }
         TxMode::Wrapped => {
@@ -215,6 +219,9 @@ pub fn run_script(db: &mut Db, script: &Script, observe: bool) -> Result<Applied
                 }
                 if let Err(err) = db.execute(&statement.text) {
                     let _ = db.execute("ROLLBACK");
+                    if shipshape_core::interrupt::requested() {
+                        return Err(Interrupted.into());
+                    }
                     return Err(fail(Some(statement.line), &err, true));
                 }
             }

@@ -403,11 +403,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     {
         let i = result_of(&mut results, Check::Prerequisites);
         results[i].status = Status::Passed;
-        results[i].detail = format!(
-            "{} migrations, server {}",
-            loaded.migrations.len(),
-            server.target()
-        );
+        results[i].detail = if plan.layout == Layout::Command {
+            format!("server {}", server.target())
+        } else {
+            format!(
+                "{} migrations, server {}",
+                loaded.migrations.len(),
+                server.target()
+            )
+        };
         results[i].add_time(prerequisites_started.elapsed());
     }
 
@@ -448,6 +452,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let needs_database = dynamic.iter().any(|c| plan.selected.contains(c));
     let mut kept = None;
     let mut runtime_failure = None;
+    let mut migration_count = loaded.migrations.len();
     if prerequisites_failed || several_heads || !needs_database {
         let reason = if prerequisites_failed {
             "skipped: prerequisites failed"
@@ -509,8 +514,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             strict_locks: plan.strict_locks,
             report,
             results,
-            runtime_failure: None,
+            canceller: session::Canceller::start(server.clone()),
         };
+        session.canceller.watch(&mut session.db);
         for check in dynamic {
             let result = session.result(check);
             if plan.selected.contains(&check) {
@@ -518,6 +524,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         let outcome = run_dynamic(&mut session, from_index, compare_to.as_ref());
+        migration_count = session.migrations.len();
         let Session {
             mut throwaway,
             db,
@@ -563,7 +570,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     report.insert("directory", plan.dir.display().to_string());
     report.insert("layout", plan.layout.name());
-    report.insert("migrations", loaded.migrations.len());
+    report.insert("migrations", migration_count);
     report.insert("database", &kept);
     report.insert("duration_ms", checks::millis(started.elapsed()));
     report.insert("checks", &results);
@@ -579,7 +586,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         &results,
         &plan.dir,
         plan.layout,
-        loaded.migrations.len(),
+        migration_count,
     )?;
     if let Some(name) = &kept {
         printer.status(&format!("kept the throwaway database: {name}"));
@@ -594,6 +601,12 @@ fn run_dynamic(
     compare_to: Option<&ConnectionSettings>,
 ) -> Result<(), ApplyError> {
     let base = session.snapshot()?;
+    if let Driver::Command { root, .. } = &session.driver {
+        let dir = layout::display(root);
+        if !checks::upgrade::discover(session, &dir)? {
+            return Ok(());
+        }
+    }
     let stairway_from = from_index.filter(|_| session.is_selected(Check::Stairway));
     let head = match checks::upgrade::pass(session, &base, stairway_from)? {
         checks::upgrade::PassEnd::Head(head) => head,

@@ -28,8 +28,8 @@ pub struct Session {
     pub strict_locks: bool,
     pub report: Report,
     pub results: Vec<CheckResult>,
-    /// Set when the server or the migration tool failed (exit 3).
-    pub runtime_failure: Option<anyhow::Error>,
+    /// Cancels a running statement on Ctrl-C.
+    pub canceller: Canceller,
 }
 
 impl Session {
@@ -239,4 +239,63 @@ pub fn read_only(settings: &ConnectionSettings) -> Result<Db, shipshape_pg::PgEr
     let mut db = Db::connect(settings)?;
     db.execute("SET default_transaction_read_only = on")?;
     Ok(db)
+}
+
+/// Cancels the statement running on the throwaway connection when Ctrl-C
+/// arrives, so a long migration statement (an index build, a big UPDATE)
+/// does not delay the cleanup until it finishes on its own.
+pub struct Canceller {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    pid: std::sync::Arc<std::sync::atomic::AtomicI32>,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Canceller {
+    pub fn start(settings: ConnectionSettings) -> Self {
+        use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let pid = std::sync::Arc::new(AtomicI32::new(0));
+        let (stop_flag, pid_cell) = (stop.clone(), pid.clone());
+        let handle = std::thread::spawn(move || {
+            while !stop_flag.load(Ordering::SeqCst) {
+                if shipshape_core::interrupt::requested() {
+                    let target = pid_cell.load(Ordering::SeqCst);
+                    if target != 0
+                        && let Ok(mut db) = Db::connect(&settings)
+                    {
+                        let _ = db.query_text(
+                            "SELECT pg_cancel_backend($1::int)::text",
+                            &[&target.to_string()],
+                        );
+                        db.close();
+                    }
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        });
+        Self {
+            stop,
+            pid,
+            handle: Some(handle),
+        }
+    }
+
+    /// Follow the current connection's backend.
+    pub fn watch(&self, db: &mut Db) {
+        if let Ok(Some(pid)) = db.query_value("SELECT pg_backend_pid()::text", &[])
+            && let Ok(pid) = pid.parse()
+        {
+            self.pid.store(pid, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+}
+
+impl Drop for Canceller {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(handle) = self.handle.take() {
+            let _ = handle.join();
+        }
+    }
 }

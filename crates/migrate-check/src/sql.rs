@@ -230,7 +230,10 @@ mod tests {
         let statements = split(sql);
         assert_eq!(statements.len(), 3, "{statements:#?}");
         assert_eq!(statements[0].line, 2);
-        assert!(statements[0].code.starts_with("CREATE TABLE A"), "{statements:#?}");
+        assert!(
+            statements[0].code.starts_with("CREATE TABLE A"),
+            "{statements:#?}"
+        );
         assert_eq!(statements[1].line, 4);
         assert!(statements[1].text.ends_with("LANGUAGE sql"));
         assert_eq!(statements[2].line, 5);

@@ -72,3 +72,75 @@ fn skip_rest(session: &mut Session, failed: usize) {
         }
     }
 }
+
+/// The `command` layout knows no files: find the history by running "up
+/// one" until "current version" stops changing, then start again from an
+/// empty database. Returns false when an up failed (already reported).
+pub fn discover(session: &mut Session, dir: &str) -> Result<bool, ApplyError> {
+    const LIMIT: usize = 100_000;
+    let mut current = session.driver.current(&session.env)?;
+    let mut found: Vec<crate::layout::Migration> = Vec::new();
+    while found.len() < LIMIT {
+        let placeholder = crate::layout::Migration {
+            version: format!(
+                "after {}",
+                if current.is_empty() { "base" } else { &current }
+            ),
+            id: format!(
+                "migration after {}",
+                if current.is_empty() { "base" } else { &current }
+            ),
+            file: dir.to_owned(),
+            up: None,
+            down: None,
+            parents: Vec::new(),
+            has_down: true,
+        };
+        session.migrations.push(placeholder);
+        let index = session.migrations.len() - 1;
+        let outcome = session.apply(index, Direction::Up, false);
+        session.migrations.pop();
+        match outcome {
+            Ok(_) => {}
+            Err(ApplyError::Failed(failure)) => {
+                session.migrations = found;
+                let at = session.migrations.len();
+                session.migrations.push(crate::layout::Migration {
+                    version: format!("#{}", at + 1),
+                    id: format!(
+                        "migration #{} (after {})",
+                        at + 1,
+                        if current.is_empty() { "base" } else { &current }
+                    ),
+                    file: dir.to_owned(),
+                    up: None,
+                    down: None,
+                    parents: Vec::new(),
+                    has_down: true,
+                });
+                session.begin_step(Check::Upgrade, at);
+                session.report_failure(Check::Upgrade, at, Direction::Up, &failure, None)?;
+                skip_rest(session, at);
+                return Ok(false);
+            }
+            Err(other) => return Err(other),
+        }
+        let next = session.driver.current(&session.env)?;
+        if next == current {
+            break;
+        }
+        found.push(crate::layout::Migration {
+            version: next.clone(),
+            id: next.clone(),
+            file: dir.to_owned(),
+            up: None,
+            down: None,
+            parents: Vec::new(),
+            has_down: true,
+        });
+        current = next;
+    }
+    session.migrations = found;
+    session.rebuild(None)?;
+    Ok(true)
+}

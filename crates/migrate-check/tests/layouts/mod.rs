@@ -116,3 +116,54 @@ fn strict_locks_turn_hints_into_failures() {
     assert_eq!(check_status(&value, "locks"), "failed");
     assert_eq!(check_status(&value, "stairway"), "skipped");
 }
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn command_layout_discovers_the_history_and_catches_a_bad_down() {
+    let _guard = serial();
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path().join("tool");
+    copy_dir(&fixture("fixtures/migrate-check/command-layout"), &dir);
+    let config = dir.join("shipshape.toml");
+    let run = checked_run(
+        tool_on_server()
+            .arg("--config")
+            .arg(&config)
+            .arg(&dir)
+            .args(["--format", "json"]),
+    );
+    assert_eq!(run.code, Some(0), "{}", run.snapshot());
+    let value = json(&run);
+    assert_eq!(value["layout"], "command");
+    assert_eq!(value["migrations"], 2);
+    assert_eq!(check_status(&value, "stairway"), "passed");
+
+    std::fs::write(dir.join("sql/2_invoice_paid.down.sql"), "SELECT 1;\n").unwrap();
+    let run = checked_run(
+        tool_on_server()
+            .arg("--config")
+            .arg(&config)
+            .arg(&dir)
+            .args(["--format", "json"]),
+    );
+    assert_eq!(run.code, Some(1), "{}", run.snapshot());
+    let value = json(&run);
+    let stairway = crate::errors(&value, "stairway");
+    assert!(
+        stairway.iter().any(|(m, _)| m
+            .contains("down of 2 did not reverse: column public.invoices.paid_at still exists")),
+        "{stairway:?}"
+    );
+}

@@ -15,7 +15,8 @@ fn ctrl_c_drops_the_throwaway_database_and_exits_130() {
     let scratch = tempfile::tempdir().unwrap();
     std::fs::write(
         scratch.path().join("1_slow.up.sql"),
-        "CREATE TABLE slow (id int);\nSELECT pg_sleep(1.5);\nSELECT pg_sleep(1.5);\n",
+        // One long statement: Ctrl-C must cancel it, not wait it out.
+        "CREATE TABLE slow (id int);\nSELECT pg_sleep(60);\n",
     )
     .unwrap();
     std::fs::write(scratch.path().join("1_slow.down.sql"), "DROP TABLE slow;\n").unwrap();
