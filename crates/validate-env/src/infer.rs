@@ -66,6 +66,22 @@ fn description(doc: &Document, line: u32) -> Option<String> {
     (!lines.is_empty()).then(|| lines.join(" "))
 }
 
+/// The nearest section header above a line: `# === Database ===` or
+/// `# --- Database ---`.
+fn category(doc: &Document, line: u32) -> Option<String> {
+    (1..line).rev().find_map(|l| {
+        let text = doc.line_text(l).trim().strip_prefix('#')?.trim();
+        let inner = text
+            .strip_prefix("===")
+            .and_then(|t| t.strip_suffix("==="))
+            .or_else(|| text.strip_prefix("---").and_then(|t| t.strip_suffix("---")))?;
+        let inner = inner.trim();
+        // `Optional: Redis (…)` → `Optional`.
+        let name = inner.split([':', '(']).next().unwrap_or(inner).trim();
+        (!name.is_empty()).then(|| name.to_owned())
+    })
+}
+
 pub fn render(doc: &Document, input: &Input) -> String {
     let mut out = String::from(
         "# Starter schema inferred by `validate-env schema --from-example`.\n\
@@ -82,6 +98,9 @@ pub fn render(doc: &Document, input: &Input) -> String {
         };
         let kind = guess_type(&entry.key, &value.value);
         let _ = write!(out, "\n[vars.{}]\n", entry.key);
+        if let Some(c) = category(doc, entry.key_span.line) {
+            let _ = writeln!(out, "category = {}", toml_string(&c));
+        }
         if let Some(d) = description(doc, entry.key_span.line) {
             let _ = writeln!(out, "description = {}", toml_string(&d));
         }
@@ -94,14 +113,43 @@ pub fn render(doc: &Document, input: &Input) -> String {
             let _ = writeln!(out, "items = \"{item}\"");
         }
         let _ = writeln!(out, "required = true");
-        if !entry.key.starts_with("NEXT_PUBLIC_") && secrets::name_looks_secret(&entry.key) {
+        let public = entry.key.starts_with("NEXT_PUBLIC_");
+        let url = (kind == "url")
+            .then(|| values::url(&value.value).ok())
+            .flatten();
+        // A URL with a password in it is a secret whatever its name.
+        let url_password = url
+            .as_ref()
+            .is_some_and(|u| u.authority.contains('@') && u.authority.contains(':'));
+        if !public && (secrets::name_looks_secret(&entry.key) || url_password) {
             let _ = writeln!(out, "secret = true");
-            let _ = writeln!(out, "min_length = 12");
+            if !url_password {
+                let _ = writeln!(out, "min_length = 12");
+            }
         }
-        if kind == "url"
-            && let Ok(parts) = values::url(&value.value)
-        {
-            let _ = writeln!(out, "schemes = [{}]", toml_string(parts.scheme));
+        let v = value.value.as_str();
+        if let Some(parts) = url {
+            if parts.scheme.starts_with("postgres") {
+                let _ = writeln!(
+                    out,
+                    "format = \"postgres-url\"\nschemes = [\"postgres\", \"postgresql\"]"
+                );
+            } else if parts.scheme.starts_with("redis") {
+                let _ = writeln!(
+                    out,
+                    "format = \"redis-url\"\nschemes = [\"redis\", \"rediss\"]"
+                );
+            } else if parts.host.ends_with("sentry.io") || entry.key.contains("SENTRY_DSN") {
+                let _ = writeln!(out, "format = \"sentry-dsn\"\nschemes = [\"https\"]");
+            } else {
+                let _ = writeln!(out, "schemes = [{}]", toml_string(parts.scheme));
+            }
+        } else if v.starts_with("pk_live_") || v.starts_with("pk_test_") {
+            let _ = writeln!(out, "format = \"clerk-publishable-key\"");
+        } else if v.starts_with("sk_live_") || v.starts_with("sk_test_") {
+            let _ = writeln!(out, "prefix = [\"sk_live_\", \"sk_test_\"]");
+        } else if v.starts_with("whsec_") {
+            let _ = writeln!(out, "prefix = [\"whsec_\"]");
         }
     }
     out

@@ -8,26 +8,26 @@ use shipshape_core::{Diagnostic, Severity};
 use crate::input::{Input, Place};
 use crate::schema::{Schema, Var};
 
-pub mod allowed;
 pub mod clerk;
 pub mod colon_separator;
-pub mod consistent;
 pub mod duplicate_key;
 pub mod empty_required;
-pub mod ending_blank_line;
-pub mod example_keys;
 pub mod example_value;
 pub mod extra_blank_line;
 pub mod forbidden_value;
+pub mod inconsistent;
 pub mod invalid_interpolation;
 pub mod invalid_type;
 pub mod length;
 pub mod lowercase_key;
+pub mod missing_example_key;
+pub mod missing_final_newline;
 pub mod missing_prefix;
 pub mod missing_required;
 pub mod non_portable_key;
+pub mod not_allowed;
 pub mod out_of_range;
-pub mod pattern;
+pub mod pattern_mismatch;
 pub mod placeholder;
 pub mod portability;
 pub mod postgres_url;
@@ -36,7 +36,7 @@ pub mod redis_url;
 pub mod requires;
 pub mod secret_file;
 pub mod sentry_dsn;
-pub mod spaces_around_separator;
+pub mod spaces_around_equals;
 pub mod syntax;
 pub mod trailing_whitespace;
 pub mod undefined_reference;
@@ -64,11 +64,11 @@ pub fn all_rules() -> Vec<Rule> {
         duplicate_key::RULE,
         lowercase_key::RULE,
         non_portable_key::RULE,
-        spaces_around_separator::RULE,
+        spaces_around_equals::RULE,
         trailing_whitespace::RULE,
         unquoted_spaces::RULE,
         extra_blank_line::RULE,
-        ending_blank_line::RULE,
+        missing_final_newline::RULE,
         unordered_key::RULE,
         unnecessary_quotes::RULE,
         colon_separator::RULE,
@@ -84,8 +84,8 @@ pub fn all_rules() -> Vec<Rule> {
         invalid_type::RULE,
         out_of_range::RULE,
         length::RULE,
-        pattern::RULE,
-        allowed::RULE,
+        pattern_mismatch::RULE,
+        not_allowed::RULE,
         wrong_scheme::RULE,
         missing_prefix::RULE,
         clerk::RULE,
@@ -95,9 +95,9 @@ pub fn all_rules() -> Vec<Rule> {
         public_secret::RULE,
         weak_secret::RULE,
         requires::RULE,
-        consistent::RULE,
+        inconsistent::RULE,
         unknown_key::RULE,
-        example_keys::RULE,
+        missing_example_key::RULE,
         secret_file::RULE,
     ]);
     rules
@@ -239,8 +239,8 @@ const FIRST: [ValueRule; 4] = [
 const REST: [ValueRule; 11] = [
     (out_of_range::RULE, out_of_range::check),
     (length::RULE, length::check),
-    (pattern::RULE, pattern::check),
-    (allowed::RULE, allowed::check),
+    (pattern_mismatch::RULE, pattern_mismatch::check),
+    (not_allowed::RULE, not_allowed::check),
     (wrong_scheme::RULE, wrong_scheme::check),
     (missing_prefix::RULE, missing_prefix::check),
     (clerk::RULE, clerk::check),
@@ -258,11 +258,11 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Diagnostic> {
         duplicate_key::check,
         lowercase_key::check,
         non_portable_key::check,
-        spaces_around_separator::check,
+        spaces_around_equals::check,
         trailing_whitespace::check,
         unquoted_spaces::check,
         extra_blank_line::check,
-        ending_blank_line::check,
+        missing_final_newline::check,
         colon_separator::check,
         unquoted_json::check,
         undefined_reference::check,
@@ -280,11 +280,11 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Diagnostic> {
             check_var(ctx, var, &mut out);
         }
         requires::check(ctx, &mut out);
-        consistent::check(ctx, &mut out);
+        inconsistent::check(ctx, &mut out);
         clerk::check_pair(ctx, &mut out);
     }
     unknown_key::check(ctx, &mut out);
-    example_keys::check(ctx, &mut out);
+    missing_example_key::check(ctx, &mut out);
     out.list
 }
 
