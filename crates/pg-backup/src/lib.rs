@@ -1,15 +1,45 @@
-//! `pg-backup`: verified, checksummed, atomic PostgreSQL backups with safe retention.
-//!
-//! Not implemented yet: this binary answers `--help` and `--version` and
-//! exits 2 for anything else, so no script can mistake it for a working tool.
+//! `pg-backup`: verified, checksummed, atomic PostgreSQL backups with safe
+//! retention. See docs/pg-backup.md.
 
-use clap::Parser;
-use shipshape_core::{ExitCode, GlobalArgs};
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use shipshape_core::{ExitCode, GlobalArgs, Printer};
+use shipshape_pg::ConnectionArgs;
+
+mod check;
+pub mod config;
+mod create;
+mod dirlock;
+mod dump;
+mod fsx;
+mod hooks;
+mod human;
+mod inventory;
+mod list;
+mod metrics;
+pub mod naming;
+mod prune;
+mod restore_check;
+pub mod retention;
+mod signal;
+mod sink;
+mod verify;
+mod words;
+
+use config::{CompressArg, DumpFormatArg};
 
 const EXAMPLES: &str = "Examples:
-  pg-backup --dir /var/backups/app
+  pg-backup --dir /var/backups/app                    # back up $DATABASE_URL's database
+  pg-backup --dir /var/backups/app --keep-daily 7 --keep-weekly 4 --keep-monthly 12
+  pg-backup --dir /b --pg-dump 'docker exec -i -e PGPASSWORD db pg_dump'
+  pg-backup --dir /b --on-failure 'curl -fsS https://hc.example/fail' --metrics-file /var/lib/node_exporter/pg_backup.prom
   pg-backup list --dir /var/backups/app
-  pg-backup verify --all --dir /var/backups/app";
+  pg-backup verify --all --dir /var/backups/app
+  pg-backup prune --dry-run --dir /var/backups/app --keep-days 14
+
+Files are named DIR/<prefix>_<YYYYmmdd_HHMMSS>.sql.gz (timestamp in UTC),
+with a manifest <file>.json beside each. A bare `pg-backup` is `pg-backup create`.";
 
 /// Verified, checksummed, atomic PostgreSQL backups with safe retention.
 #[derive(Debug, Parser)]
@@ -19,9 +49,147 @@ pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
 
-    /// Arguments for the tool (not implemented yet)
-    #[arg(hide = true, trailing_var_arg = true, allow_hyphen_values = false)]
-    pub rest: Vec<String>,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+
+    #[command(flatten)]
+    pub shared: SharedArgs,
+
+    #[command(subcommand)]
+    pub command: Option<Commands>,
+
+    /// Options of `create` (a bare `pg-backup` creates a backup).
+    #[command(flatten)]
+    pub create: CreateArgs,
+}
+
+/// Options every subcommand understands.
+#[derive(Debug, Clone, Default, Args)]
+pub struct SharedArgs {
+    /// Backup directory (created 0700 if missing) [default: current directory]
+    #[arg(long, global = true, value_name = "DIR", env = "PG_BACKUP_DIR")]
+    pub dir: Option<PathBuf>,
+
+    /// File name prefix [default: the database name]
+    #[arg(long, global = true, value_name = "NAME", env = "PG_BACKUP_PREFIX")]
+    pub prefix: Option<String>,
+
+    /// Keep backups younger than N days (by the UTC time in the name) [default: 7]
+    #[arg(long, global = true, value_name = "N")]
+    pub keep_days: Option<u32>,
+
+    /// Also keep the newest verified backup of each of the last N days [default: 0]
+    #[arg(long, global = true, value_name = "N")]
+    pub keep_daily: Option<u32>,
+
+    /// Also keep the newest verified backup of each of the last N ISO weeks [default: 0]
+    #[arg(long, global = true, value_name = "N")]
+    pub keep_weekly: Option<u32>,
+
+    /// Also keep the newest verified backup of each of the last N months [default: 0]
+    #[arg(long, global = true, value_name = "N")]
+    pub keep_monthly: Option<u32>,
+
+    /// Never go below N verified backups, however old [default: 1]
+    #[arg(long, global = true, value_name = "N")]
+    pub keep_min: Option<u32>,
+
+    /// If another pg-backup holds the directory or database lock, wait for it instead of exiting 3
+    #[arg(long, global = true)]
+    pub wait: bool,
+}
+
+/// Options of `create`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct CreateArgs {
+    /// pg_dump format: plain SQL (.sql.gz/.sql.zst, restore with psql) or custom (.dump, restore with pg_restore -j)
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub dump_format: Option<DumpFormatArg>,
+
+    /// Compression of plain dumps [default: gzip]
+    #[arg(long, value_enum, value_name = "ALGO")]
+    pub compress: Option<CompressArg>,
+
+    /// Compression level: gzip 1-9 [6], zstd 1-19 [3], custom 0-9 [pg_dump's default]
+    #[arg(long, value_name = "N")]
+    pub compress_level: Option<u32>,
+
+    /// Compression threads [default: number of CPUs]
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+
+    /// Fail instead of waiting longer than this for a table lock (a migration) [default: 300]
+    #[arg(long, value_name = "SECONDS")]
+    pub lock_wait_timeout: Option<u64>,
+
+    /// Run pg_dump this way, e.g. "docker exec -i -e PGPASSWORD db pg_dump" (split into words, no shell)
+    #[arg(long, value_name = "CMD")]
+    pub pg_dump: Option<String>,
+
+    /// After writing, restore into a throwaway database and compare every table's row count
+    #[arg(long)]
+    pub verify_restore: bool,
+
+    /// Also save roles and grants (pg_dumpall --globals-only, without passwords) beside the backup
+    #[arg(long)]
+    pub globals: bool,
+
+    /// Like --globals, including role password hashes
+    #[arg(long)]
+    pub globals_with_passwords: bool,
+
+    /// Run CMD after a successful backup (no shell; PG_BACKUP_* variables describe the result)
+    #[arg(long, value_name = "CMD")]
+    pub on_success: Option<String>,
+
+    /// Run CMD after a failed backup (no shell; PG_BACKUP_* variables describe the failure)
+    #[arg(long, value_name = "CMD")]
+    pub on_failure: Option<String>,
+
+    /// Write Prometheus textfile-collector metrics to PATH (atomically)
+    #[arg(long, value_name = "PATH")]
+    pub metrics_file: Option<PathBuf>,
+}
+
+impl CreateArgs {
+    /// Was any of these options given?
+    fn is_set(&self) -> bool {
+        self.dump_format.is_some()
+            || self.compress.is_some()
+            || self.compress_level.is_some()
+            || self.jobs.is_some()
+            || self.lock_wait_timeout.is_some()
+            || self.pg_dump.is_some()
+            || self.verify_restore
+            || self.globals
+            || self.globals_with_passwords
+            || self.on_success.is_some()
+            || self.on_failure.is_some()
+            || self.metrics_file.is_some()
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Commands {
+    /// Back up the database (the default)
+    Create(CreateArgs),
+    /// List the backups in DIR: name, time, size, age, verification, checksum
+    List,
+    /// Read backups back in full and compare them with their manifests (exit 1 on any problem)
+    Verify {
+        /// A backup file (a path, or a name in DIR) [default: the newest backup]
+        #[arg(value_name = "FILE")]
+        file: Option<PathBuf>,
+        /// Verify every backup in DIR (of --prefix, if given)
+        #[arg(long)]
+        all: bool,
+    },
+    /// Apply retention now: delete backups no rule keeps
+    Prune {
+        /// Show what would be deleted without deleting
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 impl shipshape_core::run::ToolCli for Cli {
@@ -31,6 +199,34 @@ impl shipshape_core::run::ToolCli for Cli {
 }
 
 /// Run the tool.
-pub fn run(_cli: Cli) -> anyhow::Result<ExitCode> {
-    Err(shipshape_core::run::not_implemented("pg-backup"))
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let printer = Printer::new(&cli.global);
+    let loaded = config::load(&cli.global)?;
+    let shared = config::shared(&cli.shared, &cli.connection, &loaded.file)?;
+    let create_args = match &cli.command {
+        Some(Commands::Create(args)) => args.clone(),
+        _ => cli.create.clone(),
+    };
+    let create_opts = config::create(&create_args, &loaded.file)?;
+    if cli.global.print_config {
+        let settings = shared.settings().ok();
+        let effective = config::effective(&shared, &create_opts, settings.as_ref());
+        printer.data(&shipshape_core::config::to_toml_fragment(&effective)?)?;
+        return Ok(ExitCode::Ok);
+    }
+    if matches!(&cli.command, Some(c) if !matches!(c, Commands::Create(_))) && cli.create.is_set() {
+        return Err(shipshape_core::UsageError::new(
+            "backup options (--dump-format, --compress, --jobs, --on-success ...) belong to `create`; \
+             they cannot be combined with list, verify or prune",
+        )
+        .into());
+    }
+    match &cli.command {
+        None | Some(Commands::Create(_)) => create::run(&printer, &shared, &create_opts),
+        Some(Commands::List) => list::run(&printer, &shared),
+        Some(Commands::Verify { file, all }) => {
+            verify::run(&printer, &shared, file.as_deref(), *all)
+        }
+        Some(Commands::Prune { dry_run }) => prune::run(&printer, &shared, *dry_run),
+    }
 }

@@ -4,6 +4,7 @@
 //! ([`programs`]), running them without leaking the password ([`child`]),
 //! quoting names ([`quote`]) and the cross-tool advisory lock ([`lock`]).
 
+pub mod archive;
 pub mod child;
 pub mod client;
 pub mod error;
@@ -13,6 +14,8 @@ pub mod programs;
 pub mod quote;
 pub mod schema_snapshot;
 pub mod settings;
+pub mod snapshot;
+pub mod throwaway;
 
 pub use client::Db;
 pub use error::PgError;

@@ -1,0 +1,292 @@
+//! Settings: flags > environment > `[pg-backup]` in shipshape.toml >
+//! defaults, resolved once into [`Options`].
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::ValueEnum;
+use serde::{Deserialize, Serialize};
+use shipshape_core::config::{self, ToolConfig};
+use shipshape_core::{GlobalArgs, Secret, UsageError};
+use shipshape_pg::{ConnectionArgs, ConnectionSettings};
+
+use crate::naming::{self, Kind};
+use crate::retention::Policy;
+use crate::words;
+use crate::{CreateArgs, SharedArgs};
+
+/// pg_dump's output format (`--dump-format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DumpFormatArg {
+    /// Plain SQL, compressed by pg-backup (`.sql.gz` / `.sql.zst`); restore with psql.
+    #[default]
+    Plain,
+    /// pg_dump's custom archive (`.dump`), compressed by pg_dump; restore with pg_restore -j.
+    Custom,
+}
+
+/// Compression of plain dumps (`--compress`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CompressArg {
+    /// Multi-member gzip compressed on all cores; any gunzip reads it.
+    #[default]
+    Gzip,
+    /// Multi-threaded zstd (`.sql.zst`).
+    Zstd,
+}
+
+/// The `[pg-backup]` table. Every key is optional.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FileConfig {
+    pub database_url: Option<Secret<String>>,
+    pub dir: Option<PathBuf>,
+    pub prefix: Option<String>,
+    pub dump_format: Option<DumpFormatArg>,
+    pub compress: Option<CompressArg>,
+    pub compress_level: Option<u32>,
+    pub jobs: Option<usize>,
+    pub lock_wait_timeout: Option<u64>,
+    pub pg_dump: Option<String>,
+    pub pg_bin_dir: Option<PathBuf>,
+    pub keep_days: Option<u32>,
+    pub keep_daily: Option<u32>,
+    pub keep_weekly: Option<u32>,
+    pub keep_monthly: Option<u32>,
+    pub keep_min: Option<u32>,
+    pub verify_restore: Option<bool>,
+    pub globals: Option<bool>,
+    pub globals_with_passwords: Option<bool>,
+    pub on_success: Option<String>,
+    pub on_failure: Option<String>,
+    pub metrics_file: Option<PathBuf>,
+    pub wait: Option<bool>,
+}
+
+impl ToolConfig for FileConfig {
+    const TABLE: &'static str = "pg-backup";
+}
+
+pub const DEFAULT_KEEP_DAYS: u32 = 7;
+pub const DEFAULT_KEEP_MIN: u32 = 1;
+pub const DEFAULT_LOCK_WAIT_SECONDS: u64 = 300;
+
+/// Settings every subcommand uses.
+#[derive(Debug, Clone)]
+pub struct Shared {
+    pub dir: PathBuf,
+    /// `None` for `list`/`verify` without an explicit prefix: all backups.
+    pub prefix: Option<String>,
+    pub policy: Policy,
+    pub wait: bool,
+    pub connection: ConnectionArgs,
+    pub config_url: Option<String>,
+}
+
+impl Shared {
+    /// The connection settings (no connection is made).
+    pub fn settings(&self) -> Result<ConnectionSettings, UsageError> {
+        ConnectionSettings::resolve(&self.connection, self.config_url.as_deref())
+    }
+
+    /// The prefix, defaulting to the database name.
+    pub fn prefix_or_database(&self) -> Result<String, UsageError> {
+        match &self.prefix {
+            Some(prefix) => Ok(prefix.clone()),
+            None => {
+                let database = self.settings()?.database;
+                if naming::valid_prefix(&database) {
+                    Ok(database)
+                } else {
+                    Err(UsageError::new(format!(
+                        "the database name \"{database}\" cannot be used as a file prefix; pass --prefix NAME"
+                    )))
+                }
+            }
+        }
+    }
+}
+
+/// Settings of `create`.
+#[derive(Debug, Clone)]
+pub struct CreateOptions {
+    pub kind: Kind,
+    /// `None`: pg_dump's default (custom format only).
+    pub compress_level: Option<u32>,
+    pub jobs: usize,
+    pub lock_wait_timeout: Duration,
+    pub pg_dump: Option<Vec<String>>,
+    pub verify_restore: bool,
+    pub globals: bool,
+    pub globals_with_passwords: bool,
+    pub on_success: Option<Vec<String>>,
+    pub on_failure: Option<Vec<String>>,
+    pub metrics_file: Option<PathBuf>,
+}
+
+/// Everything loaded.
+#[derive(Debug)]
+pub struct Loaded {
+    pub file: FileConfig,
+    pub path: Option<PathBuf>,
+}
+
+pub fn load(global: &GlobalArgs) -> Result<Loaded, config::ConfigError> {
+    let loaded = config::load::<FileConfig>(global)?;
+    Ok(Loaded {
+        file: loaded.table,
+        path: loaded.path,
+    })
+}
+
+pub fn shared(
+    args: &SharedArgs,
+    connection: &ConnectionArgs,
+    file: &FileConfig,
+) -> Result<Shared, UsageError> {
+    let prefix = args.prefix.clone().or_else(|| file.prefix.clone());
+    if let Some(prefix) = &prefix
+        && !naming::valid_prefix(prefix)
+    {
+        return Err(UsageError::new(format!(
+            "invalid --prefix \"{prefix}\": it must be non-empty, not start with '.', and contain no '/'"
+        )));
+    }
+    let mut connection = connection.clone();
+    if connection.pg_bin_dir.is_none() {
+        connection.pg_bin_dir = file.pg_bin_dir.clone();
+    }
+    Ok(Shared {
+        dir: args
+            .dir
+            .clone()
+            .or_else(|| file.dir.clone())
+            .unwrap_or_else(|| PathBuf::from(".")),
+        prefix,
+        policy: Policy {
+            keep_days: config::layer(args.keep_days, None, file.keep_days, DEFAULT_KEEP_DAYS),
+            keep_daily: config::layer(args.keep_daily, None, file.keep_daily, 0),
+            keep_weekly: config::layer(args.keep_weekly, None, file.keep_weekly, 0),
+            keep_monthly: config::layer(args.keep_monthly, None, file.keep_monthly, 0),
+            keep_min: config::layer(args.keep_min, None, file.keep_min, DEFAULT_KEEP_MIN),
+        },
+        wait: args.wait || file.wait.unwrap_or(false),
+        connection,
+        config_url: file.database_url.as_ref().map(|s| s.expose().clone()),
+    })
+}
+
+pub fn create(args: &CreateArgs, file: &FileConfig) -> Result<CreateOptions, UsageError> {
+    let format = config::layer(
+        args.dump_format,
+        None,
+        file.dump_format,
+        DumpFormatArg::Plain,
+    );
+    let compress = config::layer(args.compress, None, file.compress, CompressArg::Gzip);
+    let kind = match (format, compress) {
+        (DumpFormatArg::Custom, _) => Kind::Custom,
+        (DumpFormatArg::Plain, CompressArg::Gzip) => Kind::SqlGzip,
+        (DumpFormatArg::Plain, CompressArg::Zstd) => Kind::SqlZstd,
+    };
+    if format == DumpFormatArg::Custom && args.compress == Some(CompressArg::Zstd) {
+        return Err(UsageError::new(
+            "--compress zstd applies to plain dumps; a custom-format archive is compressed by pg_dump itself (use --compress-level)",
+        ));
+    }
+    let level = args.compress_level.or(file.compress_level);
+    let (range, default) = match kind {
+        Kind::SqlGzip => (1..=9, Some(6)),
+        Kind::SqlZstd => (1..=19, Some(3)),
+        Kind::Custom => (0..=9, None),
+    };
+    if let Some(level) = level
+        && !range.contains(&level)
+    {
+        return Err(UsageError::new(format!(
+            "--compress-level {level} is out of range for {}: use {} to {}",
+            kind.extension(),
+            range.start(),
+            range.end()
+        )));
+    }
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let jobs = config::layer(args.jobs, None, file.jobs, cores);
+    if jobs == 0 {
+        return Err(UsageError::new("--jobs must be at least 1"));
+    }
+    let split =
+        |value: Option<&String>, origin: &str| value.map(|v| words::split(v, origin)).transpose();
+    Ok(CreateOptions {
+        kind,
+        compress_level: level.or(default),
+        jobs,
+        lock_wait_timeout: Duration::from_secs(config::layer(
+            args.lock_wait_timeout,
+            None,
+            file.lock_wait_timeout,
+            DEFAULT_LOCK_WAIT_SECONDS,
+        )),
+        pg_dump: split(args.pg_dump.as_ref().or(file.pg_dump.as_ref()), "--pg-dump")?,
+        verify_restore: args.verify_restore || file.verify_restore.unwrap_or(false),
+        globals: args.globals || args.globals_with_passwords || file.globals.unwrap_or(false),
+        globals_with_passwords: args.globals_with_passwords
+            || file.globals_with_passwords.unwrap_or(false),
+        on_success: split(
+            args.on_success.as_ref().or(file.on_success.as_ref()),
+            "--on-success",
+        )?,
+        on_failure: split(
+            args.on_failure.as_ref().or(file.on_failure.as_ref()),
+            "--on-failure",
+        )?,
+        metrics_file: args
+            .metrics_file
+            .clone()
+            .or_else(|| file.metrics_file.clone()),
+    })
+}
+
+/// The effective configuration as a `[pg-backup]` table, for `--print-config`.
+pub fn effective(
+    shared: &Shared,
+    create: &CreateOptions,
+    settings: Option<&ConnectionSettings>,
+) -> FileConfig {
+    let join = |w: &Option<Vec<String>>| w.as_ref().map(|w| w.join(" "));
+    FileConfig {
+        database_url: settings.map(|s| Secret::new(s.display_url())),
+        dir: Some(shared.dir.clone()),
+        prefix: shared
+            .prefix
+            .clone()
+            .or_else(|| settings.map(|s| s.database.clone())),
+        dump_format: Some(match create.kind {
+            Kind::Custom => DumpFormatArg::Custom,
+            _ => DumpFormatArg::Plain,
+        }),
+        compress: Some(match create.kind {
+            Kind::SqlZstd => CompressArg::Zstd,
+            _ => CompressArg::Gzip,
+        }),
+        compress_level: create.compress_level,
+        jobs: Some(create.jobs),
+        lock_wait_timeout: Some(create.lock_wait_timeout.as_secs()),
+        pg_dump: join(&create.pg_dump),
+        pg_bin_dir: shared.connection.pg_bin_dir.clone(),
+        keep_days: Some(shared.policy.keep_days),
+        keep_daily: Some(shared.policy.keep_daily),
+        keep_weekly: Some(shared.policy.keep_weekly),
+        keep_monthly: Some(shared.policy.keep_monthly),
+        keep_min: Some(shared.policy.keep_min),
+        verify_restore: Some(create.verify_restore),
+        globals: Some(create.globals),
+        globals_with_passwords: Some(create.globals_with_passwords),
+        on_success: join(&create.on_success),
+        on_failure: join(&create.on_failure),
+        metrics_file: create.metrics_file.clone(),
+        wait: Some(shared.wait),
+    }
+}

@@ -1,0 +1,716 @@
+//! `pg-backup create`: one verified backup, written atomically, then
+//! retention. The order of steps is the contract:
+//!
+//! 1. lock the directory (OS lock) and the database (advisory lock);
+//! 2. export a repeatable-read snapshot, count rows in it, and run
+//!    `pg_dump --snapshot` into `DIR/.<name>.partial` (O_EXCL, 0600) through
+//!    compression, hashing on the way;
+//! 3. check pg_dump's exit status and its completeness marker, fsync the
+//!    file, rename it to its final name, fsync the directory, write the
+//!    manifest;
+//! 4. verify (full decompression + SHA-256; optionally a real restore) —
+//!    a backup that fails is removed;
+//! 5. only then apply retention.
+//!
+//! Any failure before the rename removes the `.partial`; a failure after it
+//! (verification) removes the backup. A SIGKILL at any point leaves at most a
+//! `.partial`, which the next run removes.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, anyhow};
+use chrono::{DateTime, SubsecRound as _, Utc};
+use shipshape_core::error::exit_code_for;
+use shipshape_core::{ExitCode, Interrupted, Printer, Report, UsageError, interrupt};
+use shipshape_pg::lock::DatabaseLock;
+use shipshape_pg::manifest::{
+    MANIFEST_VERSION, Manifest, TableRows, Verification, VerifyStatus, manifest_path,
+};
+use shipshape_pg::snapshot::ExportedSnapshot;
+use shipshape_pg::{ConnectionSettings, Db, child, programs};
+
+use crate::config::{CreateOptions, Shared};
+use crate::dirlock::DirLock;
+use crate::naming::{BackupName, Kind};
+use crate::{check, dump, fsx, hooks, human, inventory, metrics, prune, restore_check, sink};
+
+/// A finished, verified backup.
+#[derive(Debug)]
+struct Done {
+    path: PathBuf,
+    manifest: Manifest,
+    retention: Option<prune::Outcome>,
+}
+
+pub fn run(printer: &Printer, shared: &Shared, opts: &CreateOptions) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let settings = shared.settings();
+    let prefix = shared.prefix_or_database();
+    let result = match (&settings, &prefix) {
+        (Ok(settings), Ok(prefix)) => attempt(printer, shared, opts, settings, prefix),
+        (Err(err), _) | (_, Err(err)) => {
+            Err(anyhow::Error::new(UsageError::new(err.message.clone())))
+        }
+    };
+    let database = settings
+        .as_ref()
+        .map(|s| s.database.clone())
+        .unwrap_or_default();
+    let prefix = prefix.unwrap_or_else(|_| database.clone());
+    let elapsed = started.elapsed().as_secs_f64();
+    match result {
+        Ok(done) => {
+            if let Some(path) = &opts.metrics_file {
+                let written = metrics::write(
+                    path,
+                    &metrics::RunMetrics {
+                        database: database.clone(),
+                        prefix,
+                        success: true,
+                        finished_unix: unix_now(),
+                        duration_seconds: elapsed,
+                        size_bytes: Some(done.manifest.compressed_bytes),
+                    },
+                );
+                if let Err(err) = written {
+                    printer.warning(&format!("{err:#}"));
+                }
+            }
+            if let Some(words) = &opts.on_success {
+                let outcome = hooks::Outcome {
+                    success: true,
+                    database,
+                    file: Some(done.path.display().to_string()),
+                    manifest: Some(manifest_path(&done.path).display().to_string()),
+                    size_bytes: Some(done.manifest.compressed_bytes),
+                    duration_seconds: elapsed,
+                    exit_code: 0,
+                    error: None,
+                };
+                hooks::run(printer, "--on-success", words, &outcome);
+            }
+            report(printer, &done)?;
+            Ok(ExitCode::Ok)
+        }
+        Err(err) => {
+            let code = exit_code_for(&err);
+            if let Some(path) = &opts.metrics_file {
+                let written = metrics::write(
+                    path,
+                    &metrics::RunMetrics {
+                        database: database.clone(),
+                        prefix,
+                        success: false,
+                        finished_unix: unix_now(),
+                        duration_seconds: elapsed,
+                        size_bytes: None,
+                    },
+                );
+                if let Err(err) = written {
+                    printer.warning(&format!("{err:#}"));
+                }
+            }
+            if let Some(words) = &opts.on_failure {
+                let outcome = hooks::Outcome {
+                    success: false,
+                    database,
+                    duration_seconds: elapsed,
+                    exit_code: code.code(),
+                    error: Some(if code == ExitCode::Interrupted {
+                        "interrupted".to_owned()
+                    } else {
+                        err.to_string()
+                    }),
+                    ..hooks::Outcome::default()
+                };
+                hooks::run(printer, "--on-failure", words, &outcome);
+            }
+            Err(err)
+        }
+    }
+}
+
+fn unix_now() -> f64 {
+    Utc::now().timestamp_millis() as f64 / 1000.0
+}
+
+/// pg_dump as we will run it.
+struct DumpProgram {
+    words: Vec<String>,
+    version: String,
+    label: String,
+}
+
+fn find_pg_dump(
+    opts: &CreateOptions,
+    shared: &Shared,
+    settings: &ConnectionSettings,
+    server_major: u32,
+) -> anyhow::Result<DumpProgram> {
+    if let Some(words) = &opts.pg_dump {
+        let label = words.join(" ");
+        let mut cmd = Command::new(&words[0]);
+        cmd.args(&words[1..]).arg("--version");
+        child::apply_env(&mut cmd, settings);
+        let output = cmd.output().map_err(|err| {
+            anyhow!("cannot run --pg-dump command \"{label}\": {err}\n  hint: check the program name and that it is on PATH")
+        })?;
+        let text = String::from_utf8_lossy(&output.stdout);
+        let Some((version, major)) = programs::parse_version(&text) else {
+            return Err(anyhow!(
+                "--pg-dump command \"{label}\" did not print a pg_dump version for --version (got {:?})",
+                text.trim()
+            ));
+        };
+        if major < server_major {
+            return Err(anyhow!(
+                "--pg-dump command \"{label}\" is pg_dump {version}, older than the server (PostgreSQL {server_major})\n  \
+                 hint: pg_dump must be at least as new as the server; use a newer image or client package"
+            ));
+        }
+        return Ok(DumpProgram {
+            words: words.clone(),
+            version,
+            label,
+        });
+    }
+    let found = programs::find(
+        "pg_dump",
+        server_major,
+        shared.connection.pg_bin_dir.as_deref(),
+    )?;
+    Ok(DumpProgram {
+        words: vec![found.path.display().to_string()],
+        version: found.version,
+        label: found.path.display().to_string(),
+    })
+}
+
+fn take_advisory_lock(
+    printer: &Printer,
+    settings: &ConnectionSettings,
+    wait: bool,
+) -> anyhow::Result<DatabaseLock> {
+    let mut announced = false;
+    loop {
+        if let Some(lock) = DatabaseLock::try_acquire(settings, &settings.database)? {
+            return Ok(lock);
+        }
+        let holder = DatabaseLock::holder(settings, &settings.database)?
+            .unwrap_or_else(|| "a session that just released it".to_owned());
+        if !wait {
+            return Err(anyhow!(
+                "database \"{}\" is locked by another shipshape tool (a backup or a restore): {holder}\n  \
+                 hint: wait for it to finish, or pass --wait to queue behind it",
+                settings.database
+            ));
+        }
+        if !announced {
+            printer.status(&format!(
+                "waiting for the lock on database \"{}\" held by {holder}",
+                settings.database
+            ));
+            announced = true;
+        }
+        interrupt::check()?;
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+/// Removes a file on drop unless disarmed.
+struct Cleanup {
+    paths: Vec<PathBuf>,
+}
+
+impl Cleanup {
+    fn disarm(&mut self) {
+        self.paths.clear();
+    }
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        for path in &self.paths {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+fn attempt(
+    printer: &Printer,
+    shared: &Shared,
+    opts: &CreateOptions,
+    settings: &ConnectionSettings,
+    prefix: &str,
+) -> anyhow::Result<Done> {
+    let dir = &shared.dir;
+    fsx::ensure_private_dir(dir)?;
+    let _dir_lock = DirLock::acquire(
+        dir,
+        &format!("backing up {}", settings.database),
+        shared.wait,
+        |holder| {
+            printer.status(&format!(
+                "waiting for another pg-backup in {}: {holder}",
+                dir.display()
+            ));
+        },
+    )?;
+    for stale in inventory::stale_partials(dir, prefix) {
+        printer.warning(&format!(
+            "removing {} left by an interrupted earlier run",
+            stale.display()
+        ));
+        std::fs::remove_file(&stale)
+            .with_context(|| format!("cannot remove {}", stale.display()))?;
+    }
+
+    printer.detail(&format!("connecting to {}", settings.display_url()));
+    let mut db = Db::connect(settings)?;
+    let server_version = db
+        .query_value("SHOW server_version", &[])?
+        .unwrap_or_default();
+    let server_major = db.server_major()?;
+    db.close();
+    let pg_dump = find_pg_dump(opts, shared, settings, server_major)?;
+    printer.detail(&format!(
+        "using pg_dump {} ({})",
+        pg_dump.version, pg_dump.label
+    ));
+
+    let db_lock = take_advisory_lock(printer, settings, shared.wait)?;
+    let mut snapshot = ExportedSnapshot::export(settings, Some(opts.lock_wait_timeout))?;
+    let unreadable = snapshot.unreadable_tables()?;
+    if !unreadable.is_empty() {
+        return Err(anyhow!(
+            "permission denied: role \"{user}\" cannot read {} in database \"{db}\", so pg_dump would fail: {}\n  \
+             hint: run the backup as the database owner, or grant SELECT on those tables \
+             (PostgreSQL 14+: GRANT pg_read_all_data TO \"{user}\")",
+            if unreadable.len() == 1 {
+                "a table"
+            } else {
+                "some tables"
+            },
+            unreadable.join(", "),
+            user = settings.user,
+            db = settings.database,
+        ));
+    }
+
+    let started_at = Utc::now();
+    let name = free_name(dir, prefix, opts.kind)?;
+    let file = name.file_name();
+    let final_path = dir.join(&file);
+    let partial = dir.join(format!(".{file}.partial"));
+    let out = fsx::create_exclusive(&partial)?;
+    let mut cleanup = Cleanup {
+        paths: vec![partial.clone()],
+    };
+
+    let mut cmd = Command::new(&pg_dump.words[0]);
+    cmd.args(&pg_dump.words[1..]);
+    child::apply_env(&mut cmd, settings);
+    cmd.arg(match opts.kind {
+        Kind::Custom => "--format=custom",
+        _ => "--format=plain",
+    })
+    .arg(format!("--snapshot={}", snapshot.id))
+    .arg(format!(
+        "--lock-wait-timeout={}",
+        opts.lock_wait_timeout.as_millis()
+    ))
+    .arg("--no-password");
+    if let (Kind::Custom, Some(level)) = (opts.kind, opts.compress_level) {
+        cmd.arg(format!("--compress={level}"));
+    }
+
+    // Count rows in the dump's snapshot while pg_dump runs; the transaction
+    // stays open (keeping the snapshot importable) until both are done.
+    let counter = std::thread::spawn(move || {
+        let counts = snapshot.count_rows();
+        (snapshot, counts)
+    });
+
+    let sink = sink::open(
+        opts.kind,
+        out,
+        partial.clone(),
+        opts.compress_level,
+        opts.jobs,
+    )?;
+    let show_progress = printer.stderr_is_terminal() && !printer.is_quiet();
+    let label = format!("dumping {}", settings.database);
+    printer.status(&format!("{label} to {}", final_path.display()));
+    let streamed = dump::stream(cmd, "pg_dump", sink, |bytes, elapsed| {
+        if show_progress {
+            printer.progress(&format!(
+                "{label}: {} read, {}, {} elapsed",
+                human::bytes(bytes),
+                human::rate(bytes, elapsed),
+                human::duration(elapsed)
+            ));
+        }
+    });
+    if show_progress {
+        printer.clear_progress();
+    }
+    let streamed = streamed?;
+    if !streamed.status.success() {
+        return Err(pg_dump_failed(&pg_dump.label, &streamed, settings));
+    }
+    let written = streamed
+        .written
+        .with_context(|| {
+            format!(
+                "writing the backup of \"{}\" failed; nothing was kept",
+                settings.database
+            )
+        })
+        .map_err(disk_full_hint)?;
+    for line in streamed.stderr.lines().filter(|l| !l.trim().is_empty()) {
+        printer.warning(&format!("pg_dump: {line}"));
+    }
+    let (snapshot, counts) = counter
+        .join()
+        .map_err(|_| anyhow!("internal error: the row-count thread panicked"))?;
+    snapshot.finish();
+    let tables: Vec<TableRows> = counts.context("counting rows in the dump's snapshot")?;
+    let complete = match opts.kind.format() {
+        shipshape_pg::manifest::DumpFormat::Plain => {
+            shipshape_pg::archive::contains(&streamed.tail, shipshape_pg::archive::PLAIN_TRAILER)
+        }
+        shipshape_pg::manifest::DumpFormat::Custom => streamed
+            .head
+            .starts_with(shipshape_pg::archive::CUSTOM_MAGIC),
+    };
+    if !complete || streamed.uncompressed_bytes < 64 {
+        return Err(anyhow!(
+            "the dump of \"{}\" is incomplete: pg_dump's output ended after {} bytes without its closing \
+             \"-- PostgreSQL database dump complete\" line (or custom-format header); nothing was kept\n  \
+             hint: check pg_dump's messages above and the server log",
+            settings.database,
+            streamed.uncompressed_bytes
+        ));
+    }
+    drop(db_lock);
+
+    let globals_file = if opts.globals {
+        let globals_name = name.globals_file_name();
+        let globals_path = dir.join(&globals_name);
+        let globals_partial = dir.join(format!(".{globals_name}.partial"));
+        cleanup.paths.push(globals_partial.clone());
+        dump_globals(settings, server_major, shared, opts, &globals_partial)?;
+        std::fs::rename(&globals_partial, &globals_path).with_context(|| {
+            format!(
+                "cannot rename {} to {}",
+                globals_partial.display(),
+                globals_path.display()
+            )
+        })?;
+        cleanup.paths.push(globals_path);
+        Some(globals_name)
+    } else {
+        None
+    };
+
+    // The file is complete and fsynced: give it its final name.
+    if final_path.exists() {
+        return Err(anyhow!(
+            "{} appeared while dumping; refusing to overwrite it",
+            final_path.display()
+        ));
+    }
+    std::fs::rename(&partial, &final_path).with_context(|| {
+        format!(
+            "cannot rename {} to {}",
+            partial.display(),
+            final_path.display()
+        )
+    })?;
+    cleanup.paths.push(final_path.clone());
+    fsx::sync_dir(dir)?;
+
+    let finished_at = Utc::now();
+    let mut manifest = Manifest {
+        manifest_version: MANIFEST_VERSION,
+        file: file.clone(),
+        database: settings.database.clone(),
+        server_version,
+        pg_dump_version: pg_dump.version.clone(),
+        format: opts.kind.format(),
+        compression: opts.kind.compression(),
+        compression_level: opts.compress_level.and_then(|l| i32::try_from(l).ok()),
+        started_at: started_at.trunc_subsecs(3),
+        finished_at: finished_at.trunc_subsecs(3),
+        duration_seconds: round3((finished_at - started_at).as_seconds_f64()),
+        compressed_bytes: written.bytes,
+        uncompressed_bytes: streamed.uncompressed_bytes,
+        sha256: written.sha256.clone(),
+        tables,
+        globals_file,
+        verification: Verification {
+            status: VerifyStatus::Unverified,
+            method: "none".to_owned(),
+            verified_at: None,
+            detail: None,
+        },
+        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+    };
+    let manifest_file = manifest_path(&final_path);
+    cleanup.paths.push(manifest_file.clone());
+    write_manifest(&manifest_file, &manifest)?;
+
+    // Verify what is on disk, not what we think we wrote.
+    printer.detail(&format!("verifying {file}"));
+    let (_, problems) = check::check(&final_path, &file, opts.kind, Some(&manifest));
+    if !problems.is_empty() {
+        return Err(verification_failed(
+            &file,
+            problems.iter().map(ToString::to_string),
+        ));
+    }
+    let mut method = "checksum";
+    if opts.verify_restore {
+        printer.status(&format!(
+            "restoring {file} into a throwaway database to verify it"
+        ));
+        let problems = restore_check::verify_restore(
+            settings,
+            server_major,
+            &final_path,
+            &manifest,
+            shared.connection.pg_bin_dir.as_deref(),
+        )?;
+        if !problems.is_empty() {
+            return Err(verification_failed(&file, problems.into_iter()));
+        }
+        method = "restore";
+    }
+    manifest.verification = Verification {
+        status: VerifyStatus::Verified,
+        method: method.to_owned(),
+        verified_at: Some(Utc::now().trunc_subsecs(3)),
+        detail: Some(match method {
+            "restore" => format!(
+                "full decompression pass, SHA-256 matched; restored into a throwaway database and {} table row counts matched",
+                manifest.tables.len()
+            ),
+            _ => "full decompression pass, SHA-256 and sizes matched".to_owned(),
+        }),
+    };
+    write_manifest(&manifest_file, &manifest)?;
+    cleanup.disarm();
+
+    // Retention only after a verified backup, never touching the new one.
+    let retention = match prune::apply(printer, dir, prefix, &shared.policy, false, Some(&file)) {
+        Ok(outcome) => Some(outcome),
+        Err(err) => {
+            printer.warning(&format!("retention was not applied: {err:#}"));
+            None
+        }
+    };
+    Ok(Done {
+        path: final_path,
+        manifest,
+        retention,
+    })
+}
+
+fn round3(value: f64) -> f64 {
+    (value * 1000.0).round() / 1000.0
+}
+
+fn write_manifest(path: &Path, manifest: &Manifest) -> anyhow::Result<()> {
+    let mut text = serde_json::to_string_pretty(manifest).context("serializing the manifest")?;
+    text.push('\n');
+    fsx::write_atomic(path, text.as_bytes())
+}
+
+fn verification_failed(file: &str, problems: impl Iterator<Item = String>) -> anyhow::Error {
+    let lines: Vec<String> = problems.map(|p| format!("  - {p}")).collect();
+    anyhow!(
+        "verification of {file} failed; the backup was removed:\n{}\n  hint: check the disk and the file system (dmesg), then run the backup again",
+        lines.join("\n")
+    )
+}
+
+/// `<prefix>_<now>` with a name not yet taken (two runs in one second wait
+/// for the next second rather than overwrite or misdate).
+fn free_name(dir: &Path, prefix: &str, kind: Kind) -> anyhow::Result<BackupName> {
+    loop {
+        let now: DateTime<Utc> = Utc::now().trunc_subsecs(0);
+        let name = BackupName::new(prefix, now, kind);
+        let taken = Kind::ALL.iter().any(|k| {
+            dir.join(BackupName::new(prefix, now, *k).file_name())
+                .exists()
+        });
+        if !taken {
+            return Ok(name);
+        }
+        interrupt::check().map_err(|_| anyhow::Error::new(Interrupted))?;
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn pg_dump_failed(
+    label: &str,
+    streamed: &dump::Streamed,
+    settings: &ConnectionSettings,
+) -> anyhow::Error {
+    use std::os::unix::process::ExitStatusExt as _;
+    let how = match (streamed.status.code(), streamed.status.signal()) {
+        (Some(code), _) => format!("exited with status {code}"),
+        (None, Some(signal)) => format!("was killed by signal {signal}"),
+        _ => "failed".to_owned(),
+    };
+    let stderr = streamed.stderr.trim();
+    let lower = stderr.to_lowercase();
+    let hint = if lower.contains("permission denied") {
+        format!(
+            "role \"{}\" cannot read everything in \"{}\": run the backup as the database owner, or grant it SELECT \
+             on every table (PostgreSQL 14+: GRANT pg_read_all_data TO \"{}\")",
+            settings.user, settings.database, settings.user
+        )
+    } else if lower.contains("could not obtain lock") || lower.contains("lock timeout") {
+        "another session holds a conflicting lock (a migration?); retry later or raise --lock-wait-timeout".to_owned()
+    } else if lower.contains("version mismatch") {
+        "pg_dump must be at least as new as the server: install a newer client or pass --pg-bin-dir"
+            .to_owned()
+    } else if lower.contains("password authentication failed") {
+        "check the password in DATABASE_URL / PGPASSWORD (not shown)".to_owned()
+    } else {
+        "see pg_dump's message above; the partial file was removed and no backup was kept"
+            .to_owned()
+    };
+    let detail = if stderr.is_empty() {
+        String::new()
+    } else {
+        let lines: Vec<&str> = stderr.lines().collect();
+        let start = lines.len().saturating_sub(10);
+        format!(
+            ":\n{}",
+            lines[start..]
+                .iter()
+                .map(|l| format!("  {l}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    };
+    anyhow!(
+        "pg_dump ({label}) {how} after {} bytes{detail}\n  hint: {hint}",
+        streamed.uncompressed_bytes
+    )
+}
+
+fn disk_full_hint(err: anyhow::Error) -> anyhow::Error {
+    let full = err.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>().is_some_and(|e| {
+            e.kind() == std::io::ErrorKind::StorageFull || e.raw_os_error() == Some(28)
+        })
+    });
+    if full {
+        err.context("the disk is full\n  hint: free space in the backup directory (older backups: pg-backup prune --dry-run) and run again")
+    } else {
+        err
+    }
+}
+
+fn dump_globals(
+    settings: &ConnectionSettings,
+    server_major: u32,
+    shared: &Shared,
+    opts: &CreateOptions,
+    path: &Path,
+) -> anyhow::Result<()> {
+    let program = programs::find(
+        "pg_dumpall",
+        server_major,
+        shared.connection.pg_bin_dir.as_deref(),
+    )?;
+    let out = fsx::create_exclusive(path)?;
+    let mut cmd = child::command(&program.path, settings);
+    cmd.args(["--globals-only", "--no-password"]);
+    if !opts.globals_with_passwords {
+        cmd.arg("--no-role-passwords");
+    }
+    let sink = sink::open(Kind::Custom, out, path.to_owned(), None, 1)?;
+    let streamed = dump::stream(cmd, "pg_dumpall", sink, |_, _| {})?;
+    if !streamed.status.success() {
+        return Err(anyhow!(
+            "pg_dumpall --globals-only failed ({}): {}\n  hint: saving roles needs a superuser or pass no --globals",
+            streamed.status,
+            streamed.stderr.trim()
+        ));
+    }
+    streamed.written.context("writing the globals file")?;
+    Ok(())
+}
+
+fn report(printer: &Printer, done: &Done) -> anyhow::Result<()> {
+    let m = &done.manifest;
+    match printer.format() {
+        shipshape_core::OutputFormat::Human => {
+            if printer.is_quiet() {
+                return Ok(());
+            }
+            let ratio = if m.compressed_bytes > 0
+                && m.compression != shipshape_pg::manifest::Compression::None
+            {
+                format!(
+                    " (ratio {:.1}×)",
+                    m.uncompressed_bytes as f64 / m.compressed_bytes as f64
+                )
+            } else {
+                String::new()
+            };
+            let duration = Duration::from_secs_f64(m.duration_seconds.max(0.0));
+            let mut text = format!("backup written: {}\n", done.path.display());
+            text.push_str(&format!(
+                "  database    {} (PostgreSQL {}, pg_dump {})\n",
+                m.database, m.server_version, m.pg_dump_version
+            ));
+            if m.compression == shipshape_pg::manifest::Compression::None {
+                text.push_str(&format!(
+                    "  size        {} (custom format, compressed by pg_dump)\n",
+                    human::bytes(m.compressed_bytes)
+                ));
+            } else {
+                text.push_str(&format!(
+                    "  size        {} from {} of SQL{ratio}\n",
+                    human::bytes(m.compressed_bytes),
+                    human::bytes(m.uncompressed_bytes)
+                ));
+            }
+            text.push_str(&format!(
+                "  duration    {} ({})\n",
+                human::duration(duration),
+                human::rate(m.uncompressed_bytes, duration)
+            ));
+            text.push_str(&format!("  sha256      {}\n", m.sha256));
+            text.push_str(&format!(
+                "  verified    {} ({} tables, row counts in the manifest)\n",
+                m.verification.method,
+                m.tables.len()
+            ));
+            if let Some(globals) = &m.globals_file {
+                text.push_str(&format!("  globals     {globals}\n"));
+            }
+            if let Some(retention) = &done.retention {
+                text.push_str(&format!("  retention   {}\n", retention.summary()));
+            }
+            printer.data(&text)?;
+        }
+        _ => {
+            let mut report = Report::new("pg-backup", env!("CARGO_PKG_VERSION"));
+            report.insert("path", done.path.display().to_string());
+            report.insert("backup", m);
+            if let Some(retention) = &done.retention {
+                report.insert("retention", retention);
+            }
+            printer.report(&report)?;
+        }
+    }
+    Ok(())
+}

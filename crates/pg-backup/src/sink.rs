@@ -1,0 +1,293 @@
+//! Where dump bytes go: compressed (parallel gzip, multi-threaded zstd) or
+//! as they are (custom-format archives, already compressed by pg_dump) into
+//! the `.partial` file, with the SHA-256 of the bytes written computed on the
+//! way, and an fsync at the end.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+use std::thread::JoinHandle;
+
+use anyhow::{Context as _, anyhow};
+use crossbeam_channel::{Receiver, Sender, bounded};
+use sha2::{Digest as _, Sha256};
+
+use crate::naming::Kind;
+
+/// The file as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    pub sha256: String,
+    pub bytes: u64,
+}
+
+/// Consumes the dump in blocks.
+pub trait Sink: Send {
+    fn write_block(&mut self, block: Vec<u8>) -> anyhow::Result<()>;
+    /// Flush, fsync and report. Called after the last block, or after
+    /// `write_block` failed (then it returns the underlying error).
+    fn finish(self: Box<Self>) -> anyhow::Result<Written>;
+}
+
+/// Hashes and counts what passes through to the file.
+struct HashingFile {
+    out: BufWriter<File>,
+    hasher: Sha256,
+    bytes: u64,
+    path: PathBuf,
+}
+
+impl HashingFile {
+    fn new(file: File, path: PathBuf) -> Self {
+        Self {
+            out: BufWriter::with_capacity(1 << 20, file),
+            hasher: Sha256::new(),
+            bytes: 0,
+            path,
+        }
+    }
+
+    fn finish(self) -> anyhow::Result<Written> {
+        let path = self.path;
+        let file = self
+            .out
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        file.sync_all()
+            .with_context(|| format!("cannot fsync {}", path.display()))?;
+        Ok(Written {
+            sha256: shipshape_pg::archive::hex(&self.hasher.finalize()),
+            bytes: self.bytes,
+        })
+    }
+}
+
+impl Write for HashingFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.out.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// A sink for `kind` writing to `file`.
+pub fn open(
+    kind: Kind,
+    file: File,
+    path: PathBuf,
+    level: Option<u32>,
+    jobs: usize,
+) -> anyhow::Result<Box<dyn Sink>> {
+    let out = HashingFile::new(file, path.clone());
+    Ok(match kind {
+        Kind::Custom => Box::new(Raw { out: Some(out) }),
+        Kind::SqlZstd => {
+            let level = i32::try_from(level.unwrap_or(3)).unwrap_or(3);
+            let mut enc = zstd::stream::write::Encoder::new(out, level)
+                .with_context(|| format!("cannot start zstd for {}", path.display()))?;
+            enc.include_checksum(true)
+                .and_then(|()| enc.multithread(u32::try_from(jobs).unwrap_or(1)))
+                .context("cannot configure zstd (multi-threading)")?;
+            Box::new(Zstd {
+                enc: Some(enc),
+                path,
+            })
+        }
+        Kind::SqlGzip => Box::new(ParallelGzip::start(out, level.unwrap_or(6), jobs)),
+    })
+}
+
+struct Raw {
+    out: Option<HashingFile>,
+}
+
+impl Sink for Raw {
+    fn write_block(&mut self, block: Vec<u8>) -> anyhow::Result<()> {
+        let out = self
+            .out
+            .as_mut()
+            .ok_or_else(|| anyhow!("sink already finished"))?;
+        let path = out.path.clone();
+        out.write_all(&block)
+            .with_context(|| format!("cannot write {}", path.display()))
+    }
+
+    fn finish(mut self: Box<Self>) -> anyhow::Result<Written> {
+        self.out
+            .take()
+            .ok_or_else(|| anyhow!("sink already finished"))?
+            .finish()
+    }
+}
+
+struct Zstd {
+    enc: Option<zstd::stream::write::Encoder<'static, HashingFile>>,
+    path: PathBuf,
+}
+
+impl Sink for Zstd {
+    fn write_block(&mut self, block: Vec<u8>) -> anyhow::Result<()> {
+        let enc = self
+            .enc
+            .as_mut()
+            .ok_or_else(|| anyhow!("sink already finished"))?;
+        enc.write_all(&block)
+            .with_context(|| format!("cannot write {}", self.path.display()))
+    }
+
+    fn finish(mut self: Box<Self>) -> anyhow::Result<Written> {
+        let enc = self
+            .enc
+            .take()
+            .ok_or_else(|| anyhow!("sink already finished"))?;
+        enc.finish()
+            .with_context(|| format!("cannot write {}", self.path.display()))?
+            .finish()
+    }
+}
+
+/// pigz-style gzip on several threads: each block becomes an independent
+/// gzip member, compressed by a pool of workers and written in order by one
+/// writer thread (which also hashes). A stream of members is a valid gzip
+/// file (RFC 1952 §2.2) that gzip, gunzip -t, zcat and every library read.
+/// Memory is bounded: at most `2 × jobs` blocks wait on each side of the
+/// workers.
+struct ParallelGzip {
+    seq: u64,
+    tx: Option<Sender<(u64, Vec<u8>)>>,
+    workers: Vec<JoinHandle<()>>,
+    writer: Option<JoinHandle<anyhow::Result<Written>>>,
+}
+
+impl ParallelGzip {
+    fn start(out: HashingFile, level: u32, jobs: usize) -> Self {
+        let (tx, rx) = bounded::<(u64, Vec<u8>)>(jobs * 2);
+        let (done_tx, done_rx) = bounded::<(u64, Vec<u8>)>(jobs * 2);
+        let workers = (0..jobs)
+            .map(|_| {
+                let rx = rx.clone();
+                let done_tx = done_tx.clone();
+                std::thread::spawn(move || compress_worker(&rx, &done_tx, level))
+            })
+            .collect();
+        drop(done_tx);
+        let writer = std::thread::spawn(move || write_in_order(out, &done_rx));
+        Self {
+            seq: 0,
+            tx: Some(tx),
+            workers,
+            writer: Some(writer),
+        }
+    }
+}
+
+fn compress_worker(rx: &Receiver<(u64, Vec<u8>)>, tx: &Sender<(u64, Vec<u8>)>, level: u32) {
+    for (seq, block) in rx {
+        let mut enc = flate2::write::GzEncoder::new(
+            Vec::with_capacity(block.len() / 3 + 64),
+            flate2::Compression::new(level),
+        );
+        // Writing into a Vec cannot fail.
+        let member = enc.write_all(&block).and_then(|()| enc.finish());
+        let Ok(member) = member else { return };
+        if tx.send((seq, member)).is_err() {
+            return; // the writer stopped (I/O error); stop quietly
+        }
+    }
+}
+
+fn write_in_order(mut out: HashingFile, rx: &Receiver<(u64, Vec<u8>)>) -> anyhow::Result<Written> {
+    let mut next = 0u64;
+    let mut pending = BTreeMap::new();
+    for (seq, member) in rx {
+        pending.insert(seq, member);
+        while let Some(member) = pending.remove(&next) {
+            out.write_all(&member)
+                .with_context(|| format!("cannot write {}", out.path.display()))?;
+            next += 1;
+        }
+    }
+    if !pending.is_empty() {
+        return Err(anyhow!(
+            "internal error: compressed blocks missing from the stream"
+        ));
+    }
+    out.finish()
+}
+
+impl Sink for ParallelGzip {
+    fn write_block(&mut self, block: Vec<u8>) -> anyhow::Result<()> {
+        let tx = self
+            .tx
+            .as_ref()
+            .ok_or_else(|| anyhow!("sink already finished"))?;
+        tx.send((self.seq, block))
+            .map_err(|_| anyhow!("the compression pipeline stopped"))?;
+        self.seq += 1;
+        Ok(())
+    }
+
+    fn finish(mut self: Box<Self>) -> anyhow::Result<Written> {
+        drop(self.tx.take());
+        for worker in self.workers.drain(..) {
+            let _ = worker.join();
+        }
+        match self.writer.take().map(JoinHandle::join) {
+            Some(Ok(result)) => result,
+            _ => Err(anyhow!("internal error: the writer thread panicked")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read as _;
+
+    #[test]
+    fn parallel_gzip_is_one_readable_stream_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.gz");
+        let file = File::create(&path).unwrap();
+        let mut sink = open(Kind::SqlGzip, file, path.clone(), Some(6), 3).unwrap();
+        let mut expected = Vec::new();
+        for i in 0..50u32 {
+            let block: Vec<u8> = format!("block {i}\n")
+                .repeat(1000 + i as usize)
+                .into_bytes();
+            expected.extend_from_slice(&block);
+            sink.write_block(block).unwrap();
+        }
+        let written = sink.finish().unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(written.bytes, bytes.len() as u64);
+        assert_eq!(
+            written.sha256,
+            shipshape_pg::archive::hex(&Sha256::digest(&bytes))
+        );
+        let mut text = Vec::new();
+        flate2::read::MultiGzDecoder::new(&bytes[..])
+            .read_to_end(&mut text)
+            .unwrap();
+        assert_eq!(text, expected);
+    }
+
+    #[test]
+    fn zstd_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.zst");
+        let file = File::create(&path).unwrap();
+        let mut sink = open(Kind::SqlZstd, file, path.clone(), Some(3), 2).unwrap();
+        sink.write_block(b"hello ".repeat(100_000)).unwrap();
+        sink.finish().unwrap();
+        let text = zstd::decode_all(&std::fs::read(&path).unwrap()[..]).unwrap();
+        assert_eq!(text, b"hello ".repeat(100_000));
+    }
+}

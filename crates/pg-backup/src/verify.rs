@@ -1,0 +1,160 @@
+//! `pg-backup verify [FILE|--all]`: read backups back in full and compare
+//! them with their manifests. Any problem is an error finding (exit 1). The
+//! manifest's `verification` is updated with the result when the directory
+//! is writable.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::anyhow;
+use chrono::{SubsecRound as _, Utc};
+use shipshape_core::{Diagnostic, ExitCode, Printer, Report, UsageError, interrupt};
+use shipshape_pg::manifest::{Manifest, Verification, VerifyStatus, manifest_path};
+
+use crate::config::Shared;
+use crate::naming::Kind;
+use crate::{check, fsx, human, inventory};
+
+pub fn run(
+    printer: &Printer,
+    shared: &Shared,
+    file: Option<&Path>,
+    all: bool,
+) -> anyhow::Result<ExitCode> {
+    let targets: Vec<PathBuf> = match (file, all) {
+        (Some(_), true) => {
+            return Err(UsageError::new("give either FILE or --all, not both").into());
+        }
+        (Some(file), false) => {
+            let in_dir = shared.dir.join(file);
+            if file.exists() {
+                vec![file.to_owned()]
+            } else if file.components().count() == 1 && in_dir.exists() {
+                vec![in_dir]
+            } else {
+                return Err(anyhow!("{} does not exist", file.display()));
+            }
+        }
+        (None, all) => {
+            if !shared.dir.is_dir() {
+                return Err(anyhow!(
+                    "backup directory {} does not exist",
+                    shared.dir.display()
+                ));
+            }
+            let entries = inventory::scan(&shared.dir, shared.prefix.as_deref())?;
+            if entries.is_empty() {
+                return Err(anyhow!("no backups in {}", shared.dir.display()));
+            }
+            let take = if all { entries.len() } else { 1 };
+            entries.into_iter().take(take).map(|e| e.path).collect()
+        }
+    };
+    let mut report = Report::new("pg-backup", env!("CARGO_PKG_VERSION"));
+    let mut results = Vec::new();
+    for path in &targets {
+        interrupt::check()?;
+        let file = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let display = path.display().to_string();
+        let Some(kind) = Kind::from_file_name(&file) else {
+            return Err(UsageError::new(format!(
+                "{display} is not a backup file (expected .sql.gz, .sql.zst or .dump)"
+            ))
+            .into());
+        };
+        printer.detail(&format!("verifying {display}"));
+        let (manifest, manifest_problem) = match Manifest::read_for(path) {
+            Ok(m) => (m, None),
+            Err(err) => (None, Some(format!("{err:#}"))),
+        };
+        let (scan, problems) = check::check(path, &file, kind, manifest.as_ref());
+        if let Some(problem) = &manifest_problem {
+            report.push(
+                Diagnostic::error("manifest-invalid", problem.clone())
+                    .with_subject(&file)
+                    .with_file(&display)
+                    .with_help("the manifest beside the backup is damaged; the file itself was still checked"),
+            );
+        } else if manifest.is_none() {
+            report.push(
+                Diagnostic::warning(
+                    "manifest-missing",
+                    format!(
+                        "{file} has no manifest ({file}.json): its checksum cannot be compared"
+                    ),
+                )
+                .with_subject(&file)
+                .with_file(&display),
+            );
+        }
+        for problem in &problems {
+            report.push(
+                Diagnostic::error(problem.code, problem.message.clone())
+                    .with_subject(&file)
+                    .with_file(&display)
+                    .with_help(
+                        "do not restore from this file; use an older backup and check the disk",
+                    ),
+            );
+        }
+        if problems.is_empty()
+            && let Some(scan) = &scan
+        {
+            report.push(
+                Diagnostic::info(
+                    "verified",
+                    format!(
+                        "{file}: intact ({} read back, {} of dump data{})",
+                        human::bytes(scan.compressed_bytes),
+                        human::bytes(scan.uncompressed_bytes),
+                        if manifest.is_some() {
+                            ", SHA-256 matches the manifest"
+                        } else {
+                            ""
+                        }
+                    ),
+                )
+                .with_subject(&file)
+                .with_file(&display),
+            );
+        }
+        if let Some(mut m) = manifest {
+            m.verification = Verification {
+                status: if problems.is_empty() {
+                    VerifyStatus::Verified
+                } else {
+                    VerifyStatus::Failed
+                },
+                method: "checksum".to_owned(),
+                verified_at: Some(Utc::now().trunc_subsecs(3)),
+                detail: Some(if problems.is_empty() {
+                    "pg-backup verify: full decompression pass, SHA-256 and sizes matched"
+                        .to_owned()
+                } else {
+                    problems
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                }),
+            };
+            let text = serde_json::to_string_pretty(&m).unwrap_or_default() + "\n";
+            if let Err(err) = fsx::write_atomic(&manifest_path(path), text.as_bytes()) {
+                printer.detail(&format!("manifest not updated: {err:#}"));
+            }
+        }
+        results.push(serde_json::json!({
+            "file": display,
+            "ok": problems.is_empty() && manifest_problem.is_none(),
+            "sha256": scan.as_ref().map(|s| s.sha256.clone()),
+            "compressed_bytes": scan.as_ref().map(|s| s.compressed_bytes),
+            "uncompressed_bytes": scan.as_ref().map(|s| s.uncompressed_bytes),
+            "problems": problems.iter().map(|p| serde_json::json!({"code": p.code, "message": p.message})).collect::<Vec<_>>(),
+        }));
+    }
+    report.insert("verified", &results);
+    printer.report(&report)?;
+    Ok(report.exit_code())
+}

@@ -1,0 +1,111 @@
+//! Command-line behaviour that needs no database.
+
+use shipshape_testkit::cli;
+
+use crate::support::tool;
+
+#[test]
+fn help_lists_exit_codes_examples_and_utc() {
+    let run = cli::run(tool().arg("--help"));
+    assert_eq!(run.code, Some(0), "{}", run.snapshot());
+    for needle in [
+        "Exit codes:",
+        "130",
+        "Examples:",
+        "UTC",
+        "list",
+        "verify",
+        "prune",
+        "--keep-min",
+    ] {
+        assert!(run.stdout.contains(needle), "{needle}: {}", run.stdout);
+    }
+}
+
+#[test]
+fn version_exits_0() {
+    let run = cli::run(tool().arg("--version"));
+    assert_eq!(run.code, Some(0));
+    assert!(run.stdout.starts_with("pg-backup "), "{}", run.stdout);
+}
+
+#[test]
+fn unknown_flag_is_a_usage_error() {
+    let run = cli::run(tool().arg("--no-such-flag"));
+    assert_eq!(run.code, Some(2), "{}", run.snapshot());
+    assert!(run.stderr.contains("--no-such-flag"));
+}
+
+#[test]
+fn bad_values_are_usage_errors_before_anything_is_done() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("never-created");
+    let cases: [&[&str]; 5] = [
+        &["--compress-level", "42"],
+        &["--jobs", "0"],
+        &["--prefix", "../escape"],
+        &["--pg-dump", "pg_dump 'unterminated"],
+        &["--dump-format", "custom", "--compress", "zstd"],
+    ];
+    for args in cases {
+        let run = cli::run(
+            tool()
+                .env("DATABASE_URL", "postgres://u@127.0.0.1:1/db")
+                .arg("--dir")
+                .arg(&target)
+                .args(args),
+        );
+        assert_eq!(run.code, Some(2), "{args:?}: {}", run.snapshot());
+        assert!(!target.exists(), "{args:?} created the directory");
+    }
+    let run = cli::run(tool().args(["verify", "x.sql.gz", "--all"]));
+    assert_eq!(run.code, Some(2), "{}", run.snapshot());
+    let run = cli::run(tool().args(["list", "--jobs", "2"]));
+    assert_eq!(
+        run.code,
+        Some(2),
+        "create options are not list options: {}",
+        run.snapshot()
+    );
+}
+
+#[test]
+fn unknown_config_key_is_a_usage_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("shipshape.toml"),
+        "[pg-backup]\nkeep_dayz = 3\n",
+    )
+    .unwrap();
+    let run = cli::run(tool().current_dir(dir.path()).arg("list"));
+    assert_eq!(run.code, Some(2), "{}", run.snapshot());
+    assert!(run.stderr.contains("keep_dayz"), "{}", run.stderr);
+    assert!(run.stderr.contains("line 2"), "{}", run.stderr);
+}
+
+#[test]
+fn print_config_merges_file_env_and_flags_and_redacts_the_password() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("shipshape.toml"),
+        "[pg-backup]\ndir = '/from/file'\nkeep_days = 14\nkeep_min = 3\ncompress = 'zstd'\non_failure = \"curl -fsS 'https://hc.example/fail'\"\n",
+    )
+    .unwrap();
+    let run = cli::run(
+        tool()
+            .current_dir(dir.path())
+            .env("DATABASE_URL", "postgres://app:hunter2@db:5432/app")
+            .env("PG_BACKUP_DIR", "/from/env")
+            .args(["--keep-days", "30", "--print-config"]),
+    );
+    assert_eq!(run.code, Some(0), "{}", run.snapshot());
+    assert!(!run.stdout.contains("hunter2"), "{}", run.stdout);
+    insta::assert_snapshot!(run.stdout.replace(&num_cpus(), "[CPUS]"));
+}
+
+fn num_cpus() -> String {
+    format!(
+        "jobs = {}",
+        std::thread::available_parallelism().map_or(1, usize::from)
+    )
+}
