@@ -247,6 +247,7 @@ fn finish(
     levels: &BTreeMap<String, Option<Severity>>,
 ) -> Vec<Diagnostic> {
     let mut kept: Vec<(usize, u32, u32, Diagnostic)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for f in findings {
         let Some(check) = checks::find(f.check) else {
             continue;
@@ -271,7 +272,9 @@ fn finish(
         if let Some(help) = f.help {
             d = d.with_help(help);
         }
-        if !kept.iter().any(|(_, _, _, k)| *k == d) {
+        // The same finding reached twice (e.g. a rule file listed twice in
+        // one PrometheusRule render) is shown once.
+        if seen.insert((f.file, f.line, f.col, d.code.clone(), d.message.clone())) {
             kept.push((f.file, f.line, f.col, d));
         }
     }

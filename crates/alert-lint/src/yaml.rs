@@ -369,6 +369,8 @@ pub struct Source {
     pub text: String,
     /// Byte offset of each line start.
     line_starts: Vec<usize>,
+    /// ASCII text: character and byte offsets are the same.
+    ascii: bool,
 }
 
 impl Source {
@@ -379,11 +381,16 @@ impl Source {
                 line_starts.push(i + 1);
             }
         }
-        Self { text, line_starts }
+        let ascii = text.is_ascii();
+        Self {
+            text,
+            line_starts,
+            ascii,
+        }
     }
 
     fn byte_of_char(&self, index: usize) -> usize {
-        if self.text.is_ascii() {
+        if self.ascii {
             return index.min(self.text.len());
         }
         self.text

@@ -118,3 +118,17 @@ fn sarif_lists_each_reported_check_once() {
         run.stdout
     );
 }
+
+#[test]
+fn docs_describe_every_check() {
+    let docs = std::fs::read_to_string(
+        shipshape_testkit::cli::workspace_root().join("docs/alert-lint.md"),
+    )
+    .unwrap();
+    for id in check_ids() {
+        assert!(
+            docs.contains(&format!("### `{id}`")),
+            "docs/alert-lint.md does not describe {id}"
+        );
+    }
+}
