@@ -66,6 +66,8 @@ pub struct Route {
     pub group_interval: Option<SpDur>,
     pub repeat_interval: Option<SpDur>,
     pub routes: Vec<Route>,
+    /// Names in `mute_time_intervals` and `active_time_intervals`.
+    pub time_intervals: Vec<SpStr>,
 }
 
 #[derive(Debug)]
@@ -94,6 +96,8 @@ pub struct Config {
     pub inhibit_rules: Vec<Inhibit>,
     pub templates: Vec<SpStr>,
     pub bad_matchers: Vec<BadMatcher>,
+    /// Names defined under `time_intervals` / `mute_time_intervals`.
+    pub time_interval_names: Vec<SpStr>,
 }
 
 impl Config {
@@ -295,6 +299,7 @@ pub fn load(sink: &mut Sink<'_>, node: &Node, settings: &Settings) -> Config {
         inhibit_rules: Vec::new(),
         templates: Vec::new(),
         bad_matchers: Vec::new(),
+        time_interval_names: Vec::new(),
     };
     for (key, value) in sink.fields(node, "the Alertmanager config", TOP, version, AM) {
         match key.as_str() {
@@ -329,6 +334,16 @@ pub fn load(sink: &mut Sink<'_>, node: &Node, settings: &Settings) -> Config {
                 }
             }
             Some("templates") => config.templates = sink.strings(value, "templates"),
+            Some(list @ ("time_intervals" | "mute_time_intervals")) => {
+                for item in sink.list(value, list) {
+                    if let Some(name) = item
+                        .get("name")
+                        .and_then(|n| sink.string(n, "time interval name"))
+                    {
+                        config.time_interval_names.push(name);
+                    }
+                }
+            }
             _ => {}
         }
     }
@@ -351,6 +366,9 @@ fn load_route(
             Some("receiver") => route.receiver = sink.string(value, "receiver"),
             Some("continue") => {
                 route.continue_ = sink.boolean(value, "continue").is_some_and(|b| b.value);
+            }
+            Some(list @ ("mute_time_intervals" | "active_time_intervals")) => {
+                route.time_intervals.extend(sink.strings(value, list));
             }
             Some("group_by") => {
                 sink.strings(value, "group_by");

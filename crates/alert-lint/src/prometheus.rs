@@ -204,6 +204,23 @@ pub fn load(sink: &mut Sink<'_>, node: &Node, settings: &Settings) -> Config {
                         }
                         Some("external_labels") => {
                             config.external_labels = sink.string_map(val, "external_labels");
+                            for (name, _) in &config.external_labels {
+                                let ok = if v >= (3, 0) {
+                                    !name.value.is_empty()
+                                } else {
+                                    crate::promql::is_legacy_label_name(&name.value)
+                                };
+                                if !ok {
+                                    sink.push(
+                                        crate::checks::ids::LABEL_NAME,
+                                        name.pos,
+                                        format!(
+                                            "invalid label name {:?} in external_labels",
+                                            name.value
+                                        ),
+                                    );
+                                }
+                            }
                         }
                         _ => {}
                     }

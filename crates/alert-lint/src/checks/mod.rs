@@ -71,6 +71,7 @@ checks! {
     unknown_recorded_series: Some(unknown_recorded_series::run),
     am_root_route: Some(am_root_route::run),
     am_unknown_receiver: Some(am_unknown_receiver::run),
+    am_unknown_time_interval: Some(am_unknown_time_interval::run),
     am_duplicate_receiver: Some(am_duplicate_receiver::run),
     am_matcher: Some(am_matcher::run),
     am_inhibit: Some(am_inhibit::run),
@@ -102,6 +103,7 @@ pub mod ids {
     pub const WRONG_TYPE: &str = "wrong-type";
     pub const INVALID_DURATION: &str = "invalid-duration";
     pub const UNKNOWN_FILE_KIND: &str = "unknown-file-kind";
+    pub const LABEL_NAME: &str = "label-name";
 }
 
 pub fn find(id: &str) -> Option<&'static Check> {

@@ -124,3 +124,18 @@ fn alertmanager_configs_agree_with_amtool_0_25() {
         &["--alertmanager-version", "0.25"],
     );
 }
+
+#[test]
+fn prometheus_configs_agree_with_promtool_check_config_2_42() {
+    if skip("promtool") {
+        return;
+    }
+    let mut files = yaml_files(&fixtures().join("alert-lint/differential/prometheus"));
+    files.extend(bad_fixtures(None, "scrape_configs:"));
+    assert!(files.len() > 10, "{}", files.len());
+    compare(
+        &files,
+        &["promtool", "check", "config", "--syntax-only"],
+        &["--prometheus-version", "2.42"],
+    );
+}
