@@ -23,7 +23,7 @@ pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {
             for (label, _) in usage.labels {
                 if !labels.may_have(&label) {
                     let source = &cx.ws.files[r.file].source;
-                    let (line, col) = source.locate(&v.pos.node(), &label);
+                    let (line, col) = source.locate(&v.pos.node(), &format!("$labels.{label}"));
                     out.push(r.finding(CHECK.id, v.pos, format!("{:?} uses $labels.{label}, but the expression's result has no {label:?} label", k.value)).at(line, col).help(format!("keep it in the aggregation, e.g. `by ({label})`")));
                 }
             }

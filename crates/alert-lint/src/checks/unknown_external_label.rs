@@ -23,7 +23,7 @@ pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {
             let Ok(usage) = template::check(&v.value, cx.settings.prometheus) else { continue };
             for (label, _) in usage.external_labels {
                 if !defined.contains(&label.as_str()) {
-                    let (line, col) = cx.ws.files[r.file].source.locate(&v.pos.node(), &label);
+                    let (line, col) = cx.ws.files[r.file].source.locate(&v.pos.node(), &format!("$externalLabels.{label}"));
                     out.push(r.finding(CHECK.id, v.pos, format!("{:?} uses $externalLabels.{label}, which global.external_labels does not define", k.value)).at(line, col));
                 }
             }
