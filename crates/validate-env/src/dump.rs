@@ -44,14 +44,7 @@ pub fn run(
     let input = crate::read_input(files, cli.from_env, settings.dialect)?;
     let env = settings.env.clone().unwrap_or_default();
     let vars = schema.as_ref().map(|s| s.resolve(&env)).unwrap_or_default();
-    let ctx = checks::Ctx {
-        input: &input,
-        schema: schema.as_ref(),
-        vars: &vars,
-        env: None,
-        example: None,
-        pedantic: false,
-    };
+    let ctx = checks::Ctx::new(&input, schema.as_ref(), &vars, None, None, false);
     // Only what decides the values: syntax and interpolation problems.
     let mut findings = Findings::default();
     checks::syntax::check(&ctx, &mut findings);

@@ -326,14 +326,14 @@ fn check(printer: &Printer, cli: &Cli, settings: &Settings) -> anyhow::Result<Ex
     let mut early = checks::Findings::default();
     checks::secret_file::apply(&mut input, &schema, &mut early);
     let vars = schema.resolve(&env);
-    let ctx = checks::Ctx {
-        input: &input,
-        schema: Some(&schema),
-        vars: &vars,
-        env: Some(&env),
-        example: example.as_ref(),
-        pedantic: cli.pedantic,
-    };
+    let ctx = checks::Ctx::new(
+        &input,
+        Some(&schema),
+        &vars,
+        Some(&env),
+        example.as_ref(),
+        cli.pedantic,
+    );
     let mut diagnostics = early.list;
     diagnostics.extend(checks::run(&ctx));
     // Stable reading order: findings without a file first, then by file

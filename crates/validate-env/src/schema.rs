@@ -345,7 +345,9 @@ impl Schema {
     }
 
     pub fn contains(&self, name: &str) -> bool {
-        self.vars.iter().any(|(n, _)| n.get_ref() == name)
+        self.vars
+            .binary_search_by(|(n, _)| n.get_ref().as_str().cmp(name))
+            .is_ok()
     }
 
     pub fn names(&self) -> impl Iterator<Item = &str> {

@@ -17,11 +17,10 @@ pub const RULE: Rule = Rule {
 
 pub fn check(v: &VarCheck<'_>) -> Vec<Finding> {
     let kind = v.var.kind();
-    let shown = v.shown();
     if kind == Type::List {
         let items = match values::list(v.value, v.var.rules.separator.as_deref()) {
             Ok(items) => items,
-            Err(e) => return vec![Finding::new(format!("{} = {shown}: {e}", v.var.name))],
+            Err(e) => return vec![Finding::new(format!("{} = {}: {e}", v.var.name, v.shown()))],
         };
         let item_kind = v.var.rules.items.unwrap_or(Type::String);
         return items
@@ -36,7 +35,7 @@ pub fn check(v: &VarCheck<'_>) -> Vec<Finding> {
     match values::scalar(kind, v.value) {
         Ok(_) => Vec::new(),
         Err(e) => vec![
-            Finding::new(format!("{} = {shown} is {e}", v.var.name)).help(format!(
+            Finding::new(format!("{} = {} is {e}", v.var.name, v.shown())).help(format!(
                 "{} must be of type {}",
                 v.var.name,
                 kind.name()

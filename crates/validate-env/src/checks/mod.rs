@@ -113,11 +113,51 @@ pub struct Ctx<'a> {
     pub example: Option<&'a Input>,
     /// Run the style notes too (unordered-key, unnecessary-quotes).
     pub pedantic: bool,
+    /// `vars` by name: a schema may declare thousands of variables.
+    index: std::collections::HashMap<&'a str, usize>,
+    /// Values of secret variables, computed once: every value shown is
+    /// checked against them.
+    secret_values: Vec<&'a str>,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    pub fn new(
+        input: &'a Input,
+        schema: Option<&'a Schema>,
+        vars: &'a [Var],
+        env: Option<&'a str>,
+        example: Option<&'a Input>,
+        pedantic: bool,
+    ) -> Self {
+        let index = vars
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (v.name.as_str(), i))
+            .collect();
+        let mut ctx = Self {
+            input,
+            schema,
+            vars,
+            env,
+            example,
+            pedantic,
+            index,
+            secret_values: Vec::new(),
+        };
+        let mut secret_values: Vec<&'a str> = input
+            .values
+            .iter()
+            .filter(|v| v.value.len() >= 6 && ctx.is_secret(&v.key))
+            .map(|v| v.value.as_str())
+            .collect();
+        secret_values.sort_unstable();
+        secret_values.dedup();
+        ctx.secret_values = secret_values;
+        ctx
+    }
+
     pub fn var(&self, name: &str) -> Option<&Var> {
-        self.vars.iter().find(|v| v.name == name)
+        self.index.get(name).map(|&i| &self.vars[i])
     }
 
     /// Secret by the schema, else by name (public variables never are).
@@ -136,9 +176,7 @@ impl Ctx<'_> {
     /// True when `value` contains the value of a secret variable (someone
     /// pasted a secret into the wrong variable): it must not be shown either.
     pub fn leaks(&self, value: &str) -> bool {
-        self.input.values.iter().any(|v| {
-            v.value.len() >= 6 && self.is_secret(&v.key) && value.contains(v.value.as_str())
-        })
+        self.secret_values.iter().any(|s| value.contains(s))
     }
 
     /// Non-empty value of a variable.

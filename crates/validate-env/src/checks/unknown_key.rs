@@ -26,10 +26,11 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Findings) {
     if ctx.schema.is_none() && ctx.example.is_none() {
         return;
     }
-    let mut known: Vec<&str> = ctx.schema.map(|s| s.names().collect()).unwrap_or_default();
+    let mut names: Vec<&str> = ctx.schema.map(|s| s.names().collect()).unwrap_or_default();
     if let Some(example) = ctx.example {
-        known.extend(example.values.iter().map(|v| v.key.as_str()));
+        names.extend(example.values.iter().map(|v| v.key.as_str()));
     }
+    let known: std::collections::HashSet<&str> = names.iter().copied().collect();
     for value in &ctx.input.values {
         let key = value.key.as_str();
         if known.contains(&key) {
@@ -40,7 +41,7 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Findings) {
         {
             continue;
         }
-        let hint = suggestion(key, &known);
+        let hint = suggestion(key, &names);
         if ctx.input.from_env && hint.is_none() {
             continue;
         }
