@@ -39,6 +39,8 @@ impl ToolConfig for RestoreConfig {
 pub struct Settings {
     pub dir: Option<PathBuf>,
     pub keep_previous: usize,
+    /// keep_previous was set (file or environment): restores prune after the swap.
+    pub keep_previous_configured: bool,
     pub jobs: usize,
     pub pre_swap: Option<String>,
     pub post_swap: Option<String>,
@@ -82,19 +84,17 @@ impl Settings {
         } else {
             cli.owner_map.clone()
         };
+        let keep_env: Option<usize> = env_parse("PG_RESTORE_KEEP_PREVIOUS")?;
+        let keep_previous_configured = keep_env.is_some() || file.keep_previous.is_some();
         Ok(Self {
+            keep_previous_configured,
             dir: layer(
                 cli.dir.clone().map(Some),
                 env_var("PG_RESTORE_DIR").map(|d| Some(PathBuf::from(d))),
                 file.dir.clone().map(Some),
                 None,
             ),
-            keep_previous: layer(
-                None,
-                env_parse("PG_RESTORE_KEEP_PREVIOUS")?,
-                file.keep_previous,
-                1,
-            ),
+            keep_previous: layer(None, keep_env, file.keep_previous, 1),
             jobs,
             pre_swap: cli.pre_swap.clone().or_else(|| file.pre_swap.clone()),
             post_swap: cli.post_swap.clone().or_else(|| file.post_swap.clone()),

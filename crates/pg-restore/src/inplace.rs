@@ -237,7 +237,9 @@ pub fn run(
         printer.report(&report)?;
         return Ok(ExitCode::Runtime);
     }
-    Db::connect(&connection.with_database(target))?.execute("ANALYZE")?;
+    let mut restored = Db::connect(&connection.with_database(target))?;
+    crate::parallel::analyze(&job, &mut restored)?;
+    restored.close();
     drop(lock);
     let summary = format!(
         "restored {} into \"{target}\" in place in {:.1}s ({terminated} session(s) terminated){}",

@@ -223,6 +223,44 @@ pub fn load(job: &LoadJob) -> anyhow::Result<Result<(), crate::load::LoadFailure
     crate::split::load_parallel(job)
 }
 
+/// `ANALYZE` every table and materialized view of the new database, one
+/// table at a time on `job.jobs` connections (as `vacuumdb -j` does).
+pub fn analyze(job: &LoadJob, db: &mut shipshape_pg::Db) -> anyhow::Result<()> {
+    if job.jobs <= 1 {
+        return db
+            .execute("ANALYZE")
+            .with_context(|| format!("ANALYZE in \"{}\"", job.settings.database));
+    }
+    let tables = db.query_text(
+        "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relkind IN ('r', 'm', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+         AND n.nspname NOT LIKE 'pg\\_toast%' ORDER BY pg_relation_size(c.oid) DESC",
+        &[],
+    )?;
+    let mut pool = Pool::start(job, job.jobs, &Piece::default())?;
+    let mut line = 0;
+    for name in tables
+        .into_iter()
+        .filter_map(|r| r.into_iter().next().flatten())
+    {
+        line += 1;
+        let mut piece = Piece::default();
+        piece.push_line(format!("ANALYZE {name};").as_bytes(), line);
+        if let Err(failed) = pool.send(piece) {
+            return Err(failed_to_error(failed, &job.settings.database));
+        }
+    }
+    pool.finish()
+        .map_err(|failed| failed_to_error(failed, &job.settings.database))
+}
+
+fn failed_to_error(failed: Failed, database: &str) -> anyhow::Error {
+    match failed {
+        Failed::Load(f) => anyhow::anyhow!("ANALYZE in \"{database}\" failed: {}", f.message),
+        Failed::Other(e) => e,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::print_stderr)] // test code: a panic is a failed test
 
+mod checks;
 mod cli_basics;
 mod failures;
 mod inputs;

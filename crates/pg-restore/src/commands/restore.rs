@@ -4,7 +4,6 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use anyhow::Context as _;
 use shipshape_core::{Diagnostic, ExitCode, Printer, Report, UsageError};
 use shipshape_pg::lock::DatabaseLock;
 use shipshape_pg::manifest::{Manifest, VerifyStatus};
@@ -164,6 +163,10 @@ pub fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::Findings);
         }
     };
+    printer.detail(&format!(
+        "verification took {:.2}s",
+        started.elapsed().as_secs_f64()
+    ));
     printer.status(&format!(
         "verified: {} ({}, {}{})",
         file.display(),
@@ -325,7 +328,9 @@ pub fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<ExitCode> {
             owner_map: ctx.settings.owner_map.clone(),
         },
     };
+    let step = Instant::now();
     let loaded = load::load(&job, printer)?;
+    printer.detail(&format!("load took {:.2}s", step.elapsed().as_secs_f64()));
     if let Err(failure) = loaded {
         drop(guard);
         let mut message = match failure.line {
@@ -367,13 +372,21 @@ pub fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<ExitCode> {
             printer.detail(&format!("copied from \"{target}\": {}", copied.join(", ")));
         }
     }
+    let step = Instant::now();
     printer.status("analyzing …");
-    restored_db
-        .execute("ANALYZE")
-        .with_context(|| format!("ANALYZE in \"{restoring}\""))?;
+    crate::parallel::analyze(&job, &mut restored_db)?;
 
+    printer.detail(&format!(
+        "ANALYZE took {:.2}s",
+        step.elapsed().as_secs_f64()
+    ));
     // 5. Sanity check.
+    let step = Instant::now();
     let checked = sanity_check(&mut restored_db, &verified)?;
+    printer.detail(&format!(
+        "sanity check took {:.2}s",
+        step.elapsed().as_secs_f64()
+    ));
     restored_db.close();
     if let Err(problems) = checked {
         drop(guard);
@@ -417,7 +430,6 @@ pub fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<ExitCode> {
     });
     let terminated = swap_result?;
     guard.disarm();
-    drop(lock);
     if let Some(Err(err)) = post {
         printer.warning(&format!("{err:#}; the restore itself succeeded"));
     }
@@ -432,6 +444,23 @@ pub fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<ExitCode> {
             "dropped the previous database \"{kept}\" (--drop-previous)"
         ));
     }
+    let mut pruned = Vec::new();
+    if previous.is_some() && ctx.settings.keep_previous_configured {
+        let all = dbops::list_databases(&mut admin)?;
+        let kept_list = super::kept_databases(&all, &target, &[PRE_RESTORE, names::ROLLED_BACK]);
+        for (_, name) in kept_list.iter().skip(ctx.settings.keep_previous) {
+            dbops::drop_database(&mut admin, name)?;
+            printer.status(&format!(
+                "dropped \"{name}\" (keep_previous = {})",
+                ctx.settings.keep_previous
+            ));
+            pruned.push(name.clone());
+        }
+        if previous.as_ref().is_some_and(|p| pruned.contains(p)) {
+            previous = None;
+        }
+    }
+    drop(lock);
     let elapsed = started.elapsed();
     let mut report = report();
     for d in &verified.notes {
@@ -463,6 +492,7 @@ pub fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<ExitCode> {
         (elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
     );
     report.insert("tables_checked", checked_tables);
+    report.insert("pruned", &pruned);
     report.insert("rollback_command", &rollback);
     report.insert("changed", true);
     if printer.format() != shipshape_core::OutputFormat::Human {

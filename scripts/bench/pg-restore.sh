@@ -1,0 +1,85 @@
+#!/bin/sh
+# pg-restore side by side with what teams use today, in one hyperfine run:
+#
+#   gunzip -c f.sql.gz | psql      the restore_db.sh way (plain SQL, one connection)
+#   pg_restore -j2 f.dump          custom-format archive, two connections
+#   pg-restore f.sql.gz            verify + restore beside + checks + swap (default --jobs)
+#
+# The benchmark database is the same idea as pg-backup's: pgbench at a scale
+# giving a few hundred MB of plain SQL (BENCH_SCALE, default 30, about
+# 300 MB), plus a table with text and jsonb. Uses $DATABASE_URL's server, else
+# a throwaway cluster in target/bench-pg. Prints each median and the ratios.
+set -eu
+cd "$(dirname "$0")/../.."
+
+if ! command -v hyperfine >/dev/null 2>&1; then
+    apt-get install -y hyperfine >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y hyperfine >/dev/null; }
+fi
+command -v jq >/dev/null 2>&1 || apt-get install -y jq >/dev/null 2>&1 || true
+[ -x target/release/pg-restore ] || cargo build --release -p pg-restore
+tool="$PWD/target/release/pg-restore"
+
+started=""
+if [ -z "${DATABASE_URL:-}" ]; then
+    DATABASE_URL=$(scripts/pg-throwaway.sh start target/bench-pg)
+    started=yes
+fi
+cleanup() {
+    if [ -n "$started" ]; then scripts/pg-throwaway.sh stop target/bench-pg; fi
+}
+trap cleanup EXIT INT TERM
+
+# The connection goes to the clients through PG* variables, so no password
+# appears on a command line (hyperfine prints its commands).
+rest=${DATABASE_URL#*://}
+userinfo=${rest%%@*}
+hostpart=${rest#*@}
+hostport=${hostpart%%/*}
+export PGUSER="${userinfo%%:*}"
+case "$userinfo" in *:*) export PGPASSWORD="${userinfo#*:}" ;; esac
+export PGHOST="${hostport%%:*}"
+case "$hostport" in *:*) export PGPORT="${hostport##*:}" ;; esac
+unset DATABASE_URL
+bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k4 -n | tail -1)
+export PATH="$bindir:$PATH"
+
+scale=${BENCH_SCALE:-30}
+work=target/bench/pg-restore
+mkdir -p "$work"
+src=bench_restore_src
+if [ ! -s "$work/bench-$scale.sql.gz" ] || [ ! -s "$work/bench-$scale.dump" ]; then
+    echo "== creating the benchmark database (pgbench scale $scale) and its dumps"
+    dropdb --if-exists "$src"
+    createdb "$src"
+    pgbench -i -q -s "$scale" "$src" >/dev/null 2>&1
+    psql -X -q -d "$src" -c "CREATE TABLE docs AS SELECT g AS id, md5(g::text) || repeat(' lorem ipsum', 20) AS body,
+        jsonb_build_object('id', g, 'tags', jsonb_build_array('a', 'b', g % 7), 'note', md5((g * 7)::text)) AS meta
+        FROM generate_series(1, 200000 * $scale / 30) g; ALTER TABLE docs ADD PRIMARY KEY (id);
+        CREATE INDEX docs_meta ON docs USING gin (meta);"
+    pg_dump "$src" | gzip > "$work/bench-$scale.sql.gz"
+    pg_dump -Fc "$src" > "$work/bench-$scale.dump"
+    dropdb "$src"
+fi
+gz="$work/bench-$scale.sql.gz"
+dump="$work/bench-$scale.dump"
+echo "== inputs: $(du -h "$gz" | cut -f1) $gz ($(gunzip -c "$gz" | wc -c | awk '{printf "%.0f MB", $1/1e6}') of SQL), $(du -h "$dump" | cut -f1) $dump"
+
+prepare="dropdb --if-exists bench_psql; dropdb --if-exists bench_pgr; dropdb --if-exists bench_tool"
+hyperfine --runs "${BENCH_RUNS:-3}" --prepare "$prepare" --export-json "$work/results.json" \
+    -n 'gunzip -c | psql' "createdb bench_psql && gunzip -c $gz | psql -X -q -v ON_ERROR_STOP=1 -d bench_psql >/dev/null" \
+    -n 'pg_restore -j2' "createdb bench_pgr && pg_restore -j2 --exit-on-error -d bench_pgr $dump" \
+    -n 'pg-restore' "$tool --yes --quiet --target bench_tool $gz"
+sh -c "$prepare"
+
+median() {
+    jq -r --arg n "$1" '.results[] | select(.command == $n) | .median' "$work/results.json"
+}
+if command -v jq >/dev/null 2>&1; then
+    psql_t=$(median 'gunzip -c | psql')
+    pgr_t=$(median 'pg_restore -j2')
+    tool_t=$(median 'pg-restore')
+    echo
+    echo "== medians (s): gunzip|psql $psql_t, pg_restore -j2 $pgr_t, pg-restore $tool_t"
+    awk -v a="$tool_t" -v b="$psql_t" 'BEGIN { printf "pg-restore / (gunzip -c | psql) = %.2fx (goal <= 0.80x)\n", a / b }'
+    awk -v a="$tool_t" -v b="$pgr_t" 'BEGIN { printf "pg-restore / (pg_restore -j2)  = %.2fx\n", a / b }'
+fi
