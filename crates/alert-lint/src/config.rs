@@ -50,6 +50,21 @@ pub struct Config {
     /// "error" (default) or "warning".
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fail_on: Option<FailOn>,
+    /// Per-file re-levelling: `[[alert-lint.overrides]]` tables.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub overrides: Vec<Override>,
+}
+
+/// Disable or re-level checks for the files matching `files`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Override {
+    /// Globs matched against the path as found (e.g. `monitoring/legacy/*.yml`).
+    pub files: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub disable: Vec<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub severity: BTreeMap<String, String>,
 }
 
 impl ToolConfig for Config {

@@ -209,7 +209,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     checks::run_all(&cx, &mut findings);
 
     let mut report = Report::new("alert-lint", env!("CARGO_PKG_VERSION"));
-    let diagnostics = finish(&ws, findings, &resolved.levels);
+    let diagnostics = finish(&ws, findings, &resolved.levels, &resolved.overrides);
     for d in diagnostics {
         if let Some(check) = checks::find(&d.code) {
             report.describe_rule(check.id, check.summary, Some(check.explain));
@@ -244,7 +244,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 fn finish(
     ws: &Workspace,
     findings: Vec<Finding>,
-    levels: &BTreeMap<String, Option<Severity>>,
+    levels: &Levels,
+    overrides: &[(globset::GlobSet, Levels)],
 ) -> Vec<Diagnostic> {
     let mut kept: Vec<(usize, u32, u32, Diagnostic)> = Vec::new();
     let mut seen = std::collections::HashSet::new();
@@ -252,12 +253,20 @@ fn finish(
         let Some(check) = checks::find(f.check) else {
             continue;
         };
-        let severity = match levels.get(f.check) {
+        let file = &ws.files[f.file];
+        let mut level = levels.get(f.check).copied();
+        for (files, over) in overrides {
+            if files.is_match(&file.display)
+                && let Some(l) = over.get(f.check)
+            {
+                level = Some(*l);
+            }
+        }
+        let severity = match level {
             Some(None) => continue,
-            Some(Some(s)) => *s,
+            Some(Some(s)) => s,
             None => check.severity,
         };
-        let file = &ws.files[f.file];
         if file.suppressions.silences(f.check, f.line, f.scope) {
             continue;
         }
@@ -282,9 +291,13 @@ fn finish(
     kept.into_iter().map(|(_, _, _, d)| d).collect()
 }
 
+/// Check id → severity (None: off).
+type Levels = BTreeMap<String, Option<Severity>>;
+
 struct Resolved {
     settings: Settings,
-    levels: BTreeMap<String, Option<Severity>>,
+    levels: Levels,
+    overrides: Vec<(globset::GlobSet, Levels)>,
     paths: Vec<String>,
     effective: Config,
 }
@@ -411,26 +424,18 @@ fn resolve(cli: &Cli, file: Config, path: &Path) -> anyhow::Result<Resolved> {
     }
     effective.record_name_pattern = Some(settings.record_name_pattern.as_str().to_owned());
 
-    let mut levels = BTreeMap::new();
-    for (id, level) in &file.severity {
-        check_id(id, path, "severity")?;
-        let level = match level.as_str() {
-            "error" => Some(Severity::Error),
-            "warning" => Some(Severity::Warning),
-            "info" => Some(Severity::Info),
-            "off" => None,
-            other => {
-                return Err(config_error(
-                    path,
-                    format!("severity.{id}: {other:?} is not one of error, warning, info, off"),
-                ));
-            }
-        };
-        levels.insert(id.clone(), level);
-    }
-    for id in &file.disable {
-        check_id(id, path, "disable")?;
-        levels.insert(id.clone(), None);
+    let mut levels = parse_levels(&file.severity, &file.disable, path, "")?;
+    let mut overrides = Vec::new();
+    for (i, o) in file.overrides.iter().enumerate() {
+        let what = format!("overrides[{i}].");
+        if o.files.is_empty() {
+            return Err(config_error(
+                path,
+                format!("{what}files: list at least one glob"),
+            ));
+        }
+        let files = build_exclude(&o.files, path)?;
+        overrides.push((files, parse_levels(&o.severity, &o.disable, path, &what)?));
     }
     for id in &cli.disable {
         if checks::find(id).is_none() {
@@ -467,9 +472,42 @@ fn resolve(cli: &Cli, file: Config, path: &Path) -> anyhow::Result<Resolved> {
     Ok(Resolved {
         settings,
         levels,
+        overrides,
         paths,
         effective,
     })
+}
+
+fn parse_levels(
+    severity: &BTreeMap<String, String>,
+    disable: &[String],
+    path: &Path,
+    prefix: &str,
+) -> anyhow::Result<Levels> {
+    let mut levels = Levels::new();
+    for (id, level) in severity {
+        check_id(id, path, &format!("{prefix}severity"))?;
+        let level = match level.as_str() {
+            "error" => Some(Severity::Error),
+            "warning" => Some(Severity::Warning),
+            "info" => Some(Severity::Info),
+            "off" => None,
+            other => {
+                return Err(config_error(
+                    path,
+                    format!(
+                        "{prefix}severity.{id}: {other:?} is not one of error, warning, info, off"
+                    ),
+                ));
+            }
+        };
+        levels.insert(id.clone(), level);
+    }
+    for id in disable {
+        check_id(id, path, &format!("{prefix}disable"))?;
+        levels.insert(id.clone(), None);
+    }
+    Ok(levels)
 }
 
 fn build_exclude(globs: &[String], path: &Path) -> anyhow::Result<globset::GlobSet> {

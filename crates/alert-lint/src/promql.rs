@@ -18,6 +18,53 @@ pub fn parse(text: &str) -> Result<Expr, String> {
         .unwrap_or_else(|_| Err("the PromQL parser failed on this expression".to_owned()))
 }
 
+/// The first range, subquery step or offset written without a unit
+/// (`x[5]`, `x[5m:30]`, `offset 5`). `promql-parser` reads them as
+/// seconds; Prometheus' own parser rejects them ("missing unit character in
+/// duration").
+pub fn unitless_duration(text: &str) -> Option<(usize, String)> {
+    // Blank out string literals so label values cannot match.
+    let mut plain = String::with_capacity(text.len());
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for c in text.chars() {
+        match quote {
+            Some(q) => {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' && q != '`' {
+                    escaped = true;
+                } else if c == q {
+                    quote = None;
+                    plain.push(c);
+                    continue;
+                }
+                plain.push(if c.is_ascii() { ' ' } else { c });
+            }
+            None => {
+                if matches!(c, '"' | '\'' | '`') {
+                    quote = Some(c);
+                }
+                plain.push(c);
+            }
+        }
+    }
+    let re = unitless_regex();
+    re.captures(&plain).and_then(|c| {
+        let m = c.get(1)?;
+        Some((m.start(), m.as_str().to_owned()))
+    })
+}
+
+#[allow(clippy::unwrap_used)] // a constant pattern, covered by tests
+fn unitless_regex() -> &'static regex::Regex {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| {
+        regex::Regex::new(r"(?i)(?:\[|:|\boffset\s+-?)\s*([0-9]+(?:\.[0-9]+)?)\s*(?:\]|:|\)|$|\s)")
+            .unwrap()
+    })
+}
+
 /// Every sub-expression, depth first, with the name of the function call
 /// it is an argument of (for range selectors).
 pub fn walk<'e>(expr: &'e Expr, f: &mut dyn FnMut(&'e Expr, Option<&'e Call>)) {
@@ -413,6 +460,25 @@ mod tests {
         assert_eq!(w.len(), 2);
         assert_eq!(w[0].2, Duration::from_secs(60));
         assert_eq!(pinned(w[0].1, "job"), Some("a"));
+    }
+
+    #[test]
+    fn unitless_durations_are_found_outside_strings() {
+        assert_eq!(
+            unitless_duration("rate(x[5])").map(|d| d.1),
+            Some("5".to_owned())
+        );
+        assert_eq!(
+            unitless_duration("x[5m:30]").map(|d| d.1),
+            Some("30".to_owned())
+        );
+        assert_eq!(
+            unitless_duration("x offset 5").map(|d| d.1),
+            Some("5".to_owned())
+        );
+        assert_eq!(unitless_duration("rate(x[5m]) offset 1h"), None);
+        assert_eq!(unitless_duration("x{a=\"[5]\"}"), None);
+        assert_eq!(unitless_duration("max_over_time(x[1h:])"), None);
     }
 
     #[test]

@@ -25,10 +25,15 @@ pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {
         let expr = match parsed {
             Ok(e) => e,
             Err(message) => {
-                out.push(r.in_expr(cx, CHECK.id, "", format!("invalid PromQL: {}", message.trim())));
+                // Point at the token the parser names ('rate2'), when it names one.
+                let token = message.split('\'').nth(1).unwrap_or("");
+                out.push(r.in_expr(cx, CHECK.id, token, format!("invalid PromQL: {}", message.trim())));
                 continue;
             }
         };
+        if let Some((_, number)) = crate::promql::unitless_duration(&rule.expr.as_ref().map_or(String::new(), |e| e.value.clone())) {
+            out.push(r.in_expr(cx, CHECK.id, &number, format!("invalid PromQL: missing unit character in duration {number:?}")).help(format!("write e.g. {number}s or {number}m")));
+        }
         if !v3 {
             for vs in promql::selectors(expr) {
                 if let Some(name) = promql::metric_name(vs).filter(|n| !promql::is_legacy_metric_name(n)) {

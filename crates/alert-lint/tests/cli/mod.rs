@@ -338,6 +338,35 @@ fn config_relevels_disables_and_sets_paths() {
 }
 
 #[test]
+fn config_overrides_apply_per_file() {
+    let scene = Scene::new();
+    scene.write("mon/legacy/old.yml", NO_FOR);
+    scene.write("mon/new.yml", &NO_FOR.replace("ApiDown", "ApiGone"));
+    scene.write(
+        "shipshape.toml",
+        "[alert-lint]\npaths = ['mon']\n\n[[alert-lint.overrides]]\nfiles = ['mon/legacy/*.yml']\ndisable = ['missing-for']\n\n[[alert-lint.overrides]]\nfiles = ['mon/new.yml']\nseverity = { missing-for = 'error' }\n",
+    );
+    let run = scene.run(&["--format", "json"]);
+    assert_eq!(run.code, Some(1), "{}", run.snapshot());
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let diagnostics = json["diagnostics"].as_array().unwrap();
+    assert_eq!(diagnostics.len(), 1, "{}", run.stdout);
+    assert_eq!(diagnostics[0]["file"], "mon/new.yml");
+    assert_eq!(diagnostics[0]["severity"], "error");
+    scene.write(
+        "shipshape.toml",
+        "[[alert-lint.overrides]]\nfiles = ['x']\ndisable = ['no-such-check']\n",
+    );
+    let run = scene.run(&["mon"]);
+    assert_eq!(run.code, Some(2), "{}", run.snapshot());
+    assert!(
+        run.stderr.contains("overrides[0].disable"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
 fn config_errors_exit_2_naming_the_problem() {
     let scene = Scene::new();
     scene.write("rules.yml", GOOD_RULES);
