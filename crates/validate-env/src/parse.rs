@@ -265,11 +265,14 @@ impl Parser<'_> {
             if !is_compose_key_char(c) {
                 let span = self.span(pos + i, pos + i + c.len_utf8());
                 let key = text[key_start..pos + i].trim_end_matches(is_space);
+                let rest = text[key_start..line_end].trim_end();
+                // Never echo what may be a pasted credential.
+                let quiet = key.is_empty() || crate::secrets::looks_like_credential(rest);
                 self.error(
                     "invalid-key",
                     format!(
                         "unexpected character {c:?} in variable name{}",
-                        if key.is_empty() {
+                        if quiet {
                             String::new()
                         } else {
                             format!(" after {key:?}")
@@ -284,17 +287,23 @@ impl Parser<'_> {
         let Some((sep_pos, sep)) = separator else {
             let key = text[key_start..line_end].trim_end_matches(is_space);
             let span = self.span(key_start, key_start + key.len());
+            // A lone token on a line is often a pasted secret: do not echo it.
+            let shown = if crate::secrets::looks_like_credential(key) {
+                "this line".to_owned()
+            } else {
+                format!("{key:?}")
+            };
             if key.contains(is_space) {
                 self.error(
                     "invalid-key",
-                    format!("{key:?} is not an assignment: a name cannot contain spaces"),
+                    format!("{shown} is not an assignment: a name cannot contain spaces"),
                     span,
                     Some("write KEY=value; docker compose refuses the whole file"),
                 );
             } else {
                 self.error(
                     "not-an-assignment",
-                    format!("{key} has no '=': not an assignment"),
+                    format!("{shown} has no '=': not an assignment"),
                     span,
                     Some("write KEY=value (docker compose would copy KEY from the shell environment, python-dotenv sets it to None)"),
                 );

@@ -27,6 +27,31 @@ pub fn display(value: &str, secret: bool) -> String {
     }
 }
 
+/// True when a piece of text that is not known to be a value (a line that
+/// failed to parse, a name) looks like a pasted credential, so error
+/// messages must not echo it.
+pub fn looks_like_credential(text: &str) -> bool {
+    const PREFIXES: [&str; 10] = [
+        "sk_",
+        "pk_",
+        "rk_",
+        "whsec_",
+        "ghp_",
+        "gho_",
+        "xox",
+        "AKIA",
+        "eyJ",
+        "-----BEGIN",
+    ];
+    if PREFIXES.iter().any(|p| text.starts_with(p)) {
+        return true;
+    }
+    let long = text.chars().count() >= 16;
+    let mixed =
+        text.chars().any(|c| c.is_ascii_digit()) && text.chars().any(|c| c.is_ascii_alphabetic());
+    long && mixed && !text.contains(char::is_whitespace) && weakness(text).is_none()
+}
+
 /// Placeholder tokens that mark a value nobody replaced. Entropy alone
 /// cannot tell `replace-with-a-long-random-key` from a real key, so these
 /// are matched as text.

@@ -122,3 +122,37 @@ fn portability_shows_each_reading_with_secrets_masked() {
     );
     assert!(message.contains("python-dotenv: \"info\""), "{message}");
 }
+
+#[test]
+fn dialect_picks_whose_reading_is_validated() {
+    // compose reads `pa` (the rest is an undefined ${word…}); python-dotenv
+    // reads the whole password.
+    let text = "REDIS_PASSWORD=pa$wordQx7Lm2Vb9Kt\n";
+    let schema = stack_schema();
+    let compose = run_stdin(
+        &[
+            "--schema", &schema, "--env", "staging", "--format", "json", "-",
+        ],
+        text,
+    );
+    let found: Vec<String> = codes(&compose).into_iter().map(|(c, _)| c).collect();
+    assert!(found.contains(&"length".to_owned()), "{found:?}");
+    let python = run_stdin(
+        &[
+            "--schema",
+            &schema,
+            "--env",
+            "staging",
+            "--dialect",
+            "python-dotenv",
+            "--format",
+            "json",
+            "-",
+        ],
+        text,
+    );
+    let found: Vec<String> = codes(&python).into_iter().map(|(c, _)| c).collect();
+    assert!(!found.contains(&"length".to_owned()), "{found:?}");
+    assert!(found.contains(&"portability".to_owned()), "{found:?}");
+    assert_eq!(crate::common::json(&python)["dialect"], "python-dotenv");
+}

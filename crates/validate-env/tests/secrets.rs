@@ -147,6 +147,12 @@ fn failing_runs() -> Vec<Run> {
         &["--schema", SCHEMA, "--env", "production", "-"],
         "SECRET_KEY='hnmKbHQrtZ2ByzjSRfcHhE4ZVVBBqyt0cqZl6ZTVABId8bKA\n",
     ));
+    // A token pasted on a line of its own, or with a typo for '='.
+    let pasted = "LOG_LEVEL=info\nsk_live_fakeIHu7nxzT4238xugc3d5TTdNh6OTjxEjTiZkGnz48\nhnmKbHQrtZ2ByzjSRfcHhE4ZVVBBqyt0cqZl6ZTVABId8bKA@x=1\n";
+    let r = run_stdin(&["--schema", SCHEMA, "--env", "production", "-"], pasted);
+    assert!(r.stdout.contains("not-an-assignment"), "{}", r.snapshot());
+    runs.push(r);
+    runs.push(run_stdin(&["dump", "--format", "json", "-"], pasted));
     runs.push(run(&[
         "diff",
         "fixtures/stack/.env.production",

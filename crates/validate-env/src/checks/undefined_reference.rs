@@ -16,14 +16,24 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Findings) {
     for occurrence in &ctx.input.occurrences {
         let doc = &ctx.input.docs[occurrence.doc];
         let entry = &doc.entries[occurrence.entry];
+        let secret = ctx.is_secret(&entry.key);
         for name in &occurrence.undefined {
+            // In a secret the "name" after '$' is part of the secret.
+            let message = if secret {
+                format!(
+                    "{} contains a '$' that docker compose reads as a reference to an undefined variable; that part reads as an empty string",
+                    entry.key
+                )
+            } else {
+                format!(
+                    "{} refers to ${name}, which is not defined before it; it reads as an empty string",
+                    entry.key
+                )
+            };
             out.push(
                 &RULE,
                 Some(&entry.key),
-                format!(
-                    "{} refers to ${{{name}}}, which is not defined before it; it reads as an empty string",
-                    entry.key
-                ),
+                message,
                 &at(doc, entry.value_span),
                 None,
             );
