@@ -117,6 +117,18 @@ pub struct Cli {
     /// Seconds a migration command (alembic, up/down commands) may run [default: 600]
     #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<u64>,
+
+    /// Run the checks in the (empty) database named by --database-url instead of a throwaway one
+    #[arg(long, requires = "allow_destructive")]
+    pub in_place: bool,
+
+    /// Allow --in-place to run downs and re-create objects in that database
+    #[arg(long)]
+    pub allow_destructive: bool,
+
+    /// Do not ask for the database name (--in-place without a terminal)
+    #[arg(long)]
+    pub yes: bool,
 }
 
 impl shipshape_core::run::ToolCli for Cli {
@@ -160,13 +172,19 @@ fn parse_checks(names: &[String], flag: &str) -> anyhow::Result<BTreeSet<Check>>
         .collect()
 }
 
-fn resolve_dir(cli: &Cli, config: &Config) -> anyhow::Result<PathBuf> {
-    if let Some(dir) = cli
-        .dir
-        .clone()
-        .or_else(|| config.dir.clone().map(PathBuf::from))
-    {
+fn resolve_dir(cli: &Cli, config: &Config, config_file: Option<&Path>) -> anyhow::Result<PathBuf> {
+    if let Some(dir) = cli.dir.clone() {
         return Ok(dir);
+    }
+    if let Some(dir) = config.dir.as_deref().map(PathBuf::from) {
+        // Relative to the configuration file, like every path in it.
+        let base = config_file
+            .and_then(Path::parent)
+            .filter(|p| !p.as_os_str().is_empty());
+        return Ok(match base {
+            Some(base) if dir.is_relative() => base.join(dir),
+            _ => dir,
+        });
     }
     if Path::new("migrations").is_dir() {
         return Ok(PathBuf::from("migrations"));
@@ -179,8 +197,8 @@ fn resolve_dir(cli: &Cli, config: &Config) -> anyhow::Result<PathBuf> {
     ))
 }
 
-fn plan(cli: &Cli, config: Config) -> anyhow::Result<Plan> {
-    let dir = resolve_dir(cli, &config)?;
+fn plan(cli: &Cli, config: Config, config_file: Option<&Path>) -> anyhow::Result<Plan> {
+    let dir = resolve_dir(cli, &config, config_file)?;
     if !dir.is_dir() {
         return Err(usage(format!(
             "{} is not a directory; pass the directory holding the migrations",
@@ -293,6 +311,7 @@ fn problem_diagnostic(problem: &Problem) -> Diagnostic {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let printer = Printer::new(&cli.global);
     let loaded_config = core_config::load::<Config>(&cli.global)?;
+    let config_file = loaded_config.path.clone();
     let config = loaded_config.table;
     if cli.global.print_config {
         let mut effective = config.clone();
@@ -306,7 +325,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         printer.data(&core_config::to_toml_fragment(&effective)?)?;
         return Ok(ExitCode::Ok);
     }
-    let plan = plan(&cli, config)?;
+    let plan = plan(&cli, config, config_file.as_deref())?;
     let server = ConnectionSettings::resolve(
         &cli.connection,
         plan.config
@@ -370,7 +389,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             server.source
         )
     })?;
-    problems.extend(checks::prerequisites::server(&mut admin, &plan.template)?);
+    if cli.in_place {
+        confirm_in_place(&cli, &printer, &server)?;
+        require_empty(&mut admin)?;
+    } else {
+        problems.extend(checks::prerequisites::server(&mut admin, &plan.template)?);
+    }
     let placeholder_env = ChildEnv {
         settings: server.clone(),
         extra: plan.config.env.clone(),
@@ -484,10 +508,19 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 "could not look for stale throwaway databases: {err}"
             )),
         }
-        let throwaway = Throwaway::create(&mut admin, &plan.template, cli.keep)
-            .with_context(|| format!("creating a throwaway database on {}", server.target()))?;
+        let throwaway = if cli.in_place {
+            printer.status(&format!(
+                "checking in place in database {}",
+                server.database
+            ));
+            Throwaway::existing(&server, cli.keep)
+        } else {
+            let created = Throwaway::create(&mut admin, &plan.template, cli.keep)
+                .with_context(|| format!("creating a throwaway database on {}", server.target()))?;
+            printer.status(&format!("throwaway database: {}", created.name));
+            created
+        };
         admin.close();
-        printer.status(&format!("throwaway database: {}", throwaway.name));
         let db = Db::connect(&throwaway.settings())
             .with_context(|| format!("connecting to the throwaway database {}", throwaway.name))?;
         let mut ignored: Vec<String> = BOOKKEEPING_TABLES.iter().map(|s| (*s).to_owned()).collect();
@@ -595,6 +628,61 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     Ok(report.exit_code())
 }
 
+/// `--in-place` safety: the database must be named on the command line,
+/// destruction allowed, and the name typed on a terminal (or `--yes`).
+fn confirm_in_place(
+    cli: &Cli,
+    printer: &Printer,
+    server: &ConnectionSettings,
+) -> anyhow::Result<()> {
+    if cli.connection.database_url.is_none() {
+        return Err(usage(
+            "--in-place needs --database-url naming the database explicitly (DATABASE_URL and PG* are not enough for a destructive run)",
+        ));
+    }
+    if cli.yes {
+        return Ok(());
+    }
+    if !printer.stdin_is_terminal() {
+        return Err(usage(format!(
+            "--in-place would run every down in database \"{}\" and there is no terminal to confirm; add --yes",
+            server.database
+        )));
+    }
+    printer.stderr_line(&format!(
+        "migrate-check will apply and revert every migration in database \"{}\" on {}.\nType the database name to continue: ",
+        server.database,
+        server.target()
+    ));
+    let mut answer = String::new();
+    std::io::stdin()
+        .read_line(&mut answer)
+        .context("reading the confirmation from the terminal")?;
+    if answer.trim() != server.database {
+        return Err(usage("the name did not match; nothing was done"));
+    }
+    Ok(())
+}
+
+/// `--in-place` only on an empty database: downs against real data would
+/// destroy it, and the run empties the database again at the end.
+fn require_empty(admin: &mut Db) -> anyhow::Result<()> {
+    let snapshot = shipshape_pg::schema_snapshot::Snapshot::capture(admin, &[])?;
+    let objects: Vec<&String> = snapshot
+        .objects
+        .keys()
+        .filter(|k| k.as_str() != "schema public" && k.as_str() != "extension plpgsql")
+        .collect();
+    if let Some(first) = objects.first() {
+        return Err(usage(format!(
+            "--in-place needs an empty database, and \"{}\" holds {} objects (e.g. {first}); nothing was done",
+            admin.settings().database,
+            objects.len()
+        )));
+    }
+    Ok(())
+}
+
 fn run_dynamic(
     session: &mut Session,
     from_index: Option<usize>,
@@ -614,6 +702,33 @@ fn run_dynamic(
     };
     let total = session.migrations.len();
     session.result(Check::Upgrade).detail = format!("{total} migrations");
+    if let (Driver::Alembic { program, root }, Some(last)) =
+        (&session.driver, session.migrations.last())
+    {
+        // The tool's own view must agree: `alembic current` names the head.
+        let finished = driver::run_argv(
+            &session.env,
+            program,
+            &[
+                "-x".to_owned(),
+                format!("url={}", session.env.public_url()),
+                "current".to_owned(),
+            ],
+            root,
+        )?;
+        let output = format!("{}{}", finished.stdout, finished.stderr);
+        if !finished.success || !output.contains(&last.version) {
+            let message = format!(
+                "after upgrading to {}, `alembic current` reports: {}",
+                last.version,
+                shipshape_core::redact_url(command::tail(&output, 3).trim())
+            );
+            let diagnostic = Diagnostic::error(Check::Upgrade.name(), message)
+                .with_file(last.file.clone())
+                .with_help("the revision files and the alembic_version table disagree; check env.py's version_table settings");
+            session.finding(Check::Upgrade, None, diagnostic);
+        }
+    }
     if session.is_selected(Check::Upgrade)
         && session.result(Check::Upgrade).status == Status::Skipped
     {

@@ -25,6 +25,9 @@ pub struct Throwaway {
     /// Keep it at the end (`--keep`).
     pub keep: bool,
     dropped: bool,
+    /// `--in-place`: an existing (empty) database the user named; it is
+    /// emptied again instead of dropped, and never re-created.
+    existing: bool,
 }
 
 /// A random name: `migrate_check_` + 12 lowercase hex digits.
@@ -72,6 +75,7 @@ impl Throwaway {
             template: template.to_owned(),
             keep,
             dropped: false,
+            existing: false,
         };
         let comment = marker_text(&created.server, Utc::now());
         if let Err(err) = admin.execute(&format!(
@@ -85,6 +89,31 @@ impl Throwaway {
         Ok(created)
     }
 
+    /// Use an existing database (`--in-place`): `settings` names it.
+    pub fn existing(settings: &ConnectionSettings, keep: bool) -> Self {
+        Self {
+            server: settings.clone(),
+            name: settings.database.clone(),
+            template: String::new(),
+            keep,
+            dropped: false,
+            existing: true,
+        }
+    }
+
+    pub fn is_existing(&self) -> bool {
+        self.existing
+    }
+
+    /// Remove every schema, extension and object from an existing database
+    /// (it was verified empty before the run), leaving an empty `public`.
+    fn empty_existing(&self) -> Result<(), PgError> {
+        let mut db = Db::connect(&self.server)?;
+        let result = db.execute(EMPTY_DATABASE_SQL);
+        db.close();
+        result
+    }
+
     /// Connection settings for the throwaway database.
     pub fn settings(&self) -> ConnectionSettings {
         self.server.with_database(&self.name)
@@ -92,6 +121,9 @@ impl Throwaway {
 
     /// Drop and re-create it empty (after a failed step left it dirty).
     pub fn recreate(&mut self) -> Result<(), PgError> {
+        if self.existing {
+            return self.empty_existing();
+        }
         let mut admin = Db::connect(&self.server)?;
         admin.execute(&format!(
             "DROP DATABASE IF EXISTS {} WITH (FORCE)",
@@ -118,6 +150,9 @@ impl Throwaway {
             return None;
         }
         self.dropped = true;
+        if self.existing {
+            return self.empty_existing().err().map(|e| e.to_string());
+        }
         let result = Db::connect(&self.server).and_then(|mut admin| {
             let r = admin.execute(&format!(
                 "DROP DATABASE IF EXISTS {} WITH (FORCE)",
@@ -139,6 +174,26 @@ impl Drop for Throwaway {
         }
     }
 }
+
+/// Empties a database: every extension but plpgsql, every schema but the
+/// system ones, then a fresh `public`.
+const EMPTY_DATABASE_SQL: &str = r#"
+DO $$
+DECLARE
+    name text;
+BEGIN
+    FOR name IN SELECT extname FROM pg_extension WHERE extname <> 'plpgsql' LOOP
+        EXECUTE format('DROP EXTENSION IF EXISTS %I CASCADE', name);
+    END LOOP;
+    FOR name IN SELECT nspname FROM pg_namespace
+                WHERE nspname NOT IN ('pg_catalog', 'information_schema')
+                  AND nspname NOT LIKE 'pg\_toast%' AND nspname NOT LIKE 'pg\_temp\_%' LOOP
+        EXECUTE format('DROP SCHEMA IF EXISTS %I CASCADE', name);
+    END LOOP;
+    CREATE SCHEMA public;
+END
+$$;
+"#;
 
 /// Drop marked throwaway databases older than [`STALE_AFTER`]. Returns the
 /// names dropped and warnings for those that could not be.

@@ -258,3 +258,71 @@ fn a_role_without_createdb_fails_prerequisites() {
     );
     assert!(!run.stdout.contains(&role.password));
 }
+
+#[test]
+fn in_place_needs_consent_and_an_empty_database_and_leaves_it_empty() {
+    let _guard = serial();
+    let server = pg::server();
+    let target = server.create_database("mc_inplace");
+    let dir = fixture("fixtures/stack/migrations/updown");
+
+    // Without --allow-destructive, or without --yes and no terminal: nothing happens.
+    let run = tk::run(
+        crate::tool()
+            .arg(&dir)
+            .arg("--in-place")
+            .args(["--database-url", &target.url()]),
+    );
+    assert_eq!(run.code, Some(2), "{}", run.snapshot());
+    let run = tk::run(
+        crate::tool()
+            .arg(&dir)
+            .args(["--in-place", "--allow-destructive"])
+            .args(["--database-url", &target.url()]),
+    );
+    assert_eq!(run.code, Some(2), "{}", run.snapshot());
+    assert!(run.stderr.contains("--yes"), "{}", run.stderr);
+    // DATABASE_URL alone is not enough for a destructive run.
+    let run = tk::run(
+        crate::tool()
+            .env("DATABASE_URL", target.url())
+            .arg(&dir)
+            .args(["--in-place", "--allow-destructive", "--yes"]),
+    );
+    assert_eq!(run.code, Some(2), "{}", run.snapshot());
+
+    let run = checked_run(
+        crate::tool()
+            .arg(&dir)
+            .args([
+                "--in-place",
+                "--allow-destructive",
+                "--yes",
+                "--format",
+                "json",
+            ])
+            .args(["--database-url", &target.url()]),
+    );
+    assert_eq!(run.code, Some(0), "{}", run.snapshot());
+    assert_eq!(check_status(&json(&run), "stairway"), "passed");
+    let left = target.psql(
+        "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public'",
+    );
+    assert_eq!(left, "0", "the database was not emptied again");
+
+    // A database with data is refused, and keeps its data.
+    target.psql("CREATE TABLE precious (id int); INSERT INTO precious VALUES (1);");
+    let run = tk::run(
+        crate::tool()
+            .arg(&dir)
+            .args(["--in-place", "--allow-destructive", "--yes"])
+            .args(["--database-url", &target.url()]),
+    );
+    assert_eq!(run.code, Some(2), "{}", run.snapshot());
+    assert!(
+        run.stderr.contains("needs an empty database"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(target.psql("SELECT count(*) FROM precious"), "1");
+}
