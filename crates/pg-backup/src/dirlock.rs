@@ -18,7 +18,15 @@ pub const LOCK_FILE: &str = ".pg-backup.lock";
 /// Held while the value lives.
 #[derive(Debug)]
 pub struct DirLock {
-    _file: File,
+    file: File,
+}
+
+impl Drop for DirLock {
+    fn drop(&mut self) {
+        // Forget the holder line before the kernel releases the lock, so a
+        // later "busy" message never names a run that has finished.
+        let _ = self.file.set_len(0);
+    }
 }
 
 /// Another process holds the lock.
@@ -84,7 +92,7 @@ impl DirLock {
             .and_then(|()| file.seek(SeekFrom::Start(0)).map(|_| ()))
             .and_then(|()| file.write_all(line.as_bytes()))
             .with_context(|| format!("cannot write lock file {}", path.display()))?;
-        Ok(Self { _file: file })
+        Ok(Self { file })
     }
 }
 

@@ -1,0 +1,96 @@
+#!/bin/sh
+# pg-backup side by side with what teams use today, in one hyperfine run:
+#
+#   pg_dump > /dev/null          the floor: nothing can be faster than the dump itself
+#   pg_dump | gzip -6 > f        the backup_db.sh way
+#   pg_dump | pigz -6 > f        parallel gzip
+#   pg_dump -Fc > f              custom format (pg_dump's own single-threaded compression)
+#   pg-backup                    snapshot row counts + parallel gzip -6 + SHA-256 + fsync
+#                                + manifest + full verification pass + retention
+#
+# The benchmark database is pgbench at a scale giving a few hundred MB of
+# plain SQL (BENCH_SCALE, default 30, about 300 MB) plus a table with text and
+# jsonb. Uses $DATABASE_URL's server, else a throwaway cluster in
+# target/bench-pg. Prints each median, pg-backup's ratio to each, and
+# pg-backup's peak memory (RSS).
+set -eu
+cd "$(dirname "$0")/../.."
+
+need() {
+    command -v "$1" >/dev/null 2>&1 && return 0
+    apt-get install -y "$2" >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y "$2" >/dev/null; }
+}
+need hyperfine hyperfine
+need pigz pigz
+need jq jq
+[ -x /usr/bin/time ] || need /usr/bin/time time
+cargo build --release -q -p pg-backup
+tool="$PWD/target/release/pg-backup"
+
+started=""
+if [ -z "${DATABASE_URL:-}" ]; then
+    DATABASE_URL=$(scripts/pg-throwaway.sh start target/bench-pg)
+    started=yes
+fi
+cleanup() {
+    if [ -n "$started" ]; then scripts/pg-throwaway.sh stop target/bench-pg; fi
+}
+trap cleanup EXIT INT TERM
+
+# The connection reaches every client through PG* variables, so no password
+# appears on a command line (hyperfine prints its commands).
+rest=${DATABASE_URL#*://}
+userinfo=${rest%%@*}
+hostpart=${rest#*@}
+hostport=${hostpart%%/*}
+export PGUSER="${userinfo%%:*}"
+case "$userinfo" in *:*) export PGPASSWORD="${userinfo#*:}" ;; esac
+export PGHOST="${hostport%%:*}"
+case "$hostport" in *:*) export PGPORT="${hostport##*:}" ;; esac
+unset DATABASE_URL
+bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k4 -n | tail -1)
+export PATH="$bindir:$PATH"
+
+scale=${BENCH_SCALE:-30}
+runs=${BENCH_RUNS:-5}
+level=6
+db=bench_backup_$scale
+work=target/bench/pg-backup
+rm -rf "$work/out"
+mkdir -p "$work/out/pgb"
+if ! psql -X -At -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1; then
+    echo "== creating the benchmark database $db (pgbench scale $scale + docs table)"
+    createdb "$db"
+    pgbench -i -q -s "$scale" "$db" >/dev/null 2>&1
+    psql -X -q -d "$db" -c "CREATE TABLE docs AS SELECT g AS id, md5(g::text) || repeat(' lorem ipsum', 20) AS body,
+        jsonb_build_object('id', g, 'tags', jsonb_build_array('a', 'b', g % 7), 'note', md5((g * 7)::text)) AS meta
+        FROM generate_series(1, 200000 * $scale / 30) g; ALTER TABLE docs ADD PRIMARY KEY (id);"
+    psql -X -q -d "$db" -c "VACUUM ANALYZE"
+fi
+export PGDATABASE="$db"
+plain=$(pg_dump | wc -c)
+echo "== $db: $((plain / 1048576)) MiB of plain SQL; $(nproc) cores; gzip level $level; $runs runs each"
+
+hyperfine --warmup 1 --runs "$runs" --export-json "$work/hyperfine.json" \
+    -n 'pg_dump > /dev/null' "pg_dump > /dev/null" \
+    -n 'pg_dump | gzip' "pg_dump | gzip -$level > $work/out/gzip.sql.gz" \
+    -n 'pg_dump | pigz' "pg_dump | pigz -$level > $work/out/pigz.sql.gz" \
+    -n 'pg_dump -Fc' "pg_dump -Fc > $work/out/custom.dump" \
+    -n 'pg-backup' "$tool --quiet --dir $work/out/pgb --prefix bench --compress-level $level --keep-days 0 --keep-min 1"
+
+/usr/bin/time -v "$tool" --quiet --dir "$work/out/pgb" --prefix bench --compress-level "$level" \
+    --keep-days 0 --keep-min 1 2> "$work/time.txt"
+rss_kib=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$work/time.txt")
+
+echo
+echo "== medians (seconds) and pg-backup's ratio to each"
+jq -r '.results as $r | ($r[] | select(.command == "pg-backup") | .median) as $pb |
+    $r[] | "\(.command)\t\(.median * 1000 | round / 1000)\t\($pb / .median * 100 | round / 100)x"' \
+    "$work/hyperfine.json" | awk -F'\t' '{ printf "  %-22s %8.3f s   pg-backup = %s\n", $1, $2, $3 }'
+echo
+echo "== sizes"
+ls -l "$work/out"/gzip.sql.gz "$work/out"/pigz.sql.gz "$work/out"/custom.dump "$work/out"/pgb/*.sql.gz |
+    awk '{ printf "  %-60s %8.1f MiB\n", $9, $5 / 1048576 }'
+echo
+echo "== pg-backup peak RSS: $((rss_kib / 1024)) MiB (goal: under 64 MiB)"
+echo "== goals: pg-backup <= 0.6x 'pg_dump | gzip' and <= 1.25x 'pg_dump > /dev/null'"
