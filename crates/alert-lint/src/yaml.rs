@@ -187,14 +187,23 @@ impl Builder {
                     ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => Style::Quoted,
                     ScalarStyle::Literal | ScalarStyle::Folded => Style::Block,
                 };
+                let line = marker(span.start).0;
+                // A block scalar's span runs over trailing blank lines; its
+                // node starts at its first content line and ends as many lines later.
+                let end = if style == Style::Block {
+                    let lines = value.trim_end_matches('\n').lines().count().max(1);
+                    line.saturating_add(u32::try_from(lines - 1).unwrap_or(u32::MAX))
+                } else {
+                    end_line(span)
+                };
                 let node = Node {
                     kind: Kind::Scalar {
                         value: value.into_owned(),
                         style,
                     },
-                    line: marker(span.start).0,
+                    line,
                     col: marker(span.start).1,
-                    end_line: end_line(span),
+                    end_line: end.max(line),
                     start: span.start.index(),
                     end: span.end.index(),
                 };
@@ -338,12 +347,21 @@ fn end_line(span: Span) -> u32 {
 
 fn container(kind: Kind, start: Span, end: Span) -> Node {
     let (line, col) = marker(start.start);
-    let whole = Span::new(start.start, end.end);
+    // The end event of a block collection sits at the next token (often the
+    // next item's line), so the last line is taken from the last child.
+    let last = match &kind {
+        Kind::Seq(items) => items.last().map(|n| n.end_line),
+        Kind::Map(entries) => entries
+            .iter()
+            .map(|(k, v)| k.end_line.max(v.end_line))
+            .max(),
+        Kind::Scalar { .. } => None,
+    };
     Node {
         kind,
         line,
         col,
-        end_line: end_line(whole).max(line),
+        end_line: last.map_or(line, |l| l.max(line)),
         start: start.start.index(),
         end: end.end.index(),
     }
@@ -455,6 +473,8 @@ mod tests {
         assert_eq!(items[0].style(), Some(Style::Quoted));
         assert_eq!((items[0].line, items[0].col), (3, 5));
         assert_eq!(items[1].as_str(), Some("y\n"));
+        // Block scalars start at their first content line.
+        assert_eq!((items[1].line, items[1].col), (5, 5));
         assert!(s.problems.is_empty());
     }
 
@@ -480,6 +500,14 @@ mod tests {
         let s = parse("a:\n\tb: 1\n");
         assert!(s.syntax_error);
         assert_eq!(s.problems[0].line, 2);
+    }
+
+    #[test]
+    fn block_collections_end_on_their_last_line() {
+        let s = parse("a:\n  - x: 1\n    y: 2\n  - x: 3\n    y: |\n      z\n\nb: 1\n");
+        let items = s.documents[0].get("a").unwrap().as_seq().unwrap();
+        assert_eq!((items[0].line, items[0].end_line), (2, 3));
+        assert_eq!((items[1].line, items[1].end_line), (4, 6));
     }
 
     #[test]

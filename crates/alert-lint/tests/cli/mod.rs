@@ -287,6 +287,22 @@ fn comments_disable_checks_per_rule_and_per_file() {
         "{}",
         run.snapshot()
     );
+    // A comment above the second rule does not reach into the first.
+    let two = format!(
+        "{NO_FOR}{}",
+        NO_FOR
+            .trim_start_matches("groups:\n  - name: api\n    rules:\n")
+            .replace(
+                "      - alert: ApiDown\n",
+                "      # alert-lint: disable=missing-for\n      - alert: ApiGone\n"
+            )
+    );
+    scene.write("two.yml", &two);
+    let run = scene.run(&["--no-config", "--format", "json", "two.yml"]);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let diagnostics = json["diagnostics"].as_array().unwrap();
+    assert_eq!(diagnostics.len(), 1, "{}", run.stdout);
+    assert_eq!(diagnostics[0]["subject"], "api/ApiDown", "{}", run.stdout);
     // A typo in the id is pointed out.
     scene.write(
         "typo.yml",
