@@ -56,16 +56,18 @@ open(f"{out}/bench.env", "w").write("\n".join(env) + "\n")
 open(f"{out}/bench.schema.toml", "w").write("\n".join(schema))
 EOF
 
-# dotenv-linter 4 has subcommands (`check`); 3.x takes the files directly.
+# dotenv-linter 4 has subcommands (`check`) and looks for updates over the
+# network unless told not to; 3.x takes the files directly.
 if dotenv-linter --help 2>/dev/null | grep -q '^ *check'; then
-    linter="dotenv-linter check --quiet"
+    linter="dotenv-linter check --quiet --skip-updates"
 else
-    linter="dotenv-linter --quiet"
+    linter="dotenv-linter --quiet --skip-updates"
 fi
 cd "$dir"
 echo "validate-env $("$bin" --version | cut -d' ' -f2), $(dotenv-linter --version), $VARS variables, $(wc -c < bench.env) bytes" >&2
 # Both must find nothing in the generated file (else the timing is of error reporting).
 "$bin" --no-config --schema bench.schema.toml --env production --quiet bench.env >&2
+$linter bench.env >&2
 hyperfine --warmup 3 --runs "$RUNS" -N --export-json hyperfine.json \
     -n validate-env "$bin --no-config --schema bench.schema.toml --env production bench.env" \
     -n dotenv-linter "$linter bench.env"
