@@ -156,3 +156,33 @@ fn dialect_picks_whose_reading_is_validated() {
     assert!(found.contains(&"portability".to_owned()), "{found:?}");
     assert_eq!(crate::common::json(&python)["dialect"], "python-dotenv");
 }
+
+#[test]
+fn bom_crlf_and_invalid_utf8() {
+    let scene = Scene::new();
+    scene.write(
+        "env.schema.toml",
+        "[vars.BOM_FIRST]\n[vars.SECOND]\n[vars.CRLF]\n[vars.NEXT]\n",
+    );
+    let root = shipshape_testkit::cli::workspace_root().join("fixtures/validate-env");
+    let bom = root.join("bom.env").display().to_string();
+    let crlf = root.join("crlf.env").display().to_string();
+    let r = scene.run(&["--env", "x", "--format", "json", &bom, &crlf]);
+    // CRLF is read like LF; the BOM is skipped by compose but not by
+    // python-dotenv, which gets a different first name.
+    assert_eq!(
+        codes(&r),
+        [("portability".to_owned(), 1)],
+        "{}",
+        r.snapshot()
+    );
+    std::fs::write(scene.root().join("latin1.env"), b"BOM_FIRST=caf\xe9\n").unwrap();
+    let r = scene.run(&["--env", "x", "--format", "json", "latin1.env"]);
+    assert_eq!(r.code, Some(1), "{}", r.snapshot());
+    assert_eq!(
+        codes(&r),
+        [("invalid-utf8".to_owned(), 0)],
+        "{}",
+        r.snapshot()
+    );
+}
