@@ -70,6 +70,7 @@ pub fn check(text: &str, version: (u32, u32)) -> Result<Usage, TemplateError> {
         version,
         usage: Usage::default(),
         scopes: vec![PREDECLARED.iter().map(|s| (*s).to_owned()).collect()],
+        define_scopes: Vec::new(),
         blocks: Vec::new(),
     };
     parser.run()?;
@@ -105,6 +106,8 @@ struct TemplateParser<'a> {
     version: (u32, u32),
     usage: Usage,
     scopes: Vec<Vec<String>>,
+    /// Indexes into `scopes` where {{define}} bodies start.
+    define_scopes: Vec<usize>,
     blocks: Vec<(Block, usize, bool)>,
 }
 
@@ -333,6 +336,7 @@ impl<'a> TemplateParser<'a> {
                 }
                 self.blocks.push((Block::Define, open, false));
                 // A defined template sees only `$` (the dot), not the outer variables.
+                self.define_scopes.push(self.scopes.len());
                 self.scopes.push(vec!["$".to_owned()]);
                 Ok(())
             }
@@ -361,8 +365,11 @@ impl<'a> TemplateParser<'a> {
                 if !rest.is_empty() {
                     return Err(err(open, "unexpected token in {{end}}"));
                 }
-                if self.blocks.pop().is_none() {
+                let Some((block, _, _)) = self.blocks.pop() else {
                     return Err(err(open, "unexpected {{end}}"));
+                };
+                if block == Block::Define {
+                    self.define_scopes.pop();
                 }
                 self.scopes.pop();
                 Ok(())
@@ -402,7 +409,13 @@ impl<'a> TemplateParser<'a> {
     }
 
     fn declared(&self, var: &str) -> bool {
-        self.scopes.iter().rev().any(|s| s.iter().any(|v| v == var))
+        // A {{define}} body starts a fresh variable space (only `$`): look no
+        // further out than the innermost one.
+        let first = self.define_scopes.last().copied().unwrap_or(0);
+        self.scopes[first..]
+            .iter()
+            .rev()
+            .any(|s| s.iter().any(|v| v == var))
     }
 
     /// `[$x :=] command | command ...`
@@ -444,7 +457,12 @@ impl<'a> TemplateParser<'a> {
         if tokens.is_empty() {
             return Err(err(open, "missing value for command"));
         }
-        for command in tokens.split(|(t, _)| *t == Tok::Pipe) {
+        let commands: Vec<_> = tokens.split(|(t, _)| *t == Tok::Pipe).collect();
+        for (i, command) in commands.iter().enumerate() {
+            // Go's parser tolerates a trailing `|` (`{{ $value | }}`).
+            if command.is_empty() && i + 1 == commands.len() && i > 0 {
+                continue;
+            }
             if command.is_empty() {
                 return Err(err(open, "missing command in pipeline"));
             }
@@ -524,7 +542,13 @@ impl<'a> TemplateParser<'a> {
                     return Err(err(*off, "unexpected declaration in command"));
                 }
                 Tok::Comma => return Err(err(*off, "unexpected comma in command")),
-                Tok::Dot | Tok::Str | Tok::Number | Tok::Pipe => {}
+                Tok::Number => {
+                    let text = number_text(self.text, *off);
+                    if !valid_number(text) {
+                        return Err(err(*off, format!("bad number syntax: {text:?}")));
+                    }
+                }
+                Tok::Dot | Tok::Str | Tok::Pipe => {}
             }
             i += 1;
         }
@@ -537,6 +561,33 @@ impl<'a> TemplateParser<'a> {
                 .iter()
                 .any(|(f, since)| *f == name && self.version >= *since)
     }
+}
+
+fn number_text(text: &str, start: usize) -> &str {
+    let end = number_end(text.as_bytes(), start + 1);
+    text.get(start..end).unwrap_or("")
+}
+
+/// Go's number syntax, as far as templates use it: integers (decimal, 0x,
+/// 0o, 0b, with `_`), floats, and a leading sign.
+fn valid_number(text: &str) -> bool {
+    let t = text
+        .strip_prefix(['+', '-'])
+        .unwrap_or(text)
+        .replace('_', "");
+    if t.is_empty() {
+        return false;
+    }
+    let lower = t.to_ascii_lowercase();
+    let radix = [("0x", 16), ("0o", 8), ("0b", 2)]
+        .iter()
+        .find(|(p, _)| lower.starts_with(p));
+    if let Some((prefix, radix)) = radix {
+        return u64::from_str_radix(&lower[prefix.len()..], *radix).is_ok()
+            || (*radix == 16 && lower.contains('p'));
+    }
+    let t = t.strip_suffix('i').unwrap_or(&t);
+    t.parse::<f64>().is_ok() && !t.ends_with(['e', 'E', '+', '-'])
 }
 
 fn number_end(bytes: &[u8], mut i: usize) -> usize {
