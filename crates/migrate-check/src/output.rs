@@ -54,7 +54,7 @@ pub fn table(
     for result in results {
         let (style, word) = status_word(result.status);
         let mut detail = result.detail.clone();
-        if !result.steps.is_empty() {
+        if !result.steps.is_empty() && result.status != Status::Skipped {
             let failed = result
                 .steps
                 .iter()
@@ -65,7 +65,8 @@ pub fn table(
                 .iter()
                 .filter(|s| s.status == Status::Skipped)
                 .count();
-            let mut parts = vec![format!("{} migrations", result.steps.len())];
+            let n = result.steps.len();
+            let mut parts = vec![format!("{n} migration{}", if n == 1 { "" } else { "s" })];
             if failed > 0 {
                 parts.push(format!("{failed} failed"));
             }

@@ -183,7 +183,7 @@ impl Session {
         self.finding(check, Some(index), diagnostic);
         if let (false, Some(before)) = (failure.rolled_back, before) {
             let now = self.snapshot()?;
-            let changes = now.diff(before);
+            let changes = wording::collapse(now.diff(before));
             if changes.is_empty() {
                 return Ok(());
             }
@@ -217,7 +217,7 @@ impl Session {
         file: Option<String>,
     ) -> bool {
         let mut failed = false;
-        for change in actual.diff(expected) {
+        for change in wording::collapse(actual.diff(expected)) {
             let minor = wording::is_minor(&change);
             let text = format!("{lead}{}", wording::sentence(&change, context));
             let mut diagnostic = if minor {

@@ -53,6 +53,40 @@ fn with_summary(text: String, object: &SchemaObject) -> String {
     }
 }
 
+/// Leave out the parts of a table that is itself missing or extra (its
+/// columns, constraints, indexes, triggers, policies, column order): one
+/// line per table reads better than one per column.
+pub fn collapse(changes: Vec<Change>) -> Vec<Change> {
+    let whole: Vec<String> = changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::Missing(o) | Change::Extra(o) if o.kind == "table" => Some(o.name.clone()),
+            _ => None,
+        })
+        .collect();
+    if whole.is_empty() {
+        return changes;
+    }
+    changes
+        .into_iter()
+        .filter(|change| {
+            let object = match change {
+                Change::Missing(o) | Change::Extra(o) => o,
+                Change::Changed { expected, .. } => expected,
+            };
+            let owner = match object.kind.as_str() {
+                "column" => object.name.rsplit_once('.').map(|(t, _)| t.to_owned()),
+                COLUMN_ORDER => Some(object.name.clone()),
+                "constraint" | "index" | "trigger" | "policy" => {
+                    object.attribute("table").map(str::to_owned)
+                }
+                _ => None,
+            };
+            !owner.is_some_and(|t| whole.contains(&t))
+        })
+        .collect()
+}
+
 /// Severity hint: column order is a lower-severity difference.
 pub fn is_minor(change: &Change) -> bool {
     change.kind() == COLUMN_ORDER
@@ -206,5 +240,18 @@ mod tests {
             sentence(&change, Context::Reapply),
             "column public.item.owner_id: default was lost (was 0); NOT NULL was lost"
         );
+    }
+
+    #[test]
+    fn parts_of_a_missing_table_collapse_into_the_table() {
+        let changes = vec![
+            Change::Extra(object("table", "public.t", &[])),
+            Change::Extra(object("column", "public.t.a", &[("type", "int")])),
+            Change::Extra(object("index", "public.t_a_idx", &[("table", "public.t")])),
+            Change::Extra(object("column", "public.u.b", &[("type", "int")])),
+        ];
+        let kept = collapse(changes);
+        let keys: Vec<String> = kept.iter().map(Change::key).collect();
+        assert_eq!(keys, ["table public.t", "column public.u.b"]);
     }
 }
