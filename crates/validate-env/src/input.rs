@@ -188,15 +188,16 @@ pub fn read_documents(paths: &[String]) -> anyhow::Result<Vec<Document>> {
                 .context("cannot read stdin")?;
             docs.push(parse::parse_bytes("<stdin>", &bytes));
         } else {
+            // A path that does not exist is a usage error (2); a file that
+            // exists but cannot be read is a runtime failure (3).
             let bytes = fs_err::read(Path::new(path)).map_err(|e| {
-                let message = if e.kind() == std::io::ErrorKind::NotFound {
-                    format!(
+                if e.kind() == std::io::ErrorKind::NotFound {
+                    anyhow::Error::new(shipshape_core::UsageError::new(format!(
                         "{e}; check the path, or use --from-env to validate the process environment"
-                    )
+                    )))
                 } else {
-                    e.to_string()
-                };
-                shipshape_core::UsageError::new(message)
+                    anyhow::Error::new(e)
+                }
             })?;
             docs.push(parse::parse_bytes(path, &bytes));
         }

@@ -153,3 +153,18 @@ fn configuration_file_supplies_schema_env_and_strict() {
     assert_eq!(r.code, Some(2), "{}", r.snapshot());
     assert!(r.stderr.contains("schemaa"), "{}", r.stderr);
 }
+
+#[test]
+fn an_unreadable_input_is_a_runtime_failure() {
+    let scene = Scene::new();
+    std::fs::create_dir(scene.root().join("a-directory.env")).unwrap();
+    let r = scene.run(&[
+        "--schema",
+        &stack_schema(),
+        "--env",
+        "production",
+        "a-directory.env",
+    ]);
+    assert_eq!(r.code, Some(3), "{}", r.snapshot());
+    assert!(r.stderr.contains("a-directory.env"), "{}", r.stderr);
+}
