@@ -60,6 +60,15 @@ pub fn run(printer: &Printer, a: &str, b: &str) -> anyhow::Result<ExitCode> {
     let ib = Input::from_documents(vec![db], Dialect::Compose);
     let d = compare(&ia, &ib);
     let mut report = Report::new(TOOL, env!("CARGO_PKG_VERSION"));
+    // Lines that do not parse are not in either key set: say so.
+    for input in [&ia, &ib] {
+        let mut syntax = crate::checks::Findings::default();
+        crate::checks::syntax::check(
+            &crate::checks::Ctx::new(input, None, &[], None, None, false),
+            &mut syntax,
+        );
+        report.diagnostics.extend(syntax.list);
+    }
     for key in &d.only_in_a {
         let message = format!("{key} is in {a} but not in {b}");
         report.push(diagnostic("only-in-a", key, message, ia.key_place(key)));

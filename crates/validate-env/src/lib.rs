@@ -324,6 +324,14 @@ fn check(printer: &Printer, cli: &Cli, settings: &Settings) -> anyhow::Result<Ex
         None => None,
     };
     let mut early = checks::Findings::default();
+    // The example's own syntax errors: a broken template misleads everyone
+    // who copies it.
+    if let Some(example) = &example {
+        checks::syntax::check(
+            &checks::Ctx::new(example, None, &[], None, None, false),
+            &mut early,
+        );
+    }
     checks::secret_file::apply(&mut input, &schema, &mut early);
     let vars = schema.resolve(&env);
     let ctx = checks::Ctx::new(

@@ -260,10 +260,25 @@ impl Schema {
     }
 
     pub fn parse(text: &str, path: &Path) -> Result<Schema, SchemaError> {
-        let raw: RawSchema = toml::from_str(text).map_err(|err| SchemaError {
-            path: path.to_owned(),
-            line: err.span().map_or(0, |s| line_of(text, s.start)),
-            message: err.message().trim_end().to_owned(),
+        let raw: RawSchema = toml::from_str(text).map_err(|err| {
+            let line = err.span().map_or(0, |s| line_of(text, s.start));
+            // toml's message does not always name the key ("invalid type:
+            // string, expected usize"): show the line itself.
+            let source = text
+                .lines()
+                .nth(line.saturating_sub(1))
+                .unwrap_or("")
+                .trim();
+            let message = err.message().trim_end();
+            SchemaError {
+                path: path.to_owned(),
+                line,
+                message: if source.is_empty() {
+                    message.to_owned()
+                } else {
+                    format!("{message}\n  {line} | {source}")
+                },
+            }
         })?;
         let error = |offset: usize, message: String| SchemaError {
             path: path.to_owned(),

@@ -68,6 +68,16 @@ fn schema_errors_name_file_line_and_key() {
     assert!(r.stderr.contains("env.schema.toml:3"), "{}", r.stderr);
     assert!(r.stderr.contains("typo"), "{}", r.stderr);
 
+    scene.write("env.schema.toml", "[vars.A]\nmin_length = \"twelve\"\n");
+    let r = scene.run(&["--env", "production", ".env"]);
+    assert_eq!(r.code, Some(2), "{}", r.snapshot());
+    assert!(r.stderr.contains("env.schema.toml:2"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("2 | min_length = \"twelve\""),
+        "{}",
+        r.stderr
+    );
+
     scene.write("env.schema.toml", "[vars.A]\npattern = \"[a-\"\n");
     let r = scene.run(&["--env", "production", ".env"]);
     assert_eq!(r.code, Some(2), "{}", r.snapshot());

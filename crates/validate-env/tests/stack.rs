@@ -241,6 +241,14 @@ fn diff_lists_missing_extra_and_empty_keys_in_a_stable_order() {
     assert_eq!(d["empty_in_b"], serde_json::json!(["BOTH"]));
     let r = scene.run(&["diff", "a.env", "a.env"]);
     assert_eq!(r.code, Some(0), "{}", r.snapshot());
+    // Lines that do not parse are reported, not silently left out.
+    scene.write(
+        "c.env",
+        "ONLY_A=1\nBOTH=1\nEMPTY_IN_A=\nZ_SHARED=1\nbroken line\n",
+    );
+    let r = scene.run(&["diff", "--format", "json", "a.env", "c.env"]);
+    assert_eq!(r.code, Some(1), "{}", r.snapshot());
+    assert_eq!(json(&r)["diagnostics"][0]["code"], "invalid-key");
 }
 
 #[test]
@@ -257,4 +265,25 @@ fn schema_from_example_is_a_valid_starter_schema() {
         .to_string();
     let r = scene.run(&["--env", "production", &example]);
     assert_eq!(r.code, Some(1), "{}", r.snapshot());
+}
+
+#[test]
+fn syntax_errors_in_the_example_file_are_reported() {
+    let scene = Scene::new();
+    scene.write("example.env", "LOG_LEVEL=info\nnot an assignment\n");
+    scene.write("app.env", &crate::common::production_with(&[]));
+    let r = scene.run(&[
+        "--schema",
+        &stack_schema(),
+        "--example",
+        "example.env",
+        "--format",
+        "json",
+        "app.env",
+    ]);
+    assert_eq!(r.code, Some(1), "{}", r.snapshot());
+    let v = json(&r);
+    assert_eq!(v["diagnostics"][0]["code"], "invalid-key");
+    assert_eq!(v["diagnostics"][0]["file"], "example.env");
+    assert_eq!(v["diagnostics"][0]["line"], 2);
 }
