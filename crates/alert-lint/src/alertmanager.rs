@@ -371,7 +371,15 @@ fn load_route(
                 route.time_intervals.extend(sink.strings(value, list));
             }
             Some("group_by") => {
-                sink.strings(value, "group_by");
+                for label in sink.strings(value, "group_by") {
+                    if label.value != "..." && !crate::promql::is_legacy_label_name(&label.value) {
+                        sink.push(
+                            crate::checks::ids::LABEL_NAME,
+                            label.pos,
+                            format!("invalid label name {:?} in group_by list", label.value),
+                        );
+                    }
+                }
             }
             Some("matchers") => {
                 for m in sink.strings(value, "matchers") {
@@ -381,9 +389,13 @@ fn load_route(
             Some("match") => legacy(sink, value, false, &mut route.matchers, bad),
             Some("match_re") => legacy(sink, value, true, &mut route.matchers, bad),
             Some("group_wait") => route.group_wait = sink.duration(value, "group_wait"),
-            Some("group_interval") => route.group_interval = sink.duration(value, "group_interval"),
+            Some("group_interval") => {
+                let d = sink.duration(value, "group_interval");
+                route.group_interval = nonzero(sink, d, "group_interval");
+            }
             Some("repeat_interval") => {
-                route.repeat_interval = sink.duration(value, "repeat_interval");
+                let d = sink.duration(value, "repeat_interval");
+                route.repeat_interval = nonzero(sink, d, "repeat_interval");
             }
             Some("routes") => {
                 for child in sink.list(value, "routes") {
@@ -461,6 +473,21 @@ fn load_inhibit(
         }
     }
     rule
+}
+
+/// Alertmanager refuses a zero group_interval or repeat_interval.
+fn nonzero(sink: &mut Sink<'_>, d: Option<SpDur>, what: &str) -> Option<SpDur> {
+    if let Some(v) = &d
+        && v.value.is_zero()
+    {
+        sink.push(
+            crate::checks::ids::INVALID_DURATION,
+            v.pos,
+            format!("{what} cannot be zero"),
+        );
+        return None;
+    }
+    d
 }
 
 /// Legacy `match:` / `match_re:` maps.

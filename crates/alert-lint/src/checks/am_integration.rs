@@ -89,6 +89,19 @@ fn missing(am: &Config, kind: &str, node: &Node) -> Vec<&'static str> {
                 out.push("missing `webhook_url` in config");
             }
         }
+        "sns" => {
+            if !has(node, &["target_arn", "topic_arn", "phone_number"]) {
+                out.push("must provide either a Target ARN, Topic ARN, or Phone Number for SNS config");
+            }
+        }
+        "wechat" => {
+            if !has(node, &["api_secret"]) && !global(am, &["wechat_api_secret"]) {
+                out.push("no `api_secret` in WeChat config and no global wechat_api_secret");
+            }
+            if !has(node, &["corp_id"]) && !global(am, &["wechat_api_corp_id"]) {
+                out.push("no `corp_id` in WeChat config and no global wechat_api_corp_id");
+            }
+        }
         "webex" => {
             if !has(node, &["room_id"]) {
                 out.push("missing `room_id` in Webex config");
@@ -99,8 +112,25 @@ fn missing(am: &Config, kind: &str, node: &Node) -> Vec<&'static str> {
     out
 }
 
+/// More than one authentication method in an `http_config`.
+fn auth_conflict(http: &Node) -> bool {
+    let methods = ["basic_auth", "oauth2", "authorization"]
+        .iter()
+        .filter(|k| http.get(k).is_some_and(|v| !v.is_null()))
+        .count()
+        + usize::from(has(http, &["bearer_token", "bearer_token_file"]));
+    methods > 1
+}
+
 pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     for am in &cx.ws.alertmanager {
+        let global_http = am.global.as_ref().and_then(|g| g.get("http_config"));
+        let integration_http = am.receivers.iter().flat_map(|r| r.integrations.iter().filter_map(|(_, _, n)| n.get("http_config")));
+        for http in global_http.into_iter().chain(integration_http) {
+            if auth_conflict(http) {
+                out.push(Finding::new(CHECK.id, am.file, Pos::of(http), "at most one of basic_auth, oauth2, authorization and bearer_token/bearer_token_file may be configured in http_config"));
+            }
+        }
         for r in &am.receivers {
             for (kind, pos, node) in &r.integrations {
                 for message in missing(am, kind, node) {
