@@ -186,3 +186,12 @@ fn bom_crlf_and_invalid_utf8() {
         r.snapshot()
     );
 }
+
+#[test]
+fn a_missing_closing_quote_that_swallows_lines_is_reported() {
+    let found = lint("A=\"oops\nB=1\nC=2\"\nD=3\n");
+    assert_eq!(found, [("swallowed-assignments".to_owned(), 1)]);
+    // A multi-line PEM key is fine.
+    let found = lint("KEY=\"-----BEGIN KEY-----\nMIIB\n-----END KEY-----\"\n");
+    assert!(found.is_empty(), "{found:?}");
+}

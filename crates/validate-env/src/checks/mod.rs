@@ -37,6 +37,7 @@ pub mod requires;
 pub mod secret_file;
 pub mod sentry_dsn;
 pub mod spaces_around_equals;
+pub mod swallowed_assignments;
 pub mod syntax;
 pub mod trailing_whitespace;
 pub mod undefined_reference;
@@ -73,6 +74,7 @@ pub fn all_rules() -> Vec<Rule> {
         unnecessary_quotes::RULE,
         colon_separator::RULE,
         unquoted_json::RULE,
+        swallowed_assignments::RULE,
         undefined_reference::RULE,
         invalid_interpolation::RULE,
         portability::RULE,
@@ -303,6 +305,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Diagnostic> {
         missing_final_newline::check,
         colon_separator::check,
         unquoted_json::check,
+        swallowed_assignments::check,
         undefined_reference::check,
         invalid_interpolation::check,
         portability::check,
