@@ -32,24 +32,178 @@ pub fn check(
     kind: Kind,
     manifest: Option<&Manifest>,
 ) -> (Option<Scan>, Vec<Problem>) {
-    let mut problems = Vec::new();
-    let scan = match archive::scan(path, kind.format(), kind.compression()) {
-        Ok(scan) => scan,
-        Err(ArchiveError::Corrupt { reason, .. }) => {
-            problems.push(Problem {
-                code: "corrupt",
-                message: format!("{file} is corrupt: {reason}"),
-            });
-            return (None, problems);
+    match archive::scan(path, kind.format(), kind.compression()) {
+        Ok(scan) => {
+            let problems = compare(file, kind, &scan, manifest);
+            (Some(scan), problems)
         }
-        Err(err @ ArchiveError::Io { .. }) => {
-            problems.push(Problem {
-                code: "unreadable",
-                message: err.to_string(),
-            });
-            return (None, problems);
+        Err(err) => (None, vec![scan_error(file, err)]),
+    }
+}
+
+/// The same check for a multi-member gzip file whose member sizes are
+/// known (the file this run just wrote): members are decompressed on
+/// `jobs` threads, each checking its own CRC-32 and length, while one
+/// thread reads the file in order and hashes it. The result is the same as
+/// [`check`]'s; only faster.
+pub fn check_gzip_members(
+    path: &Path,
+    file: &str,
+    members: &[u64],
+    jobs: usize,
+    manifest: Option<&Manifest>,
+) -> (Option<Scan>, Vec<Problem>) {
+    match scan_members(path, members, jobs) {
+        Ok(scan) => {
+            let problems = compare(file, Kind::SqlGzip, &scan, manifest);
+            (Some(scan), problems)
         }
+        Err(err) => (None, vec![scan_error(file, err)]),
+    }
+}
+
+fn scan_error(file: &str, err: ArchiveError) -> Problem {
+    match err {
+        ArchiveError::Corrupt { reason, .. } => Problem {
+            code: "corrupt",
+            message: format!("{file} is corrupt: {reason}"),
+        },
+        err @ ArchiveError::Io { .. } => Problem {
+            code: "unreadable",
+            message: err.to_string(),
+        },
+    }
+}
+
+/// A member's decompressed length and tail, or why it is corrupt.
+type Inflated = Result<(u64, Vec<u8>), String>;
+
+/// Decompress one gzip member, which must use exactly all of `bytes`.
+/// Returns the decompressed length and its last 4 KiB.
+fn inflate_member(bytes: &[u8]) -> Inflated {
+    use std::io::Read as _;
+    // bufread: no extra buffering, so `into_inner` is exactly what is left.
+    let mut decoder = flate2::bufread::GzDecoder::new(bytes);
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut total = 0u64;
+    let mut tail = Vec::new();
+    loop {
+        match decoder.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                total += n as u64;
+                archive::keep_tail(&mut tail, &buf[..n]);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                return Err("truncated: the compressed stream ends early".to_owned());
+            }
+            Err(e) => return Err(format!("decompression failed: {e}")),
+        }
+    }
+    if !decoder.into_inner().is_empty() {
+        return Err(
+            "decompression failed: a gzip member is followed by unexpected bytes".to_owned(),
+        );
+    }
+    Ok((total, tail))
+}
+
+fn scan_members(path: &Path, members: &[u64], jobs: usize) -> Result<Scan, ArchiveError> {
+    use std::io::Read as _;
+    type Job = (usize, Vec<u8>);
+    type Done = (usize, Inflated);
+    let io_err = |source| ArchiveError::Io {
+        path: path.to_owned(),
+        source,
     };
+    let corrupt = |reason: String| ArchiveError::Corrupt {
+        path: path.to_owned(),
+        reason,
+    };
+    let file = std::fs::File::open(path).map_err(io_err)?;
+    let mut reader = archive::HashingReader::new(file);
+    let (job_tx, job_rx) = crossbeam_channel::bounded::<Job>(jobs * 2);
+    let (done_tx, done_rx) = crossbeam_channel::unbounded::<Done>();
+    let workers: Vec<_> = (0..jobs.max(1))
+        .map(|_| {
+            let job_rx = job_rx.clone();
+            let done_tx = done_tx.clone();
+            std::thread::spawn(move || {
+                for (index, bytes) in job_rx {
+                    if done_tx.send((index, inflate_member(&bytes))).is_err() {
+                        return;
+                    }
+                }
+            })
+        })
+        .collect();
+    drop(done_tx);
+    let mut read_error = None;
+    for (index, &size) in members.iter().enumerate() {
+        let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+        match (&mut reader).take(size).read_to_end(&mut bytes) {
+            Ok(n) if n as u64 == size => {}
+            Ok(_) => {
+                read_error = Some(corrupt(
+                    "truncated: the file is shorter than written".to_owned(),
+                ));
+                break;
+            }
+            Err(e) => {
+                read_error = Some(io_err(e));
+                break;
+            }
+        }
+        if job_tx.send((index, bytes)).is_err() {
+            break;
+        }
+    }
+    drop(job_tx);
+    // Anything after the last member is part of the file, and wrong.
+    let mut rest = Vec::new();
+    if read_error.is_none()
+        && let Err(e) = reader.read_to_end(&mut rest)
+    {
+        read_error = Some(io_err(e));
+    }
+    let mut results: Vec<Option<Inflated>> = vec![None; members.len()];
+    for (index, result) in done_rx {
+        results[index] = Some(result);
+    }
+    for worker in workers {
+        let _ = worker.join();
+    }
+    if let Some(err) = read_error {
+        return Err(err);
+    }
+    let (sha256, compressed_bytes) = reader.finish();
+    let mut uncompressed = 0u64;
+    let mut tail = Vec::new();
+    for result in results {
+        let (n, member_tail) = result
+            .unwrap_or_else(|| Err("internal error: a member was not checked".to_owned()))
+            .map_err(corrupt)?;
+        uncompressed += n;
+        archive::keep_tail(&mut tail, &member_tail);
+    }
+    let complete = archive::contains(&tail, archive::PLAIN_TRAILER);
+    if !rest.is_empty() {
+        return Err(corrupt(format!(
+            "{} unexpected bytes after the last gzip member",
+            rest.len()
+        )));
+    }
+    Ok(Scan {
+        sha256,
+        compressed_bytes,
+        uncompressed_bytes: uncompressed,
+        complete,
+    })
+}
+
+/// Compare a scan with the manifest and pg_dump's completeness marker.
+fn compare(file: &str, kind: Kind, scan: &Scan, manifest: Option<&Manifest>) -> Vec<Problem> {
+    let mut problems = Vec::new();
     if let Some(m) = manifest {
         if m.file != file {
             problems.push(Problem {
@@ -100,5 +254,59 @@ pub fn check(
             },
         });
     }
-    (Some(scan), problems)
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write_members(path: &Path) -> (crate::sink::Written, Vec<u8>) {
+        let file = std::fs::File::create(path).unwrap();
+        let mut sink = crate::sink::open(Kind::SqlGzip, file, path.to_owned(), Some(6), 2).unwrap();
+        let mut text = Vec::new();
+        for i in 0..20 {
+            let block = format!("INSERT {i};\n").repeat(5000).into_bytes();
+            text.extend_from_slice(&block);
+            sink.write_block(block).unwrap();
+        }
+        let end = b"--\n-- PostgreSQL database dump complete\n--\n\n\\unrestrict abc\n".to_vec();
+        text.extend_from_slice(&end);
+        sink.write_block(end).unwrap();
+        (sink.finish().unwrap(), text)
+    }
+
+    #[test]
+    fn parallel_member_check_agrees_with_the_sequential_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app_20260101_000000.sql.gz");
+        let (written, text) = write_members(&path);
+        let members = written.members.clone().unwrap();
+        assert_eq!(members.len(), 21);
+        let file = "app_20260101_000000.sql.gz";
+        let (parallel, problems) = check_gzip_members(&path, file, &members, 3, None);
+        assert!(problems.is_empty(), "{problems:?}");
+        let (sequential, problems) = check(&path, file, Kind::SqlGzip, None);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(parallel, sequential);
+        let parallel = parallel.unwrap();
+        assert_eq!(parallel.uncompressed_bytes, text.len() as u64);
+        assert_eq!(parallel.sha256, written.sha256);
+        assert!(parallel.complete);
+
+        let mut bytes = std::fs::read(&path).unwrap();
+        let middle = bytes.len() / 2;
+        bytes[middle] ^= 0x10;
+        std::fs::write(&path, &bytes).unwrap();
+        let (_, problems) = check_gzip_members(&path, file, &members, 3, None);
+        assert_eq!(problems[0].code, "corrupt", "{problems:?}");
+        bytes[middle] ^= 0x10;
+        std::fs::write(&path, &bytes[..bytes.len() - 3]).unwrap();
+        let (_, problems) = check_gzip_members(&path, file, &members, 3, None);
+        assert_eq!(problems[0].code, "corrupt", "{problems:?}");
+        bytes.extend_from_slice(b"junk");
+        std::fs::write(&path, &bytes).unwrap();
+        let (_, problems) = check_gzip_members(&path, file, &members, 3, None);
+        assert_eq!(problems[0].code, "corrupt", "{problems:?}");
+    }
 }

@@ -464,7 +464,12 @@ fn attempt(
 
     // Verify what is on disk, not what we think we wrote.
     printer.detail(&format!("verifying {file}"));
-    let (_, problems) = check::check(&final_path, &file, opts.kind, Some(&manifest));
+    let (_, problems) = match &written.members {
+        Some(members) => {
+            check::check_gzip_members(&final_path, &file, members, opts.jobs, Some(&manifest))
+        }
+        None => check::check(&final_path, &file, opts.kind, Some(&manifest)),
+    };
     if !problems.is_empty() {
         return Err(verification_failed(
             &file,

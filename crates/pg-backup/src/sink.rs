@@ -20,6 +20,9 @@ use crate::naming::Kind;
 pub struct Written {
     pub sha256: String,
     pub bytes: u64,
+    /// Parallel gzip: the size of each gzip member in order, so the
+    /// verification pass can decompress members on several threads.
+    pub members: Option<Vec<u64>>,
 }
 
 /// Consumes the dump in blocks.
@@ -60,6 +63,7 @@ impl HashingFile {
         Ok(Written {
             sha256: shipshape_pg::archive::hex(&self.hasher.finalize()),
             bytes: self.bytes,
+            members: None,
         })
     }
 }
@@ -206,11 +210,13 @@ fn compress_worker(rx: &Receiver<(u64, Vec<u8>)>, tx: &Sender<(u64, Vec<u8>)>, l
 fn write_in_order(mut out: HashingFile, rx: &Receiver<(u64, Vec<u8>)>) -> anyhow::Result<Written> {
     let mut next = 0u64;
     let mut pending = BTreeMap::new();
+    let mut members = Vec::new();
     for (seq, member) in rx {
         pending.insert(seq, member);
         while let Some(member) = pending.remove(&next) {
             out.write_all(&member)
                 .with_context(|| format!("cannot write {}", out.path.display()))?;
+            members.push(member.len() as u64);
             next += 1;
         }
     }
@@ -219,7 +225,9 @@ fn write_in_order(mut out: HashingFile, rx: &Receiver<(u64, Vec<u8>)>) -> anyhow
             "internal error: compressed blocks missing from the stream"
         ));
     }
-    out.finish()
+    let mut written = out.finish()?;
+    written.members = Some(members);
+    Ok(written)
 }
 
 impl Sink for ParallelGzip {
