@@ -45,9 +45,14 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Findings) {
         if ctx.input.from_env && hint.is_none() {
             continue;
         }
+        let source = match (ctx.schema.is_some(), ctx.example.is_some()) {
+            (true, true) => "the schema or the example",
+            (false, true) => "the example",
+            _ => "the schema",
+        };
         let message = match hint {
-            Some(k) => format!("{key} is not in the schema; did you mean {k}?"),
-            None => format!("{key} is not in the schema"),
+            Some(k) => format!("{key} is not in {source}; did you mean {k}?"),
+            None => format!("{key} is not in {source}"),
         };
         out.push(
             &RULE,
