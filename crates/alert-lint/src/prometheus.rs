@@ -144,7 +144,7 @@ const SCRAPE: &[Field] = &[
     f("label_limit"),
     f("label_name_length_limit"),
     f("label_value_length_limit"),
-    f("native_histogram_bucket_limit"),
+    since("native_histogram_bucket_limit", 2, 45),
     since("native_histogram_min_bucket_factor", 2, 50),
     since("keep_dropped_targets", 2, 47),
     since("metric_name_validation_scheme", 3, 0),
