@@ -48,19 +48,19 @@ pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
 
-    /// Schema file [default: `schema` in shipshape.toml, else ./env.schema.toml]
+    /// Schema file [default: $VALIDATE_ENV_SCHEMA, else `schema` in shipshape.toml, else ./env.schema.toml]
     #[arg(long, global = true, value_name = "PATH")]
     pub schema: Option<PathBuf>,
 
-    /// Environment profile (production, staging, …) [default: from the file name, else ENVIRONMENT/APP_ENV]
+    /// Environment profile (production, staging, …) [default: $VALIDATE_ENV_PROFILE, else `env` in shipshape.toml, else from the file name, else ENVIRONMENT/APP_ENV in the input]
     #[arg(long, value_name = "NAME")]
     pub env: Option<String>,
 
-    /// Example file: every key in it must be present
+    /// Example file: every key in it must be present [default: $VALIDATE_ENV_EXAMPLE, else `example` in shipshape.toml]
     #[arg(long, value_name = "PATH")]
     pub example: Option<PathBuf>,
 
-    /// Treat warnings as errors
+    /// Treat warnings as errors (also $VALIDATE_ENV_STRICT=1, `strict` in shipshape.toml)
     #[arg(long)]
     pub strict: bool,
 
@@ -72,7 +72,7 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub from_env: bool,
 
-    /// Whose reading of the files to validate
+    /// Whose reading of the files to validate [default: $VALIDATE_ENV_DIALECT, else `dialect` in shipshape.toml, else compose]
     #[arg(long, value_enum, global = true, value_name = "DIALECT")]
     pub dialect: Option<Dialect>,
 
