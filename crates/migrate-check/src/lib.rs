@@ -531,6 +531,28 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 irreversible.insert(m.version.clone());
             }
         }
+        // Alembic runs with a copy of alembic.ini that names the throwaway
+        // database, kept until the end of the run.
+        let mut _alembic_ini = None;
+        let driver = match (driver, &loaded.alembic_ini) {
+            (Driver::Alembic { mut program, root }, Some(ini)) => {
+                let public = ChildEnv {
+                    settings: throwaway.settings(),
+                    extra: Default::default(),
+                    timeout: plan.timeout,
+                }
+                .public_url();
+                let (dir, copy) =
+                    layout::alembic::throwaway_ini(ini, &public).with_context(|| {
+                        format!("copying {} for the throwaway database", ini.display())
+                    })?;
+                program.push("-c".to_owned());
+                program.push(copy.display().to_string());
+                _alembic_ini = Some(dir);
+                Driver::Alembic { program, root }
+            }
+            (other, _) => other,
+        };
         let mut session = Session {
             migrations: loaded.migrations.clone(),
             driver,

@@ -286,3 +286,89 @@ mod tests {
         ));
     }
 }
+
+/// A copy of `ini` whose `sqlalchemy.url` names the throwaway database
+/// (`url` carries no password: libpq-based drivers read `PGPASSWORD`), so an
+/// `env.py` that reads the URL from the ini — as `alembic init` writes it —
+/// can never migrate the database the project's own ini names. `%(here)s`
+/// is replaced by the real directory because the copy lives elsewhere.
+pub fn throwaway_ini(ini: &Path, url: &str) -> anyhow::Result<(tempfile::TempDir, PathBuf)> {
+    let text = fs_err::read_to_string(ini)?;
+    let here = fs_err::canonicalize(ini.parent().unwrap_or(Path::new(".")))?;
+    let mut out = String::new();
+    let mut in_alembic = false;
+    let mut written = false;
+    let mut driver = "postgresql".to_owned();
+    for line in text.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with('[') {
+            if in_alembic && !written {
+                out.push_str(&format!("sqlalchemy.url = {}\n", url_for(&driver, url)));
+                written = true;
+            }
+            in_alembic = trimmed == "[alembic]";
+        }
+        if in_alembic
+            && let Some((key, value)) = trimmed.split_once('=')
+            && key.trim() == "sqlalchemy.url"
+        {
+            // Keep the project's driver (postgresql+psycopg, +asyncpg …).
+            if let Some((scheme, _)) = value.trim().split_once("://")
+                && scheme.starts_with("postgres")
+            {
+                driver = scheme.replace("postgres+", "postgresql+");
+                if driver == "postgres" {
+                    driver = "postgresql".to_owned();
+                }
+            }
+            out.push_str(&format!("sqlalchemy.url = {}\n", url_for(&driver, url)));
+            written = true;
+            continue;
+        }
+        out.push_str(&line.replace("%(here)s", &here.display().to_string().replace('%', "%%")));
+        out.push('\n');
+    }
+    if in_alembic && !written {
+        out.push_str(&format!("sqlalchemy.url = {}\n", url_for(&driver, url)));
+    }
+    let dir = tempfile::Builder::new()
+        .prefix("migrate-check-alembic")
+        .tempdir()?;
+    let path = dir.path().join("alembic.ini");
+    fs_err::write(&path, out)?;
+    Ok((dir, path))
+}
+
+fn url_for(driver: &str, url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    // configparser interpolation: a literal % is written %%.
+    format!("{driver}://{rest}").replace('%', "%%")
+}
+
+#[cfg(test)]
+mod ini_tests {
+    use super::*;
+
+    #[test]
+    fn the_copy_points_at_the_throwaway_and_keeps_the_driver() {
+        let dir = tempfile::tempdir().unwrap();
+        let ini = dir.path().join("alembic.ini");
+        std::fs::write(
+            &ini,
+            "[alembic]\nscript_location = %(here)s/migrations\nsqlalchemy.url = postgresql+asyncpg://app:pw@prod/app\n\n[loggers]\nkeys = root\n",
+        )
+        .unwrap();
+        let (_keep, copy) =
+            throwaway_ini(&ini, "postgresql://u@127.0.0.1:5432/migrate_check_x").unwrap();
+        let text = std::fs::read_to_string(copy).unwrap();
+        assert!(
+            text.contains(
+                "sqlalchemy.url = postgresql+asyncpg://u@127.0.0.1:5432/migrate_check_x\n"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("prod"), "{text}");
+        assert!(!text.contains("%(here)s"), "{text}");
+        assert!(text.contains("[loggers]"), "{text}");
+    }
+}

@@ -55,6 +55,64 @@ fn the_stack_alembic_project_passes() {
     }
 }
 
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn an_env_py_reading_sqlalchemy_url_gets_the_throwaway_database() {
+    let _guard = serial();
+    // `alembic init`'s env.py: the URL comes only from alembic.ini, which
+    // names some other database. migrate-check must never migrate that one.
+    let scratch = tempfile::tempdir().unwrap();
+    let project = scratch.path().join("project");
+    copy_dir(
+        &fixture("fixtures/migrate-check/alembic-loses-not-null"),
+        &project,
+    );
+    std::fs::write(
+        project.join("migrations/env.py"),
+        "from alembic import context\nfrom sqlalchemy import engine_from_config, pool\n\n\
+         config = context.config\n\
+         engine = engine_from_config(config.get_section(config.config_ini_section), prefix='sqlalchemy.', poolclass=pool.NullPool)\n\
+         with engine.connect() as connection:\n    context.configure(connection=connection)\n\
+         \x20   with context.begin_transaction():\n        context.run_migrations()\n",
+    )
+    .unwrap();
+    let ini = std::fs::read_to_string(project.join("alembic.ini")).unwrap();
+    std::fs::write(
+        project.join("alembic.ini"),
+        ini.replace(
+            "sqlalchemy.url =",
+            "sqlalchemy.url = postgresql+psycopg://nobody@127.0.0.1:1/not_this_one",
+        ),
+    )
+    .unwrap();
+    let run = checked_run(
+        tool_on_server()
+            .env("PATH", path_with_venv())
+            .arg(&project)
+            .args(["--only", "upgrade,stairway", "--format", "json"]),
+    );
+    assert_eq!(run.code, Some(1), "{}", run.snapshot());
+    let stairway = errors(&json(&run), "stairway");
+    assert!(
+        stairway
+            .iter()
+            .any(|(m, _)| m.contains("column public.item.owner_id")),
+        "{stairway:?}"
+    );
+}
+
 #[test]
 fn two_heads_fail_history_and_nothing_runs() {
     let _guard = serial();

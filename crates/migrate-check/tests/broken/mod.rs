@@ -150,3 +150,49 @@ fn an_up_failing_outside_a_transaction_shows_the_partial_state() {
     // One line for the new table, not one per column and index of it.
     assert_eq!(partial.len(), 1, "{partial:?}");
 }
+
+#[test]
+fn mixed_layouts_fail_history_and_own_transactions_are_respected() {
+    let _guard = serial();
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path();
+    // An updown pair whose up manages its own transaction, plus a stray dbmate file.
+    std::fs::write(
+        dir.join("1_accounts.up.sql"),
+        "BEGIN;\nCREATE TABLE accounts (id int PRIMARY KEY);\nCOMMIT;\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("1_accounts.down.sql"), "DROP TABLE accounts;\n").unwrap();
+    std::fs::write(
+        dir.join("2_stray.sql"),
+        "-- migrate:up\nCREATE TABLE stray (id int);\n-- migrate:down\nDROP TABLE stray;\n",
+    )
+    .unwrap();
+    let run = checked_run(
+        tool_on_server()
+            .arg(dir)
+            .args(["--layout", "updown", "--format", "json"]),
+    );
+    assert_eq!(run.code, Some(1), "{}", run.snapshot());
+    let value = json(&run);
+    let history = errors(&value, "history");
+    assert!(
+        history
+            .iter()
+            .any(|(m, _)| m.contains("mixes migration layouts (updown, dbmate)")),
+        "{history:?}"
+    );
+    let prerequisites = errors(&value, "prerequisites");
+    assert!(
+        prerequisites
+            .iter()
+            .any(|(m, _)| m.contains("2_stray.sql is neither")),
+        "{prerequisites:?}"
+    );
+
+    // Without the stray file, the self-managed transaction runs as written.
+    std::fs::remove_file(dir.join("2_stray.sql")).unwrap();
+    let run = checked_run(tool_on_server().arg(dir).args(["--format", "json"]));
+    assert_eq!(run.code, Some(0), "{}", run.snapshot());
+    assert_eq!(check_status(&json(&run), "stairway"), "passed");
+}
