@@ -645,7 +645,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     )?;
     if let Some(name) = &kept {
         printer.status(&format!("kept the throwaway database: {name}"));
-        printer.data(&format!("{name}\n")).ok();
+        // The bare name on stdout for scripts; JSON and SARIF carry it in
+        // the document (`database`) and must stay one parseable document.
+        if printer.format() == shipshape_core::OutputFormat::Human {
+            printer.data(&format!("{name}\n"))?;
+        }
     }
     Ok(report.exit_code())
 }

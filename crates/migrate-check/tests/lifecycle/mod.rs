@@ -122,6 +122,25 @@ fn keep_prints_the_database_and_drift_compares_with_it() {
     assert!(name.starts_with("migrate_check_"), "{}", run.snapshot());
     let kept = server.adopt_database(&name);
     assert!(throwaways().contains(&name));
+    // In JSON the name is a field, and stdout stays one document.
+    let run = tk::run(
+        tool_on_server()
+            .arg(&dir)
+            .args(["--keep", "--only", "history", "--format", "json"]),
+    );
+    assert_eq!(run.code, Some(0), "{}", run.snapshot());
+    assert!(
+        json(&run)["database"].is_null(),
+        "history needs no database"
+    );
+    let run = tk::run(
+        tool_on_server()
+            .arg(&dir)
+            .args(["--keep", "--only", "upgrade", "--format", "json"]),
+    );
+    let other = json(&run)["database"].as_str().unwrap().to_owned();
+    let _other = server.adopt_database(&other);
+    assert!(other.starts_with("migrate_check_"), "{}", run.stdout);
 
     // The kept database is at head: no drift.
     let run = checked_run(tool_on_server().arg(&dir).args([
