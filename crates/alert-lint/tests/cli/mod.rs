@@ -122,6 +122,34 @@ fn the_example_stack_lints_clean_for_every_target_version() {
 }
 
 #[test]
+fn rule_files_of_a_linted_prometheus_yml_are_linted_too() {
+    let run = cli::run(tool().current_dir(fixtures().join("stack")).args([
+        "--no-config",
+        "--format",
+        "json",
+        "monitoring/prometheus.yml",
+        "monitoring/alertmanager.yml",
+    ]));
+    assert_eq!(run.code, Some(0), "{}", run.snapshot());
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let files = json["files"].as_array().unwrap();
+    assert_eq!(files.len(), 3, "{}", run.stdout);
+    assert_eq!(files[2]["path"], "monitoring/alert_rules.yml");
+    assert_eq!(files[2]["kind"], "rules");
+    // Cross-file checks see the followed rules: breaking a route shows up.
+    let scene = Scene::new();
+    for name in ["prometheus.yml", "alert_rules.yml", "alertmanager.yml"] {
+        let text = std::fs::read_to_string(fixtures().join("stack/monitoring").join(name)).unwrap();
+        scene.write(
+            &format!("m/{name}"),
+            &text.replace("team: database", "team: databse"),
+        );
+    }
+    let run = scene.run(&["--no-config", "m/prometheus.yml", "m/alertmanager.yml"]);
+    assert!(run.stdout.contains("[dead-route]"), "{}", run.stdout);
+}
+
+#[test]
 fn explain_prints_the_check_and_unknown_ids_are_usage_errors() {
     let run = cli::run(tool().args(["--explain", "rate-window"]));
     insta::assert_snapshot!("explain_rate_window", run.snapshot());
