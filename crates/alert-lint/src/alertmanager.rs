@@ -383,7 +383,7 @@ fn load_route(
             }
             Some("matchers") => {
                 for m in sink.strings(value, "matchers") {
-                    parse_matchers(&m, &mut route.matchers, bad);
+                    parse_matchers(&m, version >= UTF8_MATCHERS, &mut route.matchers, bad);
                 }
             }
             Some("match") => legacy(sink, value, false, &mut route.matchers, bad),
@@ -460,12 +460,12 @@ fn load_inhibit(
             Some("target_match_re") => legacy(sink, value, true, &mut rule.target, bad),
             Some("source_matchers") => {
                 for m in sink.strings(value, "source_matchers") {
-                    parse_matchers(&m, &mut rule.source, bad);
+                    parse_matchers(&m, version >= UTF8_MATCHERS, &mut rule.source, bad);
                 }
             }
             Some("target_matchers") => {
                 for m in sink.strings(value, "target_matchers") {
-                    parse_matchers(&m, &mut rule.target, bad);
+                    parse_matchers(&m, version >= UTF8_MATCHERS, &mut rule.target, bad);
                 }
             }
             Some("equal") => rule.equal = sink.strings(value, "equal"),
@@ -541,8 +541,11 @@ fn compile(op: Op, value: &str) -> Result<Option<regex::Regex>, String> {
 }
 
 /// Parse one `matchers:` entry: `a="b"`, `a=~"x|y"`, `{a="b", c!="d"}`.
-pub fn parse_matchers(text: &SpStr, out: &mut Vec<Matcher>, bad: &mut Vec<BadMatcher>) {
-    match parse_matcher_list(&text.value) {
+/// Alertmanager 0.27 parses matchers as UTF-8: label names may be quoted.
+const UTF8_MATCHERS: (u32, u32) = (0, 27);
+
+pub fn parse_matchers(text: &SpStr, utf8: bool, out: &mut Vec<Matcher>, bad: &mut Vec<BadMatcher>) {
+    match parse_matcher_list(&text.value, utf8) {
         Ok(list) => {
             for (name, op, value) in list {
                 match compile(op, &value) {
@@ -570,8 +573,9 @@ pub fn parse_matchers(text: &SpStr, out: &mut Vec<Matcher>, bad: &mut Vec<BadMat
     }
 }
 
-/// The matcher grammar of Alertmanager's `pkg/labels` (classic syntax).
-pub fn parse_matcher_list(text: &str) -> Result<Vec<(String, Op, String)>, String> {
+/// The matcher grammar of Alertmanager's `pkg/labels` (classic syntax);
+/// with `utf8` (0.27+) a label name may also be a quoted string.
+pub fn parse_matcher_list(text: &str, utf8: bool) -> Result<Vec<(String, Op, String)>, String> {
     let mut s = text.trim();
     if let Some(inner) = s.strip_prefix('{') {
         s = inner
@@ -586,12 +590,22 @@ pub fn parse_matcher_list(text: &str) -> Result<Vec<(String, Op, String)>, Strin
         while i < chars.len() && chars[i].is_whitespace() {
             i += 1;
         }
-        let start = i;
-        while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '_') {
-            i += 1;
+        let quoted_name = utf8 && chars.get(i) == Some(&'"');
+        let name: String = if quoted_name {
+            let (name, next) = quoted(&chars, i)?;
+            i = next;
+            name
+        } else {
+            let start = i;
+            while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '_') {
+                i += 1;
+            }
+            chars[start..i].iter().collect()
+        };
+        if quoted_name && name.is_empty() {
+            return Err("empty label name".to_owned());
         }
-        let name: String = chars[start..i].iter().collect();
-        if !crate::promql::is_legacy_label_name(&name) {
+        if !quoted_name && !crate::promql::is_legacy_label_name(&name) {
             return Err(if name.is_empty() {
                 "expected a label name".to_owned()
             } else {
@@ -621,36 +635,9 @@ pub fn parse_matcher_list(text: &str) -> Result<Vec<(String, Op, String)>, Strin
         }
         let mut value = String::new();
         if chars.get(i) == Some(&'"') {
-            i += 1;
-            let mut closed = false;
-            while i < chars.len() {
-                match chars[i] {
-                    '\\' if i + 1 < chars.len() => {
-                        let next = chars[i + 1];
-                        match next {
-                            'n' => value.push('\n'),
-                            '"' | '\\' => value.push(next),
-                            other => {
-                                value.push('\\');
-                                value.push(other);
-                            }
-                        }
-                        i += 2;
-                    }
-                    '"' => {
-                        closed = true;
-                        i += 1;
-                        break;
-                    }
-                    c => {
-                        value.push(c);
-                        i += 1;
-                    }
-                }
-            }
-            if !closed {
-                return Err("unterminated quoted value".to_owned());
-            }
+            let (v, next) = quoted(&chars, i)?;
+            value = v;
+            i = next;
             while i < chars.len() && chars[i].is_whitespace() {
                 i += 1;
             }
@@ -679,6 +666,35 @@ pub fn parse_matcher_list(text: &str) -> Result<Vec<(String, Op, String)>, Strin
     Ok(out)
 }
 
+/// A double-quoted string starting at `chars[i]`; returns it unescaped and
+/// the index after the closing quote.
+fn quoted(chars: &[char], mut i: usize) -> Result<(String, usize), String> {
+    let mut value = String::new();
+    i += 1;
+    while i < chars.len() {
+        match chars[i] {
+            '\\' if i + 1 < chars.len() => {
+                let next = chars[i + 1];
+                match next {
+                    'n' => value.push('\n'),
+                    '"' | '\\' => value.push(next),
+                    other => {
+                        value.push('\\');
+                        value.push(other);
+                    }
+                }
+                i += 2;
+            }
+            '"' => return Ok((value, i + 1)),
+            c => {
+                value.push(c);
+                i += 1;
+            }
+        }
+    }
+    Err("unterminated quoted string".to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -686,13 +702,17 @@ mod tests {
 
     #[test]
     fn matcher_syntax() {
-        let m = parse_matcher_list("severity=\"critical\"").unwrap();
+        let m = parse_matcher_list("severity=\"critical\"", false).unwrap();
         assert_eq!(m[0], ("severity".to_owned(), Op::Eq, "critical".to_owned()));
-        let m = parse_matcher_list("{team=~\"db|api\", env!=prod}").unwrap();
+        let m = parse_matcher_list("{team=~\"db|api\", env!=prod}", false).unwrap();
         assert_eq!(m.len(), 2);
         assert_eq!(m[1], ("env".to_owned(), Op::Ne, "prod".to_owned()));
         for bad in ["", "severity", "1abc=x", "a=\"x", "a==x\"", "{a=b"] {
-            assert!(parse_matcher_list(bad).is_err(), "{bad}");
+            assert!(parse_matcher_list(bad, false).is_err(), "{bad}");
         }
+        // Quoted (UTF-8) label names from Alertmanager 0.27.
+        assert!(parse_matcher_list("\"service.name\"=\"api\"", false).is_err());
+        let m = parse_matcher_list("\"service.name\"=\"api\"", true).unwrap();
+        assert_eq!(m[0].0, "service.name");
     }
 }

@@ -190,6 +190,7 @@ proptest! {
 
     #[test]
     fn matcher_text_never_panics(text in "\\PC{0,60}") {
-        let _ = alert_lint::alertmanager::parse_matcher_list(&text);
+        let _ = alert_lint::alertmanager::parse_matcher_list(&text, false);
+        let _ = alert_lint::alertmanager::parse_matcher_list(&text, true);
     }
 }
