@@ -570,6 +570,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             report,
             results,
             canceller: session::Canceller::start(server.clone()),
+            attributed: BTreeSet::new(),
         };
         session.canceller.watch(&mut session.db);
         for check in dynamic {

@@ -30,6 +30,9 @@ pub struct Session {
     pub results: Vec<CheckResult>,
     /// Cancels a running statement on Ctrl-C.
     pub canceller: Canceller,
+    /// Objects the stairway already blamed on a migration; `reset` does not
+    /// repeat them one by one.
+    pub attributed: BTreeSet<String>,
 }
 
 impl Session {
@@ -217,8 +220,16 @@ impl Session {
         file: Option<String>,
     ) -> bool {
         let mut failed = false;
+        let mut repeated = Vec::new();
         for change in wording::collapse(actual.diff(expected)) {
             let minor = wording::is_minor(&change);
+            if check == Check::Reset && self.attributed.contains(&change.key()) {
+                repeated.push(change.key());
+                continue;
+            }
+            if check == Check::Stairway && !minor {
+                self.attributed.insert(change.key());
+            }
             let text = format!("{lead}{}", wording::sentence(&change, context));
             let mut diagnostic = if minor {
                 Diagnostic::warning(check.name(), text)
@@ -228,6 +239,18 @@ impl Session {
             };
             diagnostic = diagnostic.with_subject(change.key());
             diagnostic.file.clone_from(&file);
+            self.finding(check, index, diagnostic);
+        }
+        if !repeated.is_empty() {
+            failed = true;
+            let shown: Vec<&str> = repeated.iter().take(5).map(String::as_str).collect();
+            let more = if repeated.len() > 5 { ", …" } else { "" };
+            let text = format!(
+                "{lead}{} difference(s) the stairway already attributed to a migration ({}{more})",
+                repeated.len(),
+                shown.join(", ")
+            );
+            let diagnostic = Diagnostic::error(check.name(), text).with_help(check.help());
             self.finding(check, index, diagnostic);
         }
         failed

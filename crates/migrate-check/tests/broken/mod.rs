@@ -196,3 +196,27 @@ fn mixed_layouts_fail_history_and_own_transactions_are_respected() {
     assert_eq!(run.code, Some(0), "{}", run.snapshot());
     assert_eq!(check_status(&json(&run), "stairway"), "passed");
 }
+
+#[test]
+fn sarif_lists_the_checks_as_rules_and_points_at_the_down_file() {
+    let _guard = serial();
+    let dir = fixture("fixtures/migrate-check/down-leaves-column");
+    let run = checked_run(tool_on_server().arg(&dir).args(["--format", "sarif"]));
+    assert_eq!(run.code, Some(1), "{}", run.snapshot());
+    let sarif = json(&run);
+    let driver = &sarif["runs"][0]["tool"]["driver"];
+    let rules: Vec<&str> = driver["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    // Rules are listed for the checks that produced results.
+    assert!(rules.contains(&"stairway"), "{rules:?}");
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let stairway = results.iter().find(|r| r["ruleId"] == "stairway").unwrap();
+    let uri = stairway["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        .as_str()
+        .unwrap();
+    assert!(uri.ends_with("20240311080000_project_status.sql"), "{uri}");
+}
