@@ -206,10 +206,19 @@ fn nextjs(entry: &Entry, lookup: &dyn Fn(&str) -> Option<String>) -> Expansion {
     expand::nextjs(value, lookup)
 }
 
-/// dotenv (npm) ends a quoted value at the first unescaped quote, keeping
-/// the escapes.
+/// dotenv (npm) ends a quoted value at the first quote not directly
+/// preceded by a backslash (its pattern is `"(?:\\"|[^"])*"`), keeping the
+/// escapes.
 fn quoted_part_plain(raw: &str, quote: char) -> Option<(&str, &str)> {
-    quoted_part(raw, quote)
+    let body = raw.strip_prefix(quote)?;
+    let mut prev = None;
+    for (i, c) in body.char_indices() {
+        if c == quote && prev != Some('\\') {
+            return Some((&body[..i], &body[i + 1..]));
+        }
+        prev = Some(c);
+    }
+    None
 }
 
 #[cfg(test)]
@@ -232,7 +241,7 @@ mod tests {
         assert_eq!(readings("P=a#b"), [s("a#b"), s("a#b"), s("a")]);
         assert_eq!(readings("P=a\t#b"), [s("a\t#b"), s("a"), s("a")]);
         assert_eq!(readings("P=${X:-d}"), [s("d"), s("d"), s("d")]);
-        assert_eq!(readings("P=${X-d}"), [s("d"), s(""), s("d")]);
+        assert_eq!(readings("P=${X-d}"), [s("d"), s(""), s("-d}")]);
         assert_eq!(readings("P='$A'"), [s("$A"), s("$A"), s("a")]);
         assert_eq!(readings("P=\"x\\ty\""), [s("x\ty"), s("x\ty"), s("x\\ty")]);
         assert_eq!(readings("P: v"), [s("v"), None, s("v")]);

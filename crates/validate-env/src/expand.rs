@@ -206,62 +206,84 @@ pub fn python(s: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Expansion {
     out
 }
 
-/// dotenv-expand (used by @next/env): `$VAR`, `${VAR}`, `${VAR:-d}`,
-/// `${VAR-d}`; `\$` is a literal dollar; `$$` is not special.
+/// dotenv-expand as bundled in @next/env (15 and 16), which works
+/// differently from a shell:
+///
+/// - it repeatedly takes the *last* `$` not preceded by a backslash, matches
+///   `${?NAME(:-default)?}?` there (NAME is `[A-Za-z0-9_]+`, braces optional
+///   and unbalanced ones accepted), and replaces the *first* occurrence of the
+///   matched text in the value, then starts again on the result — so
+///   substituted text is expanded again and `$$X` ends up empty;
+/// - a non-empty default wins over the variable (`${A:-d}` is `d` even when
+///   A is set in the same file: only the process environment beats it);
+/// - `${A-d}` and `${A:+x}` are not understood (`${A` is expanded, the rest
+///   stays); `$5` expands a variable named `5`;
+/// - finally `\$` becomes `$`.
 pub fn nextjs(s: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Expansion {
     let mut out = Expansion::default();
-    out.value = nextjs_into(s, lookup, &mut out);
+    let mut value = s.to_owned();
+    // dotenv-expand recurses without a limit (a self-reference overflows
+    // its stack); stop after a generous number of rounds instead.
+    for _ in 0..256 {
+        let Some(pos) = last_unescaped_dollar(&value) else {
+            break;
+        };
+        let Some((len, name, default)) = nextjs_match(&value[pos..]) else {
+            break;
+        };
+        let matched = value[pos..pos + len].to_owned();
+        let replacement = match default.filter(|d| !d.is_empty()) {
+            Some(d) => d.to_owned(),
+            None => match lookup(name).filter(|v| !v.is_empty()) {
+                Some(v) => v,
+                None => {
+                    if lookup(name).is_none() {
+                        out.undefined.push(name.to_owned());
+                    }
+                    String::new()
+                }
+            },
+        };
+        let first = value.find(&matched).unwrap_or(pos);
+        value.replace_range(first..first + len, &replacement);
+    }
+    out.value = value.replace("\\$", "$");
     out
 }
 
-fn nextjs_into(s: &str, lookup: &dyn Fn(&str) -> Option<String>, out: &mut Expansion) -> String {
-    let mut result = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(i) = rest.find('$') {
-        if rest[..i].ends_with('\\') {
-            result.push_str(&rest[..i - 1]);
-            result.push('$');
-            rest = &rest[i + 1..];
-            continue;
-        }
-        result.push_str(&rest[..i]);
-        let after = &rest[i + 1..];
-        if let Some(body) = after.strip_prefix('{') {
-            let Some(close) = matching_brace(body) else {
-                result.push_str(&rest[i..]);
-                return result;
-            };
-            let inner = &body[..close];
-            let n = name_len(inner);
-            let name = &inner[..n];
-            let tail = &inner[n..];
-            let value = lookup(name).filter(|_| n > 0);
-            let default = tail.strip_prefix(":-").or_else(|| tail.strip_prefix('-'));
-            match (value, default) {
-                (Some(v), Some(d)) if v.is_empty() && tail.starts_with(':') => {
-                    result.push_str(&nextjs_into(d, lookup, out));
-                }
-                (Some(v), _) => result.push_str(&v),
-                (None, Some(d)) => result.push_str(&nextjs_into(d, lookup, out)),
-                (None, None) => out.undefined.push(inner.to_owned()),
-            }
-            rest = &body[close + 1..];
-        } else {
-            let n = name_len(after);
-            if n == 0 {
-                result.push('$');
-                rest = after;
-            } else {
-                match lookup(&after[..n]) {
-                    Some(v) => result.push_str(&v),
-                    None => out.undefined.push(after[..n].to_owned()),
-                }
-                rest = &after[n..];
-            }
-        }
+fn last_unescaped_dollar(s: &str) -> Option<usize> {
+    s.match_indices('$')
+        .map(|(i, _)| i)
+        .rfind(|&i| !s[..i].ends_with('\\'))
+}
+
+/// `${?NAME(:-default)?}?` at the start of `s` (which starts with `$`):
+/// the matched length, the name and the default.
+fn nextjs_match(s: &str) -> Option<(usize, &str, Option<&str>)> {
+    let mut i = 1;
+    if s[i..].starts_with('{') {
+        i += 1;
     }
-    result.push_str(rest);
-    result
+    let name_start = i;
+    let name_len = s[i..]
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(s.len() - i);
+    if name_len == 0 {
+        return None;
+    }
+    let name = &s[name_start..name_start + name_len];
+    i += name_len;
+    let mut default = None;
+    if s[i..].starts_with(":-") {
+        let d_start = i + 2;
+        let d_len = s[d_start..].find(['}', '\\']).unwrap_or(s.len() - d_start);
+        default = Some(&s[d_start..d_start + d_len]);
+        i = d_start + d_len;
+    }
+    if s[i..].starts_with('}') {
+        i += 1;
+    }
+    Some((i, name, default))
 }
 
 #[cfg(test)]
@@ -272,6 +294,7 @@ mod tests {
         match name {
             "A" => Some("a".into()),
             "E" => Some(String::new()),
+            "L" => Some("$L".into()),
             _ => None,
         }
     }
@@ -299,6 +322,14 @@ mod tests {
     #[test]
     fn nextjs_forms() {
         let n = |s: &str| nextjs(s, &env).value;
-        assert_eq!(n("$A ${A} ${X:-d} ${X-d} \\$A"), "a a d d $A");
+        assert_eq!(n("$A ${A} ${X:-d} \\$A"), "a a d $A");
+        // Behaviour measured on @next/env 15.5 and 16.4:
+        assert_eq!(n("${A:-d}"), "d");
+        assert_eq!(n("${E-x}"), "-x}");
+        assert_eq!(n("${A:+x}"), "a:+x}");
+        assert_eq!(n("$$A"), "");
+        assert_eq!(n("cost $5"), "cost ");
+        // A self-reference stops after a bounded number of rounds.
+        assert_eq!(n("loop $L"), "loop $L");
     }
 }

@@ -8,6 +8,7 @@ mod common;
 mod dump;
 mod lints;
 mod properties;
+mod readers;
 mod schema_rules;
 mod secrets;
 mod stack;

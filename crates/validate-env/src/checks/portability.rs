@@ -17,10 +17,19 @@ pub const RULE: Rule = Rule {
 };
 
 fn why(raw: &str, quote: Quote) -> &'static str {
-    if raw.contains("${") && raw.contains("-") && !raw.contains(":-") {
-        "python-dotenv only knows ${VAR} and ${VAR:-default}"
+    let dollar_digit = raw
+        .match_indices('$')
+        .any(|(i, _)| raw[i + 1..].starts_with(|c: char| c.is_ascii_digit()));
+    if raw.contains(":-") {
+        "Next.js (@next/env) takes a non-empty default even when the variable is set in the same file"
+    } else if raw.contains("${") && (raw.contains('-') || raw.contains('+') || raw.contains('?')) {
+        "python-dotenv and Next.js only know ${VAR} and ${VAR:-default}"
+    } else if raw.contains("$$") {
+        "$$ is a literal $ for docker compose, stays $$ for python-dotenv, and expands again (to nothing) for Next.js"
     } else if raw.contains('$') && quote == Quote::Single {
         "Next.js (dotenv-expand) expands $ even in single quotes; write \\$ for a literal dollar there"
+    } else if dollar_digit {
+        "Next.js expands $1…$9 as variables (empty); docker compose and python-dotenv keep them"
     } else if raw.contains('$') {
         "'$' starts an interpolation for docker compose and Next.js but not for python-dotenv; write $$ (compose) or use single quotes"
     } else if raw.contains("\t#") {
@@ -28,7 +37,7 @@ fn why(raw: &str, quote: Quote) -> &'static str {
     } else if raw.contains('#') {
         "Next.js (dotenv) ends an unquoted value at any '#'; quote the value"
     } else if raw.contains('\\') {
-        "the readers decode different backslash escapes; avoid escapes or use single quotes"
+        "the readers decode different backslash escapes (Next.js only \\n and \\r); avoid escapes or use single quotes"
     } else {
         "quote the value so every reader agrees"
     }
