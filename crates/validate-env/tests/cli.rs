@@ -178,3 +178,38 @@ fn an_unreadable_input_is_a_runtime_failure() {
     assert_eq!(r.code, Some(3), "{}", r.snapshot());
     assert!(r.stderr.contains("a-directory.env"), "{}", r.stderr);
 }
+
+#[test]
+fn environment_variables_beat_the_file_and_flags_beat_both() {
+    let scene = Scene::new();
+    let text = crate::common::production_with(&[]);
+    scene.write("app.env", &text);
+    scene.write(
+        "shipshape.toml",
+        "[validate-env]\nschema = \"nope.toml\"\nenv = \"staging\"\n",
+    );
+    let schema = stack_schema();
+    let mut cmd = shipshape_testkit::cli::command(env!("CARGO_BIN_EXE_validate-env"));
+    cmd.current_dir(scene.root())
+        .env("VALIDATE_ENV_SCHEMA", &schema)
+        .env("VALIDATE_ENV_PROFILE", "production")
+        .args(["--format", "json", "app.env"]);
+    let r = shipshape_testkit::cli::run(&mut cmd);
+    assert_eq!(r.code, Some(0), "{}", r.snapshot());
+    assert_eq!(json(&r)["environment"], "production");
+    // The flag wins over the environment variable.
+    let r = shipshape_testkit::cli::run(cmd.args(["--env", "staging"]));
+    assert_eq!(json(&r)["environment"], "staging", "{}", r.snapshot());
+    // A bad dialect in the environment is a usage error.
+    let mut cmd = shipshape_testkit::cli::command(env!("CARGO_BIN_EXE_validate-env"));
+    cmd.current_dir(scene.root())
+        .env("VALIDATE_ENV_DIALECT", "ruby")
+        .arg("app.env");
+    let r = shipshape_testkit::cli::run(&mut cmd);
+    assert_eq!(r.code, Some(2), "{}", r.snapshot());
+    assert!(r.stderr.contains("VALIDATE_ENV_DIALECT"), "{}", r.stderr);
+    // Without the variable the file's schema is used and does not exist.
+    let r = scene.run(&["app.env"]);
+    assert_eq!(r.code, Some(2), "{}", r.snapshot());
+    assert!(r.stderr.contains("nope.toml"), "{}", r.stderr);
+}

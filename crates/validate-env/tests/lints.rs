@@ -195,3 +195,14 @@ fn a_missing_closing_quote_that_swallows_lines_is_reported() {
     let found = lint("KEY=\"-----BEGIN KEY-----\nMIIB\n-----END KEY-----\"\n");
     assert!(found.is_empty(), "{found:?}");
 }
+
+#[test]
+fn undefined_references_point_at_the_dollar() {
+    let scene = Scene::new();
+    scene.write(".env", "URL=https://${HOST}/x\n");
+    scene.write("env.schema.toml", "[vars.URL]\n");
+    let r = scene.run(&["--env", "x", "--format", "json", ".env"]);
+    let v = crate::common::json(&r);
+    assert_eq!(v["diagnostics"][0]["code"], "undefined-reference");
+    assert_eq!(v["diagnostics"][0]["column"], 13, "{}", r.stdout);
+}

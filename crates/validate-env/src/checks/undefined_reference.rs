@@ -4,6 +4,8 @@
 use shipshape_core::Severity;
 
 use super::{Ctx, Findings, Rule, at};
+use crate::input::Place;
+use crate::parse::{Document, Entry};
 
 pub const RULE: Rule = Rule {
     id: "undefined-reference",
@@ -11,6 +13,22 @@ pub const RULE: Rule = Rule {
     summary: "a reference to a variable that is not defined above it",
     help: "define the variable earlier, give a default with ${VAR:-default}, or write $$ for a literal dollar",
 };
+
+/// Point at the reference itself when it is on the value's first line.
+fn place_of(doc: &Document, entry: &Entry, name: &str) -> Place {
+    let mut place = at(doc, entry.value_span);
+    let raw = entry.rest_raw.as_str();
+    let found = raw
+        .find(&format!("${{{name}"))
+        .or_else(|| raw.find(&format!("${name}")));
+    if let Some(offset) = found
+        && !raw[..offset].contains('\n')
+    {
+        let chars = u32::try_from(raw[..offset].chars().count()).unwrap_or(0);
+        place.column += chars;
+    }
+    place
+}
 
 pub fn check(ctx: &Ctx<'_>, out: &mut Findings) {
     for occurrence in &ctx.input.occurrences {
@@ -34,7 +52,7 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Findings) {
                 &RULE,
                 Some(&entry.key),
                 message,
-                &at(doc, entry.value_span),
+                &place_of(doc, entry, name),
                 None,
             );
         }
