@@ -168,8 +168,8 @@ fn bom_crlf_and_invalid_utf8() {
     let bom = root.join("bom.env").display().to_string();
     let crlf = root.join("crlf.env").display().to_string();
     let r = scene.run(&["--env", "x", "--format", "json", &bom, &crlf]);
-    // CRLF is read like LF; the BOM is skipped by compose but not by
-    // python-dotenv, which gets a different first name.
+    // CRLF is read like LF; the BOM is skipped by compose, python-dotenv and
+    // Next.js (tests/readers.rs), but not by a shell sourcing the file.
     assert_eq!(
         codes(&r),
         [("portability".to_owned(), 1)],

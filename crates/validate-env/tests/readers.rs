@@ -10,8 +10,9 @@ use shipshape_testkit::cli;
 
 use crate::common::{json, run};
 
-const FILES: [&str; 3] = [
+const FILES: [&str; 4] = [
     "fixtures/validate-env/forms.env",
+    "fixtures/validate-env/bom.env",
     "fixtures/validate-env/crlf.env",
     "fixtures/validate-env/portability.env",
 ];

@@ -57,7 +57,7 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Findings) {
                 &RULE,
                 Some(&first.key),
                 format!(
-                    "the file starts with a byte-order mark: docker compose and Next.js skip it, python-dotenv reads the first name as \"\\u{{feff}}{}\"",
+                    "the file starts with a byte-order mark: docker compose, python-dotenv 1.x and Next.js skip it, but a shell that sources the file (and python-dotenv before 1.0) reads the first name as \"\\u{{feff}}{}\"",
                     first.key
                 ),
                 &place,
