@@ -1,6 +1,8 @@
 //! `unquoted-json`: JSON in an unquoted value (`CORS_ORIGINS=["https://a"]`)
-//! survives compose but not every reader: a `#` or ` #` inside it starts a
-//! comment for some, and `docker run --env-file` or a shell strips quotes.
+//! survives compose, python-dotenv and Next.js as long as it holds no `#`
+//! or `$`, but a shell that sources the file strips its inner quotes (and
+//! dotenvy, the Rust crate, does too); single quotes keep it intact
+//! everywhere.
 
 use shipshape_core::Severity;
 
