@@ -364,6 +364,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let prerequisites_started = Instant::now();
     let loaded = load(&plan)?;
     let mut problems: Vec<Problem> = loaded.problems.clone();
+    if loaded.migrations.is_empty() && plan.layout != Layout::Command {
+        printer.warning(&format!(
+            "no {} migrations found in {}; is this the right directory?",
+            plan.layout,
+            plan.dir.display()
+        ));
+    }
     let from_index = match &cli.from {
         Some(from) => Some(
             loaded

@@ -84,6 +84,12 @@ impl Script {
     /// `explicit_no_tx` comes from the file (`-- no-transaction`, dbmate
     /// `transaction:false`, diesel `run_in_transaction = false`).
     pub fn new(file: String, first_line: u32, sql: String, explicit_no_tx: Option<&str>) -> Self {
+        // Editors on Windows like to start files with a byte-order mark,
+        // which PostgreSQL would reject as a syntax error.
+        let sql = match sql.strip_prefix('\u{feff}') {
+            Some(rest) => rest.to_owned(),
+            None => sql,
+        };
         let statements = sql::split(&sql);
         let mode = if let Some(reason) = explicit_no_tx {
             TxMode::Outside(reason.to_owned())
@@ -319,5 +325,23 @@ mod tests {
         assert!(!Script::has_no_transaction_marker(
             "CREATE TABLE t ();\n-- no-transaction\n"
         ));
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_dropped_and_concurrently_runs_outside_a_transaction() {
+        let script = Script::new(
+            "x.up.sql".into(),
+            1,
+            "\u{feff}CREATE INDEX CONCURRENTLY i ON t (x);".into(),
+            None,
+        );
+        assert!(script.sql.starts_with("CREATE"), "{:?}", script.sql);
+        assert!(
+            matches!(script.mode, TxMode::Outside(_)),
+            "{:?}",
+            script.mode
+        );
+        let plain = Script::new("y.up.sql".into(), 1, "CREATE TABLE t ();".into(), None);
+        assert_eq!(plain.mode, TxMode::Wrapped);
     }
 }
