@@ -209,6 +209,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if ws.files.is_empty() {
         printer.warning("no Prometheus or Alertmanager files found in the given paths");
     }
+    rules::parse_all(&ws.rules);
     let cx = checks::Cx {
         ws: &ws,
         settings: &resolved.settings,

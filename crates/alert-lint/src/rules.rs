@@ -2,6 +2,8 @@
 //! tree with strict-schema findings on the way. Semantic checks run on the
 //! model afterwards (src/checks/).
 
+use std::sync::OnceLock;
+
 use promql_parser::parser::Expr;
 
 use crate::finding::{Pos, Sink, Sp, SpDur, SpStr};
@@ -40,7 +42,9 @@ pub struct Rule {
     pub expr: Option<SpStr>,
     /// How `expr` was written (to map positions inside it).
     pub expr_style: Option<Style>,
-    pub parsed: Option<Result<Expr, String>>,
+    /// The parsed `expr`, filled on first use (or in parallel by
+    /// [`parse_all`]).
+    parsed: OnceLock<Result<Expr, String>>,
     pub for_: Option<SpDur>,
     /// `for:` was written (even if empty or invalid).
     pub for_key: Option<Pos>,
@@ -65,7 +69,16 @@ impl Rule {
     }
 
     pub fn expr(&self) -> Option<&Expr> {
-        self.parsed.as_ref().and_then(|r| r.as_ref().ok())
+        self.parsed().and_then(|r| r.as_ref().ok())
+    }
+
+    /// The parse result of `expr`; None when there is no (or a blank) expr.
+    pub fn parsed(&self) -> Option<&Result<Expr, String>> {
+        let expr = self.expr.as_ref().filter(|e| !e.value.trim().is_empty())?;
+        Some(
+            self.parsed
+                .get_or_init(|| crate::promql::parse(&expr.value)),
+        )
     }
 
     pub fn label(&self, name: &str) -> Option<&SpStr> {
@@ -173,7 +186,7 @@ fn load_rule(sink: &mut Sink<'_>, node: &Node, settings: &Settings) -> Rule {
         record: None,
         expr: None,
         expr_style: None,
-        parsed: None,
+        parsed: OnceLock::new(),
         for_: None,
         for_key: None,
         keep_firing_for: None,
@@ -212,10 +225,34 @@ fn load_rule(sink: &mut Sink<'_>, node: &Node, settings: &Settings) -> Rule {
             _ => {}
         }
     }
-    if let Some(expr) = &rule.expr
-        && !expr.value.trim().is_empty()
-    {
-        rule.parsed = Some(crate::promql::parse(&expr.value));
-    }
     rule
+}
+
+/// Parse every rule's expression, spread over the available cores.
+/// PromQL parsing dominates a run (the parser rebuilds its tables per call),
+/// and expressions are independent.
+pub fn parse_all(files: &[RuleFile]) {
+    let rules: Vec<&Rule> = files
+        .iter()
+        .flat_map(|f| f.groups.iter().flat_map(|g| g.rules.iter()))
+        .collect();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(8);
+    if threads < 2 || rules.len() < 64 {
+        for rule in &rules {
+            let _ = rule.parsed();
+        }
+        return;
+    }
+    let chunk = rules.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        for part in rules.chunks(chunk) {
+            scope.spawn(move || {
+                for rule in part {
+                    let _ = rule.parsed();
+                }
+            });
+        }
+    });
 }

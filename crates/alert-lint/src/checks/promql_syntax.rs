@@ -17,7 +17,7 @@ pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     let v3 = cx.settings.prometheus >= (3, 0);
     for r in cx.all_rules() {
         let rule = r.rule;
-        let Some(parsed) = &rule.parsed else {
+        let Some(parsed) = rule.parsed() else {
             let pos = rule.expr.as_ref().map_or(rule.pos, |e| e.pos);
             out.push(r.finding(CHECK.id, pos, "field `expr` must be set in rule").help("add the PromQL expression to evaluate"));
             continue;
