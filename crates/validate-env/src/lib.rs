@@ -6,9 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand};
 use shipshape_core::config::{self, Loaded};
-use shipshape_core::{
-    Diagnostic, ExitCode, GlobalArgs, OutputFormat, Printer, Report, Severity, UsageError,
-};
+use shipshape_core::{Diagnostic, ExitCode, GlobalArgs, Printer, Report, Severity, UsageError};
 
 pub mod checks;
 pub mod config_file;
@@ -386,9 +384,4 @@ pub fn describe_rules(report: &mut Report, diagnostics: &[Diagnostic]) {
             );
         }
     }
-}
-
-/// True when the report goes to a machine-readable format.
-pub fn structured(printer: &Printer) -> bool {
-    printer.format() != OutputFormat::Human
 }

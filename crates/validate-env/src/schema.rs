@@ -200,7 +200,6 @@ pub const DEFAULT_FORBIDDEN: [&str; 6] = [
 #[derive(Debug, Clone)]
 pub struct Var {
     pub name: String,
-    pub line: usize,
     pub description: Option<String>,
     pub category: Option<String>,
     pub rules: Rules,
@@ -384,7 +383,6 @@ impl Schema {
                     .and_then(|p| Regex::new(&format!("^(?:{})$", p.get_ref())).ok());
                 Var {
                     name: name.get_ref().clone(),
-                    line: 0,
                     description: spec.description.clone(),
                     category: spec.category.clone(),
                     rules,
