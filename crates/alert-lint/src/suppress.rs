@@ -28,9 +28,12 @@ impl Suppressions {
             if !trimmed.is_empty() && !is_comment && trimmed != "---" {
                 header = false;
             }
-            let Some(hash) = text.find('#') else { continue };
-            let comment = text[hash + 1..].trim();
-            let Some(rest) = comment.strip_prefix(MARKER) else {
+            // The marker may follow a `#` inside a quoted value on the same
+            // line (`summary: "see #12"  # alert-lint: ...`): try each `#`.
+            let Some(rest) = text
+                .match_indices('#')
+                .find_map(|(hash, _)| text[hash + 1..].trim_start().strip_prefix(MARKER))
+            else {
                 continue;
             };
             let rest = rest.trim();
@@ -93,5 +96,7 @@ mod tests {
         assert!(s.silences("missing-for", 6, Some((5, 6))));
         assert!(!s.silences("missing-for", 9, Some((8, 9))));
         assert!(!s.silences("always-firing", 5, Some((5, 6))));
+        let src = Source::new("a: \"see #12\"  # alert-lint: disable=x\n".to_owned());
+        assert!(Suppressions::scan(&src).silences("x", 1, None));
     }
 }
