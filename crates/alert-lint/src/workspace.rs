@@ -158,12 +158,18 @@ impl Workspace {
                 }
             }
             Some(FileKind::PrometheusRule) => {
+                // The PrometheusRule CRD also has Thanos' partial_response_strategy.
+                let mut crd_settings = settings.clone();
+                if crd_settings.dialect == crate::settings::Dialect::Prometheus {
+                    crd_settings.dialect = crate::settings::Dialect::Thanos;
+                }
                 for doc in &docs {
                     if doc.get("kind").and_then(Node::as_str) != Some("PrometheusRule") {
                         continue; // other objects of a Helm render
                     }
                     if let Some(spec) = doc.get("spec") {
-                        let model = rules::load(&mut sink, spec, settings, "PrometheusRule spec");
+                        let model =
+                            rules::load(&mut sink, spec, &crd_settings, "PrometheusRule spec");
                         self.rules.push(model);
                     }
                 }

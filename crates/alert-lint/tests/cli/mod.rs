@@ -197,6 +197,7 @@ metadata:
 spec:
   groups:
     - name: api
+      partial_response_strategy: warn
       rules:
         - alert: ApiDown
           expr: up{job="api"} == 0
@@ -221,7 +222,7 @@ spec:
         .map(|d| d["code"].as_str().unwrap())
         .collect();
     assert_eq!(codes, vec!["missing-for"], "{}", run.stdout);
-    assert_eq!(json["diagnostics"][0]["line"], 19);
+    assert_eq!(json["diagnostics"][0]["line"], 20);
 }
 
 #[test]
