@@ -296,8 +296,16 @@ impl Schema {
                 envs.insert(env.get_ref().clone());
             }
             let base = spec.rules();
-            let all = std::iter::once(&base).chain(spec.env.values());
-            for rules in all {
+            // Each environment's effective rules must make sense, not the
+            // override alone (it may only add `allowed` to a base enum).
+            let mut all = vec![(None, base.clone())];
+            for (env, over) in &spec.env {
+                let mut merged = base.clone();
+                merge(&mut merged, over);
+                all.push((Some(env), merged));
+            }
+            for (env, rules) in &all {
+                let at = env.map_or(at, |e| e.span().start);
                 check_rules(n, rules, &names, &mut envs).map_err(|m| error(at, m))?;
                 if let Some(p) = &rules.pattern {
                     Regex::new(&format!("^(?:{})$", p.get_ref())).map_err(|e| {
@@ -464,6 +472,15 @@ mod tests {
         assert_eq!(err.line, 2, "{err}");
         let err = Schema::parse("[vars.A]\nrequires = [\"B\"]\n", Path::new("s.toml")).unwrap_err();
         assert!(err.to_string().contains("vars.A.requires"), "{err}");
+    }
+
+    #[test]
+    fn overrides_are_checked_merged_with_the_base() {
+        let text = "[vars.L]\ntype = \"enum\"\nallowed = [\"a\", \"b\"]\n[vars.L.env.production]\nallowed = [\"a\"]\n";
+        assert!(Schema::parse(text, Path::new("s.toml")).is_ok());
+        let text = "[vars.N]\nmin = 1\n\n[vars.N.env.production]\nmax = 0\n";
+        let err = Schema::parse(text, Path::new("s.toml")).unwrap_err();
+        assert_eq!(err.line, 4, "{err}");
     }
 
     #[test]
