@@ -44,3 +44,47 @@ proptest! {
         prop_assert_eq!(compose_value(&line), Some(value.clone()), "line {:?}", line);
     }
 }
+
+/// Every check, on values of every declared variable, with arbitrary text.
+fn check_all(text: &str) {
+    let root = shipshape_testkit::cli::workspace_root();
+    let path = root.join("fixtures/stack/env.schema.toml");
+    let schema =
+        validate_env::schema::Schema::parse(&std::fs::read_to_string(&path).unwrap(), &path)
+            .unwrap();
+    for env in ["production", "staging"] {
+        let doc = parse::parse("p.env", text);
+        let input = validate_env::input::Input::from_documents(vec![doc], Dialect::Compose);
+        let vars = schema.resolve(env);
+        let ctx =
+            validate_env::checks::Ctx::new(&input, Some(&schema), &vars, Some(env), None, true);
+        let _ = validate_env::checks::run(&ctx);
+    }
+}
+
+const NAMES: [&str; 8] = [
+    "DATABASE_URL",
+    "NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY",
+    "CLERK_SECRET_KEY",
+    "SENTRY_DSN",
+    "REDIS_URL",
+    "CORS_ORIGINS",
+    "HSTS_MAX_AGE",
+    "EMAIL_FROM",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn checks_never_panic_on_arbitrary_values(
+        values in proptest::collection::vec("\\PC{0,30}|[a-z]{2,8}://[\\PC]{0,30}|pk_(live|test)_[A-Za-z0-9+/=]{0,30}", NAMES.len())
+    ) {
+        let text: String = NAMES
+            .iter()
+            .zip(&values)
+            .map(|(k, v)| format!("{k}='{}'\n", v.replace('\'', "")))
+            .collect();
+        check_all(&text);
+    }
+}
