@@ -114,6 +114,54 @@ fn an_env_py_reading_sqlalchemy_url_gets_the_throwaway_database() {
 }
 
 #[test]
+fn an_env_py_building_its_url_from_postgres_settings_works_through_env_placeholders() {
+    let _guard = serial();
+    let scratch = tempfile::tempdir().unwrap();
+    let project = scratch.path().join("project");
+    copy_dir(
+        &fixture("fixtures/migrate-check/alembic-loses-not-null"),
+        &project,
+    );
+    // Like a FastAPI settings module: the URL is assembled from POSTGRES_*.
+    std::fs::write(
+        project.join("migrations/env.py"),
+        "import os\nfrom urllib.parse import quote\nfrom alembic import context\n\
+         from sqlalchemy import create_engine, pool\n\n\
+         e = os.environ\n\
+         url = 'postgresql+psycopg://%s:%s@%s:%s/%s' % (e['POSTGRES_USER'], quote(e['POSTGRES_PASSWORD'], safe=''), \
+         e['POSTGRES_SERVER'], e['POSTGRES_PORT'], e['POSTGRES_DB'])\n\
+         os.environ.pop('PGPASSWORD', None)\n\
+         engine = create_engine(url, poolclass=pool.NullPool)\n\
+         with engine.connect() as connection:\n    context.configure(connection=connection)\n\
+         \x20   with context.begin_transaction():\n        context.run_migrations()\n",
+    )
+    .unwrap();
+    std::fs::write(
+        scratch.path().join("shipshape.toml"),
+        "[migrate-check]\ndir = 'project'\n\n[migrate-check.env]\n\
+         POSTGRES_SERVER = '{host}'\nPOSTGRES_PORT = '{port}'\nPOSTGRES_USER = '{user}'\n\
+         POSTGRES_PASSWORD = '{password}'\nPOSTGRES_DB = '{database}'\n",
+    )
+    .unwrap();
+    let run = checked_run(
+        tool_on_server()
+            .current_dir(scratch.path())
+            .env("PATH", path_with_venv())
+            .args(["--only", "upgrade,stairway", "--format", "json"]),
+    );
+    assert_eq!(run.code, Some(1), "{}", run.snapshot());
+    let value = json(&run);
+    assert_eq!(check_status(&value, "upgrade"), "passed", "{}", run.stdout);
+    let stairway = errors(&value, "stairway");
+    assert!(
+        stairway
+            .iter()
+            .any(|(m, _)| m.contains("NOT NULL was lost")),
+        "{stairway:?}"
+    );
+}
+
+#[test]
 fn two_heads_fail_history_and_nothing_runs() {
     let _guard = serial();
     let dir = fixture("fixtures/migrate-check/alembic-two-heads");
