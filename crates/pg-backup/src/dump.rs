@@ -160,7 +160,10 @@ fn pump(stdout: Option<impl Read>, mut sink: Box<dyn Sink>, counter: &AtomicU64)
             while filled < BLOCK_SIZE {
                 match stdout.read(&mut block[filled..]) {
                     Ok(0) => break,
-                    Ok(n) => filled += n,
+                    Ok(n) => {
+                        filled += n;
+                        counter.store(total + filled as u64, Ordering::Relaxed);
+                    }
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                     Err(e) => {
                         failure = Some(anyhow!("reading pg_dump's output: {e}"));

@@ -430,3 +430,89 @@ fn the_database_advisory_lock_excludes_a_concurrent_restore() {
     held.release();
     scene.backup(&[]);
 }
+
+#[test]
+fn a_backup_that_fails_restore_verification_is_removed() {
+    let scene = Scene::new("ss_pgb_badrestore");
+    // A "pg_dump" that silently drops rows: the file is complete and its
+    // checksum is right, only a restore can tell.
+    let lossy = scene.script(
+        "lossy.sh",
+        &format!(
+            "'{}' \"$@\" | sed '/^a\\tb$/d'",
+            scene.server.program("pg_dump").display()
+        ),
+    );
+    let old = plant_old_backup(&scene);
+    let (run, env) = run_failing(
+        &scene,
+        &["--pg-dump", lossy.to_str().unwrap(), "--verify-restore"],
+    );
+    assert_eq!(run.code, Some(3), "{}", run.snapshot());
+    assert!(run.stderr.contains("verification of"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("the backup was removed"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("Odd Schema.Mixed Case: expected 2 rows, found 1"),
+        "{}",
+        run.stderr
+    );
+    assert!(env.contains("PG_BACKUP_STATUS=failure"), "{env}");
+    assert!(old.exists(), "retention must not run");
+    assert_eq!(
+        files_in(&scene.dir),
+        [old.file_name().unwrap().to_str().unwrap()]
+    );
+    assert!(
+        scene
+            .server
+            .databases_with_prefix(&format!("{}_pgbackup_verify", scene.db.name))
+            .is_empty(),
+        "the throwaway database was dropped"
+    );
+}
+
+#[test]
+fn progress_is_shown_on_a_terminal_only() {
+    // `script` gives pg-backup a pseudo-terminal as stderr.
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipped: util-linux `script` is not installed");
+        return;
+    }
+    let scene = Scene::new("ss_pgb_progress");
+    // Slow the dump down so at least one progress tick (every 250 ms) happens.
+    let slow = scene.script(
+        "slow.sh",
+        &format!(
+            "case \"$1\" in --version) exec '{0}' --version;; esac\n'{0}' \"$@\" | (head -c 1000; sleep 1; cat)",
+            scene.server.program("pg_dump").display()
+        ),
+    );
+    let log = scene.root.path().join("tty.log");
+    let inner = format!(
+        "DATABASE_URL='{}' '{}' --dir '{}' --pg-dump '{}' > /dev/null",
+        scene.db.url(),
+        env!("CARGO_BIN_EXE_pg-backup"),
+        scene.dir.display(),
+        slow.display()
+    );
+    let status = crate::support::tool_env(Command::new("script"))
+        .args(["-q", "-e", "-c", &inner])
+        .arg(&log)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.contains("\rdumping "),
+        "no progress line on the terminal: {text:?}"
+    );
+    assert!(
+        text.contains("1000 B read, ") && text.contains("elapsed"),
+        "{text:?}"
+    );
+}

@@ -270,3 +270,15 @@ pub fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
     }
     panic!("timed out waiting for {what}");
 }
+
+/// A command with the same clean environment as [`tool`].
+pub fn tool_env(mut cmd: Command) -> Command {
+    cmd.env_clear();
+    for name in ["PATH", "HOME", "TMPDIR"] {
+        if let Some(value) = std::env::var_os(name) {
+            cmd.env(name, value);
+        }
+    }
+    cmd.env("LANG", "C.UTF-8").env("TZ", "UTC");
+    cmd
+}
