@@ -102,8 +102,13 @@ fn production_only_rules() {
             ("ENVIRONMENT", "ENVIRONMENT=staging"),
         ],
     );
+    // DEBUG=true and ENVIRONMENT=staging are both not-allowed (lines 19, 20).
+    assert_eq!(
+        prod.iter().filter(|(c, _)| c == "not-allowed").count(),
+        2,
+        "{prod:?}"
+    );
     for code in [
-        "pattern-mismatch",
         "wrong-scheme",
         "forbidden-value",
         "out-of-range",

@@ -349,7 +349,14 @@ fn check_var(ctx: &Ctx<'_>, var: &Var, out: &mut Findings) {
     let mut report = |rule: &Rule, findings: Vec<Finding>| {
         let any = !findings.is_empty();
         for f in findings {
-            out.push(rule, Some(name), f.message, &place, f.help);
+            // Without specific advice, say what the variable is for.
+            let help = f.help.or_else(|| {
+                rule.help
+                    .is_empty()
+                    .then(|| var.description.as_ref().map(|d| format!("{name}: {d}")))
+                    .flatten()
+            });
+            out.push(rule, Some(name), f.message, &place, help);
         }
         any
     };
