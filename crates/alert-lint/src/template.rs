@@ -63,13 +63,53 @@ pub struct Usage {
     pub value: Option<usize>,
 }
 
+/// Functions Alertmanager adds for notification templates
+/// (template/template.go; `date`/`tz`/`since`/`humanizeDuration`/`trimSpace`
+/// are newer than 0.25 but accepted for every version).
+const ALERTMANAGER_FUNCS: &[&str] = &[
+    "toUpper",
+    "toLower",
+    "title",
+    "trimSpace",
+    "join",
+    "match",
+    "safeHtml",
+    "safeUrl",
+    "urlUnescape",
+    "reReplaceAll",
+    "stringSlice",
+    "date",
+    "tz",
+    "since",
+    "humanizeDuration",
+    "toJson",
+];
+
+/// Whose template functions and variables apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    /// An alerting rule's label or annotation, for this Prometheus version.
+    Prometheus((u32, u32)),
+    /// An Alertmanager template file.
+    Alertmanager,
+}
+
 /// Parse `text` as Prometheus would (for Prometheus `version`).
 pub fn check(text: &str, version: (u32, u32)) -> Result<Usage, TemplateError> {
+    check_flavor(text, Flavor::Prometheus(version))
+}
+
+/// Parse `text` with the functions and variables of `flavor`.
+pub fn check_flavor(text: &str, flavor: Flavor) -> Result<Usage, TemplateError> {
+    let predeclared: &[&str] = match flavor {
+        Flavor::Prometheus(_) => PREDECLARED,
+        Flavor::Alertmanager => &["$"],
+    };
     let mut parser = TemplateParser {
         text,
-        version,
+        flavor,
         usage: Usage::default(),
-        scopes: vec![PREDECLARED.iter().map(|s| (*s).to_owned()).collect()],
+        scopes: vec![predeclared.iter().map(|s| (*s).to_owned()).collect()],
         define_scopes: Vec::new(),
         blocks: Vec::new(),
     };
@@ -103,7 +143,7 @@ enum Block {
 
 struct TemplateParser<'a> {
     text: &'a str,
-    version: (u32, u32),
+    flavor: Flavor,
     usage: Usage,
     scopes: Vec<Vec<String>>,
     /// Indexes into `scopes` where {{define}} bodies start.
@@ -557,9 +597,12 @@ impl<'a> TemplateParser<'a> {
 
     fn function_known(&self, name: &str) -> bool {
         GO_BUILTINS.contains(&name)
-            || PROMETHEUS_FUNCS
-                .iter()
-                .any(|(f, since)| *f == name && self.version >= *since)
+            || match self.flavor {
+                Flavor::Prometheus(version) => PROMETHEUS_FUNCS
+                    .iter()
+                    .any(|(f, since)| *f == name && version >= *since),
+                Flavor::Alertmanager => ALERTMANAGER_FUNCS.contains(&name),
+            }
     }
 }
 
@@ -665,6 +708,15 @@ mod tests {
         assert_eq!(u.labels, vec![("job".to_owned(), 3)]);
         assert_eq!(u.external_labels[0].0, "cluster");
         assert!(u.value.is_some());
+    }
+
+    #[test]
+    fn alertmanager_templates() {
+        let ok = r#"{{ define "slack.title" }}[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }}{{ end }}
+{{ define "slack.text" }}{{ range .Alerts }}{{ .Annotations.summary }} {{ join "," .Labels.Values }}{{ end }}{{ end }}"#;
+        check_flavor(ok, Flavor::Alertmanager).unwrap();
+        assert!(check_flavor("{{ $labels.x }}", Flavor::Alertmanager).is_err());
+        assert!(check_flavor("{{ humanize 1 }}", Flavor::Alertmanager).is_err());
     }
 
     #[test]

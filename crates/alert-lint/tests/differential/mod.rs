@@ -117,6 +117,7 @@ fn alertmanager_configs_agree_with_amtool_0_25() {
     let mut files = yaml_files(&fixtures().join("alert-lint/differential/alertmanager"));
     files.extend(bad_fixtures(Some("am-"), "route:"));
     files.push(fixtures().join("stack/monitoring/alertmanager.yml"));
+    files.push(fixtures().join("alert-lint/bad/am-template/alertmanager.yml"));
     assert!(files.len() > 25, "{}", files.len());
     compare(
         &files,
