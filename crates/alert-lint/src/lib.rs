@@ -133,7 +133,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 
     let inputs = input::expand(&resolved.paths)?;
-    let exclude = build_exclude(&resolved.effective.exclude, &config_path)?;
+    let exclude = build_globs(&resolved.effective.exclude, &config_path)?;
     let mut ws = Workspace::default();
     let mut findings = Vec::new();
     for item in inputs {
@@ -492,7 +492,7 @@ fn resolve(cli: &Cli, file: Config, path: &Path) -> anyhow::Result<Resolved> {
                 format!("{what}files: list at least one glob"),
             ));
         }
-        let files = build_exclude(&o.files, path)?;
+        let files = build_globs(&o.files, path)?;
         overrides.push((files, parse_levels(&o.severity, &o.disable, path, &what)?));
     }
     for id in &cli.disable {
@@ -568,16 +568,16 @@ fn parse_levels(
     Ok(levels)
 }
 
-fn build_exclude(globs: &[String], path: &Path) -> anyhow::Result<globset::GlobSet> {
+fn build_globs(globs: &[String], path: &Path) -> anyhow::Result<globset::GlobSet> {
     let mut builder = globset::GlobSetBuilder::new();
     for g in globs {
         let glob = globset::Glob::new(g)
-            .map_err(|e| config_error(path, format!("exclude: invalid glob {g:?}: {e}")))?;
+            .map_err(|e| config_error(path, format!("invalid glob {g:?}: {e}")))?;
         builder.add(glob);
     }
     builder
         .build()
-        .map_err(|e| config_error(path, format!("exclude: {e}")))
+        .map_err(|e| config_error(path, format!("invalid globs: {e}")))
 }
 
 fn explain(id: &str) -> anyhow::Result<String> {

@@ -131,6 +131,7 @@ const SCRAPE: &[Field] = &[
     f("scrape_timeout"),
     since("scrape_protocols", 2, 49),
     since("fallback_scrape_protocol", 3, 0),
+    since("scrape_failure_log_file", 3, 0),
     since("scrape_classic_histograms", 2, 45),
     since("always_scrape_classic_histograms", 3, 0),
     since("convert_classic_histograms_to_nhcb", 3, 0),
