@@ -287,3 +287,25 @@ fn syntax_errors_in_the_example_file_are_reported() {
     assert_eq!(v["diagnostics"][0]["file"], "example.env");
     assert_eq!(v["diagnostics"][0]["line"], 2);
 }
+
+#[test]
+fn inside_github_actions_the_default_is_annotations_and_a_step_summary() {
+    let scene = Scene::new();
+    let summary = scene.root().join("summary.md");
+    let mut cmd = tool();
+    cmd.env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .args(["--schema", SCHEMA, PROD_EXAMPLE]);
+    let r = shipshape_testkit::cli::run(&mut cmd);
+    assert_eq!(r.code, Some(1), "{}", r.snapshot());
+    assert!(
+        r.stdout
+            .starts_with("::error file=fixtures/stack/.env.production.example,line=7"),
+        "{}",
+        r.stdout
+    );
+    let table = std::fs::read_to_string(&summary).unwrap();
+    let rows = table.matches("placeholder").count() + table.matches("forbidden-value").count();
+    assert!(rows >= 16, "{table}");
+    assert!(!table.contains("CHANGE_ME@"), "{table}");
+}
