@@ -28,6 +28,58 @@ pub fn find_ini(dir: &Path) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// The `[alembic]` value of `key` in an ini file, if set.
+fn ini_value(ini: &Path, key: &str) -> anyhow::Result<Option<String>> {
+    let text = fs_err::read_to_string(ini)?;
+    let mut in_alembic = false;
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            in_alembic = line == "[alembic]";
+            continue;
+        }
+        if in_alembic
+            && let Some((k, value)) = line.split_once('=')
+            && k.trim() == key
+        {
+            return Ok(Some(value.trim().to_owned()).filter(|v| !v.is_empty()));
+        }
+    }
+    Ok(None)
+}
+
+/// Where revision files live: `version_locations` (split on spaces, commas
+/// or `version_path_separator`'s usual `os`/`:`), else `<script_location>/versions`.
+pub fn version_dirs(ini: &Path, scripts: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let root = ini.parent().unwrap_or(Path::new("."));
+    let Some(value) = ini_value(ini, "version_locations")? else {
+        return Ok(vec![scripts.join("versions")]);
+    };
+    let separator = ini_value(ini, "version_path_separator")?;
+    let here = root.display().to_string();
+    let value = value.replace("%(here)s", &here);
+    let parts: Vec<&str> = match separator.as_deref() {
+        Some(":") => value.split(':').collect(),
+        Some(";") => value.split(';').collect(),
+        Some("os") => value.split(':').collect(),
+        Some(",") => value.split(',').collect(),
+        _ => value.split([' ', ',']).collect(),
+    };
+    Ok(parts
+        .into_iter()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let path = PathBuf::from(p);
+            if path.is_absolute() || p.starts_with(&here) {
+                path
+            } else {
+                root.join(path)
+            }
+        })
+        .collect())
+}
+
 /// `script_location` of an ini file, resolved against the ini's directory.
 pub fn script_location(ini: &Path) -> anyhow::Result<PathBuf> {
     let text = fs_err::read_to_string(ini)?;
@@ -117,25 +169,32 @@ pub fn load(dir: &Path) -> anyhow::Result<Loaded> {
             return Ok(loaded);
         }
     };
-    let versions = scripts.join("versions");
+    let version_dirs = version_dirs(&ini, &scripts)?;
     loaded.alembic_ini = Some(ini);
     loaded.alembic_root = Some(root);
-    if !versions.is_dir() {
-        loaded.problems.push(
-            Problem::new(
-                "prerequisites",
-                format!("{} does not exist", display(&versions)),
-            )
-            .help("alembic keeps revisions in <script_location>/versions"),
+    let mut files: Vec<PathBuf> = Vec::new();
+    for versions in &version_dirs {
+        if !versions.is_dir() {
+            loaded.problems.push(
+                Problem::new(
+                    "prerequisites",
+                    format!("{} does not exist", display(versions)),
+                )
+                .help("alembic keeps revisions in <script_location>/versions or the version_locations of alembic.ini"),
+            );
+            continue;
+        }
+        files.extend(
+            fs_err::read_dir(versions)?
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "py")),
         );
+    }
+    if loaded.problems.iter().any(|p| p.check == "prerequisites") {
         return Ok(loaded);
     }
     let mut by_id: BTreeMap<String, Migration> = BTreeMap::new();
-    let mut files: Vec<PathBuf> = fs_err::read_dir(&versions)?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "py"))
-        .collect();
     files.sort();
     for path in files {
         let text =
@@ -370,5 +429,29 @@ mod ini_tests {
         assert!(!text.contains("prod"), "{text}");
         assert!(!text.contains("%(here)s"), "{text}");
         assert!(text.contains("[loggers]"), "{text}");
+    }
+
+    #[test]
+    fn version_locations_are_read_from_the_ini() {
+        let dir = tempfile::tempdir().unwrap();
+        let ini = dir.path().join("alembic.ini");
+        std::fs::write(&ini, "[alembic]\nscript_location = m\n").unwrap();
+        assert_eq!(
+            version_dirs(&ini, &dir.path().join("m")).unwrap(),
+            [dir.path().join("m/versions")]
+        );
+        std::fs::write(
+            &ini,
+            "[alembic]\nscript_location = m\nversion_locations = %(here)s/a extra/b\n",
+        )
+        .unwrap();
+        let here = dir.path().display().to_string();
+        assert_eq!(
+            version_dirs(&ini, &dir.path().join("m")).unwrap(),
+            [
+                PathBuf::from(format!("{here}/a")),
+                dir.path().join("extra/b")
+            ]
+        );
     }
 }
