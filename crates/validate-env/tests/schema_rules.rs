@@ -426,3 +426,30 @@ fn several_files_merge_in_order_later_wins() {
     ]);
     assert_eq!(r.code, Some(1), "{}", r.snapshot());
 }
+
+#[test]
+fn a_percent_encoded_url_password_matches_the_plain_one() {
+    let ok = check(
+        "production",
+        &[
+            ("POSTGRES_PASSWORD", "POSTGRES_PASSWORD='p@ss#Word-8Kq2xZ'"),
+            (
+                "DATABASE_URL",
+                "DATABASE_URL=postgresql://shipshape_app:p%40ss%23Word-8Kq2xZ@db:5432/shipshape",
+            ),
+        ],
+    );
+    assert!(ok.is_empty(), "{ok:?}");
+    // The same password unencoded: libpq would split it at '@'/'#'.
+    let found = check(
+        "production",
+        &[
+            ("POSTGRES_PASSWORD", "POSTGRES_PASSWORD='p@ss#Word-8Kq2xZ'"),
+            (
+                "DATABASE_URL",
+                "DATABASE_URL='postgresql://shipshape_app:p@ss#Word-8Kq2xZ@db:5432/shipshape'",
+            ),
+        ],
+    );
+    only(&found, "postgres-url");
+}
