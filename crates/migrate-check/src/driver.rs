@@ -128,7 +128,7 @@ fn relfilenodes(db: &mut Db) -> Result<BTreeMap<String, (String, String)>, PgErr
     let rows = db.query_text(
         "SELECT c.oid::text, n.nspname || '.' || c.relname, c.relfilenode::text FROM pg_class c \
          JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE c.relkind IN ('r', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+         WHERE c.relkind IN ('r', 'p', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
            AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'",
         &[],
     )?;
