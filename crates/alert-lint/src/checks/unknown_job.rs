@@ -1,5 +1,6 @@
 //! `unknown-job`: selectors naming a job no scrape config defines.
 
+use promql_parser::label::MatchOp;
 use shipshape_core::Severity;
 
 use super::{Check, Cx};
@@ -10,7 +11,7 @@ use crate::schema::closest;
 pub const CHECK: Check = Check {
     id: "unknown-job",
     severity: Severity::Warning,
-    summary: "A selector pins `job` to a value no scrape config in prometheus.yml defines.",
+    summary: "A selector pins `job` (or a plain `job=~\"a|b\"` alternation) to a value no scrape config in prometheus.yml defines.",
     explain: "`up{job=\"postgres\"}` selects nothing when the scrape job is called `postgresql`: the alert can never fire (and `up == 0` alerts stay silent exactly when the job is gone). Use the `job_name` from prometheus.yml.",
 };
 
@@ -23,8 +24,17 @@ pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     for r in cx.all_rules() {
         let Some(expr) = r.rule.expr() else { continue };
         for vs in selectors(expr) {
-            let Some(job) = pinned(vs, "job") else { continue };
-            if !jobs.contains(&job) {
+            let mut named: Vec<&str> = pinned(vs, "job").into_iter().collect();
+            // `job=~"api|worker"`: a plain alternation names jobs too.
+            for m in &vs.matchers.matchers {
+                if m.name == "job" && matches!(m.op, MatchOp::Re(_)) && is_plain_alternation(&m.value) {
+                    named.extend(m.value.split('|'));
+                }
+            }
+            for job in named {
+                if jobs.contains(&job) {
+                    continue;
+                }
                 let mut f = r.in_expr(cx, CHECK.id, job, format!("job {job:?} is not defined by any scrape config: this selects nothing"));
                 if let Some(best) = closest(job, jobs.iter().copied()) {
                     f = f.help(format!("did you mean {best:?}?"));
@@ -33,4 +43,12 @@ pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {
             }
         }
     }
+}
+
+/// `a|b|c` with nothing but name characters between the bars.
+fn is_plain_alternation(re: &str) -> bool {
+    !re.is_empty()
+        && re
+            .split('|')
+            .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-')))
 }
