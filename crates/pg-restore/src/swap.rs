@@ -10,9 +10,11 @@ use shipshape_pg::Db;
 use crate::dbops;
 
 /// How the swap went.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Swapped {
     pub terminated: u64,
+    /// The swap is done but a finishing touch failed (reported, not fatal).
+    pub warning: Option<String>,
 }
 
 /// Replace `target` by `incoming`; the old `target` becomes `keep_as`.
@@ -49,10 +51,15 @@ pub fn swap(
     }
     // The kept database gets its original setting back so a rollback (or a
     // look inside it) works; the new one was created allowing connections.
-    if target_allowed_connections {
-        dbops::allow_connections(db, keep_as, true)?;
+    // The names are swapped at this point: a failure here must not be
+    // reported as a failed swap (and must not undo it).
+    let finish = if target_allowed_connections {
+        dbops::allow_connections(db, keep_as, true)
     } else {
-        dbops::allow_connections(db, target, false)?;
-    }
-    Ok(Swapped { terminated })
+        dbops::allow_connections(db, target, false)
+    };
+    Ok(Swapped {
+        terminated,
+        warning: finish.err().map(|e| format!("{e:#}")),
+    })
 }

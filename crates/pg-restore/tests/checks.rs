@@ -136,3 +136,72 @@ fn hooks_run_around_the_swap_and_keep_previous_prunes() {
         .collect();
     assert_eq!(kept.len(), 1, "{kept:?}");
 }
+
+/// Run the tool on a pseudo-terminal (util-linux `script`), typing `answer`.
+fn on_a_terminal(target: &str, file: &std::path::Path, answer: &str) -> Option<String> {
+    use std::io::{Read as _, Write as _};
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("no `script` program: cannot test the terminal prompt");
+        return None;
+    }
+    let command = format!(
+        "{} --no-config {}",
+        env!("CARGO_BIN_EXE_pg-restore"),
+        file.display()
+    );
+    let mut child = cli::command("script")
+        .env("DATABASE_URL", server().url(target))
+        .env("PATH", super::path_with_client_bin())
+        .args(["-qec", &command, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // Typed ahead: the terminal keeps it until the prompt reads it.
+    stdin.write_all(format!("{answer}\n").as_bytes()).unwrap();
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    drop(stdin);
+    let _ = child.wait();
+    Some(out)
+}
+
+#[test]
+fn on_a_terminal_the_database_name_must_be_typed() {
+    let s = server();
+    let target = unique_name("prs_tgt");
+    let _cleanup = Cleanup(target.clone());
+    create_db(&target);
+    s.psql(&target, "CREATE TABLE precious (v text)");
+    let src = s.create_database("prs_src");
+    fill(&src.name, 10);
+    let dir = tempfile::tempdir().unwrap();
+    let gz = dump(&src.name, dir.path(), "gzip");
+    let before = fingerprint(&target);
+
+    let Some(out) = on_a_terminal(&target, &gz, "not-the-name") else {
+        return;
+    };
+    assert!(out.contains("will be REPLACED"), "{out}");
+    assert!(
+        out.contains(&format!("kept as \"{target}_pre_restore_")),
+        "{out}"
+    );
+    assert!(out.contains("not confirmed; nothing was changed"), "{out}");
+    assert_eq!(fingerprint(&target), before);
+
+    let out = on_a_terminal(&target, &gz, &target).unwrap();
+    assert!(out.contains(&format!("into \"{target}\"")), "{out}");
+    assert_eq!(fingerprint(&target), fingerprint(&src.name));
+}

@@ -410,7 +410,13 @@ pub fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<ExitCode> {
     ];
     if let Some(cmd) = &ctx.settings.pre_swap {
         printer.status(&format!("running the pre-swap hook: {cmd}"));
-        crate::hooks::run("pre-swap", cmd, &hook_env)?;
+        if let Err(err) = crate::hooks::run("pre-swap", cmd, &hook_env) {
+            // Whatever the hook stopped should come back: run post-swap anyway.
+            if let Some(post) = &ctx.settings.post_swap {
+                let _ = crate::hooks::run("post-swap", post, &hook_env);
+            }
+            return Err(err.context(format!("nothing was swapped; \"{target}\" is unchanged")));
+        }
     }
     let swap_result = match &facts.target {
         Some(t) => crate::swap::swap(
@@ -421,7 +427,12 @@ pub fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<ExitCode> {
             t.allow_connections,
             Duration::from_secs(ctx.settings.terminate_timeout_seconds),
         )
-        .map(|s| s.terminated),
+        .map(|s| {
+            if let Some(w) = &s.warning {
+                printer.warning(w);
+            }
+            s.terminated
+        }),
         None => dbops::rename(&mut admin, &restoring, &target).map(|()| 0),
     };
     let post = ctx.settings.post_swap.as_ref().map(|cmd| {

@@ -55,17 +55,20 @@ pub fn run(ctx: &Context, args: &RollbackArgs) -> anyhow::Result<ExitCode> {
         &lines,
     )?;
     let terminated = match &current {
-        Some(info) => {
-            crate::swap::swap(
-                &mut admin,
-                &target,
-                &previous,
-                &rolled,
-                info.allow_connections,
-                Duration::from_secs(ctx.settings.terminate_timeout_seconds),
-            )?
-            .terminated
-        }
+        Some(info) => crate::swap::swap(
+            &mut admin,
+            &target,
+            &previous,
+            &rolled,
+            info.allow_connections,
+            Duration::from_secs(ctx.settings.terminate_timeout_seconds),
+        )
+        .map(|s| {
+            if let Some(w) = &s.warning {
+                printer.warning(w);
+            }
+            s.terminated
+        })?,
         None => {
             dbops::rename(&mut admin, &previous, &target)?;
             0
