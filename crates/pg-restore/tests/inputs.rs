@@ -55,6 +55,11 @@ fn directory_format_archive() {
     round_trip("directory");
 }
 
+#[test]
+fn tar_format_archive() {
+    round_trip("tar");
+}
+
 fn sha256(path: &Path) -> String {
     let bytes = std::fs::read(path).unwrap();
     sha2::Sha256::digest(&bytes)

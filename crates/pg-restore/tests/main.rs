@@ -161,6 +161,7 @@ pub fn dump(db: &str, dir: &Path, kind: &str) -> PathBuf {
         "plain" => ("backup.sql", "pg_dump > \"$OUT\""),
         "custom" => ("backup.dump", "pg_dump -Fc > \"$OUT\""),
         "directory" => ("backup.dir", "pg_dump -Fd -f \"$OUT\""),
+        "tar" => ("backup.tar", "pg_dump -Ft > \"$OUT\""),
         other => panic!("unknown kind {other}"),
     };
     let path = dir.join(name);
