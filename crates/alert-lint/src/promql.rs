@@ -65,6 +65,50 @@ fn unitless_regex() -> &'static regex::Regex {
     })
 }
 
+/// The first bracket that is never closed (or closed without being opened),
+/// outside string literals and `#` comments: where "unclosed left
+/// parenthesis" points. A byte offset into `text`.
+pub fn unbalanced_bracket(text: &str) -> Option<usize> {
+    let mut stack: Vec<(char, usize)> = Vec::new();
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    let mut comment = false;
+    for (i, c) in text.char_indices() {
+        if comment {
+            comment = c != '\n';
+            continue;
+        }
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' && q != '`' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '"' | '\'' | '`' => quote = Some(c),
+            '#' => comment = true,
+            '(' | '{' | '[' => stack.push((c, i)),
+            ')' | '}' | ']' => {
+                let open = match c {
+                    ')' => '(',
+                    '}' => '{',
+                    _ => '[',
+                };
+                match stack.pop() {
+                    Some((o, _)) if o == open => {}
+                    _ => return Some(i),
+                }
+            }
+            _ => {}
+        }
+    }
+    stack.last().map(|(_, i)| *i)
+}
+
 /// Every sub-expression, depth first, with the name of the function call
 /// it is an argument of (for range selectors).
 pub fn walk<'e>(expr: &'e Expr, f: &mut dyn FnMut(&'e Expr, Option<&'e Call>)) {
@@ -479,6 +523,15 @@ mod tests {
         assert_eq!(unitless_duration("rate(x[5m]) offset 1h"), None);
         assert_eq!(unitless_duration("x{a=\"[5]\"}"), None);
         assert_eq!(unitless_duration("max_over_time(x[1h:])"), None);
+    }
+
+    #[test]
+    fn unbalanced_brackets() {
+        assert_eq!(unbalanced_bracket("sum(rate(x[5m])"), Some(3));
+        assert_eq!(unbalanced_bracket("sum(x) > 1)"), Some(10));
+        assert_eq!(unbalanced_bracket("x{a=\"(\"}"), None);
+        assert_eq!(unbalanced_bracket("# (\nsum(x)"), None);
+        assert_eq!(unbalanced_bracket("up{job=\"a\""), Some(2));
     }
 
     #[test]

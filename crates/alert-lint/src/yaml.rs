@@ -450,6 +450,38 @@ impl Source {
         (node.line, node.col)
     }
 
+    /// Where byte `offset` of a scalar's value is in the file, for the
+    /// layouts where that is exact: literal blocks (`|`) and single-line
+    /// plain or quoted scalars (before any escape). Else the scalar's start.
+    pub fn position_in_scalar(
+        &self,
+        line: u32,
+        col: u32,
+        end_line: u32,
+        style: Option<Style>,
+        value: &str,
+        offset: usize,
+    ) -> (u32, u32) {
+        let Some(before) = value.get(..offset) else {
+            return (line, col);
+        };
+        let chars = |s: &str| u32::try_from(s.chars().count()).unwrap_or(u32::MAX);
+        match style {
+            Some(Style::Block) => {
+                let row = u32::try_from(before.matches('\n').count()).unwrap_or(0);
+                let in_line = before.rsplit('\n').next().unwrap_or("");
+                (line.saturating_add(row), col.saturating_add(chars(in_line)))
+            }
+            Some(Style::Plain) if end_line == line && !value.contains('\n') => {
+                (line, col.saturating_add(chars(before)))
+            }
+            Some(Style::Quoted) if end_line == line && !before.contains(['\\', '\'']) => {
+                (line, col.saturating_add(1 + chars(before)))
+            }
+            _ => (line, col),
+        }
+    }
+
     pub fn lines(&self) -> impl Iterator<Item = (u32, &str)> {
         self.text
             .lines()

@@ -25,9 +25,17 @@ pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {
         let expr = match parsed {
             Ok(e) => e,
             Err(message) => {
-                // Point at the token the parser names ('rate2'), when it names one.
+                let message = format!("invalid PromQL: {}", message.trim());
+                // An unbalanced bracket is pointed at exactly; else the
+                // token the parser names ('rate2'), when it names one.
+                if let (Some(expr), Some(offset)) = (&rule.expr, crate::promql::unbalanced_bracket(&rule.expr.as_ref().map_or(String::new(), |e| e.value.clone()))) {
+                    let source = &cx.ws.files[r.file].source;
+                    let (line, col) = source.position_in_scalar(expr.pos.line, expr.pos.col, expr.pos.end_line, rule.expr_style, &expr.value, offset);
+                    out.push(r.finding(CHECK.id, expr.pos, message).at(line, col));
+                    continue;
+                }
                 let token = message.split('\'').nth(1).unwrap_or("");
-                out.push(r.in_expr(cx, CHECK.id, token, format!("invalid PromQL: {}", message.trim())));
+                out.push(r.in_expr(cx, CHECK.id, token, message.clone()));
                 continue;
             }
         };
