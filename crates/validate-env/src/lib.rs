@@ -66,6 +66,10 @@ pub struct Cli {
     #[arg(long)]
     pub pedantic: bool,
 
+    /// Do not report these checks (ids as in docs/validate-env.md; repeat or separate with commas)
+    #[arg(long, value_name = "ID", value_delimiter = ',')]
+    pub ignore: Vec<String>,
+
     /// Validate the process environment instead of files
     #[arg(long, global = true)]
     pub from_env: bool,
@@ -310,6 +314,19 @@ fn environment(
 }
 
 fn check(printer: &Printer, cli: &Cli, settings: &Settings) -> anyhow::Result<ExitCode> {
+    let known = checks::all_rules();
+    if let Some(unknown) = cli
+        .ignore
+        .iter()
+        .find(|id| !known.iter().any(|r| r.id == id.as_str()))
+    {
+        let ids: Vec<&str> = known.iter().map(|r| r.id).collect();
+        return Err(UsageError::new(format!(
+            "--ignore {unknown}: no such check; the checks are: {}",
+            ids.join(", ")
+        ))
+        .into());
+    }
     let schema = load_schema(settings, true)?.ok_or_else(|| UsageError::new("no schema"))?;
     let mut input = read_input(&cli.files, cli.from_env, settings.dialect)?;
     let env = environment(settings, &cli.files, &input, &schema)?;
@@ -342,6 +359,7 @@ fn check(printer: &Printer, cli: &Cli, settings: &Settings) -> anyhow::Result<Ex
     );
     let mut diagnostics = early.list;
     diagnostics.extend(checks::run(&ctx));
+    diagnostics.retain(|d| !cli.ignore.contains(&d.code));
     // Stable reading order: findings without a file first, then by file
     // (in input order), line and column.
     let order = |file: &Option<String>| {

@@ -206,3 +206,24 @@ fn undefined_references_point_at_the_dollar() {
     assert_eq!(v["diagnostics"][0]["code"], "undefined-reference");
     assert_eq!(v["diagnostics"][0]["column"], 13, "{}", r.stdout);
 }
+
+#[test]
+fn ignored_checks_are_not_reported() {
+    let scene = Scene::new();
+    scene.write(".env", "lower=1\nTRAILING=1  \n");
+    scene.write("env.schema.toml", "[vars.lower]\n[vars.TRAILING]\n");
+    let r = scene.run(&["--env", "x", "--strict", "--format", "json", ".env"]);
+    assert_eq!(r.code, Some(1), "{}", r.snapshot());
+    let r = scene.run(&[
+        "--env",
+        "x",
+        "--strict",
+        "--ignore",
+        "lowercase-key,trailing-whitespace",
+        ".env",
+    ]);
+    assert_eq!(r.code, Some(0), "{}", r.snapshot());
+    let r = scene.run(&["--env", "x", "--ignore", "no-such-check", ".env"]);
+    assert_eq!(r.code, Some(2), "{}", r.snapshot());
+    assert!(r.stderr.contains("lowercase-key"), "{}", r.stderr);
+}
