@@ -139,6 +139,25 @@ impl RuleRef<'_> {
             .scope(self.rule.scope())
     }
 
+    /// A finding at the first of `needles` found inside `expr`.
+    pub fn in_expr_first(
+        &self,
+        cx: &Cx<'_>,
+        check: &'static str,
+        needles: &[&str],
+        message: impl Into<String>,
+    ) -> Finding {
+        let pos = self.rule.expr.as_ref().map_or(self.rule.pos, |e| e.pos);
+        let source = &cx.ws.files[self.file].source;
+        let node = pos.node();
+        let (line, col) = needles
+            .iter()
+            .map(|n| source.locate(&node, n))
+            .find(|p| *p != (pos.line, pos.col))
+            .unwrap_or((pos.line, pos.col));
+        self.finding(check, pos, message).at(line, col)
+    }
+
     /// A finding about text inside `expr` (falls back to the expr node).
     pub fn in_expr(
         &self,

@@ -19,11 +19,32 @@ pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     for r in cx.all_rules() {
         let Some(expr) = r.rule.expr() else { continue };
         for (func, vs, range) in rate_windows(expr) {
-            let interval = cx.scrape_interval(pinned(vs, "job"));
+            // A plain `job=~"a|b"` needs a window long enough for each job.
+            let alternation = vs
+                .matchers
+                .matchers
+                .iter()
+                .find(|m| m.name == "job" && matches!(m.op, promql_parser::label::MatchOp::Re(_)))
+                .map(|m| m.value.split('|').map(str::to_owned).collect::<Vec<_>>());
+            let interval = match (pinned(vs, "job"), alternation) {
+                (Some(job), _) => cx.scrape_interval(Some(job)),
+                (None, Some(jobs)) if jobs.iter().all(|j| j.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))) => jobs
+                    .iter()
+                    .map(|j| cx.scrape_interval(Some(j)))
+                    .max()
+                    .unwrap_or_else(|| cx.scrape_interval(None)),
+                _ => cx.scrape_interval(None),
+            };
             let min = interval * factor;
             if range < min {
                 let window = format!("[{}]", duration::format(range));
-                out.push(r.in_expr(cx, CHECK.id, &window, format!("{func}() over {} is shorter than {factor}× the scrape interval ({})", duration::format(range), duration::format(interval))).help(format!("use a window of at least {}", duration::format(min))));
+                let selector = vs.to_string();
+                let written = format!("{selector}{window}");
+                let name = crate::promql::metric_name(vs).unwrap_or("the selector");
+                out.push(
+                    r.in_expr_first(cx, CHECK.id, &[&written, &window], format!("{func}() of {name} over {} is shorter than {factor}× the scrape interval ({})", duration::format(range), duration::format(interval)))
+                        .help(format!("use a window of at least {}", duration::format(min))),
+                );
             }
         }
     }

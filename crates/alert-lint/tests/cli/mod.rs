@@ -474,6 +474,38 @@ fn target_versions_decide_which_fields_are_legal() {
 }
 
 #[test]
+fn rate_windows_use_the_scrape_interval_of_the_selected_jobs() {
+    let scene = Scene::new();
+    scene.write(
+        "prometheus.yml",
+        "global:\n  scrape_interval: 15s\nrule_files: [rules.yml]\nalerting:\n  alertmanagers:\n    - static_configs:\n        - targets: [am:9093]\nscrape_configs:\n  - job_name: api\n    static_configs: [{targets: ['api:1']}]\n  - job_name: batch\n    scrape_interval: 1m\n    static_configs: [{targets: ['batch:1']}]\n",
+    );
+    let rules = GOOD_RULES.replace(
+        "up{job=\"api\"} == 0",
+        "rate(errors_total{job=\"api\"}[2m]) > 1 or rate(errors_total{job=\"batch\"}[2m]) > 1 or rate(errors_total{job=~\"api|batch\"}[2m]) > 1",
+    );
+    scene.write("rules.yml", &rules);
+    let run = scene.run(&[
+        "--no-config",
+        "--format",
+        "json",
+        "--disable",
+        "job-without-up-alert",
+        ".",
+    ]);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let windows: Vec<&str> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "rate-window")
+        .map(|d| d["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(windows.len(), 2, "{}", run.stdout);
+    assert!(windows.iter().all(|m| m.contains("(1m)")), "{windows:?}");
+}
+
+#[test]
 fn github_format_annotates_with_positions() {
     let scene = Scene::new();
     scene.write("rules.yml", NO_FOR);
