@@ -598,6 +598,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         report = r;
         results = res;
         db.close();
+        // Ctrl-C cancels whatever statement was running, and that statement
+        // (a snapshot, a lock probe) then fails: the run was interrupted,
+        // not broken.
+        let outcome = match outcome {
+            Err(_) if shipshape_core::interrupt::requested() => {
+                Err(ApplyError::Interrupted(shipshape_core::Interrupted))
+            }
+            other => other,
+        };
         match outcome {
             Ok(()) => {}
             Err(ApplyError::Interrupted(i)) => {
@@ -623,6 +632,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
     }
 
+    shipshape_core::interrupt::check()?;
     if let Some(err) = runtime_failure {
         return Err(err);
     }
@@ -776,6 +786,17 @@ fn run_dynamic(
     if session.is_selected(Check::Reset) {
         checks::reset::run(session, &base, &head)?;
     }
+    let hints = session
+        .report
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == Check::Locks.name())
+        .count();
+    session.result(Check::Locks).detail = match hints {
+        0 => "no hints".to_owned(),
+        1 => "1 hint".to_owned(),
+        n => format!("{n} hints"),
+    };
     for check in [Check::Upgrade, Check::Stairway, Check::Locks] {
         let selected = session.is_selected(check);
         let result = session.result(check);

@@ -73,6 +73,9 @@ pub fn table(
             if skipped > 0 {
                 parts.push(format!("{skipped} skipped"));
             }
+            if result.name == "locks" && !result.detail.is_empty() {
+                parts.push(result.detail.clone());
+            }
             detail = parts.join(", ");
         }
         let time = if result.status == Status::Skipped {
