@@ -139,6 +139,17 @@ impl RuleRef<'_> {
             .scope(self.rule.scope())
     }
 
+    /// A label of the alert: the rule's own, else the group's (3.0 `labels`).
+    pub fn label(&self, name: &str) -> Option<&crate::finding::SpStr> {
+        self.rule.label(name).or_else(|| {
+            self.group
+                .labels
+                .iter()
+                .find(|(k, _)| k.value == name)
+                .map(|(_, v)| v)
+        })
+    }
+
     /// A finding at the first of `needles` found inside `expr`.
     pub fn in_expr_first(
         &self,

@@ -15,7 +15,7 @@ pub const CHECK: Check = Check {
 pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     let allowed = &cx.settings.severities;
     for r in cx.alerts() {
-        match r.rule.label("severity") {
+        match r.label("severity") {
             None => {
                 let pos = r.rule.alert.as_ref().map_or(r.rule.pos, |a| a.pos);
                 out.push(r.finding(CHECK.id, pos, format!("alert {:?} has no `severity` label", r.rule.name())).help(format!("add `labels: {{severity: ...}}` with one of: {}", allowed.join(", "))));
