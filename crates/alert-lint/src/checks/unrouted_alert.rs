@@ -26,8 +26,15 @@ pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {
             let pos = r.rule.alert.as_ref().map_or(r.rule.pos, |a| a.pos);
             let is_hole = |name: &Option<String>| name.as_deref().is_some_and(|n| holes.contains(&n) || !known.contains(&n));
             if results.iter().all(|leaves| leaves.iter().all(|l| is_hole(&l.receiver))) {
-                let receivers: Vec<String> = results.iter().flatten().filter_map(|l| l.receiver.clone()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
-                out.push(r.finding(CHECK.id, pos, format!("alert {:?} {} only reaches receiver(s) {} which have no integrations: nobody is notified", alert.name, alert.describe(), receivers.join(", "))).help("route it to a receiver with email/pagerduty/slack/… configs, or add one to that receiver"));
+                let am_file = &cx.ws.files[am.file].display;
+                let receivers: Vec<String> = results
+                    .iter()
+                    .flatten()
+                    .filter_map(|l| l.receiver.as_ref().map(|name| format!("{name:?} (route at {am_file}:{})", l.pos.line)))
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .collect();
+                out.push(r.finding(CHECK.id, pos, format!("alert {:?} {} only reaches receiver {} without integrations: nobody is notified", alert.name, alert.describe(), receivers.join(", "))).help("route it to a receiver with email/pagerduty/slack/… configs, or add one to that receiver"));
                 continue;
             }
             let Some(severity) = alert.fixed.get("severity") else { continue };
