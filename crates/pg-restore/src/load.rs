@@ -25,6 +25,9 @@ pub struct LoadFailure {
     pub line: Option<u64>,
     /// The statement that failed (possibly shortened).
     pub statement: Option<String>,
+    /// For a COPY: the failing row's number within the COPY data
+    /// (`CONTEXT:  COPY t, line K`), before it is turned into a dump line.
+    pub copy_row: Option<u64>,
 }
 
 /// What a load needs.
@@ -186,6 +189,7 @@ pub fn psql_failure(lines: &[String]) -> LoadFailure {
             message: format!("psql failed: {}", lines.join("\n")),
             line: None,
             statement: None,
+            copy_row: None,
         };
     };
     let first = &lines[at];
@@ -198,9 +202,17 @@ pub fn psql_failure(lines: &[String]) -> LoadFailure {
         .or_else(|| first.find("FATAL:  "))
         .unwrap_or(0);
     let mut message = first[message_start..].to_owned();
+    let mut copy_row = None;
     for more in lines[at + 1..].iter().take(6) {
         if more.starts_with("psql:") {
             break;
+        }
+        if let Some(rest) = more.strip_prefix("CONTEXT:  COPY ") {
+            copy_row = rest
+                .split(", line ")
+                .nth(1)
+                .and_then(|r| r.split([',', ':']).next())
+                .and_then(|n| n.trim().parse().ok());
         }
         message.push('\n');
         message.push_str(more);
@@ -209,12 +221,23 @@ pub fn psql_failure(lines: &[String]) -> LoadFailure {
         message,
         line,
         statement: None,
+        copy_row,
     }
 }
 
 /// The statement ending at `line` of the dump's SQL (pg_dump separates
 /// statements with blank lines). For COPY data, the COPY command.
 pub fn statement_at(path: &Path, kind: Kind, line: u64) -> Option<String> {
+    statement_and_copy_line(path, kind, line).map(|(s, _)| s)
+}
+
+/// [`statement_at`], plus the line of the COPY command when `line` is in
+/// (or ends) COPY data.
+pub fn statement_and_copy_line(
+    path: &Path,
+    kind: Kind,
+    line: u64,
+) -> Option<(String, Option<u64>)> {
     let stream = SqlStream::open(path, kind).ok()?;
     let mut reader = BufReader::new(stream);
     let mut recent: VecDeque<(u64, String)> = VecDeque::new();
@@ -246,7 +269,10 @@ pub fn statement_at(path: &Path, kind: Kind, line: u64) -> Option<String> {
         }
     }
     if let Some((at, copy)) = copy_line {
-        return Some(format!("{copy}  (line {at}; the data rows follow it)"));
+        return Some((
+            format!("{copy}  (line {at}; the data rows follow it)"),
+            Some(at),
+        ));
     }
     let mut text: Vec<String> = recent.into_iter().map(|(_, l)| l).collect();
     if text.len() > 20 {
@@ -254,7 +280,7 @@ pub fn statement_at(path: &Path, kind: Kind, line: u64) -> Option<String> {
         text.drain(..cut);
         text.insert(0, "…".into());
     }
-    (!text.is_empty()).then(|| text.join("\n"))
+    (!text.is_empty()).then(|| (text.join("\n"), None))
 }
 
 /// `dbname='…'` for pg_restore's -d, which would read a bare name containing
@@ -329,6 +355,7 @@ pub fn pg_restore_load(job: &LoadJob) -> anyhow::Result<Result<(), LoadFailure>>
             .join("\n"),
         line: None,
         statement,
+        copy_row: None,
     }))
 }
 
@@ -379,8 +406,15 @@ pub fn load(
             stream.finish()?;
         }
         return Ok(result.map_err(|mut failure| {
-            if let Some(line) = failure.line {
-                failure.statement = statement_at(&job.path, job.kind, line);
+            if let Some(line) = failure.line
+                && let Some((statement, copy_line)) =
+                    statement_and_copy_line(&job.path, job.kind, line)
+            {
+                // psql names the end of the COPY data; the server names the row.
+                if let (Some(copy), Some(row)) = (copy_line, failure.copy_row) {
+                    failure.line = Some(copy + row);
+                }
+                failure.statement = Some(statement);
             }
             failure
         }));

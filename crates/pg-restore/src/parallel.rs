@@ -23,6 +23,8 @@ pub struct Piece {
     pub text: Vec<u8>,
     /// (first dump line, number of lines)
     pub map: Vec<(u64, u64)>,
+    /// Index (0-based) of the line holding the piece's COPY command, if any.
+    pub copy_at: Option<u64>,
 }
 
 impl Piece {
@@ -33,6 +35,16 @@ impl Piece {
             Some((start, count)) if *start + *count == dump_line => *count += 1,
             _ => self.map.push((dump_line, 1)),
         }
+    }
+
+    pub fn line_count(&self) -> u64 {
+        self.map.iter().map(|(_, n)| n).sum()
+    }
+
+    /// Push the `COPY … FROM stdin;` line, remembering where it is.
+    pub fn push_copy(&mut self, line: &[u8], dump_line: u64) {
+        self.copy_at = Some(self.line_count());
+        self.push_line(line, dump_line);
     }
 
     pub fn append(&mut self, other: &Piece) {
@@ -50,11 +62,19 @@ impl Piece {
 struct LineMap {
     /// (first worker line, first dump line, count)
     runs: Vec<(u64, u64, u64)>,
+    /// Per piece: first and last worker line, worker line of its COPY command.
+    pieces: Vec<(u64, u64, Option<u64>)>,
     next: u64,
 }
 
 impl LineMap {
     fn add(&mut self, piece: &Piece) {
+        let first = self.next + 1;
+        self.pieces.push((
+            first,
+            self.next + piece.line_count(),
+            piece.copy_at.map(|c| first + c),
+        ));
         for (dump, count) in &piece.map {
             self.runs.push((self.next + 1, *dump, *count));
             self.next += count;
@@ -66,6 +86,16 @@ impl LineMap {
             .iter()
             .find(|(start, _, count)| worker_line >= *start && worker_line < start + count)
             .map(|(start, dump, _)| dump + (worker_line - start))
+    }
+
+    /// The dump line of row `row` (1-based) of the COPY that psql reported
+    /// failing at `worker_line` (the end of its data).
+    fn copy_row_line(&self, worker_line: u64, row: u64) -> Option<u64> {
+        let (_, _, copy) = self
+            .pieces
+            .iter()
+            .find(|(first, last, _)| worker_line >= *first && worker_line <= *last)?;
+        self.dump_line((*copy)? + row)
     }
 }
 
@@ -214,7 +244,13 @@ fn worker(
         return Ok(());
     }
     let mut failure = psql_failure(&tail.lines());
-    failure.line = failure.line.and_then(|l| map.dump_line(l));
+    failure.line = failure.line.and_then(|l| {
+        failure
+            .copy_row
+            .and_then(|row| map.copy_row_line(l, row))
+            .or_else(|| map.dump_line(l))
+    });
+    failure.copy_row = None;
     Err(Failed::Load(failure))
 }
 
@@ -283,5 +319,12 @@ mod tests {
         assert_eq!(map.dump_line(4), Some(40));
         assert_eq!(map.dump_line(6), Some(9042));
         assert_eq!(map.dump_line(7), None);
+        let mut copy = Piece::default();
+        copy.push_copy(b"COPY t FROM stdin;", 40);
+        copy.push_line(b"3", 9043);
+        copy.push_line(b"x", 9044);
+        copy.push_line(b"\\.", 9045);
+        map.add(&copy);
+        assert_eq!(map.copy_row_line(10, 2), Some(9044));
     }
 }

@@ -167,7 +167,7 @@ impl Splitter<'_> {
                 self.current.push_line(b"\\.", n);
                 self.flush()?;
                 self.current = self.new_piece();
-                self.current.push_line(&command, copy_line);
+                self.current.push_copy(&command, copy_line);
                 self.copy_rows = 0;
             }
             self.copy_rows += text.len() + 1;
@@ -206,6 +206,8 @@ impl Splitter<'_> {
         if text.starts_with(b"COPY ") && text.ends_with(b"FROM stdin;") {
             self.copy = Some((n, text.to_vec()));
             self.copy_rows = 0;
+            self.current.push_copy(text, n);
+            return Ok(());
         }
         self.current.push_line(text, n);
         Ok(())

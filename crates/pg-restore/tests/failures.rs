@@ -315,3 +315,39 @@ fn ctrl_c_before_the_swap_leaves_the_target_and_removes_the_half_restored_databa
     );
     setup.assert_untouched(&before);
 }
+
+#[test]
+fn a_bad_copy_row_is_reported_at_its_line_in_the_dump_serial_and_parallel() {
+    let setup = Setup::new();
+    let before = fingerprint(&setup.target);
+    let plain = dump(&setup.src, setup.dir.path(), "plain");
+    let text = std::fs::read_to_string(&plain).unwrap();
+    // The 57th data row of customers gets a non-integer id.
+    let copy = text.find("COPY public.customers ").unwrap();
+    let copy_line = text[..copy].lines().count() + 1;
+    let bad_line = copy_line + 57;
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let row = &mut lines[bad_line - 1];
+    let tab = row.find('\t').unwrap();
+    row.replace_range(..tab, "5x7");
+    std::fs::write(&plain, lines.join("\n") + "\n").unwrap();
+    for jobs in ["1", "2"] {
+        let run = cli::run(
+            tool_for(&setup.target)
+                .args(["--yes", "--jobs", jobs])
+                .arg(&plain),
+        );
+        assert_eq!(run.code, Some(3), "{}", run.snapshot());
+        assert!(
+            run.stdout.contains(&format!("failed at line {bad_line} ")),
+            "jobs {jobs}, expected line {bad_line}: {}",
+            run.snapshot()
+        );
+        assert!(
+            run.stdout.contains("COPY public.customers"),
+            "{}",
+            run.snapshot()
+        );
+        setup.assert_untouched(&before);
+    }
+}

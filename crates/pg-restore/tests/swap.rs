@@ -266,7 +266,8 @@ fn in_place_success_and_failure_with_the_recovery_command() {
         .skip(1)
         .map(|w| w.trim_matches('\'').to_owned())
         .collect();
-    let run = cli::run(tool_for(&target).args(&words));
+    // Run where a user would; its own safety backup lands there.
+    let run = cli::run(tool_for(&target).current_dir(dir.path()).args(&words));
     assert_eq!(run.code, Some(0), "{}", run.snapshot());
     assert_eq!(fingerprint(&target), current);
 }
