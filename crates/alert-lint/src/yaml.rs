@@ -387,8 +387,6 @@ pub struct Source {
     pub text: String,
     /// Byte offset of each line start.
     line_starts: Vec<usize>,
-    /// ASCII text: character and byte offsets are the same.
-    ascii: bool,
 }
 
 impl Source {
@@ -399,28 +397,39 @@ impl Source {
                 line_starts.push(i + 1);
             }
         }
-        let ascii = text.is_ascii();
-        Self {
-            text,
-            line_starts,
-            ascii,
-        }
+        Self { text, line_starts }
     }
 
-    fn byte_of_char(&self, index: usize) -> usize {
-        if self.ascii {
-            return index.min(self.text.len());
+    /// Byte offset of a 1-based line and column. Line and column from the
+    /// parser are exact; its running `index` mixes byte and character counts
+    /// on non-ASCII input, so node starts are computed from line and column.
+    fn byte_at(&self, line: u32, col: u32) -> usize {
+        let Some(&start) = usize::try_from(line)
+            .ok()
+            .and_then(|l| l.checked_sub(1))
+            .and_then(|l| self.line_starts.get(l))
+        else {
+            return self.text.len();
+        };
+        let rest = self.text.get(start..).unwrap_or("");
+        let skip = usize::try_from(col.saturating_sub(1)).unwrap_or(0);
+        start + rest.char_indices().nth(skip).map_or(rest.len(), |(b, _)| b)
+    }
+
+    /// The byte range of a node: from its line and column to its end index
+    /// (treated as bytes, moved back to a character boundary).
+    fn range(&self, node: &Node) -> (usize, usize) {
+        let start = self.byte_at(node.line, node.col);
+        let mut end = node.end.min(self.text.len());
+        while end > 0 && !self.text.is_char_boundary(end) {
+            end -= 1;
         }
-        self.text
-            .char_indices()
-            .nth(index)
-            .map_or(self.text.len(), |(b, _)| b)
+        (start, end.max(start))
     }
 
     /// The source text of a node (as written, quotes and all).
     pub fn slice(&self, node: &Node) -> &str {
-        let start = self.byte_of_char(node.start);
-        let end = self.byte_of_char(node.end).max(start);
+        let (start, end) = self.range(node);
         self.text.get(start..end).unwrap_or("")
     }
 
@@ -440,8 +449,7 @@ impl Source {
 
     /// Where `needle` first appears inside `node` as written, else the node's start.
     pub fn locate(&self, node: &Node, needle: &str) -> (u32, u32) {
-        let start = self.byte_of_char(node.start);
-        let end = self.byte_of_char(node.end).max(start);
+        let (start, end) = self.range(node);
         if !needle.is_empty()
             && let Some(found) = self.text.get(start..end).and_then(|s| s.find(needle))
         {
@@ -540,6 +548,16 @@ mod tests {
         let items = s.documents[0].get("a").unwrap().as_seq().unwrap();
         assert_eq!((items[0].line, items[0].end_line), (2, 3));
         assert_eq!((items[1].line, items[1].end_line), (4, 6));
+    }
+
+    #[test]
+    fn locate_in_non_ascii_text() {
+        let text = "é: ü\nexpr: \"rate(x[1m])\"\n".to_owned();
+        let stream = parse(&text);
+        let node = stream.documents[0].get("expr").unwrap().clone();
+        let source = Source::new(text);
+        assert_eq!(source.locate(&node, "[1m]"), (2, 14));
+        assert_eq!(source.slice(&node), "\"rate(x[1m])\"");
     }
 
     #[test]
