@@ -1,7 +1,9 @@
 //! Everything one run lints: the files, what kind each is, and the models
 //! built from them.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use shipshape_core::Printer;
 
 use crate::alertmanager;
 use crate::finding::{Finding, Pos, Sink};
@@ -196,4 +198,54 @@ impl Workspace {
         });
         true
     }
+}
+
+/// Lint the rule files a linted prometheus.yml loads (`rule_files`) that
+/// were not given on the command line, as rule files — Prometheus would
+/// load them, so their problems are this config's problems.
+pub fn follow_rule_files(
+    ws: &mut Workspace,
+    settings: &Settings,
+    exclude: &globset::GlobSet,
+    printer: &Printer,
+    findings: &mut Vec<Finding>,
+) -> anyhow::Result<()> {
+    let mut wanted = Vec::new();
+    for prom in &ws.prometheus {
+        let Some(path) = &ws.files[prom.file].path else {
+            continue;
+        };
+        let dir = path.parent().unwrap_or(Path::new(""));
+        for pattern in &prom.rule_files {
+            wanted.extend(crate::input::glob_matches(dir, &pattern.value));
+        }
+    }
+    let mut known: Vec<std::path::PathBuf> = ws
+        .files
+        .iter()
+        .filter_map(|f| f.path.as_ref().and_then(|p| p.canonicalize().ok()))
+        .collect();
+    for path in wanted {
+        let Ok(canonical) = path.canonicalize() else {
+            continue;
+        };
+        if known.contains(&canonical) || exclude.is_match(&path) {
+            continue;
+        }
+        known.push(canonical);
+        shipshape_core::interrupt::check()?;
+        printer.detail(&format!("{}: rules (from rule_files)", path.display()));
+        let bytes = fs_err::read(&path)?;
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        ws.add(
+            path.display().to_string(),
+            Some(path),
+            text,
+            Some(FileKind::Rules),
+            true,
+            settings,
+            findings,
+        );
+    }
+    Ok(())
 }
