@@ -578,6 +578,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             results,
             canceller: session::Canceller::start(server.clone()),
             attributed: BTreeSet::new(),
+            printer: printer.clone(),
         };
         session.canceller.watch(&mut session.db);
         for check in dynamic {
@@ -587,6 +588,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         let outcome = run_dynamic(&mut session, from_index, compare_to.as_ref());
+        if printer.stderr_is_terminal() {
+            printer.clear_progress();
+        }
         migration_count = session.migrations.len();
         let Session {
             mut throwaway,

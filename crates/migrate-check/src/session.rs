@@ -33,6 +33,8 @@ pub struct Session {
     /// Objects the stairway already blamed on a migration; `reset` does not
     /// repeat them one by one.
     pub attributed: BTreeSet<String>,
+    /// For a progress line on a terminal (long histories take a while).
+    pub printer: shipshape_core::Printer,
 }
 
 impl Session {
@@ -74,6 +76,15 @@ impl Session {
 
     /// Begin a step of `check` for migration `index`.
     pub fn begin_step(&mut self, check: Check, index: usize) {
+        if self.printer.stderr_is_terminal() {
+            self.printer.progress(&format!(
+                "{} {}/{} {}",
+                check.name(),
+                index + 1,
+                self.migrations.len(),
+                self.migrations[index].id
+            ));
+        }
         let migration = &self.migrations[index];
         let step = StepResult {
             migration: migration.id.clone(),
