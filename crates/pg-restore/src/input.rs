@@ -4,6 +4,8 @@
 
 use std::io::{self, Read};
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::JoinHandle;
 
 use anyhow::Context as _;
@@ -95,6 +97,8 @@ pub struct SqlStream {
     handle: Option<JoinHandle<anyhow::Result<String>>>,
     /// The hash, once the decoder finished cleanly.
     sha256: Option<String>,
+    /// Raw (compressed) bytes read so far, for progress lines.
+    read: Arc<AtomicU64>,
 }
 
 impl SqlStream {
@@ -102,9 +106,11 @@ impl SqlStream {
         let file = fs_err::File::open(path)?;
         let (tx, rx) = crossbeam_channel::bounded::<Vec<u8>>(16);
         let path = path.to_owned();
+        let read = Arc::new(AtomicU64::new(0));
+        let counter = Arc::clone(&read);
         let handle = std::thread::Builder::new()
             .name("decompress".into())
-            .spawn(move || decode(file, &path, kind, &tx))
+            .spawn(move || decode(file, &path, kind, &tx, counter))
             .context("starting the decompression thread")?;
         Ok(Self {
             rx,
@@ -112,7 +118,13 @@ impl SqlStream {
             pos: 0,
             handle: Some(handle),
             sha256: None,
+            read,
         })
+    }
+
+    /// A counter of the raw bytes read so far.
+    pub fn bytes_read(&self) -> Arc<AtomicU64> {
+        Arc::clone(&self.read)
     }
 
     /// Wait for the decoder: the raw file's SHA-256 (hex) or why it failed.
@@ -170,12 +182,14 @@ impl Read for SqlStream {
 struct Hashing<R> {
     inner: R,
     hasher: Sha256,
+    counter: Arc<AtomicU64>,
 }
 
 impl<R: Read> Read for Hashing<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.hasher.update(&buf[..n]);
+        self.counter.fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
     }
 }
@@ -185,10 +199,12 @@ fn decode(
     path: &Path,
     kind: Kind,
     tx: &Sender<Vec<u8>>,
+    counter: Arc<AtomicU64>,
 ) -> anyhow::Result<String> {
     let mut raw = Hashing {
         inner: io::BufReader::with_capacity(CHUNK, file),
         hasher: Sha256::new(),
+        counter,
     };
     let what = match kind {
         Kind::Gzip => "gzip",

@@ -17,6 +17,7 @@ mod input;
 mod load;
 mod names;
 mod parallel;
+mod progress;
 mod scan;
 mod server;
 mod split;

@@ -398,9 +398,15 @@ pub fn load(
     if job.kind.is_sql() {
         if job.jobs > 1 {
             printer.detail(&format!("loading with {} parallel connections", job.jobs));
-            return crate::parallel::load(job);
+            return crate::parallel::load(job, printer);
         }
         let mut stream = SqlStream::open(&job.path, job.kind)?;
+        let _ticker = crate::progress::Ticker::start(
+            printer,
+            "loading",
+            fs_err::metadata(&job.path).map_or(0, |m| m.len()),
+            stream.bytes_read(),
+        );
         let result = psql_load(&mut stream, &job.settings, &job.psql, &job.filter)?;
         if result.is_ok() {
             stream.finish()?;

@@ -255,8 +255,11 @@ fn worker(
 }
 
 /// Load with `job.jobs` connections (plain SQL only).
-pub fn load(job: &LoadJob) -> anyhow::Result<Result<(), crate::load::LoadFailure>> {
-    crate::split::load_parallel(job)
+pub fn load(
+    job: &LoadJob,
+    printer: &shipshape_core::Printer,
+) -> anyhow::Result<Result<(), crate::load::LoadFailure>> {
+    crate::split::load_parallel(job, printer)
 }
 
 /// `ANALYZE` every table and materialized view of the new database, one

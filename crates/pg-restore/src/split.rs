@@ -262,8 +262,17 @@ impl From<LoadFailure> for Failed {
     }
 }
 
-pub fn load_parallel(job: &LoadJob) -> anyhow::Result<Result<(), LoadFailure>> {
+pub fn load_parallel(
+    job: &LoadJob,
+    printer: &shipshape_core::Printer,
+) -> anyhow::Result<Result<(), LoadFailure>> {
     let mut stream = SqlStream::open(&job.path, job.kind)?;
+    let _ticker = crate::progress::Ticker::start(
+        printer,
+        "loading",
+        fs_err::metadata(&job.path).map_or(0, |m| m.len()),
+        stream.bytes_read(),
+    );
     let mut splitter = Splitter {
         job,
         preamble: Piece::default(),

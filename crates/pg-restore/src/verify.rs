@@ -65,7 +65,11 @@ pub fn scan_lines(reader: impl Read) -> std::io::Result<DumpInfo> {
 }
 
 /// Verify `path` completely. `pg_restore` is needed for archives.
-pub fn verify(path: &Path, pg_restore: Option<&Path>) -> anyhow::Result<Outcome> {
+pub fn verify(
+    path: &Path,
+    pg_restore: Option<&Path>,
+    printer: &shipshape_core::Printer,
+) -> anyhow::Result<Outcome> {
     let kind = input::detect(path)?;
     let meta = fs_err::metadata(path)?;
     let size = if meta.is_dir() {
@@ -94,6 +98,8 @@ pub fn verify(path: &Path, pg_restore: Option<&Path>) -> anyhow::Result<Outcome>
 
     let (info, sha256) = if kind.is_sql() {
         let mut stream = SqlStream::open(path, kind)?;
+        let _ticker =
+            crate::progress::Ticker::start(printer, "verifying", size, stream.bytes_read());
         match scan_lines(&mut stream).and_then(|info| {
             // scan_lines read to EOF, so the decoder has finished; a decoding
             // error surfaced as the read error, this only collects the hash.

@@ -17,14 +17,15 @@ pub fn run(ctx: &Context, file: &Path) -> anyhow::Result<ExitCode> {
     let pg_restore = ctx.program("pg_restore").ok();
     let mut report = Report::new("pg-restore", env!("CARGO_PKG_VERSION"));
     report.insert("file", file.display().to_string());
-    let verified = match verify::verify(file, pg_restore.as_ref().map(|p| p.path.as_path()))? {
-        Outcome::Good(v) => *v,
-        Outcome::Bad(d) => {
-            report.push(d);
-            printer.report(&report)?;
-            return Ok(ExitCode::Findings);
-        }
-    };
+    let verified =
+        match verify::verify(file, pg_restore.as_ref().map(|p| p.path.as_path()), printer)? {
+            Outcome::Good(v) => *v,
+            Outcome::Bad(d) => {
+                report.push(d);
+                printer.report(&report)?;
+                return Ok(ExitCode::Findings);
+            }
+        };
     let info = &verified.info;
     let mut tables = info.tables.clone();
     tables.sort_by(|a, b| b.bytes.cmp(&a.bytes).then_with(|| a.table.cmp(&b.table)));

@@ -152,7 +152,11 @@ pub fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<ExitCode> {
     // 1. Verify the whole file before touching any server.
     let pg_restore = ctx.program("pg_restore").ok();
     printer.status(&format!("verifying {} …", file.display()));
-    let verified = match verify::verify(&file, pg_restore.as_ref().map(|p| p.path.as_path()))? {
+    let verified = match verify::verify(
+        &file,
+        pg_restore.as_ref().map(|p| p.path.as_path()),
+        printer,
+    )? {
         Outcome::Good(v) => *v,
         Outcome::Bad(diagnostic) => {
             let mut report = report();
