@@ -253,6 +253,19 @@ fn directories_are_walked_and_unrelated_yaml_is_skipped() {
 }
 
 #[test]
+fn a_file_that_is_not_utf8_is_a_finding_not_a_crash() {
+    let scene = Scene::new();
+    std::fs::write(
+        scene.path().join("latin1.yml"),
+        b"groups:\n  - name: caf\xe9\n",
+    )
+    .unwrap();
+    let run = scene.run(&["--no-config", "latin1.yml"]);
+    assert_eq!(run.code, Some(1), "{}", run.snapshot());
+    assert!(run.stdout.contains("not valid UTF-8"), "{}", run.stdout);
+}
+
+#[test]
 fn globs_are_expanded() {
     let scene = Scene::new();
     scene.write("rules/a.yml", GOOD_RULES);
