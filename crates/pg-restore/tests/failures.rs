@@ -265,8 +265,7 @@ fn missing_roles_are_listed_by_name_with_the_fixes() {
     );
 }
 
-#[test]
-fn ctrl_c_before_the_swap_leaves_the_target_and_removes_the_half_restored_database() {
+fn ctrl_c_before_the_swap(jobs: &str) {
     let setup = Setup::new();
     let before = fingerprint(&setup.target);
     let plain = dump(&setup.src, setup.dir.path(), "plain");
@@ -278,7 +277,7 @@ fn ctrl_c_before_the_swap_leaves_the_target_and_removes_the_half_restored_databa
     )
     .unwrap();
     let child = tool_for(&setup.target)
-        .args(["--yes", "--jobs", "1"])
+        .args(["--yes", "--jobs", jobs])
         .arg(&plain)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -314,6 +313,16 @@ fn ctrl_c_before_the_swap_leaves_the_target_and_removes_the_half_restored_databa
         run.snapshot()
     );
     setup.assert_untouched(&before);
+}
+
+#[test]
+fn ctrl_c_before_the_swap_leaves_the_target_and_removes_the_half_restored_database() {
+    ctrl_c_before_the_swap("1");
+}
+
+#[test]
+fn ctrl_c_during_a_parallel_load_cleans_up_the_same_way() {
+    ctrl_c_before_the_swap("2");
 }
 
 #[test]

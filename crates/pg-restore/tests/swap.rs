@@ -24,6 +24,9 @@ fn with_prefix(prefix: &str) -> Vec<String> {
 #[test]
 fn previous_database_is_kept_and_rollback_and_prune_work() {
     let s = server();
+    // Declared before the cleanup so it is dropped after the databases that
+    // carry its grants.
+    let role = s.create_role("prs_conn", "");
     let target = unique_name("prs_tgt");
     let _cleanup = Cleanup(target.clone());
     create_db(&target);
@@ -36,6 +39,13 @@ fn previous_database_is_kept_and_rollback_and_prune_work() {
         &format!(
             "ALTER DATABASE {target} SET work_mem = '7MB'; COMMENT ON DATABASE {target} IS 'the app'; \
              ALTER DATABASE {target} SET search_path = public, \"$user\""
+        ),
+    );
+    s.psql(
+        "postgres",
+        &format!(
+            "REVOKE ALL ON DATABASE {target} FROM PUBLIC; GRANT CONNECT ON DATABASE {target} TO {}",
+            role.name
         ),
     );
     let old = fingerprint(&target);
@@ -84,6 +94,17 @@ fn previous_database_is_kept_and_rollback_and_prune_work() {
         ),
         "the app"
     );
+
+    // So did the grants: CONNECT for the role, nothing for PUBLIC.
+    let grants = s.psql(
+        "postgres",
+        &format!(
+            "SELECT has_database_privilege('{}', '{target}', 'CONNECT')::text || ',' || \
+             (SELECT count(*) FROM pg_database d, aclexplode(d.datacl) a WHERE d.datname = '{target}' AND a.grantee = 0)",
+            role.name
+        ),
+    );
+    assert_eq!(grants, "true,0");
 
     // Rollback puts the old one back and keeps the replaced one.
     let run = cli::run(tool_for(&target).args(["rollback", "--yes"]));
