@@ -315,3 +315,64 @@ fn serial_and_parallel_restores_give_identical_databases() {
     assert_eq!(fingerprint(&serial), expected);
     assert_eq!(fingerprint(&parallel), expected);
 }
+
+#[test]
+fn in_place_without_createdb_clears_the_target_instead() {
+    let s = server();
+    let role = s.create_role("prs_owner", "NOCREATEDB");
+    let target = unique_name("prs_tgt");
+    let _cleanup = Cleanup(target.clone());
+    s.psql(
+        "postgres",
+        &format!("CREATE DATABASE {target} OWNER {}", role.name),
+    );
+    s.psql(
+        &target,
+        &format!("SET ROLE {}; CREATE TABLE precious (v text); CREATE SCHEMA extra; CREATE TABLE extra.x (i int);", role.name),
+    );
+    let src = s.create_database("prs_src");
+    fill(&src.name, 30);
+    let dir = tempfile::tempdir().unwrap();
+    let gz = dump(&src.name, dir.path(), "gzip");
+    // Without --in-place the role is refused (no CREATEDB) …
+    let as_owner = || {
+        let mut cmd = tool();
+        cmd.env("PATH", super::path_with_client_bin())
+            .env(
+                "DATABASE_URL",
+                s.url_as(&role.name, Some(&role.password), &target),
+            )
+            .current_dir(dir.path());
+        cmd
+    };
+    let run = cli::run(
+        as_owner()
+            .args(["--yes", "--no-owner", "--no-privileges"])
+            .arg(&gz),
+    );
+    assert_eq!(run.code, Some(1), "{}", run.snapshot());
+    assert!(run.stdout.contains("needs-createdb"), "{}", run.snapshot());
+    // … with it, the database is emptied and restored in place.
+    let run = cli::run(
+        as_owner()
+            .args(["--yes", "--in-place", "--no-owner", "--no-privileges"])
+            .arg(&gz),
+    );
+    assert_eq!(run.code, Some(0), "{}", run.snapshot());
+    assert_eq!(
+        s.psql(
+            &target,
+            "SELECT count(*) FROM pg_namespace WHERE nspname = 'extra'"
+        ),
+        "0"
+    );
+    let tables = s.psql(
+        &target,
+        "SELECT string_agg(tablename, ',' ORDER BY tablename COLLATE \"C\") FROM pg_tables WHERE schemaname = 'public'",
+    );
+    assert_eq!(tables, "Mixed Case,customers,orders");
+    assert_eq!(
+        s.psql(&target, "SELECT count(*) FROM orders"),
+        s.psql(&src.name, "SELECT count(*) FROM orders")
+    );
+}
