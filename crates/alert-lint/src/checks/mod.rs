@@ -79,6 +79,7 @@ checks! {
     am_integration: Some(am_integration::run),
     am_missing_file: Some(am_missing_file::run),
     am_template: Some(am_template::run),
+    am_undefined_template: Some(am_undefined_template::run),
     am_unused_receiver: Some(am_unused_receiver::run),
     am_shadowed_route: Some(am_shadowed_route::run),
     am_inhibit_no_equal: Some(am_inhibit_no_equal::run),
