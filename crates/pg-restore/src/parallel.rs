@@ -88,14 +88,16 @@ impl LineMap {
             .map(|(start, dump, _)| dump + (worker_line - start))
     }
 
-    /// The dump line of row `row` (1-based) of the COPY that psql reported
-    /// failing at `worker_line` (the end of its data).
-    fn copy_row_line(&self, worker_line: u64, row: u64) -> Option<u64> {
+    /// For row `row` (1-based) of the COPY that psql reported failing at
+    /// `worker_line` (the end of its data): the row's dump line and the
+    /// dump line of its COPY command.
+    fn copy_row(&self, worker_line: u64, row: u64) -> Option<(u64, u64)> {
         let (_, _, copy) = self
             .pieces
             .iter()
             .find(|(first, last, _)| worker_line >= *first && worker_line <= *last)?;
-        self.dump_line((*copy)? + row)
+        let copy = (*copy)?;
+        Some((self.dump_line(copy + row)?, self.dump_line(copy)?))
     }
 }
 
@@ -244,12 +246,25 @@ fn worker(
         return Ok(());
     }
     let mut failure = psql_failure(&tail.lines());
-    failure.line = failure.line.and_then(|l| {
-        failure
-            .copy_row
-            .and_then(|row| map.copy_row_line(l, row))
-            .or_else(|| map.dump_line(l))
-    });
+    let copy = failure
+        .line
+        .zip(failure.copy_row)
+        .and_then(|(l, row)| map.copy_row(l, row));
+    failure.line = match copy {
+        Some((row_line, copy_line)) => {
+            // The server counts rows from the start of this piece; say which
+            // row of the whole COPY it is.
+            if let Some(row) = failure.copy_row {
+                failure.message = failure.message.replacen(
+                    &format!(", line {row}"),
+                    &format!(", line {}", row_line - copy_line),
+                    1,
+                );
+            }
+            Some(row_line)
+        }
+        None => failure.line.and_then(|l| map.dump_line(l)),
+    };
     failure.copy_row = None;
     Err(Failed::Load(failure))
 }
@@ -328,6 +343,6 @@ mod tests {
         copy.push_line(b"x", 9044);
         copy.push_line(b"\\.", 9045);
         map.add(&copy);
-        assert_eq!(map.copy_row_line(10, 2), Some(9044));
+        assert_eq!(map.copy_row(10, 2), Some((9044, 40)));
     }
 }
