@@ -13,8 +13,8 @@ use anyhow::anyhow;
 use crossbeam_channel::{RecvTimeoutError, bounded};
 use shipshape_core::{Interrupted, interrupt};
 
-use crate::signal;
 use crate::sink::{Sink, Written};
+use crate::sys;
 
 /// Size of the blocks read from pg_dump and compressed independently.
 pub const BLOCK_SIZE: usize = 1 << 20;
@@ -52,6 +52,9 @@ pub fn stream(
     })?;
     let started = Instant::now();
     let stdout = child.stdout.take();
+    if let Some(pipe) = &stdout {
+        sys::grow_pipe(pipe, BLOCK_SIZE);
+    }
     let stderr = child.stderr.take();
     let stderr_thread = std::thread::spawn(move || {
         let mut kept = Vec::new();
@@ -126,17 +129,17 @@ pub fn stream(
 /// reap the child.
 pub fn stop(child: &mut Child) {
     let pgid = child.id();
-    signal::terminate_group(pgid);
+    sys::terminate_group(pgid);
     let deadline = Instant::now() + Duration::from_secs(5);
     while Instant::now() < deadline {
         if let Ok(Some(_)) = child.try_wait() {
             // The leader is gone; make sure nothing else in its group lingers.
-            signal::kill_group(pgid);
+            sys::kill_group(pgid);
             return;
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    signal::kill_group(pgid);
+    sys::kill_group(pgid);
     let _ = child.kill();
     let _ = child.wait();
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use shipshape_core::Printer;
 
-use crate::signal;
+use crate::sys;
 
 /// How long a hook may run.
 pub const TIMEOUT: Duration = Duration::from_secs(120);
@@ -98,7 +98,7 @@ pub fn run(printer: &Printer, label: &str, words: &[String], outcome: &Outcome) 
                 return;
             }
             Ok(None) if started.elapsed() > TIMEOUT => {
-                signal::kill_group(child.id());
+                sys::kill_group(child.id());
                 let _ = child.wait();
                 printer.warning(&format!(
                     "{label} hook {program} did not finish within {}s and was stopped",

@@ -22,8 +22,8 @@ pub mod naming;
 mod prune;
 mod restore_check;
 pub mod retention;
-mod signal;
 mod sink;
+mod sys;
 mod verify;
 mod words;
 
