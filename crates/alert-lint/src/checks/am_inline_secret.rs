@@ -24,7 +24,7 @@ const SECRETS: &[(&str, &str, (u32, u32))] = &[
     ("api_key", "api_key_file", (0, 24)),
     ("routing_key", "routing_key_file", (0, 25)),
     ("service_key", "service_key_file", (0, 25)),
-    ("url", "url_file", (0, 25)),
+    ("url", "url_file", (0, 26)),
     ("bot_token", "bot_token_file", (0, 26)),
     ("webhook_url", "webhook_url_file", (0, 27)),
     ("password", "password_file", (0, 22)),
