@@ -29,8 +29,11 @@ pub struct Config {
     pub alertmanagers: usize,
     pub alerting_key: Option<Pos>,
     pub jobs: Vec<ScrapeJob>,
-    /// `scrape_config_files` makes the job list incomplete.
-    pub has_scrape_config_files: bool,
+    /// `scrape_config_files` globs (their jobs live in other files).
+    pub scrape_config_files: Vec<SpStr>,
+    /// A file with nothing but `scrape_configs`: a fragment loaded through
+    /// another config's `scrape_config_files`, not a whole Prometheus config.
+    pub fragment: bool,
     pub top: Pos,
 }
 
@@ -183,7 +186,10 @@ pub fn load(sink: &mut Sink<'_>, node: &Node, settings: &Settings) -> Config {
         alertmanagers: 0,
         alerting_key: None,
         jobs: Vec::new(),
-        has_scrape_config_files: false,
+        scrape_config_files: Vec::new(),
+        fragment: node
+            .as_map()
+            .is_some_and(|m| m.iter().all(|(k, _)| k.as_str() == Some("scrape_configs"))),
         top: Pos::of(node),
     };
     for (key, value) in sink.fields(node, "the Prometheus config", TOP, v, PROM) {
@@ -231,7 +237,9 @@ pub fn load(sink: &mut Sink<'_>, node: &Node, settings: &Settings) -> Config {
                 config.rule_files_key = Some(Pos::of(key));
                 config.rule_files = sink.strings(value, "rule_files");
             }
-            Some("scrape_config_files") => config.has_scrape_config_files = true,
+            Some("scrape_config_files") => {
+                config.scrape_config_files = sink.strings(value, "scrape_config_files");
+            }
             Some("scrape_configs") => {
                 let mut fields = SCRAPE.to_vec();
                 fields.extend(SD.iter().map(|n| f(n)));

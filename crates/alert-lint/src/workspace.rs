@@ -200,9 +200,9 @@ impl Workspace {
     }
 }
 
-/// Lint the rule files a linted prometheus.yml loads (`rule_files`) that
-/// were not given on the command line, as rule files — Prometheus would
-/// load them, so their problems are this config's problems.
+/// Lint the files a linted prometheus.yml loads (`rule_files`,
+/// `scrape_config_files`) that were not given on the command line —
+/// Prometheus would load them, so their problems are this config's problems.
 pub fn follow_rule_files(
     ws: &mut Workspace,
     settings: &Settings,
@@ -217,7 +217,14 @@ pub fn follow_rule_files(
         };
         let dir = path.parent().unwrap_or(Path::new(""));
         for pattern in &prom.rule_files {
-            wanted.extend(crate::input::glob_matches(dir, &pattern.value));
+            for file in crate::input::glob_matches(dir, &pattern.value) {
+                wanted.push((file, FileKind::Rules));
+            }
+        }
+        for pattern in &prom.scrape_config_files {
+            for file in crate::input::glob_matches(dir, &pattern.value) {
+                wanted.push((file, FileKind::Prometheus));
+            }
         }
     }
     let mut known: Vec<std::path::PathBuf> = ws
@@ -225,7 +232,7 @@ pub fn follow_rule_files(
         .iter()
         .filter_map(|f| f.path.as_ref().and_then(|p| p.canonicalize().ok()))
         .collect();
-    for path in wanted {
+    for (path, kind) in wanted {
         let Ok(canonical) = path.canonicalize() else {
             continue;
         };
@@ -234,14 +241,18 @@ pub fn follow_rule_files(
         }
         known.push(canonical);
         shipshape_core::interrupt::check()?;
-        printer.detail(&format!("{}: rules (from rule_files)", path.display()));
+        printer.detail(&format!(
+            "{}: {} (followed from prometheus.yml)",
+            path.display(),
+            kind.as_str()
+        ));
         let bytes = fs_err::read(&path)?;
         let text = String::from_utf8_lossy(&bytes).into_owned();
         ws.add(
             path.display().to_string(),
             Some(path),
             text,
-            Some(FileKind::Rules),
+            Some(kind),
             true,
             settings,
             findings,

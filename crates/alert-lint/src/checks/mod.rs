@@ -209,12 +209,24 @@ impl<'a> Cx<'a> {
     /// The scrape interval for a selector pinning `job` (from prometheus.yml
     /// when linted together, else the configured default).
     pub fn scrape_interval(&self, job: Option<&str>) -> Duration {
-        let Some(prom) = self.ws.prometheus.first() else {
+        // The main config's global interval; a job may live in a
+        // scrape_config_files fragment.
+        let Some(main) = self
+            .ws
+            .prometheus
+            .iter()
+            .find(|p| !p.fragment)
+            .or(self.ws.prometheus.first())
+        else {
             return self.settings.scrape_interval;
         };
-        match job.and_then(|j| prom.job(j)) {
-            Some(job) => prom.job_interval(job),
-            None => prom.global_interval(),
+        let job = job.and_then(|j| self.ws.prometheus.iter().find_map(|p| p.job(j)));
+        match job {
+            Some(job) => job
+                .interval
+                .as_ref()
+                .map_or_else(|| main.global_interval(), |d| d.value),
+            None => main.global_interval(),
         }
     }
 

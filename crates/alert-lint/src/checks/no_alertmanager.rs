@@ -16,7 +16,7 @@ pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     if cx.alerts().next().is_none() {
         return;
     }
-    for prom in &cx.ws.prometheus {
+    for prom in cx.ws.prometheus.iter().filter(|p| !p.fragment) {
         if prom.alertmanagers == 0 {
             let pos = prom.alerting_key.unwrap_or(prom.top);
             out.push(Finding::new(CHECK.id, prom.file, pos, "no alerting.alertmanagers configured: alerts will never be sent").help("add an alertmanagers entry pointing at Alertmanager"));

@@ -16,7 +16,7 @@ pub const CHECK: Check = Check {
 };
 
 pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {
-    for prom in &cx.ws.prometheus {
+    for prom in cx.ws.prometheus.iter().filter(|p| !p.fragment) {
         let Some(path) = &cx.ws.files[prom.file].path else { continue };
         let dir = path.parent().unwrap_or(Path::new("."));
         let mut covered = Vec::new();

@@ -16,8 +16,17 @@ pub const CHECK: Check = Check {
 };
 
 pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {
-    let proms: Vec<_> = cx.ws.prometheus.iter().filter(|p| !p.has_scrape_config_files).collect();
-    if proms.is_empty() {
+    let proms: Vec<_> = cx.ws.prometheus.iter().collect();
+    // Jobs in scrape_config_files that matched nothing (or came from stdin)
+    // are unknown: then the job list is incomplete and nothing is reported.
+    let complete = proms.iter().all(|p| {
+        p.scrape_config_files.is_empty()
+            || cx.ws.files[p.file].path.as_ref().is_some_and(|path| {
+                let dir = path.parent().unwrap_or(std::path::Path::new(""));
+                p.scrape_config_files.iter().all(|g| !crate::input::glob_matches(dir, &g.value).is_empty())
+            })
+    });
+    if proms.is_empty() || !complete {
         return;
     }
     let jobs: Vec<&str> = proms.iter().flat_map(|p| p.jobs.iter().filter_map(|j| j.name.as_ref().map(|n| n.value.as_str()))).collect();

@@ -150,6 +150,39 @@ fn rule_files_of_a_linted_prometheus_yml_are_linted_too() {
 }
 
 #[test]
+fn scrape_config_files_are_followed_for_job_names() {
+    let scene = Scene::new();
+    scene.write(
+        "prometheus.yml",
+        "global:\n  scrape_interval: 15s\nrule_files: [rules.yml]\nscrape_config_files: ['scrape/*.yml']\nalerting:\n  alertmanagers:\n    - static_configs:\n        - targets: [am:9093]\n",
+    );
+    scene.write(
+        "scrape/api.yml",
+        "scrape_configs:\n  - job_name: api\n    static_configs: [{targets: ['api:1']}]\n",
+    );
+    let rules = format!(
+        "{GOOD_RULES}{}",
+        GOOD_RULES
+            .trim_start_matches("groups:\n  - name: api\n    rules:\n")
+            .replace("ApiDown", "ApixDown")
+            .replace("job=\"api\"", "job=\"apix\"")
+    );
+    scene.write("rules.yml", &rules);
+    let run = scene.run(&["--no-config", "--format", "json", "prometheus.yml"]);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let codes: Vec<(&str, &str)> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["code"].as_str().unwrap(), d["message"].as_str().unwrap()))
+        .collect();
+    assert_eq!(json["files"].as_array().unwrap().len(), 3, "{}", run.stdout);
+    assert_eq!(codes.len(), 1, "{codes:?}");
+    assert_eq!(codes[0].0, "unknown-job", "{codes:?}");
+    assert!(codes[0].1.contains("apix"), "{codes:?}");
+}
+
+#[test]
 fn explain_prints_the_check_and_unknown_ids_are_usage_errors() {
     let run = cli::run(tool().args(["--explain", "rate-window"]));
     insta::assert_snapshot!("explain_rate_window", run.snapshot());
