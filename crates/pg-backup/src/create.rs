@@ -34,7 +34,9 @@ use shipshape_pg::{ConnectionSettings, Db, child, programs};
 use crate::config::{CreateOptions, Shared};
 use crate::dirlock::DirLock;
 use crate::naming::{BackupName, Kind};
-use crate::{check, dump, fsx, hooks, human, inventory, metrics, prune, restore_check, sink};
+use crate::{
+    check, copycount, dump, fsx, hooks, human, inventory, metrics, prune, restore_check, sink,
+};
 
 /// A finished, verified backup.
 #[derive(Debug)]
@@ -343,7 +345,8 @@ fn attempt(
     let show_progress = printer.stderr_is_terminal() && !printer.is_quiet();
     let label = format!("dumping {}", settings.database);
     printer.status(&format!("{label} to {}", final_path.display()));
-    let streamed = dump::stream(cmd, "pg_dump", sink, |bytes, elapsed| {
+    let plain = opts.kind.format() == shipshape_pg::manifest::DumpFormat::Plain;
+    let streamed = dump::stream(cmd, "pg_dump", sink, plain, |bytes, elapsed| {
         if show_progress {
             printer.progress(&format!(
                 "{label}: {} read, {}, {} elapsed",
@@ -393,6 +396,22 @@ fn attempt(
             settings.database,
             streamed.uncompressed_bytes
         ));
+    }
+    // Every row the snapshot saw must be in the file.
+    if let Some(dumped) = &streamed.copy_rows {
+        let problems = copycount::compare(&tables, dumped);
+        if !problems.is_empty() {
+            return Err(anyhow!(
+                "the dump of \"{}\" does not hold the rows its snapshot counted; nothing was kept:\n{}\n  \
+                 hint: check pg_dump's messages and the server log; if --pg-dump filters the output, it must not drop rows",
+                settings.database,
+                problems
+                    .iter()
+                    .map(|p| format!("  - {p}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            ));
+        }
     }
     drop(db_lock);
 
@@ -641,7 +660,7 @@ fn dump_globals(
         cmd.arg("--no-role-passwords");
     }
     let sink = sink::open(Kind::Custom, out, path.to_owned(), None, 1)?;
-    let streamed = dump::stream(cmd, "pg_dumpall", sink, |_, _| {})?;
+    let streamed = dump::stream(cmd, "pg_dumpall", sink, false, |_, _| {})?;
     if !streamed.status.success() {
         return Err(anyhow!(
             "pg_dumpall --globals-only failed ({}): {}\n  hint: saving roles needs a superuser or pass no --globals",

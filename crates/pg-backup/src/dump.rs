@@ -13,8 +13,10 @@ use anyhow::anyhow;
 use crossbeam_channel::{RecvTimeoutError, bounded};
 use shipshape_core::{Interrupted, interrupt};
 
+use crate::copycount::CopyCounter;
 use crate::sink::{Sink, Written};
 use crate::sys;
+use shipshape_pg::manifest::TableRows;
 
 /// Size of the blocks read from pg_dump and compressed independently.
 pub const BLOCK_SIZE: usize = 1 << 20;
@@ -31,6 +33,8 @@ pub struct Streamed {
     pub tail: Vec<u8>,
     /// The sink's result: an I/O error (disk full) lands here.
     pub written: anyhow::Result<Written>,
+    /// Rows per table in the stream's COPY blocks (plain format only).
+    pub copy_rows: Option<Vec<TableRows>>,
 }
 
 /// Spawn `cmd` and stream its stdout into `sink`. `tick` is called about
@@ -39,6 +43,7 @@ pub fn stream(
     mut cmd: Command,
     program: &str,
     sink: Box<dyn Sink>,
+    count_copy_rows: bool,
     mut tick: impl FnMut(u64, Duration),
 ) -> anyhow::Result<Streamed> {
     cmd.stdin(Stdio::null())
@@ -77,7 +82,8 @@ pub fn stream(
     {
         let counter = Arc::clone(&counter);
         std::thread::spawn(move || {
-            let result = pump(stdout, sink, &counter);
+            let copy = count_copy_rows.then(CopyCounter::default);
+            let result = pump(stdout, sink, &counter, copy);
             let _ = done_tx.send(result);
         });
     }
@@ -122,6 +128,7 @@ pub fn stream(
         head: pumped.head,
         tail: pumped.tail,
         written: pumped.written,
+        copy_rows: pumped.copy_rows,
     })
 }
 
@@ -149,9 +156,15 @@ struct Pumped {
     head: Vec<u8>,
     tail: Vec<u8>,
     written: anyhow::Result<Written>,
+    copy_rows: Option<Vec<TableRows>>,
 }
 
-fn pump(stdout: Option<impl Read>, mut sink: Box<dyn Sink>, counter: &AtomicU64) -> Pumped {
+fn pump(
+    stdout: Option<impl Read>,
+    mut sink: Box<dyn Sink>,
+    counter: &AtomicU64,
+    mut copy: Option<CopyCounter>,
+) -> Pumped {
     let mut head = Vec::new();
     let mut tail = Vec::new();
     let mut total = 0u64;
@@ -182,6 +195,9 @@ fn pump(stdout: Option<impl Read>, mut sink: Box<dyn Sink>, counter: &AtomicU64)
                 head.extend_from_slice(&block[..filled.min(64 - head.len())]);
             }
             shipshape_pg::archive::keep_tail(&mut tail, &block);
+            if let Some(copy) = copy.as_mut() {
+                copy.feed(&block);
+            }
             total += filled as u64;
             counter.store(total, Ordering::Relaxed);
             let short = filled < BLOCK_SIZE;
@@ -204,5 +220,6 @@ fn pump(stdout: Option<impl Read>, mut sink: Box<dyn Sink>, counter: &AtomicU64)
         head,
         tail,
         written,
+        copy_rows: copy.map(CopyCounter::finish),
     }
 }

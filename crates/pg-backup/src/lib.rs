@@ -9,6 +9,7 @@ use shipshape_pg::ConnectionArgs;
 
 mod check;
 pub mod config;
+mod copycount;
 mod create;
 mod dirlock;
 mod dump;

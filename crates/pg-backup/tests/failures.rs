@@ -432,10 +432,10 @@ fn the_database_advisory_lock_excludes_a_concurrent_restore() {
 }
 
 #[test]
-fn a_backup_that_fails_restore_verification_is_removed() {
-    let scene = Scene::new("ss_pgb_badrestore");
-    // A "pg_dump" that silently drops rows: the file is complete and its
-    // checksum is right, only a restore can tell.
+fn a_dump_missing_rows_is_caught_by_the_snapshot_counts() {
+    let scene = Scene::new("ss_pgb_lossy");
+    // A "pg_dump" that silently drops a row: the file is complete and
+    // decompresses fine; only the row counts can tell.
     let lossy = scene.script(
         "lossy.sh",
         &format!(
@@ -444,9 +444,38 @@ fn a_backup_that_fails_restore_verification_is_removed() {
         ),
     );
     let old = plant_old_backup(&scene);
+    let (run, env) = run_failing(&scene, &["--pg-dump", lossy.to_str().unwrap()]);
+    assert_eq!(run.code, Some(3), "{}", run.snapshot());
+    assert!(
+        run.stderr
+            .contains("Odd Schema.Mixed Case: the dump holds 1 rows, the snapshot had 2"),
+        "{}",
+        run.stderr
+    );
+    assert!(env.contains("PG_BACKUP_STATUS=failure"), "{env}");
+    assert!(old.exists(), "retention must not run");
+    assert_eq!(
+        files_in(&scene.dir),
+        [old.file_name().unwrap().to_str().unwrap()]
+    );
+}
+
+#[test]
+fn a_backup_that_fails_restore_verification_is_removed() {
+    let scene = Scene::new("ss_pgb_badrestore");
+    // Every row is in the file, but a statement appended after pg_dump's
+    // closing line deletes one on restore: only --verify-restore can tell.
+    let sneaky = scene.script(
+        "sneaky.sh",
+        &format!(
+            "'{}' \"$@\"; status=$?; echo 'DELETE FROM \"Odd Schema\".\"Mixed Case\" WHERE k = '\\''a'\\'';'; exit $status",
+            scene.server.program("pg_dump").display()
+        ),
+    );
+    let old = plant_old_backup(&scene);
     let (run, env) = run_failing(
         &scene,
-        &["--pg-dump", lossy.to_str().unwrap(), "--verify-restore"],
+        &["--pg-dump", sneaky.to_str().unwrap(), "--verify-restore"],
     );
     assert_eq!(run.code, Some(3), "{}", run.snapshot());
     assert!(run.stderr.contains("verification of"), "{}", run.stderr);

@@ -101,7 +101,8 @@ pub fn unreadable_tables(db: &mut Db) -> Result<Vec<String>, PgError> {
 }
 
 /// Exact row counts of every user table in the connected database, sorted
-/// by schema and table. Runs in whatever transaction `db` is in.
+/// by schema and table. Each table's own rows (`FROM ONLY`): rows of
+/// inheritance children are counted with the child, as pg_dump dumps them. Runs in whatever transaction `db` is in.
 pub fn count_rows(db: &mut Db) -> Result<Vec<TableRows>, PgError> {
     let tables: Vec<(String, String)> = db
         .query_text(USER_TABLES, &[])?
@@ -119,7 +120,7 @@ pub fn count_rows(db: &mut Db) -> Result<Vec<TableRows>, PgError> {
             .enumerate()
             .map(|(i, (schema, table))| {
                 format!(
-                    "SELECT {i}, count(*)::text FROM {}.{}",
+                    "SELECT {i}, count(*)::text FROM ONLY {}.{}",
                     quote_ident(schema),
                     quote_ident(table)
                 )
