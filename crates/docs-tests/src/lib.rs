@@ -21,7 +21,11 @@ pub fn fenced_blocks(markdown: &str) -> Vec<Block> {
         match current.take() {
             None => {
                 if let Some(info) = trimmed.strip_prefix("```") {
-                    current = Some(Block { info: info.trim().to_owned(), line: index + 1, text: String::new() });
+                    current = Some(Block {
+                        info: info.trim().to_owned(),
+                        line: index + 1,
+                        text: String::new(),
+                    });
                 }
             }
             Some(mut block) => {
@@ -54,7 +58,11 @@ pub fn console_commands(block: &Block) -> Vec<ConsoleCommand> {
     let mut commands: Vec<ConsoleCommand> = Vec::new();
     for (offset, line) in block.text.lines().enumerate() {
         if let Some(command) = line.strip_prefix("$ ") {
-            commands.push(ConsoleCommand { command: command.to_owned(), expected_exit: 0, line: block.line + 1 + offset });
+            commands.push(ConsoleCommand {
+                command: command.to_owned(),
+                expected_exit: 0,
+                line: block.line + 1 + offset,
+            });
         } else if let Some(code) = exit_marker.as_ref().and_then(|re| re.captures(line.trim())) {
             if let (Some(last), Ok(code)) = (commands.last_mut(), code[1].parse()) {
                 last.expected_exit = code;
@@ -78,6 +86,9 @@ mod tests {
         let commands = console_commands(&blocks[0]);
         assert_eq!(commands.len(), 2);
         assert_eq!((commands[0].expected_exit, commands[0].line), (0, 3));
-        assert_eq!((commands[1].command.as_str(), commands[1].expected_exit), ("tool --bad", 1));
+        assert_eq!(
+            (commands[1].command.as_str(), commands[1].expected_exit),
+            ("tool --bad", 1)
+        );
     }
 }

@@ -36,13 +36,27 @@ fn markdown_files() -> Vec<PathBuf> {
 fn every_console_example_runs_with_the_documented_exit_code() {
     let root = workspace_root();
     let bins = bin_dir();
-    let tools = ["validate-env", "pg-backup", "pg-restore", "migrate-check", "alert-lint"];
+    let tools = [
+        "validate-env",
+        "pg-backup",
+        "pg-restore",
+        "migrate-check",
+        "alert-lint",
+    ];
     let missing: Vec<_> = tools.iter().filter(|t| !bins.join(t).is_file()).collect();
-    assert!(missing.is_empty(), "tool binaries {missing:?} not built in {}: run `cargo build --workspace`", bins.display());
+    assert!(
+        missing.is_empty(),
+        "tool binaries {missing:?} not built in {}: run `cargo build --workspace`",
+        bins.display()
+    );
 
     let server = shipshape_testkit::pg::server();
     let home = tempfile::tempdir().unwrap();
-    let path = format!("{}:{}", bins.display(), std::env::var("PATH").unwrap_or_default());
+    let path = format!(
+        "{}:{}",
+        bins.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     let mut failures = Vec::new();
     let mut count = 0;
     for file in markdown_files() {
@@ -73,7 +87,12 @@ fn every_console_example_runs_with_the_documented_exit_code() {
         }
     }
     eprintln!("ran {count} documented commands");
-    assert!(failures.is_empty(), "{} documented command(s) misbehave:\n\n{}", failures.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} documented command(s) misbehave:\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
 }
 
 fn yaml(text: &str) -> Value {
@@ -83,11 +102,20 @@ fn yaml(text: &str) -> Value {
 fn action_inputs() -> (Value, BTreeSet<String>) {
     let text = std::fs::read_to_string(workspace_root().join("action.yml")).unwrap();
     let action = yaml(&text);
-    let inputs: BTreeSet<String> = action["inputs"].as_object().expect("action.yml has inputs").keys().cloned().collect();
+    let inputs: BTreeSet<String> = action["inputs"]
+        .as_object()
+        .expect("action.yml has inputs")
+        .keys()
+        .cloned()
+        .collect();
     // Every ${{ inputs.X }} the action uses must be declared.
     let re = regex::Regex::new(r"\$\{\{\s*inputs\.([A-Za-z0-9_-]+)\s*\}\}").unwrap();
     for cap in re.captures_iter(&text) {
-        assert!(inputs.contains(&cap[1]), "action.yml uses undeclared input `{}`", &cap[1]);
+        assert!(
+            inputs.contains(&cap[1]),
+            "action.yml uses undeclared input `{}`",
+            &cap[1]
+        );
     }
     (action, inputs)
 }
@@ -98,45 +126,78 @@ fn action_is_a_composite_action_with_documented_inputs() {
     assert_eq!(action["runs"]["using"], "composite");
     for step in action["runs"]["steps"].as_array().unwrap() {
         if step.get("run").is_some() {
-            assert!(step.get("shell").is_some(), "composite run steps need a shell: {step}");
+            assert!(
+                step.get("shell").is_some(),
+                "composite run steps need a shell: {step}"
+            );
         }
     }
     let docs = std::fs::read_to_string(workspace_root().join("docs/github-actions.md")).unwrap();
     for input in &inputs {
-        assert!(docs.contains(&format!("`{input}`")), "docs/github-actions.md does not document input `{input}`");
+        assert!(
+            docs.contains(&format!("`{input}`")),
+            "docs/github-actions.md does not document input `{input}`"
+        );
     }
 }
 
 #[test]
 fn documented_workflows_parse_and_use_only_existing_inputs() {
     let (action, inputs) = action_inputs();
-    let required: Vec<&String> =
-        inputs.iter().filter(|name| action["inputs"][name.as_str()]["required"] == Value::Bool(true)).collect();
+    let required: Vec<&String> = inputs
+        .iter()
+        .filter(|name| action["inputs"][name.as_str()]["required"] == Value::Bool(true))
+        .collect();
     let docs = std::fs::read_to_string(workspace_root().join("docs/github-actions.md")).unwrap();
     let mut uses_action = 0;
     for block in fenced_blocks(&docs).iter().filter(|b| b.info == "yaml") {
         let doc = yaml(&block.text);
         let steps: Vec<&Value> = match doc.get("jobs").and_then(Value::as_object) {
-            Some(jobs) => jobs.values().filter_map(|j| j["steps"].as_array()).flatten().collect(),
-            None => doc.get("steps").and_then(Value::as_array).map(|s| s.iter().collect()).unwrap_or_default(),
+            Some(jobs) => jobs
+                .values()
+                .filter_map(|j| j["steps"].as_array())
+                .flatten()
+                .collect(),
+            None => doc
+                .get("steps")
+                .and_then(Value::as_array)
+                .map(|s| s.iter().collect())
+                .unwrap_or_default(),
         };
-        assert!(!steps.is_empty(), "docs/github-actions.md:{}: a workflow without steps", block.line);
+        assert!(
+            !steps.is_empty(),
+            "docs/github-actions.md:{}: a workflow without steps",
+            block.line
+        );
         for step in steps {
-            let Some(uses) = step["uses"].as_str() else { continue };
+            let Some(uses) = step["uses"].as_str() else {
+                continue;
+            };
             if !uses.starts_with("shipshape/shipshape") && uses != "./" {
                 continue;
             }
             uses_action += 1;
             let with = step["with"].as_object().expect("the action needs `with:`");
             for key in with.keys() {
-                assert!(inputs.contains(key), "docs/github-actions.md:{}: unknown input `{key}`", block.line);
+                assert!(
+                    inputs.contains(key),
+                    "docs/github-actions.md:{}: unknown input `{key}`",
+                    block.line
+                );
             }
             for name in &required {
-                assert!(with.contains_key(name.as_str()), "docs/github-actions.md:{}: missing `{name}`", block.line);
+                assert!(
+                    with.contains_key(name.as_str()),
+                    "docs/github-actions.md:{}: missing `{name}`",
+                    block.line
+                );
             }
         }
     }
-    assert!(uses_action >= 3, "the docs should show the action in each workflow");
+    assert!(
+        uses_action >= 3,
+        "the docs should show the action in each workflow"
+    );
 }
 
 #[test]
@@ -172,6 +233,9 @@ fn systemd_units_verify() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     // Lines about the host (no D-Bus, no running systemd in a container) are
     // not about our files; anything naming one of our units is.
-    let about_us: Vec<&str> = stderr.lines().filter(|l| names.iter().any(|n| l.contains(n.as_str()))).collect();
+    let about_us: Vec<&str> = stderr
+        .lines()
+        .filter(|l| names.iter().any(|n| l.contains(n.as_str())))
+        .collect();
     assert!(about_us.is_empty(), "systemd-analyze verify:\n{stderr}");
 }
