@@ -63,10 +63,10 @@ pub fn console_commands(block: &Block) -> Vec<ConsoleCommand> {
                 expected_exit: 0,
                 line: block.line + 1 + offset,
             });
-        } else if let Some(code) = exit_marker.as_ref().and_then(|re| re.captures(line.trim())) {
-            if let (Some(last), Ok(code)) = (commands.last_mut(), code[1].parse()) {
-                last.expected_exit = code;
-            }
+        } else if let Some(code) = exit_marker.as_ref().and_then(|re| re.captures(line.trim()))
+            && let (Some(last), Ok(code)) = (commands.last_mut(), code[1].parse())
+        {
+            last.expected_exit = code;
         }
     }
     commands
