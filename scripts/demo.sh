@@ -1,8 +1,8 @@
 #!/bin/sh
-# `make demo`: run every implemented tool on the bundled example stack
-# (fixtures/stack/), printing what a user would see. Each tool's walkthrough
-# is scripts/demo/<tool>.sh; a tool without one is skipped with a line saying
-# so. The PostgreSQL tools use $DATABASE_URL when set, else a throwaway
+# `make demo`: run every tool on the bundled example stack (fixtures/stack/),
+# printing what a user would see. Each tool's walkthrough is
+# scripts/demo/<tool>.sh; scripts/demo/stack.sh last drives
+# fixtures/stack/Makefile (preflight, backup, restore, rollback). The PostgreSQL tools use $DATABASE_URL when set, else a throwaway
 # cluster in target/demo-pg (stopped at the end).
 set -eu
 cd "$(dirname "$0")/.."
@@ -22,15 +22,11 @@ fi
 export DATABASE_URL
 
 status=0
-for tool in validate-env alert-lint migrate-check pg-backup pg-restore; do
+for tool in validate-env alert-lint migrate-check pg-backup pg-restore stack; do
     echo
     echo "================================================================"
     echo "== $tool"
     echo "================================================================"
-    if [ ! -f "scripts/demo/$tool.sh" ]; then
-        echo "(skipped: $tool is not implemented yet)"
-        continue
-    fi
     sh "scripts/demo/$tool.sh" || { echo "!! demo of $tool failed (exit $?)"; status=1; }
 done
 exit $status

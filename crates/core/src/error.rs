@@ -5,6 +5,7 @@ use std::io;
 
 use crate::config::ConfigError;
 use crate::exit::ExitCode;
+use crate::interrupt::WaitError;
 
 /// The user asked for something impossible (bad flag combination, missing
 /// argument, a file that is not what the flag expects). Exit code 2.
@@ -30,7 +31,11 @@ pub struct Interrupted;
 /// What an error means for the exit code, decided by walking its cause chain.
 pub fn exit_code_for(error: &anyhow::Error) -> ExitCode {
     for cause in error.chain() {
-        if cause.is::<Interrupted>() {
+        // `WaitError::Interrupted` is transparent, so the chain shows the
+        // `WaitError`, not the `Interrupted` inside it.
+        if cause.is::<Interrupted>()
+            || matches!(cause.downcast_ref(), Some(WaitError::Interrupted(_)))
+        {
             return ExitCode::Interrupted;
         }
         if cause.is::<UsageError>() || cause.is::<ConfigError>() || cause.is::<clap::Error>() {
@@ -65,6 +70,15 @@ mod tests {
     fn interrupted_maps_to_130() {
         let err = anyhow::Error::new(Interrupted).context("dumping");
         assert_eq!(exit_code_for(&err), ExitCode::Interrupted);
+    }
+
+    #[test]
+    fn interrupted_wait_maps_to_130() {
+        let err =
+            anyhow::Error::new(WaitError::Interrupted(Interrupted)).context("running pg_dump");
+        assert_eq!(exit_code_for(&err), ExitCode::Interrupted);
+        let io = anyhow::Error::new(WaitError::Io(io::Error::other("gone")));
+        assert_eq!(exit_code_for(&io), ExitCode::Runtime);
     }
 
     #[test]

@@ -139,8 +139,9 @@ impl Printer {
     /// call when [`Printer::stderr_is_terminal`] is true.
     pub fn progress(&self, message: &str) {
         if !self.quiet {
+            self.erase_stderr_line();
             let mut err = self.stderr();
-            let _ = write!(err, "\r\x1b[2K{message}");
+            let _ = write!(err, "{message}");
             let _ = err.flush();
         }
     }
@@ -148,10 +149,16 @@ impl Printer {
     /// Clear a progress line.
     pub fn clear_progress(&self) {
         if !self.quiet {
-            let mut err = self.stderr();
-            let _ = write!(err, "\r\x1b[2K");
-            let _ = err.flush();
+            self.erase_stderr_line();
+            let _ = io::stderr().flush();
         }
+    }
+
+    /// Carriage return and "erase line". Written to the raw stream: the
+    /// escape is cursor control, not colour, and anstream would strip it
+    /// under `NO_COLOR`, leaving the tail of a longer previous line behind.
+    fn erase_stderr_line(&self) {
+        let _ = io::stderr().lock().write_all(b"\r\x1b[2K");
     }
 }
 

@@ -32,6 +32,79 @@ fn markdown_files() -> Vec<PathBuf> {
     files
 }
 
+/// The directory and database a Markdown file's examples run in: a copy of
+/// the example stack (fixtures/stack/), so the docs can say
+/// `validate-env .env.production` or `alert-lint monitoring/`, and a fresh
+/// database holding the stack's schema and some rows, named by
+/// `DATABASE_URL`, so `pg-backup` and `pg-restore` examples have something
+/// real to work on. Everything the examples create (backups, kept copies of
+/// a restored database) is removed afterwards.
+struct Sandbox<'a> {
+    dir: tempfile::TempDir,
+    server: &'a shipshape_testkit::pg::TestServer,
+    database: shipshape_testkit::pg::TestDatabase<'a>,
+}
+
+impl<'a> Sandbox<'a> {
+    fn new(server: &'a shipshape_testkit::pg::TestServer) -> Self {
+        let root = workspace_root();
+        let dir = tempfile::tempdir().unwrap();
+        let copied = Command::new("cp")
+            .arg("-a")
+            .arg(root.join("fixtures/stack/."))
+            .arg(dir.path())
+            .status()
+            .unwrap();
+        assert!(copied.success(), "copying fixtures/stack");
+        let database = server.create_database("docs");
+        let mut ups: Vec<PathBuf> =
+            std::fs::read_dir(root.join("fixtures/stack/migrations/updown"))
+                .unwrap()
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.to_string_lossy().ends_with(".up.sql"))
+                .collect();
+        ups.sort();
+        for up in ups {
+            database.psql(&std::fs::read_to_string(up).unwrap());
+        }
+        database.psql(
+            "INSERT INTO users (email) SELECT 'user' || g || '@example.com' FROM generate_series(1, 200) g",
+        );
+        Self {
+            dir,
+            server,
+            database,
+        }
+    }
+
+    fn run(&self, command: &str, bins: &Path) -> cli::Run {
+        let path = format!(
+            "{}:{}",
+            bins.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        cli::run(
+            cli::command("sh")
+                .args(["-c", command])
+                .current_dir(self.dir.path())
+                .env("PATH", path)
+                .env("HOME", self.dir.path())
+                .env("DATABASE_URL", self.database.url()),
+        )
+    }
+}
+
+impl Drop for Sandbox<'_> {
+    fn drop(&mut self) {
+        // Kept copies a restore left (`<name>_pre_restore_…`) are ours too.
+        let prefix = format!("{}_", self.database.name);
+        for name in self.server.databases_with_prefix(&prefix) {
+            drop(self.server.adopt_database(&name));
+        }
+    }
+}
+
 #[test]
 fn every_console_example_runs_with_the_documented_exit_code() {
     let root = workspace_root();
@@ -51,27 +124,24 @@ fn every_console_example_runs_with_the_documented_exit_code() {
     );
 
     let server = shipshape_testkit::pg::server();
-    let home = tempfile::tempdir().unwrap();
-    let path = format!(
-        "{}:{}",
-        bins.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
     let mut failures = Vec::new();
     let mut count = 0;
     for file in markdown_files() {
         let text = std::fs::read_to_string(&file).unwrap();
-        for block in fenced_blocks(&text).iter().filter(|b| b.info == "console") {
+        let blocks: Vec<_> = fenced_blocks(&text)
+            .into_iter()
+            .filter(|b| b.info == "console")
+            .collect();
+        if blocks.is_empty() {
+            continue;
+        }
+        // One sandbox per file: a file's examples build on each other
+        // (back up, then list, then restore).
+        let sandbox = Sandbox::new(server);
+        for block in &blocks {
             for command in console_commands(block) {
                 count += 1;
-                let run = cli::run(
-                    cli::command("sh")
-                        .args(["-c", &command.command])
-                        .current_dir(root)
-                        .env("PATH", &path)
-                        .env("HOME", home.path())
-                        .env("DATABASE_URL", server.url("postgres")),
-                );
+                let run = sandbox.run(&command.command, &bins);
                 if run.code != Some(command.expected_exit) {
                     failures.push(format!(
                         "{}:{}: `{}` exited {:?}, the docs say {}\n{}",
@@ -87,11 +157,45 @@ fn every_console_example_runs_with_the_documented_exit_code() {
         }
     }
     eprintln!("ran {count} documented commands");
+    assert!(count > 0, "no console examples found");
     assert!(
         failures.is_empty(),
         "{} documented command(s) misbehave:\n\n{}",
         failures.len(),
         failures.join("\n\n")
+    );
+}
+
+/// An example that calls a tool must be a `console` block, or the test
+/// above would not run it.
+#[test]
+fn tool_examples_are_console_blocks() {
+    let tools = [
+        "validate-env",
+        "pg-backup",
+        "pg-restore",
+        "migrate-check",
+        "alert-lint",
+    ];
+    let mut offenders = Vec::new();
+    for file in markdown_files() {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for block in fenced_blocks(&text) {
+            if !matches!(block.info.as_str(), "sh" | "bash" | "shell" | "") {
+                continue;
+            }
+            let calls_a_tool = block.text.lines().any(|line| {
+                let line = line.trim_start().trim_start_matches("$ ");
+                tools.iter().any(|t| line.starts_with(&format!("{t} ")))
+            });
+            if calls_a_tool {
+                offenders.push(format!("{}:{}", file.display(), block.line));
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "tool examples outside ```console blocks (they would not be tested): {offenders:?}"
     );
 }
 
@@ -238,4 +342,92 @@ fn systemd_units_verify() {
         .filter(|l| names.iter().any(|n| l.contains(n.as_str())))
         .collect();
     assert!(about_us.is_empty(), "systemd-analyze verify:\n{stderr}");
+}
+
+/// The pg-backup commands in contrib/ (systemd ExecStart= lines, crontab
+/// lines) run as written against a real database, with the installed paths
+/// pointed at temporary directories and the health-check hooks replaced by
+/// `true` (no network here), so a renamed flag cannot slip through.
+#[test]
+fn contrib_commands_run_against_a_real_database() {
+    let root = workspace_root();
+    let server = shipshape_testkit::pg::server();
+    let database = server.create_database("contrib");
+    database
+        .psql("CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 100)");
+    let work = tempfile::tempdir().unwrap();
+    let backups = work.path().join("backups");
+    let metrics = work.path().join("node-exporter");
+    std::fs::create_dir_all(&metrics).unwrap();
+    let binary = bin_dir().join("pg-backup");
+
+    let mut commands = Vec::new();
+    for unit in ["pg-backup.service", "pg-backup-verify.service"] {
+        let text = std::fs::read_to_string(root.join("contrib/systemd").join(unit)).unwrap();
+        for line in text.lines() {
+            if let Some(exec) = line.strip_prefix("ExecStart=") {
+                commands.push((
+                    unit.to_owned(),
+                    exec.replace("${BACKUP_DIR}", "\"$BACKUP_DIR\""),
+                ));
+            }
+        }
+    }
+    let cron = std::fs::read_to_string(root.join("contrib/cron/pg-backup.cron")).unwrap();
+    for line in cron
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        if fields.len() < 7 || fields[0].contains('=') {
+            continue; // SHELL=, PATH=
+        }
+        // Five time fields and the user, then the command.
+        let command = line
+            .splitn(2, "  postgres  ")
+            .nth(1)
+            .unwrap_or_else(|| panic!("crontab line without the postgres user: {line}"));
+        let command = command
+            .replace(". /etc/shipshape/pg-backup.env && ", "")
+            .replace("export DATABASE_URL && ", "");
+        commands.push(("pg-backup.cron".to_owned(), command));
+    }
+    assert!(commands.len() >= 5, "{commands:?}");
+    let hook = regex::Regex::new(r#""curl [^"]*""#).unwrap();
+    for (source, command) in commands {
+        let command = command
+            .replace("/usr/local/bin/pg-backup", "pg-backup")
+            .replace(
+                "/var/lib/prometheus/node-exporter",
+                &metrics.display().to_string(),
+            );
+        let command = hook.replace_all(&command, "true").into_owned();
+        let path = format!(
+            "{}:{}",
+            binary.parent().unwrap().display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let run = cli::run(
+            cli::command("sh")
+                .args(["-c", &command])
+                .current_dir(work.path())
+                .env("PATH", path)
+                .env("BACKUP_DIR", &backups)
+                .env("DATABASE_URL", database.url()),
+        );
+        assert_eq!(
+            run.code,
+            Some(0),
+            "{source}: `{command}` failed\n{}",
+            run.snapshot()
+        );
+        // --quiet: nothing on stdout or stderr when all is well (cron mails output).
+        assert_eq!(
+            (run.stdout.as_str(), run.stderr.as_str()),
+            ("", ""),
+            "{source}: `{command}`"
+        );
+    }
+    assert!(metrics.join("pg_backup.prom").is_file());
+    assert!(std::fs::read_dir(&backups).unwrap().count() >= 2);
 }

@@ -272,7 +272,8 @@ impl TestServer {
         let out = self.psql(
             "postgres",
             &format!(
-                "SELECT datname FROM pg_database WHERE starts_with(datname, '{prefix}') ORDER BY 1"
+                "SELECT datname FROM pg_database WHERE starts_with(datname, '{}') ORDER BY 1",
+                prefix.replace('\'', "''")
             ),
         );
         out.lines()
