@@ -297,6 +297,12 @@ mod tests {
         assert!(weakness("password1234").is_some());
         assert!(weakness("abababababababab").is_some());
         assert!(weakness("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab").is_some());
+        // No pattern of up to 4 characters, no long run: only the entropy
+        // against the character set gives these away.
+        for low in ["abbaabbaabababbbaaab", "Kq7Kq7Kq8Kq7Kq7Kq8Kq7Kq9"] {
+            let why = weakness(low).unwrap_or_default();
+            assert!(why.contains("entropy"), "{low}: {why:?}");
+        }
         assert!(weakness("Jq7vN2pXc9LwR4tZ8mKd3sHf6yBg1aVe").is_none());
         assert!(weakness("3f9a1c7e5b2d8046af1c9e7b3d5a2c80").is_none());
     }

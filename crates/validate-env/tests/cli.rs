@@ -213,3 +213,17 @@ fn environment_variables_beat_the_file_and_flags_beat_both() {
     assert_eq!(r.code, Some(2), "{}", r.snapshot());
     assert!(r.stderr.contains("nope.toml"), "{}", r.stderr);
 }
+
+#[test]
+fn app_env_names_the_environment_when_environment_is_absent() {
+    let r = crate::common::run_stdin(
+        &["--schema", SCHEMA, "--format", "json", "-"],
+        "APP_ENV=staging\nDEBUG=false\n",
+    );
+    assert_eq!(r.code, Some(1), "{}", r.snapshot());
+    assert_eq!(json(&r)["environment"], "staging", "{}", r.snapshot());
+    // An APP_ENV the schema does not define is a usage error naming it.
+    let r = crate::common::run_stdin(&["--schema", SCHEMA, "-"], "APP_ENV=qa\n");
+    assert_eq!(r.code, Some(2), "{}", r.snapshot());
+    assert!(r.stderr.contains("APP_ENV=\"qa\""), "{}", r.stderr);
+}

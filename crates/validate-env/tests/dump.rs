@@ -149,3 +149,74 @@ fn dump_of_the_process_environment() {
     assert_eq!(v["variables"]["SOME_SETTING"], "on");
     assert!(!r.stdout.contains("hunter2hunter2"), "{}", r.stdout);
 }
+
+#[test]
+fn required_interpolation_reads_the_value_or_fails_with_the_message() {
+    let file = "fixtures/validate-env/required.env";
+    let r = run(&["dump", "--format", "json", file]);
+    assert_eq!(r.code, Some(1), "{}", r.snapshot());
+    let v = json(&r);
+    assert_eq!(v["variables"]["OK"], "value");
+    assert_eq!(v["variables"]["OK_EMPTY"], "");
+    let failures: Vec<(u64, String)> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            assert_eq!(d["code"], "invalid-interpolation", "{d}");
+            (
+                d["line"].as_u64().unwrap(),
+                d["message"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        failures,
+        [
+            (
+                6,
+                "FAILS: required variable EMPTY is missing a value: EMPTY must not be empty"
+                    .to_owned()
+            ),
+            (
+                7,
+                "FAILS_UNSET: required variable MISSING is missing a value: MISSING must be defined"
+                    .to_owned()
+            ),
+        ],
+        "{}",
+        r.stdout
+    );
+    assert!(
+        v["diagnostics"][1]["help"]
+            .as_str()
+            .unwrap()
+            .starts_with("define MISSING"),
+        "{}",
+        r.stdout
+    );
+    // An earlier file that defines the variable satisfies it.
+    let scene = Scene::new();
+    scene.write("base.env", "EMPTY=filled\nMISSING=here\n");
+    let path = shipshape_testkit::cli::workspace_root().join(file);
+    let r = scene.run(&[
+        "dump",
+        "--format",
+        "json",
+        "base.env",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        r.code,
+        Some(1),
+        "EMPTY= in the second file empties it again"
+    );
+    let v = json(&r);
+    assert_eq!(v["variables"]["FAILS_UNSET"], "here", "{}", r.stdout);
+    assert_eq!(
+        v["diagnostics"].as_array().unwrap().len(),
+        1,
+        "{}",
+        r.stdout
+    );
+}

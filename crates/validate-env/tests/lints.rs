@@ -227,3 +227,14 @@ fn ignored_checks_are_not_reported() {
     assert_eq!(r.code, Some(2), "{}", r.snapshot());
     assert!(r.stderr.contains("lowercase-key"), "{}", r.stderr);
 }
+
+#[test]
+fn leading_characters_dotenv_linter_flags() {
+    // dotenv-linter's LeadingCharacter: a name starting with a digit or a
+    // dot is legal for compose but no shell can export it; `*` is refused.
+    let found = lint("1ST=a\n.HIDDEN=b\n*STAR=c\nOK=d\n");
+    assert!(has(&found, "non-portable-key", 1), "{found:?}");
+    assert!(has(&found, "non-portable-key", 2), "{found:?}");
+    assert!(has(&found, "invalid-key", 3), "{found:?}");
+    assert_eq!(found.len(), 3, "{found:?}");
+}

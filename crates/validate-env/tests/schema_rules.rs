@@ -453,3 +453,75 @@ fn a_percent_encoded_url_password_matches_the_plain_one() {
     );
     only(&found, "postgres-url");
 }
+
+#[test]
+fn every_kind_of_secret_in_a_public_variable_is_an_error() {
+    let scene = Scene::new();
+    scene.write(
+        "schema.toml",
+        &format!(
+            "{}\n[vars.NEXT_PUBLIC_HOOK]\ncategory = \"Optional\"\n\n[vars.NEXT_PUBLIC_DB]\ncategory = \"Optional\"\n\n[vars.NEXT_PUBLIC_COPY]\ncategory = \"Optional\"\n\n[vars.BROWSER_CONFIG]\nexposure = \"public\"\n",
+            std::fs::read_to_string(stack_schema()).unwrap()
+        ),
+    );
+    let cases = [
+        (
+            "NEXT_PUBLIC_HOOK",
+            "NEXT_PUBLIC_HOOK=whsec_Qm9vYmFyYmF6cXV4MTIzNDU2Nzg5MA",
+        ),
+        (
+            "NEXT_PUBLIC_DB",
+            "NEXT_PUBLIC_DB=postgresql://shipshape_app:y2PpSfPMlMhZVDuY@db:5432/shipshape",
+        ),
+        // The value of a secret variable (MISTRAL_API_KEY in the filled-in file).
+        ("BROWSER_CONFIG", "BROWSER_CONFIG=SAME_AS_MISTRAL"),
+        // Not in the schema: an unknown key, and still a public secret.
+        (
+            "NEXT_PUBLIC_STRIPE_SECRET",
+            "NEXT_PUBLIC_STRIPE_SECRET=sk_live_0123456789abcdefghijklmn",
+        ),
+    ];
+    let filled = production_with(&[]);
+    let mistral = filled
+        .lines()
+        .find_map(|l| l.strip_prefix("MISTRAL_API_KEY="))
+        .unwrap()
+        .to_owned();
+    for (key, line) in cases {
+        let line = line.replace("SAME_AS_MISTRAL", &mistral);
+        scene.write("app.env", &production_with(&[(key, &line)]));
+        let r = scene.run(&["--schema", "schema.toml", "--format", "json", "app.env"]);
+        assert_eq!(r.code, Some(1), "{key}: {}", r.snapshot());
+        let found: Vec<(String, String)> = json(&r)["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                (
+                    d["code"].as_str().unwrap().to_owned(),
+                    d["subject"].as_str().unwrap().to_owned(),
+                )
+            })
+            .filter(|(c, _)| c != "unknown-key")
+            .collect();
+        assert_eq!(
+            found,
+            [("public-secret".to_owned(), key.to_owned())],
+            "{key}: {}",
+            r.snapshot()
+        );
+        let value = line.split_once('=').unwrap().1;
+        assert!(!r.stdout.contains(value), "{key}: {}", r.stdout);
+        assert!(!r.stdout.contains("y2PpSfPMlMhZVDuY"), "{}", r.stdout);
+    }
+    // A public URL without a password and a publishable key are fine.
+    scene.write(
+        "app.env",
+        &production_with(&[(
+            "NEXT_PUBLIC_DB",
+            "NEXT_PUBLIC_DB=https://sentry-key@o1.ingest.sentry.io/2",
+        )]),
+    );
+    let r = scene.run(&["--schema", "schema.toml", "--format", "json", "app.env"]);
+    assert_eq!(r.code, Some(0), "{}", r.snapshot());
+}

@@ -29,8 +29,19 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Findings) {
                 Some(&entry.key),
                 message,
                 &at(doc, entry.value_span),
-                None,
+                required_help(error),
             );
         }
     }
+}
+
+/// A failed `${VAR:?message}` needs VAR defined, not a closed brace.
+fn required_help(error: &str) -> Option<String> {
+    let name = error
+        .strip_prefix("required variable ")?
+        .split(' ')
+        .next()?;
+    Some(format!(
+        "define {name} (non-empty for ':?') on an earlier line or in an earlier file; docker compose refuses the file"
+    ))
 }

@@ -320,6 +320,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Diagnostic> {
         for var in ctx.vars {
             check_var(ctx, var, &mut out);
         }
+        public_secret::check_undeclared(ctx, &mut out);
         requires::check(ctx, &mut out);
         inconsistent::check(ctx, &mut out);
         clerk::check_pair(ctx, &mut out);

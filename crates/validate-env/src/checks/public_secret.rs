@@ -1,10 +1,12 @@
 //! `public-secret`: a browser-exposed variable (`exposure = "public"`, the
-//! default for `NEXT_PUBLIC_*`) holding a secret-looking value. Next.js
-//! inlines it into the JavaScript every visitor downloads.
+//! default for `NEXT_PUBLIC_*`, declared or not) holding a secret-looking
+//! value: a secret-key prefix, a URL with a password, or another secret's
+//! value. Next.js inlines it into the JavaScript every visitor downloads.
 
 use shipshape_core::Severity;
 
-use super::{Finding, Rule, VarCheck};
+use super::{Ctx, Finding, Findings, Rule, VarCheck};
+use crate::schema::{Rules, Var};
 
 pub const RULE: Rule = Rule {
     id: "public-secret",
@@ -33,6 +35,12 @@ pub fn check(v: &VarCheck<'_>) -> Vec<Finding> {
             v.var.name
         ))];
     }
+    if url_has_password(v.value) {
+        return vec![Finding::new(format!(
+            "{} is exposed to browsers but holds a URL with a password",
+            v.var.name
+        ))];
+    }
     let same = v.ctx.vars.iter().find(|other| {
         other.name != v.var.name && other.is_secret() && v.ctx.value(&other.name) == Some(v.value)
     });
@@ -42,5 +50,62 @@ pub fn check(v: &VarCheck<'_>) -> Vec<Finding> {
             v.var.name, other.name
         ))],
         None => Vec::new(),
+    }
+}
+
+/// `scheme://user:password@host…` with a non-empty password.
+fn url_has_password(value: &str) -> bool {
+    let Some((_, rest)) = value.split_once("://") else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    authority
+        .rsplit_once('@')
+        .and_then(|(userinfo, _)| userinfo.split_once(':'))
+        .is_some_and(|(_, password)| !password.is_empty())
+}
+
+/// Browser-exposed variables the schema does not declare (`NEXT_PUBLIC_*`):
+/// they are unknown keys, but a secret in one is still shipped to browsers.
+pub fn check_undeclared(ctx: &Ctx<'_>, out: &mut Findings) {
+    for value in &ctx.input.values {
+        if !value.key.starts_with("NEXT_PUBLIC_")
+            || value.value.is_empty()
+            || ctx.var(&value.key).is_some()
+        {
+            continue;
+        }
+        let var = Var {
+            name: value.key.clone(),
+            description: None,
+            category: None,
+            rules: Rules::default(),
+            pattern: None,
+        };
+        let v = VarCheck {
+            ctx,
+            var: &var,
+            value: &value.value,
+            secret: false,
+        };
+        let place = ctx.input.value_place(&value.key);
+        for f in check(&v) {
+            out.push(&RULE, Some(&value.key), f.message, &place, f.help);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::url_has_password;
+
+    #[test]
+    fn urls_with_passwords() {
+        assert!(url_has_password("postgres://u:pw@db/app"));
+        assert!(url_has_password("redis://:pw@redis:6379/0"));
+        assert!(!url_has_password("https://key@o1.ingest.sentry.io/2"));
+        assert!(!url_has_password("https://api.test/a:b@c"));
+        assert!(!url_has_password("https://u:@host/"));
+        assert!(!url_has_password("plain:text@x"));
     }
 }
