@@ -514,6 +514,21 @@ fn every_kind_of_secret_in_a_public_variable_is_an_error() {
         assert!(!r.stdout.contains(value), "{key}: {}", r.stdout);
         assert!(!r.stdout.contains("y2PpSfPMlMhZVDuY"), "{}", r.stdout);
     }
+    // Once a public variable holds a secret key, the other findings about
+    // it (portability, undefined-reference) do not print it either.
+    let r = crate::common::run_stdin(
+        &["--schema", &stack_schema(), "--env", "staging", "-"],
+        "NEXT_PUBLIC_X=sk_live_Qm9v$Yb8rXz4Kq7Lm2Vb9Kt\n",
+    );
+    assert_eq!(r.code, Some(1), "{}", r.snapshot());
+    assert!(r.stdout.contains("[public-secret]"), "{}", r.stdout);
+    assert!(r.stdout.contains("[portability]"), "{}", r.stdout);
+    assert!(r.stdout.contains("[undefined-reference]"), "{}", r.stdout);
+    for part in ["sk_live_Qm9v", "Yb8rXz4Kq7Lm2Vb9Kt"] {
+        assert!(!r.stdout.contains(part), "{part} leaked: {}", r.stdout);
+    }
+    let r = crate::common::run_stdin(&["dump", "-"], "NEXT_PUBLIC_X=sk_live_Qm9vYb8rXz4Kq7\n");
+    assert!(!r.stdout.contains("Qm9vYb8rXz4Kq7"), "{}", r.stdout);
     // A public URL without a password and a publishable key are fine.
     scene.write(
         "app.env",

@@ -162,12 +162,21 @@ impl<'a> Ctx<'a> {
         self.index.get(name).map(|&i| &self.vars[i])
     }
 
-    /// Secret by the schema, else by name (public variables never are).
+    /// Secret by the schema, else by name (public variables are not) — or
+    /// a public variable holding a secret-key value (`public-secret`): its
+    /// value must not be printed by other findings about it either.
     pub fn is_secret(&self, name: &str) -> bool {
-        match self.var(name) {
-            Some(var) => var.is_secret(),
-            None => !name.starts_with("NEXT_PUBLIC_") && crate::secrets::name_looks_secret(name),
-        }
+        let public = match self.var(name) {
+            Some(var) if var.is_secret() => return true,
+            Some(var) => var.is_public(),
+            None if name.starts_with("NEXT_PUBLIC_") => true,
+            None => return crate::secrets::name_looks_secret(name),
+        };
+        public
+            && self
+                .input
+                .get(name)
+                .is_some_and(|v| public_secret::secret_prefix(&v.value).is_some())
     }
 
     /// A value as it may be shown for `name`.

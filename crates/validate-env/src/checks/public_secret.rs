@@ -25,11 +25,19 @@ const SECRET_PREFIXES: [&str; 7] = [
     "xoxb-",
 ];
 
+/// The secret-key prefix a value starts with, if any.
+pub fn secret_prefix(value: &str) -> Option<&'static str> {
+    SECRET_PREFIXES
+        .iter()
+        .find(|p| value.starts_with(**p))
+        .copied()
+}
+
 pub fn check(v: &VarCheck<'_>) -> Vec<Finding> {
     if !v.var.is_public() {
         return Vec::new();
     }
-    if let Some(prefix) = SECRET_PREFIXES.iter().find(|p| v.value.starts_with(**p)) {
+    if let Some(prefix) = secret_prefix(v.value) {
         return vec![Finding::new(format!(
             "{} is exposed to browsers but holds a secret-looking value ({prefix}…)",
             v.var.name
