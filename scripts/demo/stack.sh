@@ -12,7 +12,8 @@ cd "${SHIPSHAPE_ROOT:-$(dirname "$0")/../..}"
 
 stack=fixtures/stack
 app=shipshape_demo_stack
-backups=$PWD/target/demo/stack-backups
+# Relative to fixtures/stack/, where make -C runs the recipes.
+backups=../../target/demo/stack-backups
 
 # psql gets the connection through PG* variables (no password on a command
 # line); the tools read DATABASE_URL themselves.
@@ -36,7 +37,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 cleanup
-rm -rf "$backups"
+rm -rf target/demo/stack-backups
 
 # expect CODE command...: show the command, run it, check its exit code.
 expect() {
@@ -53,7 +54,7 @@ expect 0 make --no-print-directory -C "$stack" preflight
 echo
 echo "# The unfilled example fails the first gate; migrate-check and alert-lint do not run."
 echo "# (make itself exits 2; the tool's exit code is in the last two lines.)"
-expect 2 make --no-print-directory -C "$stack" preflight ENV_FILE=.env.production.example FORMAT=json
+expect 2 make --no-print-directory -C "$stack" preflight ENV_FILE=.env.production.example
 
 echo
 echo "# The application's database: the stack's migrations and some users."
@@ -86,3 +87,19 @@ echo
 echo "# The restore was the wrong call after all: put the previous database back."
 expect 0 make --no-print-directory -C "$stack" rollback YES=1
 echo "\$ psql -c 'SELECT count(*) FROM users' $app  ->  $(sql -d "$app" -c 'SELECT count(*) FROM users')"
+
+echo
+echo "# A second rollback has nothing left to put back: exit 2, nothing changed."
+expect 2 pg-restore rollback --yes
+
+echo
+echo "# Tidy up the kept copies once the incident is over."
+expect 0 pg-restore prune --keep 0
+
+echo
+echo "# The server is down (nothing listens on port 1): exit 3, and what to check."
+(
+    DATABASE_URL=postgres://postgres@127.0.0.1:1/$app
+    export DATABASE_URL
+    expect 3 pg-backup --dir target/demo/stack-backups
+)
