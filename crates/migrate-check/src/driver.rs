@@ -410,5 +410,74 @@ pub fn shown_command(program: &[String], args: &[String]) -> String {
 
 /// Snapshot helper that maps errors to runtime failures.
 pub fn snapshot(db: &mut Db, ignored: &[String]) -> Result<Snapshot, ApplyError> {
-    Snapshot::capture(db, ignored).map_err(|e| ApplyError::Runtime(e.into()))
+    capture(db, ignored).map_err(|e| ApplyError::Runtime(e.into()))
+}
+
+/// A snapshot without the ignored relations and the sequences they own.
+pub fn capture(db: &mut Db, ignored: &[String]) -> Result<Snapshot, PgError> {
+    let mut snapshot = Snapshot::capture(db, ignored)?;
+    drop_owned_sequences(&mut snapshot, ignored);
+    Ok(snapshot)
+}
+
+/// The catalog query leaves out an ignored table and its identity sequence,
+/// but not the sequence of a `serial` column (goose's `goose_db_version`,
+/// a table listed in `ignore`): that sequence is bookkeeping too, and would
+/// otherwise be "left behind" by every down.
+fn drop_owned_sequences(snapshot: &mut Snapshot, ignored: &[String]) {
+    snapshot.objects.retain(|_, object| {
+        if object.kind != "sequence" {
+            return true;
+        }
+        let Some((table, _column)) = object
+            .attribute("owned by")
+            .and_then(|owner| owner.rsplit_once('.'))
+        else {
+            return true;
+        };
+        let bare = table.split_once('.').map_or(table, |(_, name)| name);
+        !ignored.iter().any(|i| i == table || i == bare)
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use shipshape_pg::schema_snapshot::SchemaObject;
+
+    use super::*;
+
+    fn sequence(name: &str, owner: Option<&str>) -> SchemaObject {
+        SchemaObject {
+            kind: "sequence".into(),
+            name: name.into(),
+            attributes: owner
+                .map(|o| ("owned by".to_owned(), o.to_owned()))
+                .into_iter()
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn sequences_owned_by_ignored_tables_are_ignored_too() {
+        let mut snapshot = Snapshot {
+            objects: [
+                sequence(
+                    "public.goose_db_version_id_seq",
+                    Some("public.goose_db_version.id"),
+                ),
+                sequence("audit.log_id_seq", Some("audit.log.id")),
+                sequence("public.orders_id_seq", Some("public.orders.id")),
+                sequence("public.free_seq", None),
+            ]
+            .into_iter()
+            .map(|o| (o.key(), o))
+            .collect(),
+        };
+        drop_owned_sequences(
+            &mut snapshot,
+            &["goose_db_version".to_owned(), "audit.log".to_owned()],
+        );
+        let left: Vec<&str> = snapshot.objects.values().map(|o| o.name.as_str()).collect();
+        assert_eq!(left, ["public.free_seq", "public.orders_id_seq"]);
+    }
 }

@@ -25,7 +25,7 @@ pub fn run(
             target.display_url()
         )
     })?;
-    let theirs = Snapshot::capture(&mut db, &session.ignored)
+    let theirs = crate::driver::capture(&mut db, &session.ignored)
         .with_context(|| format!("reading the schema of {}", target.database))?;
     db.close();
     session.result(Check::Drift).status = Status::Passed;

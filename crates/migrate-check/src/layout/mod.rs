@@ -318,6 +318,38 @@ mod tests {
     }
 
     #[test]
+    fn order_sorts_numerically_and_reports_a_version_used_twice() {
+        let migration = |id: &str| Migration {
+            version: split_version(id).unwrap().0,
+            id: id.to_owned(),
+            file: format!("{id}.up.sql"),
+            up: None,
+            down: None,
+            parents: Vec::new(),
+            has_down: true,
+        };
+        let mut migrations = vec![
+            migration("10_c"),
+            migration("2_b"),
+            migration("002_a"),
+            migration("1_x"),
+        ];
+        let mut problems = Vec::new();
+        order(&mut migrations, &mut problems);
+        let ids: Vec<&str> = migrations.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(ids, ["1_x", "002_a", "2_b", "10_c"]);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].check, "history");
+        assert!(
+            problems[0]
+                .message
+                .contains("used twice: 002_a.up.sql and 2_b.up.sql"),
+            "{}",
+            problems[0].message
+        );
+    }
+
+    #[test]
     fn no_transaction_marker_is_read_from_leading_comments() {
         assert!(Script::has_no_transaction_marker(
             "-- no-transaction\nCREATE INDEX CONCURRENTLY i ON t (x);"

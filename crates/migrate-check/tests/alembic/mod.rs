@@ -229,3 +229,49 @@ fn a_downgrade_losing_not_null_and_default_is_named_via_alembic_command_config()
         "{warnings:?}"
     );
 }
+
+#[test]
+fn alembic_ini_in_the_current_directory_is_found_and_a_missing_alembic_exits_3() {
+    let _guard = serial();
+    // A project whose script location is not migrations/: the ini in the
+    // current directory is what names it.
+    let copy = tempfile::tempdir().unwrap();
+    let project = copy.path().join("app");
+    copy_dir(&fixture("fixtures/stack/migrations/alembic"), &project);
+    std::fs::rename(project.join("migrations"), project.join("db_revisions")).unwrap();
+    let ini = std::fs::read_to_string(project.join("alembic.ini")).unwrap();
+    std::fs::write(
+        project.join("alembic.ini"),
+        ini.replace("%(here)s/migrations", "%(here)s/db_revisions"),
+    )
+    .unwrap();
+    let run = checked_run(
+        tool_on_server()
+            .env("PATH", path_with_venv())
+            .current_dir(&project)
+            .args(["--only", "history", "--format", "json"]),
+    );
+    assert_eq!(run.code, Some(0), "{}", run.snapshot());
+    let value = json(&run);
+    assert_eq!(value["layout"], "alembic");
+    assert_eq!(value["migrations"], 8);
+
+    // The migration tool cannot run: exit 3, with a hint, nothing created.
+    let scratch = tempfile::tempdir().unwrap();
+    std::fs::write(
+        scratch.path().join("shipshape.toml"),
+        format!(
+            "[migrate-check]\ndir = '{}'\nalembic_command = ['{}']\n",
+            project.display(),
+            scratch.path().join("no-such-alembic").display()
+        ),
+    )
+    .unwrap();
+    let run = checked_run(tool_on_server().current_dir(scratch.path()));
+    assert_eq!(run.code, Some(3), "{}", run.snapshot());
+    assert!(
+        run.stderr.contains("no-such-alembic") && run.stderr.contains("alembic_command"),
+        "{}",
+        run.stderr
+    );
+}

@@ -220,3 +220,57 @@ fn sarif_lists_the_checks_as_rules_and_points_at_the_down_file() {
         .unwrap();
     assert!(uri.ends_with("20240311080000_project_status.sql"), "{uri}");
 }
+
+#[test]
+fn sequences_of_ignored_bookkeeping_tables_are_not_left_behind() {
+    let _guard = serial();
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path().join("migrations");
+    std::fs::create_dir(&dir).unwrap();
+    // A tool's bookkeeping table with a `serial` id (goose before identity
+    // columns) and a table listed in `ignore`: both outlive every down, and
+    // so do the sequences behind their ids.
+    std::fs::write(
+        dir.join("1_accounts.up.sql"),
+        "CREATE TABLE IF NOT EXISTS goose_db_version (id serial PRIMARY KEY, version_id bigint NOT NULL);\n\
+         CREATE TABLE IF NOT EXISTS audit_log (id bigserial PRIMARY KEY, entry text);\n\
+         CREATE TABLE accounts (id bigserial PRIMARY KEY);\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("1_accounts.down.sql"), "DROP TABLE accounts;\n").unwrap();
+    std::fs::write(
+        scratch.path().join("shipshape.toml"),
+        "[migrate-check]\nignore = ['audit_log']\n",
+    )
+    .unwrap();
+    let run = checked_run(
+        tool_on_server()
+            .current_dir(scratch.path())
+            .args(["--format", "json"]),
+    );
+    assert_eq!(run.code, Some(0), "{}", run.snapshot());
+    let value = json(&run);
+    assert_eq!(check_status(&value, "stairway"), "passed");
+    assert_eq!(check_status(&value, "reset"), "passed");
+
+    // The sequence of a table that is not ignored still counts.
+    std::fs::write(
+        scratch.path().join("shipshape.toml"),
+        "[migrate-check]\nignore = []\n",
+    )
+    .unwrap();
+    let value = fails_in(scratch.path());
+    assert_error(
+        &value,
+        "stairway",
+        "sequence public.audit_log_id_seq",
+        "1_accounts.down.sql",
+    );
+}
+
+/// Run in `cwd` (its shipshape.toml, its migrations/); asserts exit 1.
+fn fails_in(cwd: &std::path::Path) -> serde_json::Value {
+    let run = checked_run(tool_on_server().current_dir(cwd).args(["--format", "json"]));
+    assert_eq!(run.code, Some(1), "{}", run.snapshot());
+    json(&run)
+}

@@ -122,6 +122,18 @@ fn keep_prints_the_database_and_drift_compares_with_it() {
     assert!(name.starts_with("migrate_check_"), "{}", run.snapshot());
     let kept = server.adopt_database(&name);
     assert!(throwaways().contains(&name));
+    // Marked as ours, with creator and time, so a later run may sweep it.
+    let comment = server.psql(
+        "postgres",
+        &format!(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = '{name}'"
+        ),
+    );
+    assert!(
+        comment.starts_with("migrate-check throwaway database; created 20")
+            && comment.contains(" by "),
+        "{comment}"
+    );
     // In JSON the name is a field, and stdout stays one document.
     let run = tk::run(
         tool_on_server()
@@ -344,4 +356,73 @@ fn in_place_needs_consent_and_an_empty_database_and_leaves_it_empty() {
         run.stderr
     );
     assert_eq!(target.psql("SELECT count(*) FROM precious"), "1");
+}
+
+#[test]
+fn a_configured_template_provides_extensions_and_must_exist() {
+    let _guard = serial();
+    let server = pg::server();
+    let template = server.create_database("mc_template");
+    template.psql("CREATE EXTENSION IF NOT EXISTS citext");
+    let scratch = tempfile::tempdir().unwrap();
+    std::fs::write(
+        scratch.path().join("1_emails.up.sql"),
+        "CREATE TABLE emails (address citext PRIMARY KEY);\n",
+    )
+    .unwrap();
+    std::fs::write(
+        scratch.path().join("1_emails.down.sql"),
+        "DROP TABLE emails;\n",
+    )
+    .unwrap();
+
+    // From template0 the extension is missing and the up fails.
+    let run = checked_run(
+        tool_on_server()
+            .arg(scratch.path())
+            .args(["--format", "json"]),
+    );
+    assert_eq!(run.code, Some(1), "{}", run.snapshot());
+    assert_eq!(check_status(&json(&run), "upgrade"), "failed");
+
+    // From the template (config key) it is there, and part of the empty
+    // schema, so reset does not call it left behind.
+    std::fs::write(
+        scratch.path().join("shipshape.toml"),
+        format!("[migrate-check]\ntemplate = '{}'\n", template.name),
+    )
+    .unwrap();
+    let run = checked_run(
+        tool_on_server()
+            .current_dir(scratch.path())
+            .arg(scratch.path())
+            .args(["--format", "json"]),
+    );
+    assert_eq!(run.code, Some(0), "{}", run.snapshot());
+    let value = json(&run);
+    for check in ["upgrade", "stairway", "reset"] {
+        assert_eq!(check_status(&value, check), "passed", "{check}");
+    }
+    // The template itself is untouched.
+    assert_eq!(
+        template.psql("SELECT count(*) FROM pg_class WHERE relname = 'emails'"),
+        "0"
+    );
+
+    // A template that does not exist fails prerequisites (flag over config).
+    let run = checked_run(
+        tool_on_server()
+            .current_dir(scratch.path())
+            .arg(scratch.path())
+            .args(["--template", "mc_no_such_template", "--format", "json"]),
+    );
+    assert_eq!(run.code, Some(1), "{}", run.snapshot());
+    let value = json(&run);
+    assert_eq!(check_status(&value, "prerequisites"), "failed");
+    assert!(
+        errors(&value, "prerequisites")
+            .iter()
+            .any(|(m, _)| m.contains("template database \"mc_no_such_template\" does not exist")),
+        "{value}"
+    );
 }
