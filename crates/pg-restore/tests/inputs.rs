@@ -290,3 +290,94 @@ fn pg_dump_17_transaction_timeout_is_dropped_on_an_older_server() {
     );
     assert_eq!(fingerprint(&target), fingerprint(&src.name));
 }
+
+#[test]
+fn latest_in_a_directory_of_several_databases_takes_the_targets_own() {
+    let s = server();
+    let src = s.create_database("prs_src");
+    fill(&src.name, 30);
+    let dir = tempfile::tempdir().unwrap();
+    let target = unique_name("prs_new");
+    let _cleanup = Cleanup(target.clone());
+    let plain = dump(&src.name, dir.path(), "plain");
+    // The target's own backup, and a newer one of another database.
+    let own = dir.path().join("own_20240101_010101.sql.gz");
+    let other = dir.path().join("other_20250101_010101.sql.gz");
+    for path in [&own, &other] {
+        sh(
+            &src.name,
+            &format!("gzip -c '{}' > '{}'", plain.display(), path.display()),
+        );
+    }
+    std::fs::remove_file(&plain).unwrap();
+    let rows = table_rows(&src.name);
+    write_manifest(
+        &own,
+        &target,
+        rows.clone(),
+        DumpFormat::Plain,
+        Compression::Gzip,
+    );
+    write_manifest(
+        &other,
+        "prs_some_other_db",
+        rows,
+        DumpFormat::Plain,
+        Compression::Gzip,
+    );
+    let latest = ["--yes", "--latest", "--dir", dir.path().to_str().unwrap()];
+    let run = restore_ok(&target, &latest);
+    assert!(
+        run.stderr.contains("own_20240101_010101.sql.gz"),
+        "{}",
+        run.snapshot()
+    );
+    // Neither database is the target: refused, nothing created.
+    let stranger = unique_name("prs_new");
+    let _c2 = Cleanup(stranger.clone());
+    let run = cli::run(tool_for(&stranger).args(latest));
+    assert_eq!(run.code, Some(2), "{}", run.snapshot());
+    assert!(
+        run.stderr.contains("several databases"),
+        "{}",
+        run.snapshot()
+    );
+    assert!(!exists(&stranger));
+}
+
+#[test]
+fn pg_backup_custom_dump_with_manifest_is_checked_against_it() {
+    let s = server();
+    let src = s.create_database("prs_src");
+    fill(&src.name, 40);
+    let dir = tempfile::tempdir().unwrap();
+    let custom = dump(&src.name, dir.path(), "custom");
+    let file = dir.path().join("app_20250101_010101.dump");
+    std::fs::rename(&custom, &file).unwrap();
+    write_manifest(
+        &file,
+        &src.name,
+        table_rows(&src.name),
+        DumpFormat::Custom,
+        Compression::None,
+    );
+    let target = unique_name("prs_new");
+    let _cleanup = Cleanup(target.clone());
+    let run = restore_ok(&target, &["--yes", file.to_str().unwrap()]);
+    assert!(
+        run.stderr.contains("SHA-256 matches the manifest"),
+        "{}",
+        run.snapshot()
+    );
+    assert_eq!(fingerprint(&target), fingerprint(&src.name));
+
+    // The same archive with one flipped byte: refused against the manifest.
+    let mut bytes = std::fs::read(&file).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x01;
+    std::fs::write(&file, bytes).unwrap();
+    let before = fingerprint(&target);
+    let run = cli::run(tool_for(&target).arg("--yes").arg(&file));
+    assert_eq!(run.code, Some(1), "{}", run.snapshot());
+    assert_eq!(fingerprint(&target), before);
+}

@@ -58,9 +58,12 @@ impl Drop for Restoring {
     }
 }
 
-/// The newest backup in `dir` whose manifest says it was verified.
-fn latest_in(dir: &Path, printer: &Printer) -> anyhow::Result<PathBuf> {
-    let mut candidates: Vec<(String, PathBuf)> = Vec::new();
+/// The newest backup in `dir` whose manifest says it was verified. When the
+/// directory holds backups of several databases (pg-backup prefixes), only
+/// those of `target` are candidates: restoring another database's backup
+/// over the target must never happen by picking "the newest file".
+fn latest_in(dir: &Path, target: &str, printer: &Printer) -> anyhow::Result<PathBuf> {
+    let mut candidates: Vec<(String, PathBuf, String)> = Vec::new();
     for entry in fs_err::read_dir(dir)? {
         let path = entry?.path();
         let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
@@ -82,7 +85,7 @@ fn latest_in(dir: &Path, printer: &Printer) -> anyhow::Result<PathBuf> {
         }
         match Manifest::read_for(&path) {
             Ok(Some(m)) if m.verification.status == VerifyStatus::Verified => {
-                candidates.push((ts.to_owned(), path));
+                candidates.push((ts.to_owned(), path, m.database));
             }
             Ok(Some(_)) => printer.detail(&format!(
                 "skipping {name}: its manifest does not say verified"
@@ -91,8 +94,22 @@ fn latest_in(dir: &Path, printer: &Printer) -> anyhow::Result<PathBuf> {
             Err(err) => printer.detail(&format!("skipping {name}: {err:#}")),
         }
     }
+    let databases: std::collections::BTreeSet<String> =
+        candidates.iter().map(|(_, _, db)| db.clone()).collect();
+    if databases.len() > 1 {
+        candidates.retain(|(_, _, db)| db == target);
+        if candidates.is_empty() {
+            let list: Vec<String> = databases.iter().map(|d| format!("\"{d}\"")).collect();
+            return Err(UsageError::new(format!(
+                "{} holds verified backups of several databases ({}) and none of \"{target}\"; name the FILE to restore",
+                dir.display(),
+                list.join(", ")
+            ))
+            .into());
+        }
+    }
     candidates.sort();
-    candidates.pop().map(|(_, p)| p).ok_or_else(|| {
+    candidates.pop().map(|(_, p, _)| p).ok_or_else(|| {
         UsageError::new(format!(
             "no verified backup (a pg-backup file with a manifest that says verified) in {}",
             dir.display()
@@ -128,7 +145,12 @@ pub fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<ExitCode> {
                     "--latest needs --dir DIR (or dir in the [pg-restore] table of shipshape.toml)",
                 )
             })?;
-            let file = latest_in(&dir, printer)?;
+            let connection = ctx.connection()?;
+            let target = args
+                .target
+                .clone()
+                .unwrap_or_else(|| connection.database.clone());
+            let file = latest_in(&dir, &target, printer)?;
             printer.status(&format!("latest verified backup: {}", file.display()));
             file
         }
