@@ -287,3 +287,49 @@ pub fn sha256_file(path: &Path) -> anyhow::Result<String> {
     }
     Ok(hex(&hasher.finalize()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The kind comes from the bytes: a misleading name changes nothing.
+    #[test]
+    fn kind_is_detected_from_content_not_the_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, bytes: &[u8]| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, bytes).unwrap();
+            path
+        };
+        let mut tar = vec![0u8; 512];
+        tar[257..262].copy_from_slice(b"ustar");
+        let cases = [
+            ("gzip-named.dump", vec![0x1f, 0x8b, 8, 0], Kind::Gzip),
+            (
+                "zstd-named.sql",
+                vec![0x28, 0xb5, 0x2f, 0xfd, 0],
+                Kind::Zstd,
+            ),
+            (
+                "custom-named.sql.gz",
+                b"PGDMP\x01\x0f".to_vec(),
+                Kind::Custom,
+            ),
+            ("tar-named.sql", tar, Kind::Tar),
+            (
+                "plain-named.sql.gz",
+                b"--\n-- PostgreSQL database dump\n".to_vec(),
+                Kind::Plain,
+            ),
+        ];
+        for (name, bytes, kind) in cases {
+            let path = write(name, &bytes);
+            assert_eq!(detect(&path).unwrap(), kind, "{name}");
+        }
+        let d = dir.path().join("dir-format.sql.gz");
+        std::fs::create_dir(&d).unwrap();
+        assert!(detect(&d).is_err(), "a directory without toc.dat");
+        std::fs::write(d.join("toc.dat"), b"PGDMP").unwrap();
+        assert_eq!(detect(&d).unwrap(), Kind::Directory);
+    }
+}

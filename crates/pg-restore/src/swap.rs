@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use shipshape_pg::Db;
+use shipshape_pg::quote::quote_ident;
 
 use crate::dbops;
 
@@ -45,7 +46,10 @@ pub fn swap(
             Ok(()) => err.context(format!("the swap was undone; \"{target}\" is unchanged")),
             Err(undo_err) => err.context(format!(
                 "undoing the swap failed too ({undo_err:#}): the previous database is \"{keep_as}\" (connections blocked); \
-                 put it back with: ALTER DATABASE \"{keep_as}\" RENAME TO \"{target}\"; ALTER DATABASE \"{target}\" ALLOW_CONNECTIONS true;"
+                 put it back with: ALTER DATABASE {} RENAME TO {}; ALTER DATABASE {} ALLOW_CONNECTIONS true;",
+                quote_ident(keep_as),
+                quote_ident(target),
+                quote_ident(target)
             )),
         });
     }

@@ -205,3 +205,93 @@ fn on_a_terminal_the_database_name_must_be_typed() {
     assert!(out.contains(&format!("into \"{target}\"")), "{out}");
     assert_eq!(fingerprint(&target), fingerprint(&src.name));
 }
+
+#[test]
+fn sessions_of_other_roles_without_pg_signal_backend_are_refused_early() {
+    let s = server();
+    let role = s.create_role("prs_nosignal", "CREATEDB");
+    let target = unique_name("prs_tgt");
+    let _cleanup = Cleanup(target.clone());
+    s.psql(
+        "postgres",
+        &format!("CREATE DATABASE {target} OWNER {}", role.name),
+    );
+    let src = s.create_database("prs_src");
+    fill(&src.name, 10);
+    let dir = tempfile::tempdir().unwrap();
+    let gz = dump(&src.name, dir.path(), "gzip");
+    // A session of another role (the superuser) that this role cannot end.
+    let mut client = s
+        .psql_command(&target)
+        .args(["-X", "-c", "SELECT pg_sleep(300)"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while s.psql(
+        "postgres",
+        &format!("SELECT count(*) FROM pg_stat_activity WHERE datname = '{target}'"),
+    ) != "1"
+    {
+        assert!(started.elapsed() < Duration::from_secs(30));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let run = cli::run(
+        tool()
+            .env("PATH", super::path_with_client_bin())
+            .env(
+                "DATABASE_URL",
+                s.url_as(&role.name, Some(&role.password), &target),
+            )
+            .args(["--yes", "--no-owner", "--no-privileges"])
+            .arg(&gz),
+    );
+    let _ = client.kill();
+    let _ = client.wait();
+    assert_eq!(run.code, Some(1), "{}", run.snapshot());
+    assert!(
+        run.stdout.contains("needs-signal-backend"),
+        "{}",
+        run.snapshot()
+    );
+    assert!(
+        run.stdout.contains("1 session(s) of other roles"),
+        "{}",
+        run.snapshot()
+    );
+    assert!(!run.stdout.contains("needs-createdb"), "{}", run.snapshot());
+    assert!(
+        !run.stdout.contains("needs-ownership"),
+        "{}",
+        run.snapshot()
+    );
+    assert_eq!(
+        list_databases()
+            .into_iter()
+            .filter(|n| n.starts_with(&target))
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn an_unreachable_server_is_reported_and_nothing_is_created() {
+    let src = server().create_database("prs_src");
+    fill(&src.name, 5);
+    let dir = tempfile::tempdir().unwrap();
+    let gz = dump(&src.name, dir.path(), "gzip");
+    // Port 1: nothing listens there.
+    let run = cli::run(
+        tool()
+            .env("PATH", super::path_with_client_bin())
+            .env(
+                "DATABASE_URL",
+                "postgres://nobody@127.0.0.1:1/prs_unreachable",
+            )
+            .args(["--yes"])
+            .arg(&gz),
+    );
+    assert_eq!(run.code, Some(3), "{}", run.snapshot());
+    assert!(run.stderr.contains("127.0.0.1"), "{}", run.snapshot());
+}

@@ -376,3 +376,86 @@ fn in_place_without_createdb_clears_the_target_instead() {
         s.psql(&src.name, "SELECT count(*) FROM orders")
     );
 }
+
+#[test]
+fn a_swap_that_fails_halfway_is_undone() {
+    let s = server();
+    let target = unique_name("prs_tgt");
+    let _cleanup = Cleanup(target.clone());
+    create_db(&target);
+    s.psql(
+        &target,
+        "CREATE TABLE precious (v text); INSERT INTO precious VALUES ('keep me');",
+    );
+    let before = fingerprint(&target);
+    let src = s.create_database("prs_src");
+    fill(&src.name, 20);
+    let dir = tempfile::tempdir().unwrap();
+    let gz = dump(&src.name, dir.path(), "gzip");
+    // The pre-swap hook leaves a session in the restored database, so its
+    // rename to the target name (the swap's second rename) fails after the
+    // target was already renamed away: the swap must put everything back.
+    let hook = "sh -c 'psql -X -q -d \"$PG_RESTORE_NEW\" -c \"SELECT pg_sleep(60)\" >/dev/null 2>&1 & sleep 2'";
+    let mut cmd = tool_for(&target);
+    s.apply_env(&mut cmd, &target);
+    cmd.env("DATABASE_URL", s.url(&target));
+    let run = cli::run(cmd.args(["--yes", "--pre-swap", hook]).arg(&gz));
+    assert_eq!(run.code, Some(3), "{}", run.snapshot());
+    assert!(
+        run.stderr.contains("the swap was undone"),
+        "{}",
+        run.snapshot()
+    );
+    assert_eq!(fingerprint(&target), before);
+    assert_eq!(with_prefix(&target), vec![target.clone()]);
+    assert_eq!(
+        s.psql(
+            "postgres",
+            &format!("SELECT datallowconn::text FROM pg_database WHERE datname = '{target}'")
+        ),
+        "true",
+        "connections to the target are allowed again"
+    );
+}
+
+#[test]
+fn the_new_database_is_created_like_the_target() {
+    let s = server();
+    let role = s.create_role("prs_like", "");
+    let target = unique_name("prs_tgt");
+    let _cleanup = Cleanup(target.clone());
+    s.psql(
+        "postgres",
+        &format!(
+            "CREATE DATABASE {target} WITH TEMPLATE template0 OWNER {} ENCODING 'LATIN1' \
+             LC_COLLATE 'C' LC_CTYPE 'C' CONNECTION LIMIT 7",
+            role.name
+        ),
+    );
+    let src = s.create_database("prs_src");
+    fill(&src.name, 10);
+    let dir = tempfile::tempdir().unwrap();
+    let gz = dump(&src.name, dir.path(), "gzip");
+    let describe = |db: &str| {
+        s.psql(
+            "postgres",
+            &format!(
+                "SELECT pg_get_userbyid(datdba) || ',' || pg_encoding_to_char(encoding) || ',' || \
+                 datcollate || ',' || datctype || ',' || datconnlimit || ',' || datallowconn \
+                 FROM pg_database WHERE datname = '{db}'"
+            ),
+        )
+    };
+    let before = describe(&target);
+    assert_eq!(before, format!("{},LATIN1,C,C,7,true", role.name));
+    restore_ok(&target, &["--yes", gz.to_str().unwrap()]);
+    assert_eq!(describe(&target), before);
+    // Same content; only pg_dump's client_encoding line follows the encoding.
+    assert_eq!(
+        fingerprint(&target).replace("client_encoding = 'LATIN1'", "client_encoding = 'UTF8'"),
+        fingerprint(&src.name)
+    );
+    let kept = with_prefix(&format!("{target}_pre_restore_"));
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(describe(&kept[0]), before, "the kept database is as it was");
+}
