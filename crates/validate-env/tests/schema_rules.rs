@@ -540,3 +540,83 @@ fn every_kind_of_secret_in_a_public_variable_is_an_error() {
     let r = scene.run(&["--schema", "schema.toml", "--format", "json", "app.env"]);
     assert_eq!(r.code, Some(0), "{}", r.snapshot());
 }
+
+#[test]
+fn float_duration_limits_separator_and_required_per_environment() {
+    let scene = Scene::new();
+    scene.write(
+        "env.schema.toml",
+        r#"[settings]
+environments = ["production", "staging"]
+
+[vars.RATIO]
+type = "float"
+min = 0.0
+max = 1.0
+
+[vars.TIMEOUT]
+type = "duration"
+min = 1
+max = 300
+
+[vars.NAME]
+max_length = 5
+
+[vars.PORTS]
+type = "list"
+items = "port"
+separator = ";"
+
+[vars.ONLY_PROD]
+required = ["production"]
+"#,
+    );
+    let run = |env: &str, text: &str| {
+        scene.write(".env", text);
+        let r = scene.run(&["--env", env, "--format", "json", ".env"]);
+        assert!(matches!(r.code, Some(0 | 1)), "{}", r.snapshot());
+        let mut found: Vec<(String, String)> = json(&r)["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                (
+                    d["code"].as_str().unwrap().to_owned(),
+                    d["subject"].as_str().unwrap_or("").to_owned(),
+                )
+            })
+            .collect();
+        found.sort();
+        found
+    };
+    let good = "NAME=abc\nPORTS=80;443\nRATIO=0.25\nTIMEOUT=1m30s\n";
+    assert!(run("staging", good).is_empty());
+    let pair = |c: &str, s: &str| (c.to_owned(), s.to_owned());
+    assert_eq!(
+        run("production", good),
+        [pair("missing-required", "ONLY_PROD")]
+    );
+    assert_eq!(
+        run(
+            "staging",
+            "NAME=abcdef\nPORTS=80;0\nRATIO=1.5\nTIMEOUT=10m\n"
+        ),
+        [
+            pair("invalid-type", "PORTS"),
+            pair("length", "NAME"),
+            pair("out-of-range", "RATIO"),
+            pair("out-of-range", "TIMEOUT"),
+        ]
+    );
+    assert_eq!(
+        run(
+            "staging",
+            "NAME=a\nPORTS=80,443\nRATIO=half\nTIMEOUT=soon\n"
+        ),
+        [
+            pair("invalid-type", "PORTS"),
+            pair("invalid-type", "RATIO"),
+            pair("invalid-type", "TIMEOUT"),
+        ]
+    );
+}
