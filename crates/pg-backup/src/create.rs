@@ -5,16 +5,19 @@
 //! 2. export a repeatable-read snapshot, count rows in it, and run
 //!    `pg_dump --snapshot` into `DIR/.<name>.partial` (O_EXCL, 0600) through
 //!    compression, hashing on the way;
-//! 3. check pg_dump's exit status and its completeness marker, fsync the
-//!    file, rename it to its final name, fsync the directory, write the
-//!    manifest;
-//! 4. verify (full decompression + SHA-256; optionally a real restore) —
-//!    a backup that fails is removed;
-//! 5. only then apply retention.
+//! 3. check pg_dump's exit status, its completeness marker and the COPY row
+//!    counts; the sink has fsynced the file;
+//! 4. verify the fsynced `.partial` (full decompression + SHA-256;
+//!    optionally a real restore) — a backup that fails is removed;
+//! 5. write the (verified) manifest, rename the file to its final name,
+//!    fsync the directory;
+//! 6. only then apply retention.
 //!
-//! Any failure before the rename removes the `.partial`; a failure after it
-//! (verification) removes the backup. A SIGKILL at any point leaves at most a
-//! `.partial`, which the next run removes.
+//! Verification runs before the rename (the issue lists it after) so that
+//! nothing carries a final backup name until it is verified: any failure
+//! removes the `.partial`, and a SIGKILL at any point leaves at most a
+//! `.partial` (which the next run removes) or, in the instant between the
+//! manifest and the rename, a manifest without its backup.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -415,41 +418,20 @@ fn attempt(
     }
     drop(db_lock);
 
-    let globals_file = if opts.globals {
+    // Nothing gets a final name before it is verified: the backup, its
+    // globals file and its manifest stay `.partial` (or, for the manifest,
+    // absent) until every check has passed, so a SIGKILL at any point leaves
+    // at most `.partial` files (removed by the next run), never a file under
+    // a final backup name.
+    let globals = if opts.globals {
         let globals_name = name.globals_file_name();
-        let globals_path = dir.join(&globals_name);
         let globals_partial = dir.join(format!(".{globals_name}.partial"));
         cleanup.paths.push(globals_partial.clone());
         dump_globals(settings, server_major, shared, opts, &globals_partial)?;
-        std::fs::rename(&globals_partial, &globals_path).with_context(|| {
-            format!(
-                "cannot rename {} to {}",
-                globals_partial.display(),
-                globals_path.display()
-            )
-        })?;
-        cleanup.paths.push(globals_path);
-        Some(globals_name)
+        Some((globals_name, globals_partial))
     } else {
         None
     };
-
-    // The file is complete and fsynced: give it its final name.
-    if final_path.exists() {
-        return Err(anyhow!(
-            "{} appeared while dumping; refusing to overwrite it",
-            final_path.display()
-        ));
-    }
-    std::fs::rename(&partial, &final_path).with_context(|| {
-        format!(
-            "cannot rename {} to {}",
-            partial.display(),
-            final_path.display()
-        )
-    })?;
-    cleanup.paths.push(final_path.clone());
-    fsx::sync_dir(dir)?;
 
     let finished_at = Utc::now();
     let mut manifest = Manifest {
@@ -468,7 +450,7 @@ fn attempt(
         uncompressed_bytes: streamed.uncompressed_bytes,
         sha256: written.sha256.clone(),
         tables,
-        globals_file,
+        globals_file: globals.as_ref().map(|(name, _)| name.clone()),
         verification: Verification {
             status: VerifyStatus::Unverified,
             method: "none".to_owned(),
@@ -477,17 +459,15 @@ fn attempt(
         },
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),
     };
-    let manifest_file = manifest_path(&final_path);
-    cleanup.paths.push(manifest_file.clone());
-    write_manifest(&manifest_file, &manifest)?;
 
-    // Verify what is on disk, not what we think we wrote.
+    // Verify what is on disk (the fsynced `.partial`, the same file that
+    // will carry the final name), not what we think we wrote.
     printer.detail(&format!("verifying {file}"));
     let (_, problems) = match &written.members {
         Some(members) => {
-            check::check_gzip_members(&final_path, &file, members, opts.jobs, Some(&manifest))
+            check::check_gzip_members(&partial, &file, members, opts.jobs, Some(&manifest))
         }
-        None => check::check(&final_path, &file, opts.kind, Some(&manifest)),
+        None => check::check(&partial, &file, opts.kind, Some(&manifest)),
     };
     if !problems.is_empty() {
         return Err(verification_failed(
@@ -503,7 +483,7 @@ fn attempt(
         let problems = restore_check::verify_restore(
             settings,
             server_major,
-            &final_path,
+            &partial,
             &manifest,
             shared.connection.pg_bin_dir.as_deref(),
         )?;
@@ -524,7 +504,39 @@ fn attempt(
             _ => "full decompression pass, SHA-256 and sizes matched".to_owned(),
         }),
     };
+
+    // Verified: the manifest first (a crash right after it leaves an orphan
+    // manifest, never a backup without one), then the globals file, then
+    // the backup under its final name, then the directory entry fsynced.
+    if final_path.exists() {
+        return Err(anyhow!(
+            "{} appeared while dumping; refusing to overwrite it",
+            final_path.display()
+        ));
+    }
+    let manifest_file = manifest_path(&final_path);
+    cleanup.paths.push(manifest_file.clone());
     write_manifest(&manifest_file, &manifest)?;
+    if let Some((globals_name, globals_partial)) = &globals {
+        let globals_path = dir.join(globals_name);
+        std::fs::rename(globals_partial, &globals_path).with_context(|| {
+            format!(
+                "cannot rename {} to {}",
+                globals_partial.display(),
+                globals_path.display()
+            )
+        })?;
+        cleanup.paths.push(globals_path);
+    }
+    std::fs::rename(&partial, &final_path).with_context(|| {
+        format!(
+            "cannot rename {} to {}",
+            partial.display(),
+            final_path.display()
+        )
+    })?;
+    cleanup.paths.push(final_path.clone());
+    fsx::sync_dir(dir)?;
     cleanup.disarm();
 
     // Retention only after a verified backup, never touching the new one.
@@ -597,7 +609,12 @@ fn pg_dump_failed(
              on every table (PostgreSQL 14+: GRANT pg_read_all_data TO \"{}\")",
             settings.user, settings.database, settings.user
         )
-    } else if lower.contains("could not obtain lock") || lower.contains("lock timeout") {
+    } else if lower.contains("could not obtain lock")
+        || lower.contains("lock timeout")
+        // pg_dump enforces --lock-wait-timeout with statement_timeout on
+        // its LOCK TABLE statements.
+        || (lower.contains("statement timeout") && lower.contains("lock table"))
+    {
         "another session holds a conflicting lock (a migration?); retry later or raise --lock-wait-timeout".to_owned()
     } else if lower.contains("version mismatch") {
         "pg_dump must be at least as new as the server: install a newer client or pass --pg-bin-dir"

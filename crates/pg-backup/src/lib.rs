@@ -153,6 +153,25 @@ pub struct CreateArgs {
 }
 
 impl CreateArgs {
+    /// These options, with any not given taken from `other` (the same
+    /// options given before the `create` subcommand).
+    fn or(self, other: &Self) -> Self {
+        Self {
+            dump_format: self.dump_format.or(other.dump_format),
+            compress: self.compress.or(other.compress),
+            compress_level: self.compress_level.or(other.compress_level),
+            jobs: self.jobs.or(other.jobs),
+            lock_wait_timeout: self.lock_wait_timeout.or(other.lock_wait_timeout),
+            pg_dump: self.pg_dump.or_else(|| other.pg_dump.clone()),
+            verify_restore: self.verify_restore || other.verify_restore,
+            globals: self.globals || other.globals,
+            globals_with_passwords: self.globals_with_passwords || other.globals_with_passwords,
+            on_success: self.on_success.or_else(|| other.on_success.clone()),
+            on_failure: self.on_failure.or_else(|| other.on_failure.clone()),
+            metrics_file: self.metrics_file.or_else(|| other.metrics_file.clone()),
+        }
+    }
+
     /// Was any of these options given?
     fn is_set(&self) -> bool {
         self.dump_format.is_some()
@@ -205,7 +224,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let loaded = config::load(&cli.global)?;
     let shared = config::shared(&cli.shared, &cli.connection, &loaded.file)?;
     let create_args = match &cli.command {
-        Some(Commands::Create(args)) => args.clone(),
+        // `pg-backup --verify-restore create --jobs 2`: both places count.
+        Some(Commands::Create(args)) => args.clone().or(&cli.create),
         _ => cli.create.clone(),
     };
     let create_opts = config::create(&create_args, &loaded.file)?;

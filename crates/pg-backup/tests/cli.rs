@@ -109,3 +109,23 @@ fn num_cpus() -> String {
         std::thread::available_parallelism().map_or(1, usize::from)
     )
 }
+
+#[test]
+fn create_options_count_before_and_after_the_subcommand() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = cli::run(
+        tool()
+            .current_dir(dir.path())
+            .env("DATABASE_URL", "postgres://app@db:5432/app")
+            .args(["--no-config", "--jobs", "3", "--verify-restore"])
+            .args(["create", "--compress", "zstd", "--print-config"]),
+    );
+    assert_eq!(run.code, Some(0), "{}", run.snapshot());
+    for line in [
+        "jobs = 3\n",
+        "verify_restore = true\n",
+        "compress = \"zstd\"\n",
+    ] {
+        assert!(run.stdout.contains(line), "{line}: {}", run.stdout);
+    }
+}

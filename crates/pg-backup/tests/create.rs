@@ -169,7 +169,7 @@ fn zstd_with_restore_verification_and_globals() {
     let scene = Scene::new("ss_pgb_zstd");
     let before = scene
         .server
-        .databases_with_prefix(&format!("{}_pgbackup_verify", scene.db.name));
+        .databases_with_prefix(&format!("{}_", scene.db.name));
     scene.backup(&[
         "--compress",
         "zstd",
@@ -201,7 +201,7 @@ fn zstd_with_restore_verification_and_globals() {
     assert_eq!(
         scene
             .server
-            .databases_with_prefix(&format!("{}_pgbackup_verify", scene.db.name)),
+            .databases_with_prefix(&format!("{}_", scene.db.name)),
         before,
         "the throwaway database was dropped"
     );

@@ -499,7 +499,7 @@ fn a_backup_that_fails_restore_verification_is_removed() {
     assert!(
         scene
             .server
-            .databases_with_prefix(&format!("{}_pgbackup_verify", scene.db.name))
+            .databases_with_prefix(&format!("{}_", scene.db.name))
             .is_empty(),
         "the throwaway database was dropped"
     );
@@ -536,12 +536,107 @@ fn progress_is_shown_on_a_terminal_only() {
         .unwrap();
     assert!(status.success());
     let text = std::fs::read_to_string(&log).unwrap();
+    // The line is redrawn after "\r" (and an erase-line sequence).
     assert!(
-        text.contains("\rdumping "),
+        text.contains("\rdumping ") || text.contains("\r\u{1b}[2Kdumping "),
         "no progress line on the terminal: {text:?}"
     );
     assert!(
         text.contains("1000 B read, ") && text.contains("elapsed"),
         "{text:?}"
+    );
+}
+
+#[test]
+fn sigkill_during_verification_leaves_no_final_name() {
+    let scene = Scene::new("ss_pgb_killverify");
+    // A bin dir whose psql (used by --verify-restore) hangs: pg-backup is
+    // then past the dump, the fsync and the checksum pass, in verification.
+    let bin = scene.root.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for program in ["pg_dump", "pg_restore"] {
+        std::os::unix::fs::symlink(scene.server.program(program), bin.join(program)).unwrap();
+    }
+    let pidfile = scene.root.path().join("psql.pid");
+    scene.script(
+        "bin/psql",
+        &format!(
+            "case \"$1\" in --version) exec '{psql}' --version;; esac\necho $$ > '{pid}.tmp'; mv '{pid}.tmp' '{pid}'\nexec sleep 120",
+            psql = scene.server.program("psql").display(),
+            pid = pidfile.display()
+        ),
+    );
+    let mut child = scene
+        .cmd()
+        .arg("--verify-restore")
+        .arg("--pg-bin-dir")
+        .arg(&bin)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for("verification to start", || pidfile.exists());
+    let sleeper: u32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    send_signal("KILL", sleeper, false);
+    // pg-backup could not drop its throwaway database: drop it here.
+    let throwaway = format!("{}_", scene.db.name);
+    let _adopted: Vec<_> = scene
+        .server
+        .databases_with_prefix(&throwaway)
+        .iter()
+        .map(|name| scene.server.adopt_database(name))
+        .collect();
+    let files = files_in(&scene.dir);
+    assert!(!files.is_empty(), "the dump was written");
+    assert!(
+        files.iter().all(|f| f.ends_with(".partial")),
+        "a file under a final name before verification ended: {files:?}"
+    );
+    // The next run removes the leftovers and makes a verified backup.
+    let run = scene.backup(&[]);
+    assert!(
+        run.stderr.contains("left by an interrupted earlier run"),
+        "{}",
+        run.stderr
+    );
+    let files = files_in(&scene.dir);
+    assert_eq!(files.len(), 2, "{files:?}");
+}
+
+#[test]
+fn a_table_locked_longer_than_lock_wait_timeout_fails_the_backup() {
+    let scene = Scene::new("ss_pgb_locked");
+    // A "migration" holding an exclusive lock on a table.
+    let settings = ConnectionSettings::resolve_with(Some(&scene.db.url()), None, |_| None).unwrap();
+    let mut migration = shipshape_pg::Db::connect(&settings).unwrap();
+    migration.execute("BEGIN").unwrap();
+    migration
+        .execute("LOCK TABLE orders IN ACCESS EXCLUSIVE MODE")
+        .unwrap();
+    let started = std::time::Instant::now();
+    let (run, env) = run_failing(&scene, &["--lock-wait-timeout", "1"]);
+    let elapsed = started.elapsed();
+    migration.execute("ROLLBACK").unwrap();
+    migration.close();
+    assert_failed(&run, &env, 3, &scene);
+    assert!(
+        elapsed < Duration::from_secs(30),
+        "waited {elapsed:?} behind the lock"
+    );
+    assert!(
+        run.stderr.contains("LOCK TABLE public.orders"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("--lock-wait-timeout"),
+        "the hint names the option: {}",
+        run.stderr
     );
 }
