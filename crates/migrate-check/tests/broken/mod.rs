@@ -274,3 +274,49 @@ fn fails_in(cwd: &std::path::Path) -> serde_json::Value {
     assert_eq!(run.code, Some(1), "{}", run.snapshot());
     json(&run)
 }
+
+#[test]
+fn every_kind_of_object_a_down_forgets_is_named() {
+    let _guard = serial();
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path();
+    std::fs::write(
+        dir.join("1_items.up.sql"),
+        "CREATE TABLE items (id int NOT NULL, name text);\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("1_items.down.sql"), "DROP TABLE items;\n").unwrap();
+    std::fs::write(
+        dir.join("2_everything.up.sql"),
+        "ALTER TABLE items ALTER COLUMN name TYPE text COLLATE \"C\";\n\
+         CREATE SEQUENCE ticket_seq START 100;\n\
+         CREATE MATERIALIZED VIEW item_names AS SELECT name FROM items;\n\
+         CREATE PROCEDURE purge_items() LANGUAGE sql AS $$ DELETE FROM items $$;\n\
+         CREATE DOMAIN positive AS int CHECK (VALUE > 0);\n\
+         CREATE TYPE money_amount AS (cents bigint, currency text);\n\
+         ALTER TABLE items ADD COLUMN doubled int GENERATED ALWAYS AS (id * 2) STORED;\n\
+         ALTER TABLE items ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY;\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("2_everything.down.sql"), "SELECT 1;\n").unwrap();
+    let run = checked_run(tool_on_server().arg(dir).args(["--format", "json"]));
+    assert_eq!(run.code, Some(1), "{}", run.snapshot());
+    let value = json(&run);
+    for object in [
+        "sequence public.ticket_seq still exists",
+        "materialized view public.item_names still exists",
+        "procedure public.purge_items() still exists",
+        "type public.positive left behind (domain)",
+        "type public.money_amount left behind (composite)",
+        "column public.items.doubled still exists (integer)",
+        "column public.items.id: identity was added (always)",
+        "column public.items.name: collation was added (C)",
+    ] {
+        assert_error(
+            &value,
+            "stairway",
+            &format!("down of 2_everything did not reverse: {object}"),
+            "2_everything.down.sql",
+        );
+    }
+}
