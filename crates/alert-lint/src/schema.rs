@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::checks::ids;
 use crate::duration;
 use crate::finding::{Pos, Sink, Sp, SpDur, SpStr};
-use crate::yaml::{Kind, Node};
+use crate::yaml::{Kind, Node, Style};
 
 /// A field a mapping may have, and from which version on.
 #[derive(Debug, Clone, Copy)]
@@ -161,16 +161,29 @@ impl Sink<'_> {
         }
     }
 
-    /// An integer.
+    /// An integer, as go-yaml decodes one into a Go `int`: a plain scalar
+    /// (see [`go_yaml_int`]); a quoted or block scalar is a string, which
+    /// go-yaml refuses.
     pub fn integer(&mut self, node: &Node, what: &str) -> Option<Sp<i64>> {
         let text = self.string(node, what)?;
-        if let Ok(v) = text.value.parse::<i64>() {
+        let plain = matches!(
+            &node.kind,
+            Kind::Scalar {
+                style: Style::Plain,
+                ..
+            }
+        );
+        if let Some(v) = go_yaml_int(&text.value).filter(|_| plain) {
             return Some(Sp::new(v, text.pos));
         }
         self.push(
             ids::WRONG_TYPE,
             text.pos,
-            format!("{what} must be an integer, found {:?}", text.value),
+            format!(
+                "{what} must be an integer, found {}{:?}",
+                if plain { "" } else { "the string " },
+                text.value
+            ),
         );
         None
     }
@@ -206,4 +219,114 @@ pub fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Opt
 /// Zero durations mean "unset" in several Prometheus fields.
 pub fn nonzero(d: &Option<SpDur>) -> Option<Duration> {
     d.as_ref().map(|d| d.value).filter(|d| !d.is_zero())
+}
+
+/// The value go-yaml (v2 and v3 alike) stores in a Go `int` for a plain
+/// scalar: `_` separators dropped, then an integer in Go's base-0 syntax
+/// (`42`, `+5`, `-1`, `0x10`, `0o17`, `0b101`, legacy octal `010`), else a
+/// YAML float (`1.5`, `1e3`) truncated toward zero when it fits — go-yaml
+/// accepts `limit: 1.5` as 1, and so does promtool.
+pub fn go_yaml_int(text: &str) -> Option<i64> {
+    let plain = text.replace('_', "");
+    if let Some(v) = go_int_base0(&plain) {
+        return Some(v);
+    }
+    let float = regex_lite_float(&plain)?;
+    // NaN fails both comparisons; infinities are not YAML-style floats.
+    (float <= i64::MAX as f64 && float >= i64::MIN as f64).then(|| float.trunc() as i64)
+}
+
+/// Go's `strconv.ParseInt(s, 0, 64)` (without `_`, already removed).
+fn go_int_base0(text: &str) -> Option<i64> {
+    let (negative, digits) = match text.as_bytes().first()? {
+        b'-' => (true, &text[1..]),
+        b'+' => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let lower = digits.to_ascii_lowercase();
+    let (radix, body) = if let Some(rest) = lower.strip_prefix("0x") {
+        (16, rest)
+    } else if let Some(rest) = lower.strip_prefix("0o") {
+        (8, rest)
+    } else if let Some(rest) = lower.strip_prefix("0b") {
+        (2, rest)
+    } else if lower.len() > 1 && lower.starts_with('0') {
+        (8, &lower[1..])
+    } else {
+        (10, lower.as_str())
+    };
+    if body.is_empty() || !body.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    let magnitude = i128::from_str_radix(body, radix).ok()?;
+    i64::try_from(if negative { -magnitude } else { magnitude }).ok()
+}
+
+/// go-yaml's `yamlStyleFloat`: `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`.
+fn regex_lite_float(text: &str) -> Option<f64> {
+    let body = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let (mantissa, exponent) = match body.find(['e', 'E']) {
+        Some(i) => (&body[..i], Some(&body[i + 1..])),
+        None => (body, None),
+    };
+    let (int, frac) = match mantissa.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (mantissa, None),
+    };
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    let mantissa_ok = match frac {
+        None => !int.is_empty() && digits(int),
+        Some(f) if int.is_empty() => !f.is_empty() && digits(f),
+        Some(f) => digits(int) && digits(f),
+    };
+    let exponent_ok = exponent.is_none_or(|e| {
+        let e = e.strip_prefix(['-', '+']).unwrap_or(e);
+        !e.is_empty() && digits(e)
+    });
+    if !(mantissa_ok && exponent_ok) {
+        return None;
+    }
+    text.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::go_yaml_int;
+
+    #[test]
+    fn integers_as_go_yaml_reads_them() {
+        for (text, value) in [
+            ("10", 10),
+            ("+5", 5),
+            ("-1", -1),
+            ("0x10", 16),
+            ("0o17", 15),
+            ("0b101", 5),
+            ("010", 8),
+            ("08", 8),
+            ("1_000", 1000),
+            ("1.5", 1),
+            ("-1.5", -1),
+            ("5.0", 5),
+            ("1e3", 1000),
+            (".5", 0),
+        ] {
+            assert_eq!(go_yaml_int(text), Some(value), "{text}");
+        }
+        for text in [
+            "ten",
+            "",
+            "-",
+            "0x",
+            "1.2.3",
+            "1e",
+            ".inf",
+            ".nan",
+            "true",
+            "9999999999999999999",
+            "1e30",
+        ] {
+            assert_eq!(go_yaml_int(text), None, "{text}");
+        }
+    }
 }
