@@ -371,7 +371,15 @@ fn load_route(
                 route.time_intervals.extend(sink.strings(value, list));
             }
             Some("group_by") => {
-                for label in sink.strings(value, "group_by") {
+                let labels = sink.strings(value, "group_by");
+                if labels.len() > 1 && labels.iter().any(|l| l.value == "...") {
+                    sink.push(
+                        crate::checks::ids::WRONG_TYPE,
+                        Pos::of(value),
+                        "group_by cannot have the wildcard `...` and other labels at the same time",
+                    );
+                }
+                for label in labels {
                     if label.value != "..." && !crate::promql::is_legacy_label_name(&label.value) {
                         sink.push(
                             crate::checks::ids::LABEL_NAME,

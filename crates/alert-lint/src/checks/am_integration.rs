@@ -11,7 +11,7 @@ pub const CHECK: Check = Check {
     id: "am-integration",
     severity: Severity::Error,
     summary: "A notification integration missing a required setting (from itself or `global`).",
-    explain: "Alertmanager refuses integrations that cannot work: email needs `to`, and `smarthost` and `from` either on the integration or as global smtp_smarthost/smtp_from; PagerDuty needs `routing_key` or `service_key` (or their `_file` forms); Slack needs `api_url`/`api_url_file` or global slack_api_url; webhook needs `url` or `url_file`; OpsGenie needs an API key; VictorOps an API key and `routing_key`; Pushover `user_key` and `token`; Telegram `bot_token` and `chat_id`; Discord, Microsoft Teams and Webex a webhook URL or room.",
+    explain: "Alertmanager refuses integrations that cannot work: email needs `to`, and `smarthost` and `from` either on the integration or as global smtp_smarthost/smtp_from; PagerDuty needs `routing_key` or `service_key` (or their `_file` forms); Slack needs `api_url`/`api_url_file` or global slack_api_url; webhook needs `url` or `url_file`; OpsGenie needs an API key; VictorOps an API key and `routing_key`; Pushover `user_key` and `token`; Telegram `bot_token` and `chat_id`; Discord, Microsoft Teams and Webex a webhook URL or room. URLs (webhook `url`, Slack `api_url`, global `slack_api_url`, …) must be absolute http or https URLs with a host, and an email smarthost must be `host:port`.",
 };
 
 fn has(node: &Node, keys: &[&str]) -> bool {
@@ -131,12 +131,139 @@ pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {
                 out.push(Finding::new(CHECK.id, am.file, Pos::of(http), "at most one of basic_auth, oauth2, authorization and bearer_token/bearer_token_file may be configured in http_config"));
             }
         }
+        let global_smarthost = am.global.as_ref().and_then(|g| g.get("smtp_smarthost"));
+        let email_smarthosts = am.receivers.iter().flat_map(|r| r.integrations.iter().filter(|(kind, _, _)| kind == "email").filter_map(|(_, _, n)| n.get("smarthost")));
+        for node in global_smarthost.into_iter().chain(email_smarthosts) {
+            if let Some(problem) = node.as_str().and_then(host_port_problem) {
+                out.push(Finding::new(CHECK.id, am.file, Pos::of(node), format!("smarthost {problem}")).help("write it as host:port, e.g. smtp.example.com:587"));
+            }
+        }
+        let global_urls = GLOBAL_URLS.iter().filter_map(|k| am.global.as_ref().and_then(|g| g.get(k)));
+        let integration_urls = am.receivers.iter().flat_map(|r| r.integrations.iter().filter_map(|(kind, _, n)| URLS.iter().find(|(k, _)| k == kind).and_then(|(_, key)| n.get(key))));
+        for node in global_urls.chain(integration_urls) {
+            if let Some(problem) = node.as_str().and_then(url_problem) {
+                out.push(Finding::new(CHECK.id, am.file, Pos::of(node), problem).help("write an absolute http:// or https:// URL"));
+            }
+        }
         for r in &am.receivers {
             for (kind, pos, node) in &r.integrations {
                 for message in missing(am, kind, node) {
                     out.push(Finding::new(CHECK.id, am.file, *pos, format!("receiver {:?}: {message}", r.name.value)).subject(r.name.value.clone()).scope(Some((pos.line, Pos::of(node).end_line))));
                 }
             }
+        }
+    }
+}
+
+/// Global settings Alertmanager parses as URLs (http or https, with a host).
+const GLOBAL_URLS: &[&str] = &["slack_api_url", "pagerduty_url", "opsgenie_api_url", "wechat_api_url", "victorops_api_url", "telegram_api_url", "webex_api_url"];
+
+/// The URL field of each integration kind.
+const URLS: &[(&str, &str)] = &[
+    ("webhook", "url"),
+    ("slack", "api_url"),
+    ("pagerduty", "url"),
+    ("opsgenie", "api_url"),
+    ("victorops", "api_url"),
+    ("wechat", "api_url"),
+    ("telegram", "api_url"),
+    ("discord", "webhook_url"),
+    ("webex", "api_url"),
+    ("msteams", "webhook_url"),
+];
+
+/// What Alertmanager's URL parsing (Go's `url.Parse`, then an http or https
+/// scheme and a host) says about `text`; `None` when it is fine or empty.
+pub fn url_problem(text: &str) -> Option<String> {
+    if text.is_empty() {
+        return None;
+    }
+    if text.bytes().any(|b| b < 0x20 || b == 0x7f) {
+        return Some(format!("invalid URL {text:?}: control character in URL"));
+    }
+    let bytes = text.as_bytes();
+    for (i, b) in bytes.iter().enumerate() {
+        if *b == b'%' && !(bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit) && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit)) {
+            return Some(format!("invalid URL {text:?}: invalid URL escape"));
+        }
+    }
+    let (scheme, rest) = match text.split_once(':') {
+        Some(("", _)) => return Some(format!("invalid URL {text:?}: missing protocol scheme")),
+        Some((scheme, rest)) if scheme.starts_with(|c: char| c.is_ascii_alphabetic()) && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')) => (scheme.to_ascii_lowercase(), rest),
+        _ => (String::new(), text),
+    };
+    if scheme != "http" && scheme != "https" {
+        return Some(format!("unsupported scheme {scheme:?} for URL {text:?}"));
+    }
+    let Some(authority) = rest.strip_prefix("//") else {
+        return Some(format!("missing host for URL {text:?}"));
+    };
+    let authority = authority.split(['/', '?', '#']).next().unwrap_or("");
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    if host.is_empty() {
+        return Some(format!("missing host for URL {text:?}"));
+    }
+    if let Some(c) = host.chars().find(|c| c.is_ascii() && !(c.is_ascii_alphanumeric() || "-._~!$&'()*+,;=:[]%".contains(*c))) {
+        return Some(format!("invalid URL {text:?}: invalid character {c:?} in host name"));
+    }
+    let port = if host.starts_with('[') { host.rsplit_once(']').and_then(|(_, p)| p.strip_prefix(':')) } else { host.rsplit_once(':').map(|(_, p)| p) };
+    if port.is_some_and(|p| !p.bytes().all(|b| b.is_ascii_digit())) {
+        return Some(format!("invalid URL {text:?}: invalid port"));
+    }
+    None
+}
+
+/// What Alertmanager's `HostPort` (Go's `net.SplitHostPort`, then a
+/// non-empty port) says about a smarthost; `None` when it is fine or empty.
+pub fn host_port_problem(text: &str) -> Option<String> {
+    if text.is_empty() {
+        return None;
+    }
+    let port = if let Some(rest) = text.strip_prefix('[') {
+        let Some(end) = rest.find(']') else {
+            return Some(format!("address {text:?}: missing ']' in address"));
+        };
+        match rest[end + 1..].strip_prefix(':') {
+            Some(port) => port,
+            None if rest[end + 1..].is_empty() => return Some(format!("address {text:?}: missing port in address")),
+            None => return Some(format!("address {text:?}: unexpected text after ']'")),
+        }
+    } else {
+        let Some((host, port)) = text.rsplit_once(':') else {
+            return Some(format!("address {text:?}: missing port in address"));
+        };
+        if host.contains(':') {
+            return Some(format!("address {text:?}: too many colons in address"));
+        }
+        port
+    };
+    if port.contains(['[', ']']) {
+        return Some(format!("address {text:?}: unexpected bracket in port"));
+    }
+    port.is_empty().then(|| format!("address {text:?}: port cannot be empty"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{host_port_problem, url_problem};
+
+    #[test]
+    fn urls_as_alertmanager_parses_them() {
+        for ok in ["HTTP://x", "http://x:99999", "http://user:pw@host/p?q#f", "http://[::1]:80/", "https://hooks.slack.com/services/T0/B0/x", "http://x/a b", ""] {
+            assert_eq!(url_problem(ok), None, "{ok}");
+        }
+        for bad in ["http://", "https://a b", "ftp://x", "<secret>", "//x", "http:x", "http://x/%zz", "::", "not a url", "http://x:abc/"] {
+            assert!(url_problem(bad).is_some(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn smarthosts_need_a_port() {
+        for ok in ["smtp.example.com:587", "[::1]:25", "localhost:25", ""] {
+            assert_eq!(host_port_problem(ok), None, "{ok}");
+        }
+        for bad in ["smtp.example.com", "smtp.example.com:", "::1:25", "[::1]", "[::1", "[::1]x"] {
+            assert!(host_port_problem(bad).is_some(), "{bad}");
         }
     }
 }
