@@ -31,7 +31,7 @@ pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {
         for rule in &am.inhibit_rules {
             for (side, matchers) in [("source", &rule.source), ("target", &rule.target)] {
                 if !matchers.is_empty() && none_match(matchers) {
-                    out.push(Finding::new(CHECK.id, am.file, matchers[0].pos, format!("inhibit rule {side} matches none of the {} linted alerts", alerts.len())).scope(Some((rule.pos.line, rule.pos.end_line))));
+                    out.push(Finding::new(CHECK.id, am.file, matchers[0].pos, format!("inhibit rule {side} matches none of the {} linted alerts", alerts.len())).help("check the label values against the rules' labels; an inhibit rule that matches nothing never mutes anything").scope(Some((rule.pos.line, rule.pos.end_line))));
                 }
             }
         }

@@ -564,3 +564,62 @@ fn github_format_annotates_with_positions() {
     );
     assert!(scene.path().exists());
 }
+
+/// The check ids a JSON run reported, sorted.
+fn codes(run: &cli::Run) -> Vec<String> {
+    let json: serde_json::Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", run.snapshot()));
+    let mut codes: Vec<String> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap().to_owned())
+        .collect();
+    codes.sort();
+    codes
+}
+
+#[test]
+fn rule_policies_come_from_the_config() {
+    let scene = Scene::new();
+    let rules = GOOD_RULES
+        .replace("severity: critical", "severity: page")
+        .replace(
+            "up{job=\"api\"} == 0",
+            "rate(errors_total{job=\"api\"}[1m]) > 1",
+        )
+        + "      - record: errors_rate\n        expr: sum(rate(errors_total[5m]))\n";
+    scene.write("rules.yml", &rules);
+    let lint = |extra: &[&str]| {
+        let mut args = vec!["--format", "json", "rules.yml"];
+        args.extend_from_slice(extra);
+        scene.run(&args)
+    };
+    // Defaults: severities critical/warning/info, no runbook_url required,
+    // level:metric:operations names, a 15s scrape interval (1m = 4 × 15s is
+    // long enough).
+    scene.write("shipshape.toml", "[alert-lint]\n");
+    assert_eq!(
+        codes(&lint(&[])),
+        ["record-naming", "severity-label"],
+        "defaults"
+    );
+    scene.write(
+        "shipshape.toml",
+        "[alert-lint]\nseverities = ['page', 'ticket']\nrunbook_url_required = true\nrecord_name_pattern = '^[a-z_]+$'\nscrape_interval = '30s'\n",
+    );
+    let run = lint(&[]);
+    assert_eq!(
+        codes(&run),
+        ["missing-annotation", "rate-window"],
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("runbook_url"), "{}", run.stdout);
+    assert!(run.stdout.contains("(30s)"), "{}", run.stdout);
+    // The flag wins over the file.
+    assert_eq!(
+        codes(&lint(&["--scrape-interval", "15s"])),
+        ["missing-annotation"]
+    );
+}
