@@ -23,16 +23,8 @@ expect() { # expect CODE -- command...
 
 # psql and pg_dump get the connection through PG* variables (no password on
 # a command line); pg-restore reads DATABASE_URL itself.
-rest=${DATABASE_URL#*://}
-userinfo=${rest%%@*}
-hostpart=${rest#*@}
-hostport=${hostpart%%/*}
-export PGUSER="${userinfo%%:*}"
-case "$userinfo" in *:*) export PGPASSWORD="${userinfo#*:}" ;; esac
-export PGHOST="${hostport%%:*}"
-case "$hostport" in *:*) export PGPORT="${hostport##*:}" ;; esac
-bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k4 -n | tail -1)
-[ -n "$bindir" ] && export PATH="$PATH:$bindir"
+. scripts/lib/pg-env.sh
+pg_env_from_url "$DATABASE_URL"
 
 src=shipshape_demo_shop_backup_source
 app=shipshape_demo_shop

@@ -18,16 +18,8 @@ backups=../../target/demo/stack-backups
 # psql gets the connection through PG* variables (no password on a command
 # line); the tools read DATABASE_URL themselves.
 server_url=$DATABASE_URL
-rest=${DATABASE_URL#*://}
-userinfo=${rest%%@*}
-hostpart=${rest#*@}
-hostport=${hostpart%%/*}
-export PGUSER="${userinfo%%:*}"
-case "$userinfo" in *:*) export PGPASSWORD="${userinfo#*:}" ;; esac
-export PGHOST="${hostport%%:*}"
-case "$hostport" in *:*) export PGPORT="${hostport##*:}" ;; esac
-bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k4 -n | tail -1)
-[ -n "$bindir" ] && export PATH="$PATH:$bindir"
+. scripts/lib/pg-env.sh
+pg_env_from_url "$DATABASE_URL"
 sql() { psql -X -q -A -t -v ON_ERROR_STOP=1 "$@"; }
 
 cleanup() {

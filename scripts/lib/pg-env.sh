@@ -1,0 +1,18 @@
+# Sourced by the demo scripts: pg_env_from_url URL exports libpq's PG*
+# variables (PGUSER, PGPASSWORD, PGHOST, PGPORT) from a postgres:// URL, so
+# psql, createdb and pg_dump get the connection without a password on their
+# command line, and puts the newest PostgreSQL client binaries on PATH.
+# Handles the URLs scripts/pg-throwaway.sh prints (no percent-encoding).
+pg_env_from_url() {
+    _rest=${1#*://}
+    _userinfo=${_rest%%@*}
+    _hostport=${_rest#*@}
+    _hostport=${_hostport%%/*}
+    export PGUSER="${_userinfo%%:*}"
+    case "$_userinfo" in *:*) export PGPASSWORD="${_userinfo#*:}" ;; esac
+    export PGHOST="${_hostport%%:*}"
+    case "$_hostport" in *:*) export PGPORT="${_hostport##*:}" ;; esac
+    _bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k4 -n | tail -1)
+    if [ -n "$_bindir" ]; then PATH="$PATH:$_bindir"; export PATH; fi
+    unset _rest _userinfo _hostport _bindir
+}
