@@ -384,8 +384,8 @@ fn contrib_commands_run_against_a_real_database() {
         }
         // Five time fields and the user, then the command.
         let command = line
-            .splitn(2, "  postgres  ")
-            .nth(1)
+            .split_once("  postgres  ")
+            .map(|(_, command)| command)
             .unwrap_or_else(|| panic!("crontab line without the postgres user: {line}"));
         let command = command
             .replace(". /etc/shipshape/pg-backup.env && ", "")

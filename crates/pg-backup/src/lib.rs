@@ -36,7 +36,7 @@ const EXAMPLES: &str = "Examples:
   pg-backup --dir /b --pg-dump 'docker exec -i -e PGPASSWORD db pg_dump'
   pg-backup --dir /b --on-failure 'curl -fsS https://hc.example/fail' --metrics-file /var/lib/node_exporter/pg_backup.prom
   pg-backup list --dir /var/backups/app
-  pg-backup verify --all --dir /var/backups/app
+  pg-backup verify --all --verify-restore --dir /var/backups/app
   pg-backup prune --dry-run --dir /var/backups/app --keep-days 14
 
 Files are named DIR/<prefix>_<YYYYmmdd_HHMMSS>.sql.gz (timestamp in UTC),
@@ -203,6 +203,10 @@ pub enum Commands {
         /// Verify every backup in DIR (of --prefix, if given)
         #[arg(long)]
         all: bool,
+        /// Also restore the newest intact backup checked (or FILE) into a throwaway database
+        /// and compare every table's row count with its manifest (needs CREATEDB)
+        #[arg(long)]
+        verify_restore: bool,
     },
     /// Apply retention now: delete backups no rule keeps
     Prune {
@@ -245,9 +249,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         None | Some(Commands::Create(_)) => create::run(&printer, &shared, &create_opts),
         Some(Commands::List) => list::run(&printer, &shared),
-        Some(Commands::Verify { file, all }) => {
-            verify::run(&printer, &shared, file.as_deref(), *all)
-        }
+        Some(Commands::Verify {
+            file,
+            all,
+            verify_restore,
+        }) => verify::run(&printer, &shared, file.as_deref(), *all, *verify_restore),
         Some(Commands::Prune { dry_run }) => prune::run(&printer, &shared, *dry_run),
     }
 }

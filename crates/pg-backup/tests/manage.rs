@@ -201,3 +201,45 @@ fn retention_runs_after_a_verified_backup_with_gfs() {
         "{names:?}"
     );
 }
+
+#[test]
+fn verify_restore_restores_the_newest_and_compares_row_counts() {
+    let scene = Scene::new("ss_pgb_vrestore");
+    scene.backup(&["--prefix", "app"]);
+    let good = scene.only_backup();
+    let before = scene
+        .server
+        .databases_with_prefix(&format!("{}_", scene.db.name));
+
+    let run = scene.run(&["verify", "--all", "--verify-restore"]);
+    assert_eq!(run.code, Some(0), "{}", run.snapshot());
+    assert!(run.stdout.contains("row counts match"), "{}", run.stdout);
+    assert_eq!(manifest(&good)["verification"]["method"], "restore");
+
+    // A manifest that remembers one row more than the dump holds: the
+    // checksum still matches (the manifest is not part of it), the restore
+    // does not.
+    let path = shipshape_pg::manifest::manifest_path(&good);
+    let mut value = manifest(&good);
+    let rows = value["tables"][0]["rows"].as_u64().unwrap();
+    value["tables"][0]["rows"] = serde_json::json!(rows + 1);
+    std::fs::write(&path, serde_json::to_string_pretty(&value).unwrap()).unwrap();
+    let run = scene.run(&["verify", "--verify-restore", "--format", "json"]);
+    assert_eq!(run.code, Some(1), "{}", run.snapshot());
+    let out: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let codes: Vec<&str> = out["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"restore-mismatch"), "{codes:?}");
+    assert_eq!(manifest(&good)["verification"]["status"], "failed");
+    // The throwaway databases are gone.
+    assert_eq!(
+        scene
+            .server
+            .databases_with_prefix(&format!("{}_", scene.db.name)),
+        before
+    );
+}
