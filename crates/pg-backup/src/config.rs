@@ -124,6 +124,20 @@ pub struct CreateOptions {
     pub on_success: Option<Vec<String>>,
     pub on_failure: Option<Vec<String>>,
     pub metrics_file: Option<PathBuf>,
+    /// Who asked for the backup; decides the locking and retention.
+    pub on_behalf: OnBehalf,
+}
+
+/// `pg-backup create` itself, or another tool taking a backup through the
+/// same code (pg-restore's `--in-place` safety backup).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnBehalf {
+    /// Takes the database advisory lock and applies retention.
+    PgBackup,
+    /// The caller already holds the database advisory lock (taking it again
+    /// from another connection would wait for ourselves), and a one-off
+    /// backup must never prune the directory it is written to.
+    Caller,
 }
 
 /// Everything loaded.
@@ -242,6 +256,7 @@ pub fn create(args: &CreateArgs, file: &FileConfig) -> Result<CreateOptions, Usa
             args.on_failure.as_ref().or(file.on_failure.as_ref()),
             "--on-failure",
         )?,
+        on_behalf: OnBehalf::PgBackup,
         metrics_file: args
             .metrics_file
             .clone()

@@ -34,7 +34,7 @@ use shipshape_pg::manifest::{
 use shipshape_pg::snapshot::ExportedSnapshot;
 use shipshape_pg::{ConnectionSettings, Db, child, programs};
 
-use crate::config::{CreateOptions, Shared};
+use crate::config::{CreateOptions, OnBehalf, Shared};
 use crate::dirlock::DirLock;
 use crate::naming::{BackupName, Kind};
 use crate::{
@@ -243,6 +243,57 @@ impl Drop for Cleanup {
     }
 }
 
+/// A backup taken for another tool (pg-restore's `--in-place` safety
+/// backup): the same dump, streaming, completeness check, SHA-256,
+/// manifest, verification and atomic rename as `pg-backup create`, without
+/// the database advisory lock (the caller holds it), retention, hooks or
+/// metrics. Returns the path of the verified backup.
+pub fn backup_on_behalf(
+    printer: &Printer,
+    settings: &ConnectionSettings,
+    pg_bin_dir: Option<&Path>,
+    dir: &Path,
+    prefix: &str,
+    kind: Kind,
+) -> anyhow::Result<PathBuf> {
+    let shared = Shared {
+        dir: dir.to_owned(),
+        prefix: Some(prefix.to_owned()),
+        policy: crate::retention::Policy {
+            keep_days: crate::config::DEFAULT_KEEP_DAYS,
+            keep_daily: 0,
+            keep_weekly: 0,
+            keep_monthly: 0,
+            keep_min: crate::config::DEFAULT_KEEP_MIN,
+        },
+        wait: false,
+        connection: shipshape_pg::ConnectionArgs {
+            pg_bin_dir: pg_bin_dir.map(Path::to_owned),
+            ..Default::default()
+        },
+        config_url: None,
+    };
+    let opts = CreateOptions {
+        kind,
+        compress_level: match kind {
+            Kind::SqlGzip => Some(6),
+            Kind::SqlZstd => Some(3),
+            Kind::Custom => None,
+        },
+        jobs: std::thread::available_parallelism().map_or(1, usize::from),
+        lock_wait_timeout: Duration::from_secs(crate::config::DEFAULT_LOCK_WAIT_SECONDS),
+        pg_dump: None,
+        verify_restore: false,
+        globals: false,
+        globals_with_passwords: false,
+        on_success: None,
+        on_failure: None,
+        metrics_file: None,
+        on_behalf: OnBehalf::Caller,
+    };
+    Ok(attempt(printer, &shared, &opts, settings, prefix)?.path)
+}
+
 fn attempt(
     printer: &Printer,
     shared: &Shared,
@@ -285,7 +336,10 @@ fn attempt(
         pg_dump.version, pg_dump.label
     ));
 
-    let db_lock = take_advisory_lock(printer, settings, shared.wait)?;
+    let db_lock = match opts.on_behalf {
+        OnBehalf::PgBackup => Some(take_advisory_lock(printer, settings, shared.wait)?),
+        OnBehalf::Caller => None,
+    };
     let mut snapshot = ExportedSnapshot::export(settings, Some(opts.lock_wait_timeout))?;
     let unreadable = snapshot.unreadable_tables()?;
     if !unreadable.is_empty() {
@@ -540,11 +594,16 @@ fn attempt(
     cleanup.disarm();
 
     // Retention only after a verified backup, never touching the new one.
-    let retention = match prune::apply(printer, dir, prefix, &shared.policy, false, Some(&file)) {
-        Ok(outcome) => Some(outcome),
-        Err(err) => {
-            printer.warning(&format!("retention was not applied: {err:#}"));
-            None
+    let retention = match opts.on_behalf {
+        OnBehalf::Caller => None,
+        OnBehalf::PgBackup => {
+            match prune::apply(printer, dir, prefix, &shared.policy, false, Some(&file)) {
+                Ok(outcome) => Some(outcome),
+                Err(err) => {
+                    printer.warning(&format!("retention was not applied: {err:#}"));
+                    None
+                }
+            }
         }
     };
     Ok(Done {

@@ -29,6 +29,7 @@ mod verify;
 mod words;
 
 use config::{CompressArg, DumpFormatArg};
+pub use create::backup_on_behalf;
 
 const EXAMPLES: &str = "Examples:
   pg-backup --dir /var/backups/app                    # back up $DATABASE_URL's database

@@ -1,42 +1,39 @@
 //! `--in-place`: the fallback when a second copy cannot be created (no
 //! CREATEDB, no disk for two copies). A safety backup of the target is taken
-//! first (pg_dump -Fc, written to a `.partial` name and renamed when
-//! complete), then sessions are ended and the target is emptied — dropped
+//! first through pg-backup's code path (a verified pg_dump custom archive
+//! with a manifest), then sessions are ended and the target is emptied — dropped
 //! and recreated when the role may create databases, else cleared schema by
 //! schema — and the backup is restored into it. On failure the exact command
 //! that restores the safety backup is printed.
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use shipshape_core::{Diagnostic, ExitCode, Report};
 use shipshape_pg::lock::DatabaseLock;
 use shipshape_pg::quote::quote_ident;
-use shipshape_pg::{ConnectionSettings, Db, programs};
+use shipshape_pg::{ConnectionSettings, Db};
 
 use crate::RestoreArgs;
 use crate::commands::{Context, shell_quote};
 use crate::dbops;
 use crate::filter::FilterOptions;
-use crate::load::{self, LoadJob, StderrTail, conninfo_dbname};
+use crate::load::{self, LoadJob};
 use crate::server::ServerFacts;
 use crate::verify::Verified;
 
+/// The safety backup goes through pg-backup's own code: streamed to a
+/// `.partial` name, checked for completeness, checksummed, verified and
+/// renamed, with a manifest, so `pg-restore` (or `pg-backup verify`) can
+/// check it before it is ever needed. A pg_dump custom archive, so the
+/// recovery restore can use `--jobs`.
 fn safety_backup(
     ctx: &Context,
     connection: &ConnectionSettings,
     target: &str,
-    server_major: u32,
     dir: &Path,
 ) -> anyhow::Result<PathBuf> {
-    let pg_dump = programs::find(
-        "pg_dump",
-        server_major,
-        ctx.cli_connection.pg_bin_dir.as_deref(),
-    )?;
-    fs_err::create_dir_all(dir)?;
     let safe: String = target
         .chars()
         .map(|c| {
@@ -47,47 +44,15 @@ fn safety_backup(
             }
         })
         .collect();
-    let name = format!(
-        "{safe}_safety_{}.dump",
-        crate::names::timestamp(chrono::Utc::now())
-    );
-    let final_path = dir.join(&name);
-    let partial = dir.join(format!(".{name}.partial"));
-    let file = {
-        let mut options = fs_err::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use fs_err::os::unix::fs::OpenOptionsExt as _;
-            options.mode(0o600);
-        }
-        options.open(&partial)?
-    };
-    let mut child = shipshape_pg::child::command(&pg_dump.path, connection)
-        .args(["-Fc", "--no-password"])
-        .arg(format!("--dbname={}", conninfo_dbname(target)))
-        .stdin(Stdio::null())
-        .stdout(Stdio::from(file.into_parts().0))
-        .stderr(Stdio::piped())
-        .spawn()
-        .with_context(|| format!("running {}", pg_dump.path.display()))?;
-    let tail = StderrTail::spawn(child.stderr.take().context("pg_dump stderr")?);
-    let status = load::wait(&mut child);
-    let lines = tail.lines();
-    match status {
-        Ok(s) if s.success() => {}
-        other => {
-            let _ = fs_err::remove_file(&partial);
-            other?;
-            anyhow::bail!(
-                "the safety backup of \"{target}\" failed, so nothing was changed: {}",
-                lines.join("\n")
-            );
-        }
-    }
-    fs_err::File::open(&partial)?.sync_all()?;
-    fs_err::rename(&partial, &final_path)?;
-    Ok(final_path)
+    pg_backup::backup_on_behalf(
+        &ctx.printer,
+        &connection.with_database(target),
+        ctx.cli_connection.pg_bin_dir.as_deref(),
+        dir,
+        &format!("{safe}_safety"),
+        pg_backup::naming::Kind::Custom,
+    )
+    .with_context(|| format!("the safety backup of \"{target}\" failed, so nothing was changed"))
 }
 
 /// Empty a database without dropping it: every schema that is not a system
@@ -137,7 +102,7 @@ pub fn run(
     let safety = match &facts.target {
         Some(_) => {
             printer.status(&format!("taking a safety backup of \"{target}\" …"));
-            let path = safety_backup(ctx, connection, target, facts.server_major, &dir)?;
+            let path = safety_backup(ctx, connection, target, &dir)?;
             printer.status(&format!("safety backup: {}", path.display()));
             Some(path)
         }

@@ -242,11 +242,24 @@ fn in_place_success_and_failure_with_the_recovery_command() {
     assert!(run.stdout.contains("safety backup"), "{}", run.snapshot());
     assert_eq!(fingerprint(&target), fingerprint(&src.name));
     assert_eq!(with_prefix(&target).len(), 1);
-    let safety: Vec<_> = std::fs::read_dir(&safety_dir)
+    // The safety backup is pg-backup's: a verified custom archive with its
+    // manifest (and pg-backup's directory lock file), nothing half-written.
+    let mut safety: Vec<String> = std::fs::read_dir(&safety_dir)
         .unwrap()
-        .map(|e| e.unwrap().path())
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(safety.len(), 1, "{safety:?}");
+    safety.sort();
+    assert_eq!(safety.len(), 3, "{safety:?}");
+    assert!(safety[0] == ".pg-backup.lock", "{safety:?}");
+    assert!(
+        safety[1].ends_with(".dump") && safety[2] == format!("{}.json", safety[1]),
+        "{safety:?}"
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(safety_dir.join(&safety[2])).unwrap())
+            .unwrap();
+    assert_eq!(manifest["verification"]["status"], "verified");
+    assert_eq!(manifest["database"], target.as_str());
 
     // A failing in-place restore prints the exact command that restores the
     // safety backup, and that command works.
