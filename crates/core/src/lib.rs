@@ -10,6 +10,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod error;
 pub mod exit;
+pub mod human;
 pub mod interrupt;
 pub mod printer;
 pub mod render;

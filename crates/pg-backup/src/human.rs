@@ -2,21 +2,7 @@
 
 use std::time::Duration;
 
-/// `1.5 MiB`
-pub fn bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = n as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
+pub use shipshape_core::human::bytes;
 
 /// `2m 03s`, `4.2s`
 pub fn duration(d: Duration) -> String {
