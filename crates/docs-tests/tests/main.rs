@@ -392,7 +392,7 @@ fn contrib_commands_run_against_a_real_database() {
             .replace("export DATABASE_URL && ", "");
         commands.push(("pg-backup.cron".to_owned(), command));
     }
-    assert!(commands.len() >= 5, "{commands:?}");
+    assert!(commands.len() >= 4, "{commands:?}");
     let hook = regex::Regex::new(r#""curl [^"]*""#).unwrap();
     for (source, command) in commands {
         let command = command
