@@ -8,6 +8,7 @@ use shipshape_pg::schema_snapshot::Snapshot;
 
 use super::{Check, Status};
 use crate::driver::{ApplyError, Direction};
+use crate::layout::TxMode;
 use crate::session::Session;
 use crate::wording::Context;
 
@@ -28,10 +29,17 @@ pub fn run(session: &mut Session, base: &Snapshot, head: &Snapshot) -> Result<()
     }
     session.result(Check::Reset).status = Status::Passed;
     for index in (0..session.migrations.len()).rev() {
+        let before = snapshot_if_unwrapped(session, index, Direction::Down)?;
         match session.apply(index, Direction::Down, false) {
             Ok(_) => {}
             Err(ApplyError::Failed(failure)) => {
-                session.report_failure(Check::Reset, index, Direction::Down, &failure, None)?;
+                session.report_failure(
+                    Check::Reset,
+                    index,
+                    Direction::Down,
+                    &failure,
+                    before.as_ref(),
+                )?;
                 session.result(Check::Reset).add_time(started.elapsed());
                 return Ok(());
             }
@@ -50,10 +58,17 @@ pub fn run(session: &mut Session, base: &Snapshot, head: &Snapshot) -> Result<()
     );
     if down_ok {
         for index in 0..session.migrations.len() {
+            let before = snapshot_if_unwrapped(session, index, Direction::Up)?;
             match session.apply(index, Direction::Up, false) {
                 Ok(_) => {}
                 Err(ApplyError::Failed(failure)) => {
-                    session.report_failure(Check::Reset, index, Direction::Up, &failure, None)?;
+                    session.report_failure(
+                        Check::Reset,
+                        index,
+                        Direction::Up,
+                        &failure,
+                        before.as_ref(),
+                    )?;
                     session.result(Check::Reset).add_time(started.elapsed());
                     return Ok(());
                 }
@@ -76,4 +91,27 @@ pub fn run(session: &mut Session, base: &Snapshot, head: &Snapshot) -> Result<()
     result.add_time(started.elapsed());
     result.detail = format!("{total} downs, {total} ups");
     Ok(())
+}
+
+/// A snapshot before a step that could fail halfway and leave partial state
+/// behind (SQL run outside our transaction, or a tool's own migration whose
+/// transactions are not ours), so a failure can show what it left. Steps in
+/// our own transaction roll back completely and need none: reset stays a
+/// cheap walk with two snapshots.
+fn snapshot_if_unwrapped(
+    session: &mut Session,
+    index: usize,
+    direction: Direction,
+) -> Result<Option<Snapshot>, ApplyError> {
+    let migration = &session.migrations[index];
+    let script = match direction {
+        Direction::Up => migration.up.as_ref(),
+        Direction::Down => migration.down.as_ref(),
+    };
+    let wrapped = script.is_some_and(|s| s.mode == TxMode::Wrapped);
+    if wrapped {
+        Ok(None)
+    } else {
+        Ok(Some(session.snapshot()?))
+    }
 }

@@ -152,6 +152,34 @@ fn an_up_failing_outside_a_transaction_shows_the_partial_state() {
 }
 
 #[test]
+fn a_reset_step_failing_outside_a_transaction_shows_the_partial_state() {
+    let value = fails("reset-down-fails-outside-transaction");
+    let reset = errors(&value, "reset");
+    assert!(
+        reset.iter().any(
+            |(m, f)| m.contains("down of 20240701080000_create_invoices failed")
+                && !m.contains("rolled back")
+                && f.ends_with("20240701080000_create_invoices.down.sql")
+        ),
+        "{reset:?}"
+    );
+    let partial: Vec<&str> = value["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "reset" && d["severity"] == "info")
+        .map(|d| d["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        partial
+            .iter()
+            .any(|m| m.starts_with("partial state after the failed down")
+                && m.contains("public.invoices")),
+        "{partial:?}"
+    );
+}
+
+#[test]
 fn mixed_layouts_fail_history_and_own_transactions_are_respected() {
     let _guard = serial();
     let scratch = tempfile::tempdir().unwrap();
