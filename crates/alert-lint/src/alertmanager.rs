@@ -274,15 +274,428 @@ const WEBHOOK: &[Field] = &[
     since("timeout", 0, 28),
 ];
 
-/// The fields of an integration, for the integrations alert-lint knows in
-/// full (others are not checked field by field).
+// The other integrations. Fields Alertmanager 0.25 accepts were checked
+// against the real amtool 0.25; those it rejects but later releases have are
+// marked 0.26 (the exact release is not modelled: newer targets are lenient,
+// never stricter than Alertmanager). `timeout` is accepted from 0.28 on.
+const OPSGENIE: &[Field] = &[
+    f("send_resolved"),
+    f("http_config"),
+    f("api_key"),
+    f("api_key_file"),
+    f("api_url"),
+    f("message"),
+    f("description"),
+    f("source"),
+    f("details"),
+    f("entity"),
+    f("responders"),
+    f("actions"),
+    f("tags"),
+    f("note"),
+    f("priority"),
+    f("update_alerts"),
+    since("timeout", 0, 28),
+];
+const WECHAT: &[Field] = &[
+    f("send_resolved"),
+    f("http_config"),
+    f("api_secret"),
+    since("api_secret_file", 0, 26),
+    f("corp_id"),
+    f("api_url"),
+    f("message"),
+    f("to_user"),
+    f("to_party"),
+    f("to_tag"),
+    f("agent_id"),
+    f("message_type"),
+    since("timeout", 0, 28),
+];
+const PUSHOVER: &[Field] = &[
+    f("send_resolved"),
+    f("http_config"),
+    f("user_key"),
+    since("user_key_file", 0, 26),
+    f("token"),
+    since("token_file", 0, 26),
+    f("title"),
+    f("message"),
+    f("url"),
+    f("url_title"),
+    since("device", 0, 26),
+    f("sound"),
+    f("priority"),
+    f("retry"),
+    f("expire"),
+    since("ttl", 0, 26),
+    f("html"),
+    since("monospace", 0, 26),
+    since("timeout", 0, 28),
+];
+const VICTOROPS: &[Field] = &[
+    f("send_resolved"),
+    f("http_config"),
+    f("api_key"),
+    f("api_key_file"),
+    f("api_url"),
+    f("routing_key"),
+    f("message_type"),
+    f("state_message"),
+    f("entity_display_name"),
+    f("monitoring_tool"),
+    f("custom_fields"),
+    since("timeout", 0, 28),
+];
+const SNS: &[Field] = &[
+    f("send_resolved"),
+    f("http_config"),
+    f("api_url"),
+    f("sigv4"),
+    f("topic_arn"),
+    f("phone_number"),
+    f("target_arn"),
+    f("subject"),
+    f("message"),
+    f("attributes"),
+    since("timeout", 0, 28),
+];
+const TELEGRAM: &[Field] = &[
+    f("send_resolved"),
+    f("http_config"),
+    f("api_url"),
+    f("bot_token"),
+    since("bot_token_file", 0, 26),
+    f("chat_id"),
+    since("message_thread_id", 0, 26),
+    f("message"),
+    f("disable_notifications"),
+    f("parse_mode"),
+    since("timeout", 0, 28),
+];
+const WEBEX: &[Field] = &[
+    f("send_resolved"),
+    f("http_config"),
+    f("api_url"),
+    f("message"),
+    f("room_id"),
+    since("timeout", 0, 28),
+];
+const DISCORD: &[Field] = &[
+    f("send_resolved"),
+    f("http_config"),
+    f("webhook_url"),
+    since("webhook_url_file", 0, 26),
+    f("title"),
+    f("message"),
+    since("content", 0, 26),
+    since("username", 0, 26),
+    since("avatar_url", 0, 26),
+    since("timeout", 0, 28),
+];
+const MSTEAMS: &[Field] = &[
+    f("send_resolved"),
+    f("http_config"),
+    f("webhook_url"),
+    f("webhook_url_file"),
+    f("title"),
+    f("summary"),
+    f("text"),
+    since("timeout", 0, 28),
+];
+const MSTEAMSV2: &[Field] = &[
+    f("send_resolved"),
+    f("http_config"),
+    f("webhook_url"),
+    f("webhook_url_file"),
+    f("title"),
+    f("text"),
+    f("timeout"),
+];
+const JIRA: &[Field] = &[
+    f("send_resolved"),
+    f("http_config"),
+    f("api_url"),
+    f("project"),
+    f("summary"),
+    f("description"),
+    f("labels"),
+    f("priority"),
+    f("issue_type"),
+    f("reopen_transition"),
+    f("resolve_transition"),
+    f("wont_fix_resolution"),
+    f("reopen_duration"),
+    f("fields"),
+    f("timeout"),
+];
+const ROCKETCHAT: &[Field] = &[
+    f("send_resolved"),
+    f("http_config"),
+    f("api_url"),
+    f("token_id"),
+    f("token_id_file"),
+    f("token"),
+    f("token_file"),
+    f("channel"),
+    f("color"),
+    f("title"),
+    f("title_link"),
+    f("text"),
+    f("fields"),
+    f("short_fields"),
+    f("emoji"),
+    f("icon_url"),
+    f("image_url"),
+    f("thumb_url"),
+    f("link_names"),
+    f("actions"),
+    f("timeout"),
+];
+
+/// The fields of each integration.
 pub fn integration_fields(kind: &str) -> Option<&'static [Field]> {
     match kind {
         "email" => Some(EMAIL),
         "pagerduty" => Some(PAGERDUTY),
         "slack" => Some(SLACK),
         "webhook" => Some(WEBHOOK),
+        "opsgenie" => Some(OPSGENIE),
+        "wechat" => Some(WECHAT),
+        "pushover" => Some(PUSHOVER),
+        "victorops" => Some(VICTOROPS),
+        "sns" => Some(SNS),
+        "telegram" => Some(TELEGRAM),
+        "webex" => Some(WEBEX),
+        "discord" => Some(DISCORD),
+        "msteams" => Some(MSTEAMS),
+        "msteamsv2" => Some(MSTEAMSV2),
+        "jira" => Some(JIRA),
+        "rocketchat" => Some(ROCKETCHAT),
         _ => None,
+    }
+}
+
+// prometheus/common's HTTP client settings, as amtool 0.25 reads them
+// (fields it rejects but later releases accept are marked 0.26).
+const HTTP_CONFIG: &[Field] = &[
+    f("basic_auth"),
+    f("authorization"),
+    f("oauth2"),
+    f("bearer_token"),
+    f("bearer_token_file"),
+    f("tls_config"),
+    f("follow_redirects"),
+    f("enable_http2"),
+    f("proxy_url"),
+    f("proxy_connect_header"),
+    since("no_proxy", 0, 26),
+    since("proxy_from_environment", 0, 26),
+    since("http_headers", 0, 26),
+];
+const BASIC_AUTH: &[Field] = &[
+    f("username"),
+    since("username_file", 0, 26),
+    since("username_ref", 0, 26),
+    f("password"),
+    f("password_file"),
+    since("password_ref", 0, 26),
+];
+const AUTHORIZATION: &[Field] = &[
+    f("type"),
+    f("credentials"),
+    f("credentials_file"),
+    since("credentials_ref", 0, 26),
+];
+const OAUTH2: &[Field] = &[
+    f("client_id"),
+    f("client_secret"),
+    f("client_secret_file"),
+    since("client_secret_ref", 0, 26),
+    f("scopes"),
+    f("token_url"),
+    f("endpoint_params"),
+    f("tls_config"),
+    f("proxy_url"),
+    f("proxy_connect_header"),
+    since("no_proxy", 0, 26),
+    since("proxy_from_environment", 0, 26),
+    since("grant_type", 0, 26),
+    since("client_certificate_key_id", 0, 26),
+    since("client_certificate_key", 0, 26),
+    since("client_certificate_key_file", 0, 26),
+    since("client_certificate_key_ref", 0, 26),
+    since("iss", 0, 26),
+    since("audience", 0, 26),
+    since("claims", 0, 26),
+];
+const TLS_CONFIG: &[Field] = &[
+    f("ca_file"),
+    f("cert_file"),
+    f("key_file"),
+    since("ca", 0, 26),
+    since("cert", 0, 26),
+    since("key", 0, 26),
+    since("ca_ref", 0, 26),
+    since("cert_ref", 0, 26),
+    since("key_ref", 0, 26),
+    f("server_name"),
+    f("insecure_skip_verify"),
+    f("min_version"),
+    f("max_version"),
+];
+const SIGV4: &[Field] = &[
+    f("region"),
+    f("access_key"),
+    f("secret_key"),
+    f("profile"),
+    f("role_arn"),
+    since("use_fips_sts_endpoint", 0, 26),
+];
+const OPSGENIE_RESPONDER: &[Field] = &[f("id"), f("name"), f("username"), f("type")];
+
+/// An `http_config` (global or of an integration): its fields and nested
+/// settings, with the conflicts prometheus/common refuses.
+fn load_http_config(sink: &mut Sink<'_>, node: &Node, version: (u32, u32)) {
+    for (key, value) in sink.fields(node, "http_config", HTTP_CONFIG, version, AM) {
+        match key.as_str() {
+            Some("basic_auth") => {
+                sink.fields(value, "basic_auth", BASIC_AUTH, version, AM);
+                if has_value(value, "password") && has_value(value, "password_file") {
+                    sink.push(
+                        crate::checks::ids::AM_INTEGRATION,
+                        Pos::of(value),
+                        "at most one of basic_auth password & password_file must be configured",
+                    );
+                }
+            }
+            Some("authorization") => {
+                sink.fields(value, "authorization", AUTHORIZATION, version, AM);
+                if value
+                    .get("type")
+                    .and_then(Node::as_str)
+                    .is_some_and(|t| t.eq_ignore_ascii_case("basic"))
+                {
+                    sink.push(
+                        crate::checks::ids::AM_INTEGRATION,
+                        Pos::of(value),
+                        "authorization type cannot be set to \"basic\", use \"basic_auth\" instead",
+                    );
+                }
+                if has_value(value, "credentials") && has_value(value, "credentials_file") {
+                    sink.push(
+                        crate::checks::ids::AM_INTEGRATION,
+                        Pos::of(value),
+                        "at most one of authorization credentials & credentials_file must be configured",
+                    );
+                }
+            }
+            Some("oauth2") => {
+                for (k, v) in sink.fields(value, "oauth2", OAUTH2, version, AM) {
+                    if k.as_str() == Some("tls_config") {
+                        load_tls_config(sink, v, version);
+                    }
+                }
+                if !value.is_null() {
+                    let missing = [
+                        (
+                            !has_value(value, "client_id"),
+                            "oauth2 client_id must be configured",
+                        ),
+                        (
+                            !has_value(value, "client_secret")
+                                && !has_value(value, "client_secret_file"),
+                            "either oauth2 client_secret or client_secret_file must be configured",
+                        ),
+                        (
+                            !has_value(value, "token_url"),
+                            "oauth2 token_url must be configured",
+                        ),
+                    ];
+                    for (_, message) in missing.iter().filter(|(m, _)| *m) {
+                        sink.push(crate::checks::ids::AM_INTEGRATION, Pos::of(value), *message);
+                    }
+                }
+            }
+            Some("tls_config") => load_tls_config(sink, value, version),
+            _ => {}
+        }
+    }
+    if has_value(node, "bearer_token") && has_value(node, "bearer_token_file") {
+        sink.push(
+            crate::checks::ids::AM_INTEGRATION,
+            Pos::of(node),
+            "at most one of bearer_token & bearer_token_file must be configured",
+        );
+    }
+    if node
+        .get("proxy_connect_header")
+        .is_some_and(|h| !h.is_null())
+        && !has_value(node, "proxy_url")
+    {
+        sink.push(
+            crate::checks::ids::AM_INTEGRATION,
+            Pos::of(node),
+            "if proxy_connect_header is configured proxy_url must also be configured",
+        );
+    }
+}
+
+/// A `tls_config`: its fields and TLS version names.
+fn load_tls_config(sink: &mut Sink<'_>, node: &Node, version: (u32, u32)) {
+    for (key, value) in sink.fields(node, "tls_config", TLS_CONFIG, version, AM) {
+        if let Some(name @ ("min_version" | "max_version")) = key.as_str()
+            && let Some(v) = value.as_str().filter(|v| !v.is_empty())
+            && !matches!(v, "TLS10" | "TLS11" | "TLS12" | "TLS13")
+        {
+            sink.push(
+                crate::checks::ids::AM_INTEGRATION,
+                Pos::of(value),
+                format!("{name}: unknown TLS version: {v}"),
+            );
+        }
+    }
+}
+
+/// A non-empty scalar under `key`.
+fn has_value(node: &Node, key: &str) -> bool {
+    node.get(key)
+        .and_then(Node::as_str)
+        .is_some_and(|v| !v.is_empty())
+}
+
+/// The nested settings of an integration: `http_config`, `tls_config`,
+/// SNS `sigv4`, OpsGenie `responders`, and integer fields.
+fn load_integration(sink: &mut Sink<'_>, kind: &str, item: &Node, version: (u32, u32)) {
+    let Some(entries) = item.as_map() else { return };
+    for (key, value) in entries {
+        match (kind, key.as_str()) {
+            (_, Some("http_config")) => load_http_config(sink, value, version),
+            (_, Some("tls_config")) => load_tls_config(sink, value, version),
+            ("sns", Some("sigv4")) => {
+                sink.fields(value, "sigv4", SIGV4, version, AM);
+            }
+            ("opsgenie", Some("responders")) => {
+                for r in sink.list(value, "responders") {
+                    sink.fields(r, "an OpsGenie responder", OPSGENIE_RESPONDER, version, AM);
+                }
+            }
+            ("webhook", Some(name @ "max_alerts")) => {
+                if let Some(n) = sink.integer(value, name)
+                    && n.value < 0
+                {
+                    sink.push(
+                        crate::checks::ids::WRONG_TYPE,
+                        n.pos,
+                        format!("{name} must be a non-negative integer, found {}", n.value),
+                    );
+                }
+            }
+            ("telegram", Some(name @ ("chat_id" | "message_thread_id"))) => {
+                sink.integer(value, name);
+            }
+            _ => {}
+        }
     }
 }
 
@@ -305,6 +718,12 @@ pub fn load(sink: &mut Sink<'_>, node: &Node, settings: &Settings) -> Config {
         match key.as_str() {
             Some("global") => {
                 sink.fields(value, "global", GLOBAL, version, AM);
+                if let Some(http) = value.get("http_config") {
+                    load_http_config(sink, http, version);
+                }
+                if let Some(tls) = value.get("smtp_tls_config") {
+                    load_tls_config(sink, tls, version);
+                }
                 for name in ["resolve_timeout"] {
                     if let Some(v) = value.get(name) {
                         sink.duration(v, name);
@@ -432,6 +851,7 @@ fn load_receiver(sink: &mut Sink<'_>, node: &Node, version: (u32, u32)) -> Optio
                     if let Some(fields) = integration_fields(&kind) {
                         sink.fields(item, &format!("a {kind} config"), fields, version, AM);
                     }
+                    load_integration(sink, &kind, item, version);
                     if sink.mapping(item, list).is_some() {
                         integrations.push((kind.clone(), Pos::of(item), item.clone()));
                     }

@@ -11,7 +11,7 @@ pub const CHECK: Check = Check {
     id: "am-integration",
     severity: Severity::Error,
     summary: "A notification integration missing a required setting (from itself or `global`).",
-    explain: "Alertmanager refuses integrations that cannot work: email needs `to`, and `smarthost` and `from` either on the integration or as global smtp_smarthost/smtp_from; PagerDuty needs `routing_key` or `service_key` (or their `_file` forms); Slack needs `api_url`/`api_url_file` or global slack_api_url; webhook needs `url` or `url_file`; OpsGenie needs an API key; VictorOps an API key and `routing_key`; Pushover `user_key` and `token`; Telegram `bot_token` and `chat_id`; Discord, Microsoft Teams and Webex a webhook URL or room. URLs (webhook `url`, Slack `api_url`, global `slack_api_url`, …) must be absolute http or https URLs with a host, and an email smarthost must be `host:port`.",
+    explain: "Alertmanager refuses integrations that cannot work: email needs `to`, and `smarthost` and `from` either on the integration or as global smtp_smarthost/smtp_from; PagerDuty needs `routing_key` or `service_key` (or their `_file` forms); Slack needs `api_url`/`api_url_file` or global slack_api_url; webhook needs `url` or `url_file`; OpsGenie needs an API key; VictorOps an API key and `routing_key`; Pushover `user_key` and `token`; Telegram `bot_token` and `chat_id`; Discord and Microsoft Teams a webhook URL; Webex a `room_id` and `http_config.authorization`. Inside `http_config`, at most one authentication method, OAuth2 with `client_id`, a client secret and `token_url`, no `proxy_connect_header` without `proxy_url`, and TLS versions TLS10 to TLS13. URLs (webhook `url`, Slack `api_url`, global `slack_api_url`, …) must be absolute http or https URLs with a host, and an email smarthost must be `host:port`.",
 };
 
 fn has(node: &Node, keys: &[&str]) -> bool {
@@ -105,6 +105,11 @@ fn missing(am: &Config, kind: &str, node: &Node) -> Vec<&'static str> {
         "webex" => {
             if !has(node, &["room_id"]) {
                 out.push("missing `room_id` in Webex config");
+            }
+            // prometheus/common turns bearer_token(_file) into an authorization.
+            let http = node.get("http_config");
+            if !http.is_some_and(|h| h.get("authorization").is_some_and(|a| !a.is_null()) || has(h, &["bearer_token", "bearer_token_file"])) {
+                out.push("missing webex_configs.http_config.authorization");
             }
         }
         _ => {}

@@ -106,6 +106,7 @@ pub mod ids {
     pub const INVALID_DURATION: &str = "invalid-duration";
     pub const UNKNOWN_FILE_KIND: &str = "unknown-file-kind";
     pub const LABEL_NAME: &str = "label-name";
+    pub const AM_INTEGRATION: &str = "am-integration";
 }
 
 pub fn find(id: &str) -> Option<&'static Check> {
