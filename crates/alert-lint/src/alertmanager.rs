@@ -552,6 +552,19 @@ const SIGV4: &[Field] = &[
     f("role_arn"),
     since("use_fips_sts_endpoint", 0, 26),
 ];
+const SLACK_ACTION: &[Field] = &[
+    f("type"),
+    f("text"),
+    f("url"),
+    f("style"),
+    f("name"),
+    f("value"),
+    f("confirm"),
+];
+const SLACK_CONFIRM: &[Field] = &[f("text"), f("title"), f("ok_text"), f("dismiss_text")];
+const SLACK_FIELD: &[Field] = &[f("title"), f("value"), f("short")];
+const PAGERDUTY_IMAGE: &[Field] = &[f("src"), f("alt"), f("href")];
+const PAGERDUTY_LINK: &[Field] = &[f("href"), f("text")];
 const OPSGENIE_RESPONDER: &[Field] = &[f("id"), f("name"), f("username"), f("type")];
 
 /// An `http_config` (global or of an integration): its fields and nested
@@ -678,6 +691,30 @@ fn load_integration(sink: &mut Sink<'_>, kind: &str, item: &Node, version: (u32,
             ("opsgenie", Some("responders")) => {
                 for r in sink.list(value, "responders") {
                     sink.fields(r, "an OpsGenie responder", OPSGENIE_RESPONDER, version, AM);
+                }
+            }
+            ("slack", Some("actions")) => {
+                for action in sink.list(value, "actions") {
+                    for (k, v) in sink.fields(action, "a Slack action", SLACK_ACTION, version, AM) {
+                        if k.as_str() == Some("confirm") {
+                            sink.fields(v, "a Slack action's confirm", SLACK_CONFIRM, version, AM);
+                        }
+                    }
+                }
+            }
+            ("slack", Some("fields")) => {
+                for field in sink.list(value, "fields") {
+                    sink.fields(field, "a Slack field", SLACK_FIELD, version, AM);
+                }
+            }
+            ("pagerduty", Some("images")) => {
+                for image in sink.list(value, "images") {
+                    sink.fields(image, "a PagerDuty image", PAGERDUTY_IMAGE, version, AM);
+                }
+            }
+            ("pagerduty", Some("links")) => {
+                for link in sink.list(value, "links") {
+                    sink.fields(link, "a PagerDuty link", PAGERDUTY_LINK, version, AM);
                 }
             }
             ("webhook", Some(name @ "max_alerts")) => {

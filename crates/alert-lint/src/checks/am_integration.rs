@@ -33,6 +33,10 @@ fn missing(am: &Config, kind: &str, node: &Node) -> Vec<&'static str> {
             if !has(node, &["to"]) {
                 out.push("missing `to` address in email config");
             }
+            let headers: Vec<String> = node.get("headers").and_then(Node::as_map).unwrap_or_default().iter().filter_map(|(k, _)| k.as_str().map(str::to_ascii_lowercase)).collect();
+            if headers.iter().enumerate().any(|(i, h)| headers[..i].contains(h)) {
+                out.push("duplicate header in email config (header names are case-insensitive)");
+            }
             if !has(node, &["smarthost"]) && !global(am, &["smtp_smarthost"]) {
                 out.push("no `smarthost` in email config and no global smtp_smarthost");
             }
@@ -49,6 +53,28 @@ fn missing(am: &Config, kind: &str, node: &Node) -> Vec<&'static str> {
             if !has(node, &["api_url", "api_url_file", "app_token", "app_token_file"]) && !global(am, &["slack_api_url", "slack_api_url_file"]) {
                 out.push("no `api_url` in Slack config and no global slack_api_url");
             }
+            for action in node.get("actions").and_then(Node::as_seq).unwrap_or_default() {
+                if !has(action, &["type"]) {
+                    out.push("missing type in Slack action configuration");
+                }
+                if !has(action, &["text"]) {
+                    out.push("missing text in Slack action configuration");
+                }
+                if !has(action, &["url", "name"]) {
+                    out.push("missing name or url in Slack action configuration");
+                }
+                if action.get("confirm").is_some_and(|c| !c.is_null() && !has(c, &["text"])) {
+                    out.push("missing text in Slack confirmation configuration");
+                }
+            }
+            for field in node.get("fields").and_then(Node::as_seq).unwrap_or_default() {
+                if !has(field, &["title"]) {
+                    out.push("missing title in Slack field configuration");
+                }
+                if !has(field, &["value"]) {
+                    out.push("missing value in Slack field configuration");
+                }
+            }
         }
         "webhook" => {
             if !has(node, &["url", "url_file"]) {
@@ -59,6 +85,15 @@ fn missing(am: &Config, kind: &str, node: &Node) -> Vec<&'static str> {
             if !has(node, &["api_key", "api_key_file"]) && !global(am, &["opsgenie_api_key", "opsgenie_api_key_file"]) {
                 out.push("no `api_key` in OpsGenie config and no global opsgenie_api_key");
             }
+            for r in node.get("responders").and_then(Node::as_seq).unwrap_or_default() {
+                if !has(r, &["id", "username", "name"]) {
+                    out.push("an OpsGenie responder needs at least one of id, username or name");
+                }
+                let kind = r.get("type").and_then(Node::as_str).unwrap_or("");
+                if !kind.contains("{{") && !matches!(kind.to_ascii_lowercase().as_str(), "team" | "teams" | "user" | "escalation" | "schedule") {
+                    out.push("an OpsGenie responder's type must be team, teams, user, escalation or schedule (or a template)");
+                }
+            }
         }
         "victorops" => {
             if !has(node, &["api_key", "api_key_file"]) && !global(am, &["victorops_api_key", "victorops_api_key_file"]) {
@@ -66,6 +101,10 @@ fn missing(am: &Config, kind: &str, node: &Node) -> Vec<&'static str> {
             }
             if !has(node, &["routing_key"]) {
                 out.push("missing `routing_key` in VictorOps config");
+            }
+            let reserved = ["routing_key", "message_type", "state_message", "entity_display_name", "monitoring_tool", "entity_id", "entity_state"];
+            if node.get("custom_fields").and_then(Node::as_map).unwrap_or_default().iter().any(|(k, _)| k.as_str().is_some_and(|k| reserved.contains(&k))) {
+                out.push("VictorOps custom_fields may not use a fixed field (routing_key, message_type, state_message, entity_display_name, monitoring_tool, entity_id, entity_state)");
             }
         }
         "pushover" => {
@@ -75,13 +114,21 @@ fn missing(am: &Config, kind: &str, node: &Node) -> Vec<&'static str> {
             if !has(node, &["token", "token_file"]) {
                 out.push("missing `token` in Pushover config");
             }
+            for key in ["retry", "expire", "ttl"] {
+                if node.get(key).and_then(Node::as_str).is_some_and(|d| !d.is_empty() && !go_duration(d)) {
+                    out.push("Pushover retry, expire and ttl must be Go durations such as 30s, 1m or 1h30m");
+                }
+            }
         }
         "telegram" => {
             if !has(node, &["bot_token", "bot_token_file"]) {
                 out.push("missing `bot_token` in Telegram config");
             }
-            if !has(node, &["chat_id"]) {
+            if !has(node, &["chat_id"]) || node.get("chat_id").and_then(Node::as_str).and_then(crate::schema::go_yaml_int) == Some(0) {
                 out.push("missing `chat_id` in Telegram config");
+            }
+            if node.get("parse_mode").and_then(Node::as_str).is_some_and(|m| !matches!(m, "" | "Markdown" | "MarkdownV2" | "HTML")) {
+                out.push("unknown parse_mode in Telegram config, must be Markdown, MarkdownV2, HTML or empty");
             }
         }
         "discord" | "msteams" | "msteamsv2" => {
@@ -90,7 +137,10 @@ fn missing(am: &Config, kind: &str, node: &Node) -> Vec<&'static str> {
             }
         }
         "sns" => {
-            if !has(node, &["target_arn", "topic_arn", "phone_number"]) {
+            // Alertmanager's test is `(target == "") != (topic == "") != (phone == "")`:
+            // none or two of them set is an error (all three passes).
+            let set = ["target_arn", "topic_arn", "phone_number"].iter().filter(|k| has(node, &[**k])).count();
+            if set == 0 || set == 2 {
                 out.push("must provide either a Target ARN, Topic ARN, or Phone Number for SNS config");
             }
         }
@@ -100,6 +150,9 @@ fn missing(am: &Config, kind: &str, node: &Node) -> Vec<&'static str> {
             }
             if !has(node, &["corp_id"]) && !global(am, &["wechat_api_corp_id"]) {
                 out.push("no `corp_id` in WeChat config and no global wechat_api_corp_id");
+            }
+            if node.get("message_type").and_then(Node::as_str).is_some_and(|t| !matches!(t, "" | "text" | "markdown")) {
+                out.push("WeChat message_type must be text or markdown");
             }
         }
         "webex" => {
@@ -114,7 +167,64 @@ fn missing(am: &Config, kind: &str, node: &Node) -> Vec<&'static str> {
         }
         _ => {}
     }
+    for (a, b) in EXCLUSIVE {
+        if has(node, &[a]) && has(node, &[b]) {
+            out.push(match *a {
+                "api_key" => "at most one of api_key & api_key_file must be configured",
+                "routing_key" => "at most one of routing_key & routing_key_file must be configured",
+                "service_key" => "at most one of service_key & service_key_file must be configured",
+                "api_url" => "at most one of api_url & api_url_file must be configured",
+                "url" => "at most one of url & url_file must be configured",
+                "webhook_url" => "at most one of webhook_url & webhook_url_file must be configured",
+                "user_key" => "at most one of user_key & user_key_file must be configured",
+                "token" => "at most one of token & token_file must be configured",
+                "bot_token" => "at most one of bot_token & bot_token_file must be configured",
+                _ => "a setting and its `_file` form are both configured",
+            });
+        }
+    }
     out
+}
+
+/// A setting and its `_file` form, of which Alertmanager accepts at most one.
+const EXCLUSIVE: &[(&str, &str)] = &[
+    ("api_key", "api_key_file"),
+    ("routing_key", "routing_key_file"),
+    ("service_key", "service_key_file"),
+    ("api_url", "api_url_file"),
+    ("url", "url_file"),
+    ("webhook_url", "webhook_url_file"),
+    ("user_key", "user_key_file"),
+    ("token", "token_file"),
+    ("bot_token", "bot_token_file"),
+];
+
+/// Go's `time.ParseDuration`: an optional sign, then one or more decimal
+/// numbers (fractions allowed) each with a unit (ns, us, µs, ms, s, m, h);
+/// a bare `0` is allowed.
+pub fn go_duration(text: &str) -> bool {
+    let body = text.strip_prefix(['-', '+']).unwrap_or(text);
+    if body == "0" {
+        return true;
+    }
+    let mut rest = body;
+    if rest.is_empty() {
+        return false;
+    }
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        let number = &rest[..digits];
+        if number.is_empty() || number == "." || number.matches('.').count() > 1 {
+            return false;
+        }
+        rest = &rest[digits..];
+        let unit = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+        if !matches!(&rest[..unit], "ns" | "us" | "µs" | "μs" | "ms" | "s" | "m" | "h") {
+            return false;
+        }
+        rest = &rest[unit..];
+    }
+    true
 }
 
 /// More than one authentication method in an `http_config`.
@@ -250,7 +360,17 @@ pub fn host_port_problem(text: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{host_port_problem, url_problem};
+    use super::{go_duration, host_port_problem, url_problem};
+
+    #[test]
+    fn go_durations() {
+        for ok in ["1m", "1h30m", "1.5h", "0", "-1s", "300ms", "2us"] {
+            assert!(go_duration(ok), "{ok}");
+        }
+        for bad in ["", "1d", "5", "m", "1.2.3s", "1m5", "1w"] {
+            assert!(!go_duration(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn urls_as_alertmanager_parses_them() {
