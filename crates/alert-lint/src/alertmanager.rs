@@ -134,6 +134,7 @@ const ROUTE: &[Field] = &[
     since("active_time_intervals", 0, 24),
     f("routes"),
 ];
+const TIME_INTERVAL: &[Field] = &[f("name"), f("time_intervals")];
 const INHIBIT: &[Field] = &[
     f("source_match"),
     f("source_match_re"),
@@ -792,11 +793,20 @@ pub fn load(sink: &mut Sink<'_>, node: &Node, settings: &Settings) -> Config {
             Some("templates") => config.templates = sink.strings(value, "templates"),
             Some(list @ ("time_intervals" | "mute_time_intervals")) => {
                 for item in sink.list(value, list) {
-                    if let Some(name) = item
-                        .get("name")
-                        .and_then(|n| sink.string(n, "time interval name"))
-                    {
-                        config.time_interval_names.push(name);
+                    for (k, v) in sink.fields(item, list, TIME_INTERVAL, version, AM) {
+                        match k.as_str() {
+                            Some("name") => {
+                                if let Some(name) = sink.string(v, "time interval name") {
+                                    config.time_interval_names.push(name);
+                                }
+                            }
+                            Some("time_intervals") => {
+                                for interval in sink.list(v, "time_intervals") {
+                                    crate::checks::am_time_interval::load(sink, interval, version);
+                                }
+                            }
+                            _ => {}
+                        }
                     }
                 }
             }

@@ -72,6 +72,7 @@ checks! {
     am_root_route: Some(am_root_route::run),
     am_unknown_receiver: Some(am_unknown_receiver::run),
     am_unknown_time_interval: Some(am_unknown_time_interval::run),
+    am_time_interval: None,
     am_duplicate_receiver: Some(am_duplicate_receiver::run),
     am_matcher: Some(am_matcher::run),
     am_inhibit: Some(am_inhibit::run),
