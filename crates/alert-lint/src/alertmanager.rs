@@ -572,6 +572,9 @@ const OPSGENIE_RESPONDER: &[Field] = &[f("id"), f("name"), f("username"), f("typ
 /// settings, with the conflicts prometheus/common refuses.
 fn load_http_config(sink: &mut Sink<'_>, node: &Node, version: (u32, u32)) {
     for (key, value) in sink.fields(node, "http_config", HTTP_CONFIG, version, AM) {
+        if let Some(name) = key.as_str() {
+            value_type(sink, "http_config", name, value);
+        }
         match key.as_str() {
             Some("basic_auth") => {
                 sink.fields(value, "basic_auth", BASIC_AUTH, version, AM);
@@ -658,6 +661,9 @@ fn load_http_config(sink: &mut Sink<'_>, node: &Node, version: (u32, u32)) {
 /// A `tls_config`: its fields and TLS version names.
 fn load_tls_config(sink: &mut Sink<'_>, node: &Node, version: (u32, u32)) {
     for (key, value) in sink.fields(node, "tls_config", TLS_CONFIG, version, AM) {
+        if let Some(name) = key.as_str() {
+            value_type(sink, "tls_config", name, value);
+        }
         if let Some(name @ ("min_version" | "max_version")) = key.as_str()
             && let Some(v) = value.as_str().filter(|v| !v.is_empty())
             && !matches!(v, "TLS10" | "TLS11" | "TLS12" | "TLS13")
@@ -668,6 +674,104 @@ fn load_tls_config(sink: &mut Sink<'_>, node: &Node, version: (u32, u32)) {
                 format!("{name}: unknown TLS version: {v}"),
             );
         }
+    }
+}
+
+/// The Go type behind a setting of an integration, `http_config` or
+/// `tls_config`, as go-yaml decodes it: booleans must be plain YAML booleans
+/// (a quoted "true" is a string), maps and lists must be maps and lists, and
+/// the remaining string settings must be scalars. Integer and nested
+/// settings are checked where they are loaded.
+fn value_type(sink: &mut Sink<'_>, kind: &str, name: &str, value: &Node) {
+    const BOOLS: &[&str] = &[
+        "send_resolved",
+        "require_tls",
+        "short_fields",
+        "link_names",
+        "update_alerts",
+        "disable_notifications",
+        "monospace",
+        "follow_redirects",
+        "enable_http2",
+        "proxy_from_environment",
+        "insecure_skip_verify",
+    ];
+    const MAPS: &[&str] = &[
+        "details",
+        "custom_fields",
+        "attributes",
+        "headers",
+        "proxy_connect_header",
+    ];
+    const LISTS: &[&str] = &["responders", "images", "links", "mrkdwn_in", "labels"];
+    const NESTED: &[&str] = &[
+        "http_config",
+        "tls_config",
+        "sigv4",
+        "basic_auth",
+        "authorization",
+        "oauth2",
+    ];
+    const INTEGERS: &[&str] = &["max_alerts", "chat_id", "message_thread_id"];
+    if value.is_null() {
+        return;
+    }
+    if BOOLS.contains(&name) || (kind == "pushover" && name == "html") {
+        let plain_bool = matches!(value.style(), Some(crate::yaml::Style::Plain))
+            && value.as_str().is_some_and(|v| {
+                matches!(
+                    v,
+                    "true"
+                        | "True"
+                        | "TRUE"
+                        | "false"
+                        | "False"
+                        | "FALSE"
+                        | "yes"
+                        | "Yes"
+                        | "YES"
+                        | "no"
+                        | "No"
+                        | "NO"
+                        | "on"
+                        | "On"
+                        | "ON"
+                        | "off"
+                        | "Off"
+                        | "OFF"
+                        | "y"
+                        | "Y"
+                        | "n"
+                        | "N"
+                )
+            });
+        if !plain_bool {
+            sink.push(
+                crate::checks::ids::WRONG_TYPE,
+                Pos::of(value),
+                format!("{name} must be true or false, found {}", describe(value)),
+            );
+        }
+    } else if MAPS.contains(&name) || (kind == "jira" && name == "fields") {
+        sink.mapping(value, name);
+    } else if LISTS.contains(&name)
+        || (matches!(kind, "slack" | "rocketchat") && matches!(name, "fields" | "actions"))
+    {
+        sink.list(value, name);
+    } else if !NESTED.contains(&name)
+        && !INTEGERS.contains(&name)
+        && name != "scopes"
+        && name != "endpoint_params"
+    {
+        sink.string(value, name);
+    }
+}
+
+fn describe(value: &Node) -> String {
+    match value.as_str() {
+        Some(v) if matches!(value.style(), Some(crate::yaml::Style::Plain)) => format!("{v:?}"),
+        Some(v) => format!("the string {v:?}"),
+        None => format!("a {}", value.type_name()),
     }
 }
 
@@ -683,6 +787,9 @@ fn has_value(node: &Node, key: &str) -> bool {
 fn load_integration(sink: &mut Sink<'_>, kind: &str, item: &Node, version: (u32, u32)) {
     let Some(entries) = item.as_map() else { return };
     for (key, value) in entries {
+        if let Some(name) = key.as_str() {
+            value_type(sink, kind, name, value);
+        }
         match (kind, key.as_str()) {
             (_, Some("http_config")) => load_http_config(sink, value, version),
             (_, Some("tls_config")) => load_tls_config(sink, value, version),
