@@ -638,6 +638,17 @@ fn load_http_config(sink: &mut Sink<'_>, node: &Node, version: (u32, u32)) {
             _ => {}
         }
     }
+    if let Some(proxy) = node.get("proxy_url")
+        && let Some(problem) = proxy
+            .as_str()
+            .and_then(crate::checks::am_integration::go_url_parse_problem)
+    {
+        sink.push(
+            crate::checks::ids::AM_INTEGRATION,
+            Pos::of(proxy),
+            format!("proxy_url: {problem}"),
+        );
+    }
     if has_value(node, "bearer_token") && has_value(node, "bearer_token_file") {
         sink.push(
             crate::checks::ids::AM_INTEGRATION,
@@ -686,6 +697,7 @@ fn value_type(sink: &mut Sink<'_>, kind: &str, name: &str, value: &Node) {
     const BOOLS: &[&str] = &[
         "send_resolved",
         "require_tls",
+        "smtp_require_tls",
         "short_fields",
         "link_names",
         "update_alerts",
@@ -705,6 +717,7 @@ fn value_type(sink: &mut Sink<'_>, kind: &str, name: &str, value: &Node) {
     ];
     const LISTS: &[&str] = &["responders", "images", "links", "mrkdwn_in", "labels"];
     const NESTED: &[&str] = &[
+        "smtp_tls_config",
         "http_config",
         "tls_config",
         "sigv4",
@@ -863,6 +876,11 @@ pub fn load(sink: &mut Sink<'_>, node: &Node, settings: &Settings) -> Config {
         match key.as_str() {
             Some("global") => {
                 sink.fields(value, "global", GLOBAL, version, AM);
+                for (k, v) in value.as_map().unwrap_or_default() {
+                    if let Some(name) = k.as_str() {
+                        value_type(sink, "global", name, v);
+                    }
+                }
                 if let Some(http) = value.get("http_config") {
                     load_http_config(sink, http, version);
                 }

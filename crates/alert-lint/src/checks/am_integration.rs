@@ -287,6 +287,24 @@ const URLS: &[(&str, &str)] = &[
     ("msteams", "webhook_url"),
 ];
 
+/// What Go's `url.Parse` alone says about `text` (any scheme, host optional,
+/// as for `proxy_url`); `None` when it parses or is empty.
+pub fn go_url_parse_problem(text: &str) -> Option<String> {
+    if text.is_empty() {
+        return None;
+    }
+    if text.bytes().any(|b| b < 0x20 || b == 0x7f) {
+        return Some(format!("invalid URL {text:?}: control character in URL"));
+    }
+    let bytes = text.as_bytes();
+    for (i, b) in bytes.iter().enumerate() {
+        if *b == b'%' && !(bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit) && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit)) {
+            return Some(format!("invalid URL {text:?}: invalid URL escape"));
+        }
+    }
+    text.starts_with(':').then(|| format!("invalid URL {text:?}: missing protocol scheme"))
+}
+
 /// What Alertmanager's URL parsing (Go's `url.Parse`, then an http or https
 /// scheme and a host) says about `text`; `None` when it is fine or empty.
 pub fn url_problem(text: &str) -> Option<String> {
