@@ -12,6 +12,15 @@ use serde_json::Value;
 use shipshape_docs_tests::{console_commands, fenced_blocks};
 use shipshape_testkit::cli::{self, workspace_root};
 
+/// The binaries the docs talk about.
+const TOOLS: [&str; 5] = [
+    "validate-env",
+    "pg-backup",
+    "pg-restore",
+    "migrate-check",
+    "alert-lint",
+];
+
 /// target/debug, where `cargo test --workspace` has built the tool binaries.
 fn bin_dir() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
@@ -109,14 +118,7 @@ impl Drop for Sandbox<'_> {
 fn every_console_example_runs_with_the_documented_exit_code() {
     let root = workspace_root();
     let bins = bin_dir();
-    let tools = [
-        "validate-env",
-        "pg-backup",
-        "pg-restore",
-        "migrate-check",
-        "alert-lint",
-    ];
-    let missing: Vec<_> = tools.iter().filter(|t| !bins.join(t).is_file()).collect();
+    let missing: Vec<_> = TOOLS.iter().filter(|t| !bins.join(t).is_file()).collect();
     assert!(
         missing.is_empty(),
         "tool binaries {missing:?} not built in {}: run `cargo build --workspace`",
@@ -170,13 +172,6 @@ fn every_console_example_runs_with_the_documented_exit_code() {
 /// above would not run it.
 #[test]
 fn tool_examples_are_console_blocks() {
-    let tools = [
-        "validate-env",
-        "pg-backup",
-        "pg-restore",
-        "migrate-check",
-        "alert-lint",
-    ];
     let mut offenders = Vec::new();
     for file in markdown_files() {
         let text = std::fs::read_to_string(&file).unwrap();
@@ -186,7 +181,7 @@ fn tool_examples_are_console_blocks() {
             }
             let calls_a_tool = block.text.lines().any(|line| {
                 let line = line.trim_start().trim_start_matches("$ ");
-                tools.iter().any(|t| line.starts_with(&format!("{t} ")))
+                TOOLS.iter().any(|t| line.starts_with(&format!("{t} ")))
             });
             if calls_a_tool {
                 offenders.push(format!("{}:{}", file.display(), block.line));
