@@ -3,17 +3,15 @@
 //! [`Throwaway`] is dropped (on success, failure and Ctrl-C alike), and
 //! swept when a killed run left one behind.
 
-use chrono::{DateTime, Utc};
 use rand::Rng as _;
-use shipshape_pg::quote::{quote_ident, quote_literal};
+use shipshape_pg::quote::quote_ident;
+use shipshape_pg::throwaway;
 use shipshape_pg::{ConnectionSettings, Db, PgError};
 
 /// Every throwaway database's name starts with this.
 pub const PREFIX: &str = "migrate_check_";
-/// The comment that marks a database as ours; followed by ` created <RFC 3339> by …`.
-pub const MARKER: &str = "migrate-check throwaway database;";
-/// Marked databases older than this are left over from a killed run.
-pub const STALE_AFTER: chrono::Duration = chrono::Duration::hours(1);
+/// The tool name in the marker comment (crates/pg's `throwaway::mark`).
+pub const TOOL: &str = "migrate-check";
 
 /// A created throwaway database.
 #[derive(Debug)]
@@ -36,29 +34,6 @@ pub fn random_name() -> String {
     format!("{PREFIX}{:012x}", n & 0xffff_ffff_ffff)
 }
 
-fn marker_text(settings: &ConnectionSettings, now: DateTime<Utc>) -> String {
-    let host = std::env::var("HOSTNAME")
-        .ok()
-        .or_else(|| fs_err::read_to_string("/etc/hostname").ok())
-        .map(|h| h.trim().to_owned())
-        .unwrap_or_else(|| "unknown".to_owned());
-    format!(
-        "{MARKER} created {} by {} (pid {} on {host}); safe to drop",
-        now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        settings.user,
-        std::process::id()
-    )
-}
-
-/// The creation time recorded in a marker comment.
-pub fn marker_time(comment: &str) -> Option<DateTime<Utc>> {
-    let rest = comment.strip_prefix(MARKER)?.trim_start();
-    let stamp = rest.strip_prefix("created ")?.split_whitespace().next()?;
-    DateTime::parse_from_rfc3339(stamp)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
-}
-
 impl Throwaway {
     /// Create and mark a new throwaway database.
     pub fn create(admin: &mut Db, template: &str, keep: bool) -> Result<Self, PgError> {
@@ -77,12 +52,7 @@ impl Throwaway {
             dropped: false,
             existing: false,
         };
-        let comment = marker_text(&created.server, Utc::now());
-        if let Err(err) = admin.execute(&format!(
-            "COMMENT ON DATABASE {} IS {}",
-            quote_ident(&created.name),
-            quote_literal(&comment)
-        )) {
+        if let Err(err) = throwaway::mark(admin, TOOL, &created.name) {
             created.drop_now();
             return Err(err);
         }
@@ -134,12 +104,7 @@ impl Throwaway {
             quote_ident(&self.name),
             quote_ident(&self.template)
         ))?;
-        let comment = marker_text(&self.server, Utc::now());
-        admin.execute(&format!(
-            "COMMENT ON DATABASE {} IS {}",
-            quote_ident(&self.name),
-            quote_literal(&comment)
-        ))?;
+        throwaway::mark(&mut admin, TOOL, &self.name)?;
         admin.close();
         Ok(())
     }
@@ -195,56 +160,16 @@ END
 $$;
 "#;
 
-/// Drop marked throwaway databases older than [`STALE_AFTER`]. Returns the
-/// names dropped and warnings for those that could not be.
+/// Drop marked throwaway databases a killed run left (older than
+/// crates/pg's `STALE_AFTER`). Returns the names dropped and warnings for
+/// those that could not be.
 pub fn sweep(admin: &mut Db) -> Result<(Vec<String>, Vec<String>), PgError> {
-    let rows = admin.query_text(
-        "SELECT datname::text, shobj_description(oid, 'pg_database') FROM pg_database \
-         WHERE starts_with(datname, $1) ORDER BY 1",
-        &[PREFIX],
-    )?;
-    let now = Utc::now();
-    let mut dropped = Vec::new();
-    let mut warnings = Vec::new();
-    for row in rows {
-        let (Some(Some(name)), Some(Some(comment))) = (row.first(), row.get(1)) else {
-            continue;
-        };
-        let Some(created) = marker_time(comment) else {
-            continue;
-        };
-        if now - created < STALE_AFTER {
-            continue;
-        }
-        match admin.execute(&format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            quote_ident(name)
-        )) {
-            Ok(()) => dropped.push(name.clone()),
-            Err(err) => warnings.push(format!(
-                "could not drop stale throwaway database {name}: {err}"
-            )),
-        }
-    }
-    Ok((dropped, warnings))
+    throwaway::sweep_stale(admin, TOOL, PREFIX)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn marker_round_trips_its_time() {
-        let settings =
-            ConnectionSettings::resolve_with(Some("postgres://u@h/db"), None, |_| None).unwrap();
-        let now = DateTime::parse_from_rfc3339("2026-01-02T03:04:05Z")
-            .unwrap()
-            .with_timezone(&Utc);
-        let text = marker_text(&settings, now);
-        assert!(text.starts_with(MARKER), "{text}");
-        assert_eq!(marker_time(&text), Some(now));
-        assert_eq!(marker_time("some other comment"), None);
-    }
 
     #[test]
     fn names_are_prefixed_and_distinct() {

@@ -10,7 +10,7 @@ use anyhow::{Context as _, anyhow};
 use shipshape_core::interrupt;
 use shipshape_pg::manifest::{DumpFormat, Manifest};
 use shipshape_pg::snapshot::{compare_counts, count_rows};
-use shipshape_pg::throwaway::ThrowawayDatabase;
+use shipshape_pg::throwaway::{self, ThrowawayDatabase};
 use shipshape_pg::{ConnectionSettings, Db, archive, child, programs};
 
 /// Restore and compare; `Ok(problems)` (empty when every count matches).
@@ -21,10 +21,11 @@ pub fn verify_restore(
     manifest: &Manifest,
     bin_dir: Option<&Path>,
 ) -> anyhow::Result<Vec<String>> {
-    let db = ThrowawayDatabase::create(settings, &format!("{}_pgbackup_verify", manifest.database))
-        .context(
-            "cannot create a throwaway database for --verify-restore (the role needs CREATEDB)",
-        )?;
+    let prefix = format!("{}_pgbackup_verify", manifest.database);
+    sweep_orphans(settings, &prefix);
+    let db = ThrowawayDatabase::create(settings, TOOL, &prefix).context(
+        "cannot create a throwaway database for --verify-restore (the role needs CREATEDB)",
+    )?;
     let target = db.settings();
     let restored = match manifest.format {
         DumpFormat::Plain => restore_plain(&target, server_major, path, manifest, bin_dir),
@@ -143,4 +144,26 @@ fn indent(text: &str) -> String {
         .map(|l| format!("  {l}"))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// The tool name in the throwaway databases' marker comment.
+const TOOL: &str = "pg-backup";
+
+/// Drop verification databases an earlier run on this host could not drop
+/// (killed with `kill -9` mid-restore): marked by pg-backup, created here,
+/// by a process that no longer runs. Best effort: a failure must not fail
+/// the backup, and the next run tries again.
+fn sweep_orphans(settings: &ConnectionSettings, prefix: &str) {
+    let maintenance = settings.maintenance();
+    // ThrowawayDatabase cuts long names to fit 63 bytes with its suffix
+    // (at most 25 bytes); 32 bytes of the prefix always survive. The marker
+    // check, not the name, is what keeps other databases safe.
+    let mut head = prefix.to_owned();
+    while head.len() > 32 {
+        head.pop();
+    }
+    if let Ok(mut admin) = Db::connect(&maintenance) {
+        let _ = throwaway::sweep_orphans(&mut admin, TOOL, &head);
+        admin.close();
+    }
 }

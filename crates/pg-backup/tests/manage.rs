@@ -243,3 +243,50 @@ fn verify_restore_restores_the_newest_and_compares_row_counts() {
         before
     );
 }
+
+#[test]
+fn verify_restore_sweeps_databases_a_killed_run_left_on_this_host() {
+    let scene = Scene::new("ss_pgb_orphan");
+    scene.backup(&["--prefix", "app"]);
+    let host = shipshape_pg::throwaway::this_host();
+    let dead_pid = (900_000..999_999)
+        .find(|pid| !Path::new(&format!("/proc/{pid}")).exists())
+        .unwrap();
+    let marker = |pid: u32, host: &str| {
+        format!(
+            "pg-backup throwaway database; created 2026-01-01T00:00:00Z by x (pid {pid} on {host}); safe to drop"
+        )
+    };
+    // Left by a killed run here; still running here (this test); from another host.
+    let orphan = format!("{}_pgbackup_verify_{dead_pid}_1", scene.db.name);
+    let alive = format!("{}_pgbackup_verify_{}_2", scene.db.name, std::process::id());
+    let elsewhere = format!("{}_pgbackup_verify_{dead_pid}_3", scene.db.name);
+    for (name, comment) in [
+        (&orphan, marker(dead_pid, &host)),
+        (&alive, marker(std::process::id(), &host)),
+        (&elsewhere, marker(dead_pid, "some-other-host")),
+    ] {
+        scene
+            .server
+            .psql("postgres", &format!("CREATE DATABASE \"{name}\""));
+        scene.server.psql(
+            "postgres",
+            &format!("COMMENT ON DATABASE \"{name}\" IS '{comment}'"),
+        );
+    }
+    let _keep = [
+        scene.server.adopt_database(&orphan),
+        scene.server.adopt_database(&alive),
+        scene.server.adopt_database(&elsewhere),
+    ];
+    let run = scene.run(&["verify", "--verify-restore"]);
+    assert_eq!(run.code, Some(0), "{}", run.snapshot());
+    let left = scene
+        .server
+        .databases_with_prefix(&format!("{}_pgbackup_verify", scene.db.name));
+    assert_eq!(left, {
+        let mut v = vec![alive.clone(), elsewhere.clone()];
+        v.sort();
+        v
+    });
+}

@@ -1,11 +1,157 @@
-//! A uniquely named database on the same server, dropped when done: where
-//! `pg-backup --verify-restore` restores a backup to prove it, and where
-//! pg-restore or migrate-check can do their trial runs.
+//! Throwaway databases: where `pg-backup --verify-restore` restores a backup
+//! to prove it and where migrate-check runs its checks. Each is marked with
+//! `COMMENT ON DATABASE` (which tool, when, by whom), so that a later run
+//! can [`sweep_stale`] the ones a killed run (`kill -9`, a power cut) could
+//! not drop; nothing unmarked is ever swept.
+
+use chrono::{DateTime, Utc};
 
 use crate::client::Db;
 use crate::error::PgError;
-use crate::quote::quote_ident;
+use crate::quote::{quote_ident, quote_literal};
 use crate::settings::ConnectionSettings;
+
+/// Marked databases older than this are left over from a killed run: no
+/// check or verification restore runs that long on the servers we target.
+pub const STALE_AFTER: chrono::Duration = chrono::Duration::hours(1);
+
+/// The comment that marks `tool`'s throwaway databases:
+/// `<tool> throwaway database; created <RFC 3339> by <user> (pid N on HOST); safe to drop`.
+pub fn marker_text(tool: &str, user: &str, now: DateTime<Utc>) -> String {
+    let host = this_host();
+    format!(
+        "{} created {} by {user} (pid {} on {host}); safe to drop",
+        marker_lead(tool),
+        now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        std::process::id()
+    )
+}
+
+fn marker_lead(tool: &str) -> String {
+    format!("{tool} throwaway database;")
+}
+
+/// The creation time recorded in `tool`'s marker comment; `None` for any
+/// other comment (or none), which is what keeps other databases safe.
+pub fn marker_time(tool: &str, comment: &str) -> Option<DateTime<Utc>> {
+    let rest = comment.strip_prefix(&marker_lead(tool))?.trim_start();
+    let stamp = rest.strip_prefix("created ")?.split_whitespace().next()?;
+    DateTime::parse_from_rfc3339(stamp)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// The process that created a marked database: (pid, host).
+fn marker_owner(tool: &str, comment: &str) -> Option<(u32, String)> {
+    let rest = comment.strip_prefix(&marker_lead(tool))?;
+    let owner = rest.split("(pid ").nth(1)?;
+    let (pid, rest) = owner.split_once(" on ")?;
+    let host = rest.split(')').next()?;
+    Some((pid.parse().ok()?, host.to_owned()))
+}
+
+/// This machine's name: /etc/hostname first (the same whatever the
+/// environment, so a cron job and a shell agree), then `$HOSTNAME`.
+pub fn this_host() -> String {
+    fs_err::read_to_string("/etc/hostname")
+        .ok()
+        .filter(|h| !h.trim().is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// Drop `tool`'s marked databases (name starting with `name_prefix`) whose
+/// creating process was on this host and no longer runs: what a `kill -9`
+/// or a crash left. Unlike [`sweep_stale`] this needs no age limit, so a
+/// long verification restore running elsewhere, or still running here, is
+/// never touched. Returns the names dropped and warnings.
+pub fn sweep_orphans(
+    admin: &mut Db,
+    tool: &str,
+    name_prefix: &str,
+) -> Result<(Vec<String>, Vec<String>), PgError> {
+    let host = this_host();
+    let rows = admin.query_text(
+        "SELECT datname::text, shobj_description(oid, 'pg_database') FROM pg_database \
+         WHERE starts_with(datname, $1) ORDER BY 1",
+        &[name_prefix],
+    )?;
+    let mut dropped = Vec::new();
+    let mut warnings = Vec::new();
+    for row in rows {
+        let (Some(Some(name)), Some(Some(comment))) = (row.first(), row.get(1)) else {
+            continue;
+        };
+        let Some((pid, owner_host)) = marker_owner(tool, comment) else {
+            continue;
+        };
+        let running = std::path::Path::new(&format!("/proc/{pid}")).exists();
+        if owner_host != host || running || pid == std::process::id() {
+            continue;
+        }
+        match admin.execute(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            quote_ident(name)
+        )) {
+            Ok(()) => dropped.push(name.clone()),
+            Err(err) => warnings.push(format!(
+                "could not drop orphaned throwaway database {name}: {err}"
+            )),
+        }
+    }
+    Ok((dropped, warnings))
+}
+
+/// Mark `name` as `tool`'s throwaway database.
+pub fn mark(admin: &mut Db, tool: &str, name: &str) -> Result<(), PgError> {
+    let comment = marker_text(tool, &admin.settings().user.clone(), Utc::now());
+    admin.execute(&format!(
+        "COMMENT ON DATABASE {} IS {}",
+        quote_ident(name),
+        quote_literal(&comment)
+    ))
+}
+
+/// Drop `tool`'s marked throwaway databases whose name starts with
+/// `name_prefix` and which are older than [`STALE_AFTER`]. Returns the names
+/// dropped and warnings for those that could not be.
+pub fn sweep_stale(
+    admin: &mut Db,
+    tool: &str,
+    name_prefix: &str,
+) -> Result<(Vec<String>, Vec<String>), PgError> {
+    let rows = admin.query_text(
+        "SELECT datname::text, shobj_description(oid, 'pg_database') FROM pg_database \
+         WHERE starts_with(datname, $1) ORDER BY 1",
+        &[name_prefix],
+    )?;
+    let now = Utc::now();
+    let mut dropped = Vec::new();
+    let mut warnings = Vec::new();
+    for row in rows {
+        let (Some(Some(name)), Some(Some(comment))) = (row.first(), row.get(1)) else {
+            continue;
+        };
+        let Some(created) = marker_time(tool, comment) else {
+            continue;
+        };
+        if now - created < STALE_AFTER {
+            continue;
+        }
+        match admin.execute(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            quote_ident(name)
+        )) {
+            Ok(()) => dropped.push(name.clone()),
+            Err(err) => warnings.push(format!(
+                "could not drop stale throwaway database {name}: {err}"
+            )),
+        }
+    }
+    Ok((dropped, warnings))
+}
 
 /// A database this process created. Dropped (with `FORCE` on PostgreSQL 13+)
 /// by [`ThrowawayDatabase::drop_now`] or, best effort, on drop.
@@ -19,8 +165,13 @@ pub struct ThrowawayDatabase {
 
 impl ThrowawayDatabase {
     /// Create `<prefix>_<pid>_<unix time>` (cut to PostgreSQL's 63-byte limit)
-    /// from `template0`, through the maintenance database of `settings`.
-    pub fn create(settings: &ConnectionSettings, prefix: &str) -> Result<Self, PgError> {
+    /// from `template0`, through the maintenance database of `settings`, and
+    /// mark it as `tool`'s.
+    pub fn create(
+        settings: &ConnectionSettings,
+        tool: &str,
+        prefix: &str,
+    ) -> Result<Self, PgError> {
         let suffix = format!(
             "_{}_{}",
             std::process::id(),
@@ -38,13 +189,17 @@ impl ThrowawayDatabase {
             "CREATE DATABASE {} TEMPLATE template0",
             quote_ident(&name)
         ))?;
-        db.close();
-        Ok(Self {
+        let created = Self {
             maintenance,
             name,
             force,
             dropped: false,
-        })
+        };
+        // Unmarked, it could never be swept: drop it (on drop) rather than
+        // keep an unmarked one.
+        mark(&mut db, tool, &created.name)?;
+        db.close();
+        Ok(created)
     }
 
     /// Settings that connect to the throwaway database.
@@ -76,4 +231,29 @@ fn drop_database(maintenance: &ConnectionSettings, name: &str, force: bool) -> R
     ));
     db.close();
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn marker_round_trips_its_time_and_is_tool_specific() {
+        let now = DateTime::parse_from_rfc3339("2026-01-02T03:04:05Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let text = marker_text("pg-backup", "app", now);
+        assert!(
+            text.starts_with("pg-backup throwaway database; created 2026-01-02T03:04:05Z by app")
+        );
+        assert_eq!(marker_time("pg-backup", &text), Some(now));
+        assert_eq!(marker_time("migrate-check", &text), None);
+        assert_eq!(
+            marker_time("pg-backup", "a database somebody commented"),
+            None
+        );
+        let (pid, host) = marker_owner("pg-backup", &text).unwrap();
+        assert_eq!((pid, host), (std::process::id(), this_host()));
+        assert_eq!(marker_owner("migrate-check", &text), None);
+    }
 }
