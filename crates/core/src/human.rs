@@ -3,8 +3,6 @@
 /// A byte count in binary units with one decimal: `512 B`, `1.5 MiB`.
 pub fn bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    // Precision loss above 2^53 bytes is invisible at one decimal.
-    #[allow(clippy::cast_precision_loss)]
     let mut value = n as f64;
     let mut unit = 0;
     while value >= 1024.0 && unit < UNITS.len() - 1 {

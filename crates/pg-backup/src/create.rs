@@ -256,41 +256,35 @@ pub fn backup_on_behalf(
     prefix: &str,
     kind: Kind,
 ) -> anyhow::Result<PathBuf> {
-    let shared = Shared {
-        dir: dir.to_owned(),
-        prefix: Some(prefix.to_owned()),
-        policy: crate::retention::Policy {
-            keep_days: crate::config::DEFAULT_KEEP_DAYS,
-            keep_daily: 0,
-            keep_weekly: 0,
-            keep_monthly: 0,
-            keep_min: crate::config::DEFAULT_KEEP_MIN,
+    // The same defaults a bare `pg-backup create --dir DIR --prefix P` gets,
+    // from the same functions, with no shipshape.toml involved.
+    let no_file = crate::config::FileConfig::default();
+    let shared = crate::config::shared(
+        &crate::SharedArgs {
+            dir: Some(dir.to_owned()),
+            prefix: Some(prefix.to_owned()),
+            ..Default::default()
         },
-        wait: false,
-        connection: shipshape_pg::ConnectionArgs {
+        &shipshape_pg::ConnectionArgs {
             pg_bin_dir: pg_bin_dir.map(Path::to_owned),
             ..Default::default()
         },
-        config_url: None,
+        &no_file,
+    )?;
+    let dump_format = match kind {
+        Kind::Custom => crate::config::DumpFormatArg::Custom,
+        Kind::SqlGzip | Kind::SqlZstd => crate::config::DumpFormatArg::Plain,
     };
-    let opts = CreateOptions {
-        kind,
-        compress_level: match kind {
-            Kind::SqlGzip => Some(6),
-            Kind::SqlZstd => Some(3),
-            Kind::Custom => None,
+    let compress = (kind == Kind::SqlZstd).then_some(crate::config::CompressArg::Zstd);
+    let mut opts = crate::config::create(
+        &crate::CreateArgs {
+            dump_format: Some(dump_format),
+            compress,
+            ..Default::default()
         },
-        jobs: std::thread::available_parallelism().map_or(1, usize::from),
-        lock_wait_timeout: Duration::from_secs(crate::config::DEFAULT_LOCK_WAIT_SECONDS),
-        pg_dump: None,
-        verify_restore: false,
-        globals: false,
-        globals_with_passwords: false,
-        on_success: None,
-        on_failure: None,
-        metrics_file: None,
-        on_behalf: OnBehalf::Caller,
-    };
+        &no_file,
+    )?;
+    opts.on_behalf = OnBehalf::Caller;
     Ok(attempt(printer, &shared, &opts, settings, prefix)?.path)
 }
 

@@ -267,5 +267,3 @@ pub fn list_databases(db: &mut Db) -> anyhow::Result<Vec<String>> {
         .filter_map(|r| r.into_iter().next().flatten())
         .collect())
 }
-
-pub use shipshape_core::human::bytes as human_bytes;

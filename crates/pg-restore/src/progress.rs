@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use shipshape_core::Printer;
 
-use crate::dbops::human_bytes;
+use shipshape_core::human::bytes as human_bytes;
 
 /// Prints `label: 42% of 18.0 MiB, 12s` twice a second until dropped.
 pub struct Ticker {

@@ -255,8 +255,8 @@ fn disk_check(db: &mut Db, file: &Verified, facts: &mut ServerFacts) -> anyhow::
                     "low-disk",
                     format!(
                         "the server's disk has {} free; the restored copy needs about {} beside the current database",
-                        dbops::human_bytes(available),
-                        dbops::human_bytes(needed)
+                        shipshape_core::human::bytes(available),
+                        shipshape_core::human::bytes(needed)
                     ),
                 )
                 .with_help("free space first, or use --in-place (which needs no second copy)"),

@@ -73,35 +73,13 @@ pub fn sweep_orphans(
     name_prefix: &str,
 ) -> Result<(Vec<String>, Vec<String>), PgError> {
     let host = this_host();
-    let rows = admin.query_text(
-        "SELECT datname::text, shobj_description(oid, 'pg_database') FROM pg_database \
-         WHERE starts_with(datname, $1) ORDER BY 1",
-        &[name_prefix],
-    )?;
-    let mut dropped = Vec::new();
-    let mut warnings = Vec::new();
-    for row in rows {
-        let (Some(Some(name)), Some(Some(comment))) = (row.first(), row.get(1)) else {
-            continue;
-        };
-        let Some((pid, owner_host)) = marker_owner(tool, comment) else {
-            continue;
-        };
-        let running = std::path::Path::new(&format!("/proc/{pid}")).exists();
-        if owner_host != host || running || pid == std::process::id() {
-            continue;
-        }
-        match admin.execute(&format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            quote_ident(name)
-        )) {
-            Ok(()) => dropped.push(name.clone()),
-            Err(err) => warnings.push(format!(
-                "could not drop orphaned throwaway database {name}: {err}"
-            )),
-        }
-    }
-    Ok((dropped, warnings))
+    sweep(admin, name_prefix, "orphaned", |comment| {
+        marker_owner(tool, comment).is_some_and(|(pid, owner_host)| {
+            owner_host == host
+                && pid != std::process::id()
+                && !std::path::Path::new(&format!("/proc/{pid}")).exists()
+        })
+    })
 }
 
 /// Mark `name` as `tool`'s throwaway database.
@@ -122,22 +100,32 @@ pub fn sweep_stale(
     tool: &str,
     name_prefix: &str,
 ) -> Result<(Vec<String>, Vec<String>), PgError> {
+    let now = Utc::now();
+    sweep(admin, name_prefix, "stale", |comment| {
+        marker_time(tool, comment).is_some_and(|created| now - created >= STALE_AFTER)
+    })
+}
+
+/// Drop every database named `name_prefix…` whose comment `is_leftover`
+/// accepts; a database without a comment is never considered.
+fn sweep(
+    admin: &mut Db,
+    name_prefix: &str,
+    kind: &str,
+    is_leftover: impl Fn(&str) -> bool,
+) -> Result<(Vec<String>, Vec<String>), PgError> {
     let rows = admin.query_text(
         "SELECT datname::text, shobj_description(oid, 'pg_database') FROM pg_database \
          WHERE starts_with(datname, $1) ORDER BY 1",
         &[name_prefix],
     )?;
-    let now = Utc::now();
     let mut dropped = Vec::new();
     let mut warnings = Vec::new();
     for row in rows {
         let (Some(Some(name)), Some(Some(comment))) = (row.first(), row.get(1)) else {
             continue;
         };
-        let Some(created) = marker_time(tool, comment) else {
-            continue;
-        };
-        if now - created < STALE_AFTER {
+        if !is_leftover(comment) {
             continue;
         }
         match admin.execute(&format!(
@@ -146,7 +134,7 @@ pub fn sweep_stale(
         )) {
             Ok(()) => dropped.push(name.clone()),
             Err(err) => warnings.push(format!(
-                "could not drop stale throwaway database {name}: {err}"
+                "could not drop {kind} throwaway database {name}: {err}"
             )),
         }
     }

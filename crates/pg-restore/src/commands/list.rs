@@ -6,8 +6,8 @@ use std::path::Path;
 use shipshape_core::{ExitCode, Report, UsageError};
 
 use super::Context;
-use crate::dbops::human_bytes;
 use crate::verify::{self, Outcome};
+use shipshape_core::human::bytes as human_bytes;
 
 pub fn run(ctx: &Context, file: &Path) -> anyhow::Result<ExitCode> {
     let printer = &ctx.printer;

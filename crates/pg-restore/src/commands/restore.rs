@@ -12,12 +12,13 @@ use shipshape_pg::{ConnectionSettings, Db};
 
 use super::{Context, check_target_name, shell_quote};
 use crate::RestoreArgs;
-use crate::dbops::{self, human_bytes};
+use crate::dbops;
 use crate::filter::FilterOptions;
 use crate::load::{self, LoadJob};
 use crate::names::{self, PRE_RESTORE, RESTORING};
 use crate::server::{self, Intent};
 use crate::verify::{self, Outcome, Verified};
+use shipshape_core::human::bytes as human_bytes;
 
 const TOOL: &str = "pg-restore";
 

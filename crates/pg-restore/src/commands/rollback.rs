@@ -10,8 +10,9 @@ use shipshape_pg::lock::DatabaseLock;
 
 use super::{Context, check_target_name, kept_databases};
 use crate::RollbackArgs;
-use crate::dbops::{self, human_bytes};
+use crate::dbops;
 use crate::names::{self, PRE_RESTORE, ROLLED_BACK};
+use shipshape_core::human::bytes as human_bytes;
 
 pub fn run(ctx: &Context, args: &RollbackArgs) -> anyhow::Result<ExitCode> {
     let printer = &ctx.printer;
