@@ -6,12 +6,18 @@
 
 use shipshape_pg::manifest::TableRows;
 
-/// Longest line kept whole; COPY header lines are far shorter, data lines
-/// only need their first bytes.
+/// Longest line kept whole outside COPY data: COPY header lines are far
+/// shorter. Inside COPY data only a line's first bytes matter (is it `\.`?),
+/// so at most [`DATA_KEEP`] bytes of it are kept. This runs on every byte of
+/// the dump on the thread that reads pg_dump's output, so it finds line ends
+/// with `memchr` and copies nothing for data lines that end in the chunk they
+/// started in.
 const KEEP: usize = 64 * 1024;
+const DATA_KEEP: usize = 3;
 
 #[derive(Debug, Default)]
 pub struct CopyCounter {
+    /// The start of a line that continues in the next chunk.
     line: Vec<u8>,
     current: Option<TableRows>,
     done: Vec<TableRows>,
@@ -19,18 +25,31 @@ pub struct CopyCounter {
 
 impl CopyCounter {
     /// Feed the next chunk of the stream.
-    pub fn feed(&mut self, mut chunk: &[u8]) {
-        while let Some(pos) = chunk.iter().position(|&b| b == b'\n') {
-            self.push_partial(&chunk[..pos]);
-            let line = std::mem::take(&mut self.line);
-            self.end_line(&line);
-            chunk = &chunk[pos + 1..];
+    pub fn feed(&mut self, chunk: &[u8]) {
+        let mut start = 0;
+        for end in memchr::memchr_iter(b'\n', chunk) {
+            let piece = &chunk[start..end];
+            if self.line.is_empty() {
+                self.end_line(piece);
+            } else {
+                self.push_partial(piece);
+                let line = std::mem::take(&mut self.line);
+                self.end_line(&line);
+                self.line = line;
+                self.line.clear();
+            }
+            start = end + 1;
         }
-        self.push_partial(chunk);
+        self.push_partial(&chunk[start..]);
     }
 
     fn push_partial(&mut self, bytes: &[u8]) {
-        let room = KEEP.saturating_sub(self.line.len());
+        let keep = if self.current.is_some() {
+            DATA_KEEP
+        } else {
+            KEEP
+        };
+        let room = keep.saturating_sub(self.line.len());
         self.line.extend_from_slice(&bytes[..bytes.len().min(room)]);
     }
 
@@ -55,7 +74,6 @@ impl CopyCounter {
                 }
             }
         }
-        self.line = Vec::new();
     }
 
     /// Rows per table seen in complete COPY blocks.

@@ -39,7 +39,7 @@ pub fn find(name: &str, min_major: u32, bin_dir: Option<&Path>) -> Result<Client
             continue;
         };
         if program.major >= min_major {
-            return Ok(program);
+            return Ok(past_debian_wrapper(program, name, Path::new("/usr/lib/postgresql")));
         }
         seen.push(format!("{} is {}", path.display(), program.version));
     }
@@ -88,6 +88,29 @@ pub fn candidates(
     unique
 }
 
+/// Debian's `/usr/bin/pg_dump`, `psql` … are links to `pg_wrapper`, a Perl
+/// script that picks a version and execs the real program: about 0.1 s of
+/// interpreter start-up on every call, paid again by each psql worker of a
+/// parallel restore. Once the wrapper has told us the version, run that
+/// version's program directly (same program, same version).
+fn past_debian_wrapper(program: ClientProgram, name: &str, versioned_root: &Path) -> ClientProgram {
+    let is_wrapper = std::fs::canonicalize(&program.path)
+        .ok()
+        .is_some_and(|real| real.file_name().is_some_and(|f| f == "pg_wrapper"));
+    let direct = versioned_root
+        .join(program.major.to_string())
+        .join("bin")
+        .join(name);
+    if is_wrapper && direct.is_file() {
+        ClientProgram {
+            path: direct,
+            ..program
+        }
+    } else {
+        program
+    }
+}
+
 /// Run `path --version` and parse it.
 pub fn probe(path: &Path) -> Option<ClientProgram> {
     let output = Command::new(path).arg("--version").output().ok()?;
@@ -129,6 +152,35 @@ mod tests {
             Some(("9.6.24".into(), 9))
         );
         assert_eq!(parse_version("garbage"), None);
+    }
+
+    #[test]
+    fn debian_wrapper_is_replaced_by_the_versioned_program() {
+        let root = tempfile::tempdir().unwrap();
+        let bin = root.path().join("lib/15/bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        std::fs::write(bin.join("pg_dump"), "").unwrap();
+        let common = root.path().join("share");
+        std::fs::create_dir_all(&common).unwrap();
+        std::fs::write(common.join("pg_wrapper"), "").unwrap();
+        let link = root.path().join("pg_dump");
+        std::os::unix::fs::symlink(common.join("pg_wrapper"), &link).unwrap();
+        let found = |path: &Path, major| ClientProgram {
+            path: path.to_owned(),
+            version: format!("{major}.1"),
+            major,
+        };
+        let lib = root.path().join("lib");
+        assert_eq!(
+            past_debian_wrapper(found(&link, 15), "pg_dump", &lib).path,
+            bin.join("pg_dump")
+        );
+        // No program for the wrapper's version: keep the wrapper.
+        assert_eq!(past_debian_wrapper(found(&link, 16), "pg_dump", &lib).path, link);
+        // Not a wrapper: keep it.
+        let plain = common.join("pg_wrapper_not");
+        std::fs::write(&plain, "").unwrap();
+        assert_eq!(past_debian_wrapper(found(&plain, 15), "pg_dump", &lib).path, plain);
     }
 
     #[test]
