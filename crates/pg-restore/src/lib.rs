@@ -9,6 +9,7 @@
 mod commands;
 mod config;
 mod confirm;
+mod copydata;
 mod dbops;
 mod filter;
 mod hooks;

@@ -37,6 +37,16 @@ impl Piece {
         }
     }
 
+    /// Push `lines` complete lines (`bytes` ends with a newline), the first
+    /// of which is `dump_line`.
+    pub fn push_lines(&mut self, bytes: &[u8], dump_line: u64, lines: u64) {
+        self.text.extend_from_slice(bytes);
+        match self.map.last_mut() {
+            Some((start, count)) if *start + *count == dump_line => *count += lines,
+            _ => self.map.push((dump_line, lines)),
+        }
+    }
+
     pub fn line_count(&self) -> u64 {
         self.map.iter().map(|(_, n)| n).sum()
     }

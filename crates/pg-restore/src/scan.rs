@@ -119,6 +119,23 @@ pub struct Scanner {
 }
 
 impl Scanner {
+    /// Inside a table's COPY data (rows may be fed with [`Scanner::rows`]).
+    pub fn in_copy(&self) -> bool {
+        self.in_copy
+    }
+
+    /// Feed `rows` complete data lines of `bytes` bytes (newlines included)
+    /// at once; the same as feeding them to [`Scanner::line`] one by one.
+    pub fn rows(&mut self, rows: crate::copydata::Rows) {
+        let bytes = rows.bytes as u64;
+        self.info.lines += rows.lines;
+        self.info.bytes += bytes;
+        if let Some(i) = self.current_table {
+            self.info.tables[i].rows += rows.lines;
+            self.info.tables[i].bytes += bytes;
+        }
+    }
+
     /// Feed one line without its newline.
     pub fn line(&mut self, raw: &[u8]) {
         self.info.lines += 1;

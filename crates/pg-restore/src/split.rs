@@ -154,6 +154,18 @@ impl Splitter<'_> {
         Ok(())
     }
 
+    /// Inside COPY data with room left in the current piece: how much.
+    fn copy_room(&self) -> Option<usize> {
+        (self.copy.is_some() && self.copy_rows < PIECE_BYTES).then(|| PIECE_BYTES - self.copy_rows)
+    }
+
+    /// Complete data rows of the current COPY, the first at dump line `n`
+    /// (what [`Splitter::line`] does for each of them, at once).
+    fn rows(&mut self, bytes: &[u8], n: u64, lines: u64) {
+        self.copy_rows += bytes.len();
+        self.current.push_lines(bytes, n, lines);
+    }
+
     fn line(&mut self, text: &[u8], n: u64) -> Result<(), Failed> {
         if let Some((copy_line, command)) = &self.copy {
             if text == b"\\." {
@@ -294,6 +306,20 @@ pub fn load_parallel(
         let mut line = Vec::with_capacity(256);
         let mut n = 0u64;
         loop {
+            // COPY rows go through in bulk; everything else (and a row that
+            // straddles the reader's buffer) line by line below. The filter
+            // never changes rows, so they need not pass through it.
+            if let Some(room) = splitter.copy_room() {
+                let buf = reader.fill_buf().map_err(anyhow::Error::from)?;
+                let rows = crate::copydata::leading_rows(buf, room);
+                if rows.lines > 0 {
+                    splitter.rows(&buf[..rows.bytes], n + 1, rows.lines);
+                    n += rows.lines;
+                    reader.consume(rows.bytes);
+                    shipshape_core::interrupt::check().map_err(anyhow::Error::from)?;
+                    continue;
+                }
+            }
             line.clear();
             if reader
                 .read_until(b'\n', &mut line)

@@ -51,6 +51,14 @@ pub fn scan_lines(reader: impl Read) -> std::io::Result<DumpInfo> {
     let mut scanner = Scanner::default();
     let mut line = Vec::with_capacity(256);
     loop {
+        if scanner.in_copy() {
+            let rows = crate::copydata::leading_rows(reader.fill_buf()?, usize::MAX);
+            if rows.lines > 0 {
+                scanner.rows(rows);
+                reader.consume(rows.bytes);
+                continue;
+            }
+        }
         line.clear();
         let n = reader.read_until(b'\n', &mut line)?;
         if n == 0 {

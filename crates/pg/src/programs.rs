@@ -39,7 +39,11 @@ pub fn find(name: &str, min_major: u32, bin_dir: Option<&Path>) -> Result<Client
             continue;
         };
         if program.major >= min_major {
-            return Ok(past_debian_wrapper(program, name, Path::new("/usr/lib/postgresql")));
+            return Ok(past_debian_wrapper(
+                program,
+                name,
+                Path::new("/usr/lib/postgresql"),
+            ));
         }
         seen.push(format!("{} is {}", path.display(), program.version));
     }
@@ -176,11 +180,17 @@ mod tests {
             bin.join("pg_dump")
         );
         // No program for the wrapper's version: keep the wrapper.
-        assert_eq!(past_debian_wrapper(found(&link, 16), "pg_dump", &lib).path, link);
+        assert_eq!(
+            past_debian_wrapper(found(&link, 16), "pg_dump", &lib).path,
+            link
+        );
         // Not a wrapper: keep it.
         let plain = common.join("pg_wrapper_not");
         std::fs::write(&plain, "").unwrap();
-        assert_eq!(past_debian_wrapper(found(&plain, 15), "pg_dump", &lib).path, plain);
+        assert_eq!(
+            past_debian_wrapper(found(&plain, 15), "pg_dump", &lib).path,
+            plain
+        );
     }
 
     #[test]
