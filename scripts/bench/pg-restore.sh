@@ -68,7 +68,9 @@ gz="$work/$db.sql.gz"
 dump="$work/$db.dump"
 echo "== inputs: $(du -h "$gz" | cut -f1) $gz ($(gunzip -c "$gz" | wc -c | awk '{printf "%.0f MB", $1/1e6}') of SQL), $(du -h "$dump" | cut -f1) $dump"
 
-prepare="dropdb --if-exists bench_psql; dropdb --if-exists bench_pgr; dropdb --if-exists bench_tool"
+# Each run starts from a checkpoint: a restore writes about 1 GB of WAL, and a
+# checkpoint left running by the previous run would land on the next one.
+prepare="dropdb --if-exists bench_psql; dropdb --if-exists bench_pgr; dropdb --if-exists bench_tool; psql -X -q -d postgres -c CHECKPOINT"
 hyperfine --runs "${BENCH_RUNS:-3}" --prepare "$prepare" --export-json "$work/results.json" \
     -n 'gunzip -c | psql' "createdb bench_psql && gunzip -c $gz | psql -X -q -v ON_ERROR_STOP=1 -d bench_psql >/dev/null" \
     -n 'pg_restore -j2' "createdb bench_pgr && pg_restore -j2 --exit-on-error -d bench_pgr $dump" \
