@@ -3,6 +3,8 @@
 //!
 //! Order: `--pg-bin-dir`, then each `PATH` entry, then
 //! `/usr/lib/postgresql/*/bin` (Debian's side-by-side installs, newest first).
+//! A hit that is Debian's `pg_wrapper` is replaced by the real program of the
+//! version the wrapper reports.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
