@@ -65,7 +65,7 @@ impl CopyCounter {
                 }
             }
             None => {
-                if let Some((schema, table)) = parse_copy_header(line) {
+                if let Some((schema, table)) = shipshape_pg::archive::copy_target(line) {
                     self.current = Some(TableRows {
                         schema,
                         table,
@@ -79,43 +79,6 @@ impl CopyCounter {
     /// Rows per table seen in complete COPY blocks.
     pub fn finish(self) -> Vec<TableRows> {
         self.done
-    }
-}
-
-/// `COPY public.users (id, name) FROM stdin;` → (`public`, `users`); quoted
-/// identifiers (`"Odd Schema"."Mixed ""Case"""`) are unquoted.
-fn parse_copy_header(line: &[u8]) -> Option<(String, String)> {
-    let text = std::str::from_utf8(line).ok()?;
-    let rest = text.strip_prefix("COPY ")?;
-    if !rest.ends_with(" FROM stdin;") {
-        return None;
-    }
-    let (schema, rest) = ident(rest)?;
-    let rest = rest.strip_prefix('.')?;
-    let (table, rest) = ident(rest)?;
-    rest.starts_with(' ').then_some((schema, table))
-}
-
-fn ident(text: &str) -> Option<(String, &str)> {
-    if let Some(quoted) = text.strip_prefix('"') {
-        let mut name = String::new();
-        let mut chars = quoted.char_indices();
-        while let Some((i, c)) = chars.next() {
-            if c == '"' {
-                if quoted[i + 1..].starts_with('"') {
-                    name.push('"');
-                    chars.next();
-                } else {
-                    return Some((name, &quoted[i + 1..]));
-                }
-            } else {
-                name.push(c);
-            }
-        }
-        None
-    } else {
-        let end = text.find(['.', ' '])?;
-        (end > 0).then(|| (text[..end].to_owned(), &text[end..]))
     }
 }
 

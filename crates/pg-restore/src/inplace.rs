@@ -166,7 +166,7 @@ pub fn run(
     };
     let loaded = load::load(&job, printer);
     let failure = match loaded {
-        Ok(Ok(())) => None,
+        Ok(Ok(_)) => None,
         Ok(Err(f)) => Some(match f.line {
             Some(line) => format!(
                 "{} (line {line}){}",

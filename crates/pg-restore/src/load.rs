@@ -15,6 +15,7 @@ use shipshape_pg::ConnectionSettings;
 
 use crate::filter::{Filter, FilterOptions};
 use crate::input::{Kind, SqlStream};
+use crate::parallel::LoadedRows;
 
 /// Why the load failed, in terms of the dump.
 #[derive(Debug, thiserror::Error)]
@@ -390,16 +391,26 @@ pub fn with_archive_sql<T>(
     result
 }
 
-/// Load the backup described by `job`.
+/// Load the backup described by `job`. Returns the rows each table
+/// received where the load learned them from the server's COPY results
+/// (the parallel load); tables not in it are counted afterwards.
 pub fn load(
+    job: &LoadJob,
+    printer: &shipshape_core::Printer,
+) -> anyhow::Result<Result<LoadedRows, LoadFailure>> {
+    if job.kind.is_sql() && job.jobs > 1 {
+        printer.detail(&format!("loading with {} parallel connections", job.jobs));
+        return crate::parallel::load(job, printer);
+    }
+    Ok(load_whole(job, printer)?.map(|()| LoadedRows::new()))
+}
+
+/// One psql (or pg_restore) for the whole backup.
+fn load_whole(
     job: &LoadJob,
     printer: &shipshape_core::Printer,
 ) -> anyhow::Result<Result<(), LoadFailure>> {
     if job.kind.is_sql() {
-        if job.jobs > 1 {
-            printer.detail(&format!("loading with {} parallel connections", job.jobs));
-            return crate::parallel::load(job, printer);
-        }
         let mut stream = SqlStream::open(&job.path, job.kind)?;
         let _ticker = crate::progress::Ticker::start(
             printer,

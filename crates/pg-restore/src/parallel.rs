@@ -4,6 +4,7 @@
 //! keeps a map from its own input lines to the dump's lines for error
 //! messages. The first failure stops every worker.
 
+use std::collections::BTreeMap;
 use std::io::{BufWriter, Write as _};
 use std::process::Stdio;
 use std::sync::Arc;
@@ -25,6 +26,8 @@ pub struct Piece {
     pub map: Vec<(u64, u64)>,
     /// Index (0-based) of the line holding the piece's COPY command, if any.
     pub copy_at: Option<u64>,
+    /// The table that COPY loads (schema, name).
+    pub table: Option<(String, String)>,
 }
 
 impl Piece {
@@ -54,6 +57,7 @@ impl Piece {
     /// Push the `COPY … FROM stdin;` line, remembering where it is.
     pub fn push_copy(&mut self, line: &[u8], dump_line: u64) {
         self.copy_at = Some(self.line_count());
+        self.table = shipshape_pg::archive::copy_target(line);
         self.push_line(line, dump_line);
     }
 
@@ -111,10 +115,14 @@ impl LineMap {
     }
 }
 
+/// Rows each table received, summed over its COPY pieces, as the server
+/// reported them when each COPY completed.
+pub type LoadedRows = BTreeMap<(String, String), u64>;
+
 /// A running set of workers.
 pub struct Pool {
     tx: Option<Sender<Piece>>,
-    workers: Vec<JoinHandle<Result<(), Failed>>>,
+    workers: Vec<JoinHandle<Result<LoadedRows, Failed>>>,
     abort: Arc<AtomicBool>,
 }
 
@@ -162,18 +170,27 @@ impl Pool {
     }
 
     /// No more pieces: wait for every worker; the first failure wins.
-    pub fn finish(mut self) -> Result<(), Failed> {
+    /// Returns the rows the COPY pieces loaded, per table.
+    pub fn finish(mut self) -> Result<LoadedRows, Failed> {
         self.tx = None;
         let mut first = None;
+        let mut rows = LoadedRows::new();
         for handle in self.workers.drain(..) {
             let result = handle
                 .join()
                 .unwrap_or_else(|_| Err(Failed::Other(anyhow::anyhow!("a load worker panicked"))));
-            if let Err(err) = result {
-                first.get_or_insert(err);
+            match result {
+                Ok(loaded) => {
+                    for (table, n) in loaded {
+                        *rows.entry(table).or_insert(0) += n;
+                    }
+                }
+                Err(err) => {
+                    first.get_or_insert(err);
+                }
             }
         }
-        first.map_or(Ok(()), Err)
+        first.map_or(Ok(rows), Err)
     }
 
     fn stop(&mut self) -> Failed {
@@ -206,16 +223,24 @@ fn worker(
     preamble: &Piece,
     rx: &Receiver<Piece>,
     abort: &AtomicBool,
-) -> Result<(), Failed> {
+) -> Result<LoadedRows, Failed> {
+    // Not `-q`: psql then prints each command's tag, and `COPY <n>` is the
+    // server's count of the rows a COPY stored. (A `\echo :ROW_COUNT` after
+    // each piece would be neater, but pg_dump 15.14+ starts its output with
+    // `\restrict`, which forbids backslash commands until the end.)
     let mut child = client_command(&job.psql, &job.settings)
-        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", "-"])
+        .args(["-X", "-v", "ON_ERROR_STOP=1", "-f", "-"])
         .stdin(Stdio::piped())
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .with_context(|| format!("running {}", job.psql.display()))?;
     let tail = StderrTail::spawn(child.stderr.take().context("psql stderr")?);
+    let reported = RowReports::spawn(child.stdout.take().context("psql stdout")?);
     let mut map = LineMap::default();
+    // The table of each COPY piece sent, in order; psql reports their row
+    // counts in the same order.
+    let mut copied = Vec::new();
     let stopped = |child: &mut std::process::Child| {
         let _ = child.kill();
         let _ = child.wait();
@@ -230,6 +255,9 @@ fn worker(
                 Ok(piece) => {
                     ok = stdin.write_all(&piece.text).is_ok();
                     map.add(&piece);
+                    if let Some(table) = piece.table {
+                        copied.push(table);
+                    }
                 }
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => break,
@@ -237,7 +265,7 @@ fn worker(
             if abort.load(Ordering::SeqCst) {
                 drop(stdin);
                 stopped(&mut child);
-                return Ok(());
+                return Ok(LoadedRows::new());
             }
             if shipshape_core::interrupt::requested() {
                 drop(stdin);
@@ -248,12 +276,13 @@ fn worker(
         let _ = stdin.flush();
     }
     let status = crate::load::wait(&mut child)?;
+    let reported = reported.counts();
     if status.success() {
-        return Ok(());
+        return Ok(pair_counts(copied, &reported));
     }
     if abort.swap(true, Ordering::SeqCst) {
         // Another worker failed first and reports it.
-        return Ok(());
+        return Ok(LoadedRows::new());
     }
     let mut failure = psql_failure(&tail.lines());
     let copy = failure
@@ -279,11 +308,58 @@ fn worker(
     Err(Failed::Load(failure))
 }
 
+/// Collects the `COPY <n>` tags from psql's stdout on a thread (the rest of
+/// stdout — other tags, the result of pg_dump's `SELECT setval(…)` — is read
+/// and dropped so psql never blocks on a full pipe).
+struct RowReports(JoinHandle<Vec<Option<u64>>>);
+
+impl RowReports {
+    fn spawn(stdout: impl std::io::Read + Send + 'static) -> Self {
+        Self(std::thread::spawn(move || {
+            std::io::BufRead::lines(std::io::BufReader::new(stdout))
+                .map_while(Result::ok)
+                .filter_map(|line| {
+                    let n = line.strip_prefix("COPY ")?;
+                    n.bytes()
+                        .all(|b| b.is_ascii_digit())
+                        .then(|| n.parse::<u64>().ok())
+                })
+                .collect()
+        }))
+    }
+
+    fn counts(self) -> Vec<Option<u64>> {
+        self.0.join().unwrap_or_default()
+    }
+}
+
+/// Pair the tables of the COPY pieces with psql's `COPY <n>` tags, in
+/// order. A count that does not parse leaves that table out, and a number
+/// of tags that does not match the pieces leaves them all out: their rows
+/// are then counted on the server instead.
+fn pair_counts(tables: Vec<(String, String)>, reported: &[Option<u64>]) -> LoadedRows {
+    let mut rows = LoadedRows::new();
+    let mut unknown = std::collections::BTreeSet::new();
+    if reported.len() != tables.len() {
+        return rows;
+    }
+    for (table, count) in tables.into_iter().zip(reported) {
+        match count {
+            Some(n) if !unknown.contains(&table) => *rows.entry(table).or_insert(0) += n,
+            _ => {
+                rows.remove(&table);
+                unknown.insert(table);
+            }
+        }
+    }
+    rows
+}
+
 /// Load with `job.jobs` connections (plain SQL only).
 pub fn load(
     job: &LoadJob,
     printer: &shipshape_core::Printer,
-) -> anyhow::Result<Result<(), crate::load::LoadFailure>> {
+) -> anyhow::Result<Result<LoadedRows, crate::load::LoadFailure>> {
     crate::split::load_parallel(job, printer)
 }
 
@@ -315,6 +391,7 @@ pub fn analyze(job: &LoadJob, db: &mut shipshape_pg::Db) -> anyhow::Result<()> {
         }
     }
     pool.finish()
+        .map(drop)
         .map_err(|failed| failed_to_error(failed, &job.settings.database))
 }
 
@@ -328,6 +405,21 @@ fn failed_to_error(failed: Failed, database: &str) -> anyhow::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn row_reports_pair_with_their_tables_in_order() {
+        let t = |name: &str| ("public".to_owned(), name.to_owned());
+        let rows = pair_counts(vec![t("a"), t("b"), t("a")], &[Some(2), Some(0), Some(3)]);
+        assert_eq!(rows.get(&t("a")), Some(&5));
+        assert_eq!(rows.get(&t("b")), Some(&0));
+        // A count that does not parse drops that table, whatever its other
+        // pieces said.
+        let rows = pair_counts(vec![t("a"), t("b"), t("a")], &[Some(2), Some(1), None]);
+        assert_eq!(rows.get(&t("a")), None);
+        assert_eq!(rows.get(&t("b")), Some(&1));
+        // Reports missing: nothing is trusted.
+        assert!(pair_counts(vec![t("a"), t("b")], &[Some(1)]).is_empty());
+    }
 
     #[test]
     fn worker_lines_map_back_to_dump_lines() {

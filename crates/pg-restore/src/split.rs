@@ -26,7 +26,7 @@ use std::io::{BufRead as _, BufReader};
 use crate::filter::Filter;
 use crate::input::SqlStream;
 use crate::load::{LoadFailure, LoadJob, statement_at};
-use crate::parallel::{Piece, Pool};
+use crate::parallel::{LoadedRows, Piece, Pool};
 
 /// Rows per COPY piece (bytes): large enough that per-statement overhead
 /// vanishes, small enough that one big table spreads over the connections.
@@ -225,14 +225,17 @@ impl Splitter<'_> {
         Ok(())
     }
 
-    fn finish(mut self) -> Result<(), Failed> {
+    /// The rest of the restore once the stream has ended; returns the rows
+    /// the data pieces loaded, per table.
+    fn finish(mut self) -> Result<LoadedRows, Failed> {
         self.flush()?;
         if !self.schema_done {
             self.finish_schema()?;
         }
-        if let Some(pool) = self.data_pool.take() {
-            pool.finish()?;
-        }
+        let loaded = match self.data_pool.take() {
+            Some(pool) => pool.finish()?,
+            None => LoadedRows::new(),
+        };
         let preamble = self.preamble.clone();
         if !self.index.is_empty() {
             let mut pool = Pool::start(self.job, self.job.jobs, &preamble)?;
@@ -248,7 +251,7 @@ impl Splitter<'_> {
             }
             pool.finish()?;
         }
-        Ok(())
+        Ok(loaded)
     }
 }
 
@@ -277,7 +280,7 @@ impl From<LoadFailure> for Failed {
 pub fn load_parallel(
     job: &LoadJob,
     printer: &shipshape_core::Printer,
-) -> anyhow::Result<Result<(), LoadFailure>> {
+) -> anyhow::Result<Result<LoadedRows, LoadFailure>> {
     let mut stream = SqlStream::open(&job.path, job.kind)?;
     let _ticker = crate::progress::Ticker::start(
         printer,
@@ -301,7 +304,7 @@ pub fn load_parallel(
         copy_rows: 0,
     };
     let mut filter = Filter::new(job.filter.clone());
-    let result = (|| -> Result<(), Failed> {
+    let result = (|| -> Result<LoadedRows, Failed> {
         let mut reader = BufReader::with_capacity(1 << 20, &mut stream);
         let mut line = Vec::with_capacity(256);
         let mut n = 0u64;
@@ -341,9 +344,9 @@ pub fn load_parallel(
         splitter.finish()
     })();
     match result {
-        Ok(()) => {
+        Ok(loaded) => {
             stream.finish()?;
-            Ok(Ok(()))
+            Ok(Ok(loaded))
         }
         Err(Failed::Load(mut failure)) => {
             if let Some(line) = failure.line {

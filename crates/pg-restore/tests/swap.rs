@@ -322,8 +322,27 @@ fn serial_and_parallel_restores_give_identical_databases() {
     let parallel = unique_name("prs_parallel");
     let _c1 = Cleanup(serial.clone());
     let _c2 = Cleanup(parallel.clone());
-    restore_ok(&serial, &["--yes", "--jobs", "1", gz.to_str().unwrap()]);
-    restore_ok(&parallel, &["--yes", "--jobs", "3", gz.to_str().unwrap()]);
+    let serial_run = restore_ok(
+        &serial,
+        &["--yes", "--verbose", "--jobs", "1", gz.to_str().unwrap()],
+    );
+    let parallel_run = restore_ok(
+        &parallel,
+        &["--yes", "--verbose", "--jobs", "3", gz.to_str().unwrap()],
+    );
+    // The parallel load takes the row counts for the sanity check from the
+    // server's COPY tags (four tables hold data); the serial one counts.
+    let from_copy = "row counts of 4 table(s) from the server's COPY results";
+    assert!(
+        parallel_run.stderr.contains(from_copy),
+        "{}",
+        parallel_run.snapshot()
+    );
+    assert!(
+        !serial_run.stderr.contains("from the server's COPY results"),
+        "{}",
+        serial_run.snapshot()
+    );
     let expected = fingerprint(&src.name);
     assert_eq!(fingerprint(&serial), expected);
     assert_eq!(fingerprint(&parallel), expected);

@@ -198,9 +198,65 @@ pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
+/// The table a plain dump's `COPY public.users (id, name) FROM stdin;` line
+/// loads: (`public`, `users`); quoted identifiers
+/// (`"Odd Schema"."Mixed ""Case"""`) are unquoted.
+pub fn copy_target(line: &[u8]) -> Option<(String, String)> {
+    let text = std::str::from_utf8(line).ok()?;
+    let rest = text.strip_prefix("COPY ")?;
+    if !rest.ends_with(" FROM stdin;") {
+        return None;
+    }
+    let (schema, rest) = ident(rest)?;
+    let rest = rest.strip_prefix('.')?;
+    let (table, rest) = ident(rest)?;
+    rest.starts_with(' ').then_some((schema, table))
+}
+
+fn ident(text: &str) -> Option<(String, &str)> {
+    if let Some(quoted) = text.strip_prefix('"') {
+        let mut name = String::new();
+        let mut chars = quoted.char_indices();
+        while let Some((i, c)) = chars.next() {
+            if c == '"' {
+                if quoted[i + 1..].starts_with('"') {
+                    name.push('"');
+                    chars.next();
+                } else {
+                    return Some((name, &quoted[i + 1..]));
+                }
+            } else {
+                name.push(c);
+            }
+        }
+        None
+    } else {
+        let end = text.find(['.', ' '])?;
+        (end > 0).then(|| (text[..end].to_owned(), &text[end..]))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn copy_targets() {
+        assert_eq!(
+            copy_target(b"COPY public.users (id, name) FROM stdin;"),
+            Some(("public".into(), "users".into()))
+        );
+        assert_eq!(
+            copy_target(br#"COPY "Odd Schema"."Mixed ""Case""" (k) FROM stdin;"#),
+            Some(("Odd Schema".into(), "Mixed \"Case\"".into()))
+        );
+        assert_eq!(
+            copy_target(b"COPY public.t FROM stdin;"),
+            Some(("public".into(), "t".into()))
+        );
+        assert_eq!(copy_target(b"COPY t (a) FROM stdin;"), None);
+        assert_eq!(copy_target(b"SELECT 1;"), None);
+    }
     use std::io::Write as _;
 
     fn gzip_members(parts: &[&[u8]]) -> Vec<u8> {

@@ -16,6 +16,7 @@ use crate::dbops;
 use crate::filter::FilterOptions;
 use crate::load::{self, LoadJob};
 use crate::names::{self, PRE_RESTORE, RESTORING};
+use crate::parallel::LoadedRows;
 use crate::server::{self, Intent};
 use crate::verify::{self, Outcome, Verified};
 use shipshape_core::human::bytes as human_bytes;
@@ -358,39 +359,42 @@ pub fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<ExitCode> {
     let step = Instant::now();
     let loaded = load::load(&job, printer)?;
     printer.detail(&format!("load took {:.2}s", step.elapsed().as_secs_f64()));
-    if let Err(failure) = loaded {
-        drop(guard);
-        let mut message = match failure.line {
-            Some(line) => format!(
-                "the restore failed at line {line} of {}: {}",
-                file.display(),
-                failure.message
-            ),
-            None => format!(
-                "the restore of {} failed: {}",
-                file.display(),
-                failure.message
-            ),
-        };
-        if let Some(statement) = &failure.statement {
-            message.push_str("\nfailing statement:\n");
-            for l in statement.lines() {
-                message.push_str("    ");
-                message.push_str(l);
-                message.push('\n');
+    let loaded_rows = match loaded {
+        Ok(rows) => rows,
+        Err(failure) => {
+            drop(guard);
+            let mut message = match failure.line {
+                Some(line) => format!(
+                    "the restore failed at line {line} of {}: {}",
+                    file.display(),
+                    failure.message
+                ),
+                None => format!(
+                    "the restore of {} failed: {}",
+                    file.display(),
+                    failure.message
+                ),
+            };
+            if let Some(statement) = &failure.statement {
+                message.push_str("\nfailing statement:\n");
+                for l in statement.lines() {
+                    message.push_str("    ");
+                    message.push_str(l);
+                    message.push('\n');
+                }
             }
+            let mut d = Diagnostic::error("restore-failed", message.trim_end().to_owned())
+                .with_help(format!("\"{target}\" was not changed and the partial database was dropped; fix the cause (see the statement above) and run again"));
+            d.file = Some(file.display().to_string());
+            d.line = failure.line.and_then(|l| u32::try_from(l).ok());
+            let mut report = report();
+            report.push(d);
+            report.insert("target", &target);
+            report.insert("changed", false);
+            printer.report(&report)?;
+            return Ok(ExitCode::Runtime);
         }
-        let mut d = Diagnostic::error("restore-failed", message.trim_end().to_owned())
-            .with_help(format!("\"{target}\" was not changed and the partial database was dropped; fix the cause (see the statement above) and run again"));
-        d.file = Some(file.display().to_string());
-        d.line = failure.line.and_then(|l| u32::try_from(l).ok());
-        let mut report = report();
-        report.push(d);
-        report.insert("target", &target);
-        report.insert("changed", false);
-        printer.report(&report)?;
-        return Ok(ExitCode::Runtime);
-    }
+    };
     shipshape_core::interrupt::check()?;
     let mut restored_db = Db::connect(&connection.with_database(&restoring))?;
     if facts.target.is_some() {
@@ -409,7 +413,13 @@ pub fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<ExitCode> {
     ));
     // 5. Sanity check.
     let step = Instant::now();
-    let checked = sanity_check(&mut restored_db, &verified)?;
+    if !loaded_rows.is_empty() {
+        printer.detail(&format!(
+            "row counts of {} table(s) from the server's COPY results",
+            loaded_rows.len()
+        ));
+    }
+    let checked = sanity_check(&mut restored_db, &verified, &loaded_rows)?;
     printer.detail(&format!(
         "sanity check took {:.2}s",
         step.elapsed().as_secs_f64()
@@ -548,9 +558,14 @@ pub fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<ExitCode> {
 
 /// Tables present and row counts: exact against the manifest's snapshot
 /// counts when it has them, else against the COPY rows in the dump.
+/// Every table the backup has data for exists, with the rows the backup
+/// says. Row counts come from the load's COPY results where it has them
+/// (the server's own count of the rows each COPY stored, so a large restore
+/// is not read a second time), else from `count(*)`.
 fn sanity_check(
     db: &mut Db,
     verified: &Verified,
+    loaded: &LoadedRows,
 ) -> anyhow::Result<Result<usize, Vec<Diagnostic>>> {
     let mut expected: Vec<(String, String, u64)> = match &verified.manifest {
         Some(m) if !m.tables.is_empty() => m
@@ -583,15 +598,20 @@ fn sanity_check(
             );
             continue;
         }
-        let count = db.query_value(
-            &format!(
-                "SELECT count(*)::text FROM ONLY {}.{}",
-                quote_ident(schema),
-                quote_ident(table)
-            ),
-            &[],
-        )?;
-        let count: u64 = count.and_then(|c| c.parse().ok()).unwrap_or(0);
+        let count = match loaded.get(&(schema.clone(), table.clone())) {
+            Some(rows) => *rows,
+            None => db
+                .query_value(
+                    &format!(
+                        "SELECT count(*)::text FROM ONLY {}.{}",
+                        quote_ident(schema),
+                        quote_ident(table)
+                    ),
+                    &[],
+                )?
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(0),
+        };
         if count != *rows {
             problems.push(
                 Diagnostic::error("row-count", format!("table {schema}.{table} has {count} rows after the restore, the backup says {rows}"))
