@@ -316,13 +316,17 @@ struct RowReports(JoinHandle<Vec<Option<u64>>>);
 impl RowReports {
     fn spawn(stdout: impl std::io::Read + Send + 'static) -> Self {
         Self(std::thread::spawn(move || {
-            std::io::BufRead::lines(std::io::BufReader::new(stdout))
+            // Bytes, not text: a line that is not UTF-8 (a query result in
+            // another encoding) must not stop the draining.
+            std::io::BufRead::split(std::io::BufReader::new(stdout), b'\n')
                 .map_while(Result::ok)
                 .filter_map(|line| {
-                    let n = line.strip_prefix("COPY ")?;
-                    n.bytes()
-                        .all(|b| b.is_ascii_digit())
-                        .then(|| n.parse::<u64>().ok())
+                    let n = line.strip_prefix(b"COPY ")?;
+                    n.iter().all(u8::is_ascii_digit).then(|| {
+                        std::str::from_utf8(n)
+                            .ok()
+                            .and_then(|n| n.parse::<u64>().ok())
+                    })
                 })
                 .collect()
         }))
@@ -405,6 +409,15 @@ fn failed_to_error(failed: Failed, database: &str) -> anyhow::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn copy_tags_are_read_from_everything_psql_prints() {
+        let out: &[u8] = b"SET\n set_config \n------------\n \n(1 row)\n\nCOPY 3\n\xff\xfe not UTF-8\n setval \n--------\n     12\n(1 row)\n\nCOPY 0\nCOPY x\nCOPY 99999999999999999999999\n";
+        assert_eq!(
+            RowReports::spawn(std::io::Cursor::new(out.to_vec())).counts(),
+            [Some(3), Some(0), None]
+        );
+    }
 
     #[test]
     fn row_reports_pair_with_their_tables_in_order() {
