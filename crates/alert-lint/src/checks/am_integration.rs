@@ -311,17 +311,12 @@ pub fn url_problem(text: &str) -> Option<String> {
     if text.is_empty() {
         return None;
     }
-    if text.bytes().any(|b| b < 0x20 || b == 0x7f) {
-        return Some(format!("invalid URL {text:?}: control character in URL"));
-    }
-    let bytes = text.as_bytes();
-    for (i, b) in bytes.iter().enumerate() {
-        if *b == b'%' && !(bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit) && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit)) {
-            return Some(format!("invalid URL {text:?}: invalid URL escape"));
-        }
+    // What `url.Parse` itself rejects (control characters, bad escapes, no
+    // scheme before `:`), then Alertmanager's own rules.
+    if let Some(problem) = go_url_parse_problem(text) {
+        return Some(problem);
     }
     let (scheme, rest) = match text.split_once(':') {
-        Some(("", _)) => return Some(format!("invalid URL {text:?}: missing protocol scheme")),
         Some((scheme, rest)) if scheme.starts_with(|c: char| c.is_ascii_alphabetic()) && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')) => (scheme.to_ascii_lowercase(), rest),
         _ => (String::new(), text),
     };
