@@ -155,15 +155,8 @@ const TOOL: &str = "pg-backup";
 /// the backup, and the next run tries again.
 fn sweep_orphans(settings: &ConnectionSettings, prefix: &str) {
     let maintenance = settings.maintenance();
-    // ThrowawayDatabase cuts long names to fit 63 bytes with its suffix
-    // (at most 25 bytes); 32 bytes of the prefix always survive. The marker
-    // check, not the name, is what keeps other databases safe.
-    let mut head = prefix.to_owned();
-    while head.len() > 32 {
-        head.pop();
-    }
     if let Ok(mut admin) = Db::connect(&maintenance) {
-        let _ = throwaway::sweep_orphans(&mut admin, TOOL, &head);
+        let _ = throwaway::sweep_orphans(&mut admin, TOOL, prefix);
         admin.close();
     }
 }

@@ -106,8 +106,24 @@ pub fn sweep_stale(
     })
 }
 
-/// Drop every database named `name_prefix…` whose comment `is_leftover`
-/// accepts; a database without a comment is never considered.
+/// The longest suffix [`ThrowawayDatabase::create`] adds: `_<pid>_<unix
+/// microseconds>`, a pid of at most 7 digits (Linux's `pid_max` is at most
+/// 4194304) and 16 digits of time.
+const MAX_SUFFIX: usize = 1 + 7 + 1 + 16;
+
+/// The part of `prefix` every name created from it keeps, however
+/// [`ThrowawayDatabase::create`] had to cut it to fit 63 bytes.
+fn surviving_head(prefix: &str) -> String {
+    let mut head = prefix.to_owned();
+    while head.len() + MAX_SUFFIX > 63 {
+        head.pop();
+    }
+    head
+}
+
+/// Drop every database named `name_prefix…` (as much of it as survives in
+/// created names) whose comment `is_leftover` accepts; a database without a
+/// comment is never considered.
 fn sweep(
     admin: &mut Db,
     name_prefix: &str,
@@ -117,7 +133,7 @@ fn sweep(
     let rows = admin.query_text(
         "SELECT datname::text, shobj_description(oid, 'pg_database') FROM pg_database \
          WHERE starts_with(datname, $1) ORDER BY 1",
-        &[name_prefix],
+        &[&surviving_head(name_prefix)],
     )?;
     let mut dropped = Vec::new();
     let mut warnings = Vec::new();
@@ -224,6 +240,16 @@ fn drop_database(maintenance: &ConnectionSettings, name: &str, force: bool) -> R
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_swept_head_is_kept_by_every_created_name() {
+        let long = "é".repeat(40);
+        let head = surviving_head(&long);
+        assert!(head.len() <= 63 - MAX_SUFFIX && long.starts_with(&head));
+        let suffix = format!("_{}_{}", 4_194_304, chrono::Utc::now().timestamp_micros());
+        assert!(suffix.len() <= MAX_SUFFIX);
+        assert_eq!(surviving_head("short_prefix"), "short_prefix");
+    }
 
     #[test]
     fn marker_round_trips_its_time_and_is_tool_specific() {
