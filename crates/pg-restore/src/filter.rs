@@ -55,7 +55,7 @@ impl Filter {
         let Ok(text) = std::str::from_utf8(line) else {
             return Cow::Borrowed(line);
         };
-        if text.starts_with("COPY ") && text.ends_with("FROM stdin;") {
+        if shipshape_pg::archive::is_copy_from_stdin(line) {
             self.in_copy = true;
             return Cow::Borrowed(line);
         }

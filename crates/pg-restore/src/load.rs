@@ -254,7 +254,7 @@ pub fn statement_and_copy_line(
         let text = String::from_utf8_lossy(&buf)
             .trim_end_matches(['\n', '\r'])
             .to_owned();
-        if text.starts_with("COPY ") && text.ends_with("FROM stdin;") {
+        if shipshape_pg::archive::is_copy_from_stdin(text.as_bytes()) {
             copy_line = Some((n, text.clone()));
         }
         if text == "\\." && n != line {

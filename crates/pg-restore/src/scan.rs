@@ -163,7 +163,7 @@ impl Scanner {
             return;
         }
         if let Some(i) = self.current_table {
-            if line.starts_with("COPY ") && line.ends_with("FROM stdin;") {
+            if shipshape_pg::archive::is_copy_from_stdin(line.as_bytes()) {
                 self.in_copy = true;
                 self.info.tables[i].copy = true;
             } else if !line.is_empty() {

@@ -215,7 +215,7 @@ impl Splitter<'_> {
             self.session.retain(|(_, t)| !t.starts_with(key));
             self.session.push((n, text.to_vec()));
         }
-        if text.starts_with(b"COPY ") && text.ends_with(b"FROM stdin;") {
+        if shipshape_pg::archive::is_copy_from_stdin(text) {
             self.copy = Some((n, text.to_vec()));
             self.copy_rows = 0;
             self.current.push_copy(text, n);

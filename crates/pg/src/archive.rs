@@ -198,6 +198,12 @@ pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
+/// A plain dump's `COPY … FROM stdin;` line: a table's rows follow, up to a
+/// `\.` line.
+pub fn is_copy_from_stdin(line: &[u8]) -> bool {
+    line.starts_with(b"COPY ") && line.ends_with(b"FROM stdin;")
+}
+
 /// The table a plain dump's `COPY public.users (id, name) FROM stdin;` line
 /// loads: (`public`, `users`); quoted identifiers
 /// (`"Odd Schema"."Mixed ""Case"""`) are unquoted.
