@@ -19,7 +19,7 @@ use crate::RestoreArgs;
 use crate::commands::{Context, shell_quote};
 use crate::dbops;
 use crate::filter::FilterOptions;
-use crate::load::{self, LoadJob};
+use crate::load::{self, LoadJob, Loaded};
 use crate::server::ServerFacts;
 use crate::verify::Verified;
 
@@ -165,19 +165,22 @@ pub fn run(
         },
     };
     let loaded = load::load(&job, printer);
-    let failure = match loaded {
-        Ok(Ok(_)) => None,
-        Ok(Err(f)) => Some(match f.line {
-            Some(line) => format!(
-                "{} (line {line}){}",
-                f.message,
-                f.statement
-                    .map(|s| format!("\nfailing statement:\n    {}", s.replace('\n', "\n    ")))
-                    .unwrap_or_default()
-            ),
-            None => f.message,
-        }),
-        Err(err) => Some(format!("{err:#}")),
+    let (loaded, failure) = match loaded {
+        Ok(Ok(loaded)) => (loaded, None),
+        Ok(Err(f)) => (
+            Loaded::default(),
+            Some(match f.line {
+                Some(line) => format!(
+                    "{} (line {line}){}",
+                    f.message,
+                    f.statement
+                        .map(|s| format!("\nfailing statement:\n    {}", s.replace('\n', "\n    ")))
+                        .unwrap_or_default()
+                ),
+                None => f.message,
+            }),
+        ),
+        Err(err) => (Loaded::default(), Some(format!("{err:#}"))),
     };
     if let Some(message) = failure {
         let mut d = Diagnostic::error(
@@ -204,6 +207,7 @@ pub fn run(
     }
     let mut restored = Db::connect(&connection.with_database(target))?;
     crate::parallel::analyze(&job, &mut restored)?;
+    loaded.autovacuum.resume(&mut restored)?;
     restored.close();
     drop(lock);
     let summary = format!(

@@ -6,6 +6,7 @@
 //! take the cross-tool advisory lock, confirm, load into
 //! `<target>_restoring_<ts>`, check it, then swap names.
 
+mod autovacuum;
 mod commands;
 mod config;
 mod confirm;

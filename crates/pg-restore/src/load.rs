@@ -13,6 +13,7 @@ use anyhow::Context as _;
 use shipshape_core::Interrupted;
 use shipshape_pg::ConnectionSettings;
 
+use crate::autovacuum::Paused;
 use crate::filter::{Filter, FilterOptions};
 use crate::input::{Kind, SqlStream};
 use crate::parallel::LoadedRows;
@@ -29,6 +30,17 @@ pub struct LoadFailure {
     /// For a COPY: the failing row's number within the COPY data
     /// (`CONTEXT:  COPY t, line K`), before it is turned into a dump line.
     pub copy_row: Option<u64>,
+}
+
+/// What a finished load leaves for the steps after it.
+#[derive(Debug, Default)]
+#[must_use = "autovacuum stays off until `autovacuum.resume` is called"]
+pub struct Loaded {
+    /// Rows per table as the server reported them (parallel load only).
+    pub rows: LoadedRows,
+    /// Tables whose autovacuum the load turned off (parallel load only);
+    /// resume after `ANALYZE`.
+    pub autovacuum: Paused,
 }
 
 /// What a load needs.
@@ -397,12 +409,12 @@ pub fn with_archive_sql<T>(
 pub fn load(
     job: &LoadJob,
     printer: &shipshape_core::Printer,
-) -> anyhow::Result<Result<LoadedRows, LoadFailure>> {
+) -> anyhow::Result<Result<Loaded, LoadFailure>> {
     if job.kind.is_sql() && job.jobs > 1 {
         printer.detail(&format!("loading with {} parallel connections", job.jobs));
         return crate::parallel::load(job, printer);
     }
-    Ok(load_whole(job, printer)?.map(|()| LoadedRows::new()))
+    Ok(load_whole(job, printer)?.map(|()| Loaded::default()))
 }
 
 /// One psql (or pg_restore) for the whole backup.

@@ -23,9 +23,10 @@
 
 use std::io::{BufRead as _, BufReader};
 
+use crate::autovacuum::Paused;
 use crate::filter::Filter;
 use crate::input::SqlStream;
-use crate::load::{LoadFailure, LoadJob, statement_at};
+use crate::load::{LoadFailure, LoadJob, Loaded, statement_at};
 use crate::parallel::{LoadedRows, Piece, Pool};
 
 /// Rows per COPY piece (bytes): large enough that per-statement overhead
@@ -74,12 +75,17 @@ fn ends_schema(kind: &str) -> bool {
 /// The reader's state while cutting the stream.
 struct Splitter<'a> {
     job: &'a LoadJob,
+    printer: &'a shipshape_core::Printer,
+    /// When the current step (schema, table data …) began, for `--verbose`.
+    step: std::time::Instant,
     preamble: Piece,
     /// `SET default_tablespace` / `SET default_table_access_method` as last
     /// seen, with their lines: pg_dump sets them once for the objects that
     /// follow, so a piece moved to another connection needs them again.
     session: Vec<(u64, Vec<u8>)>,
     schema_done: bool,
+    /// Autovacuum turned off on the tables once the schema is in.
+    autovacuum: Paused,
     seen_header: bool,
     schema_pool: Option<Pool>,
     data_pool: Option<Pool>,
@@ -151,7 +157,24 @@ impl Splitter<'_> {
         if let Some(pool) = self.schema_pool.take() {
             pool.finish()?;
         }
+        self.autovacuum = Paused::pause(&self.job.settings)?;
+        self.step_done("schema");
+        if self.autovacuum.len() > 0 {
+            self.printer.detail(&format!(
+                "  autovacuum held off {} table(s) until after ANALYZE",
+                self.autovacuum.len()
+            ));
+        }
         Ok(())
+    }
+
+    /// Say how long a step took (`--verbose`) and start timing the next.
+    fn step_done(&mut self, what: &str) {
+        self.printer.detail(&format!(
+            "  {what} took {:.2}s",
+            self.step.elapsed().as_secs_f64()
+        ));
+        self.step = std::time::Instant::now();
     }
 
     /// Inside COPY data with room left in the current piece: how much.
@@ -226,8 +249,8 @@ impl Splitter<'_> {
     }
 
     /// The rest of the restore once the stream has ended; returns the rows
-    /// the data pieces loaded, per table.
-    fn finish(mut self) -> Result<LoadedRows, Failed> {
+    /// the data pieces loaded, per table, and the paused autovacuum.
+    fn finish(mut self) -> Result<Loaded, Failed> {
         self.flush()?;
         if !self.schema_done {
             self.finish_schema()?;
@@ -236,6 +259,7 @@ impl Splitter<'_> {
             Some(pool) => pool.finish()?,
             None => LoadedRows::new(),
         };
+        self.step_done("table data");
         let preamble = self.preamble.clone();
         if !self.index.is_empty() {
             let mut pool = Pool::start(self.job, self.job.jobs, &preamble)?;
@@ -243,6 +267,7 @@ impl Splitter<'_> {
                 pool.send(piece)?;
             }
             pool.finish()?;
+            self.step_done("indexes and constraints");
         }
         if !self.serial.is_empty() {
             let mut pool = Pool::start(self.job, 1, &preamble)?;
@@ -250,8 +275,12 @@ impl Splitter<'_> {
                 pool.send(piece)?;
             }
             pool.finish()?;
+            self.step_done("the rest of the dump, in order");
         }
-        Ok(loaded)
+        Ok(Loaded {
+            rows: loaded,
+            autovacuum: self.autovacuum,
+        })
     }
 }
 
@@ -280,7 +309,7 @@ impl From<LoadFailure> for Failed {
 pub fn load_parallel(
     job: &LoadJob,
     printer: &shipshape_core::Printer,
-) -> anyhow::Result<Result<LoadedRows, LoadFailure>> {
+) -> anyhow::Result<Result<Loaded, LoadFailure>> {
     let mut stream = SqlStream::open(&job.path, job.kind)?;
     let _ticker = crate::progress::Ticker::start(
         printer,
@@ -290,9 +319,12 @@ pub fn load_parallel(
     );
     let mut splitter = Splitter {
         job,
+        printer,
+        step: std::time::Instant::now(),
         preamble: Piece::default(),
         session: Vec::new(),
         schema_done: false,
+        autovacuum: Paused::default(),
         seen_header: false,
         schema_pool: None,
         data_pool: None,
@@ -304,7 +336,7 @@ pub fn load_parallel(
         copy_rows: 0,
     };
     let mut filter = Filter::new(job.filter.clone());
-    let result = (|| -> Result<LoadedRows, Failed> {
+    let result = (|| -> Result<Loaded, Failed> {
         let mut reader = BufReader::with_capacity(1 << 20, &mut stream);
         let mut line = Vec::with_capacity(256);
         let mut n = 0u64;

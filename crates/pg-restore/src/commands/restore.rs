@@ -359,8 +359,8 @@ pub fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<ExitCode> {
     let step = Instant::now();
     let loaded = load::load(&job, printer)?;
     printer.detail(&format!("load took {:.2}s", step.elapsed().as_secs_f64()));
-    let loaded_rows = match loaded {
-        Ok(rows) => rows,
+    let loaded = match loaded {
+        Ok(loaded) => loaded,
         Err(failure) => {
             drop(guard);
             let mut message = match failure.line {
@@ -406,6 +406,7 @@ pub fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<ExitCode> {
     let step = Instant::now();
     printer.status("analyzing …");
     crate::parallel::analyze(&job, &mut restored_db)?;
+    loaded.autovacuum.resume(&mut restored_db)?;
 
     printer.detail(&format!(
         "ANALYZE took {:.2}s",
@@ -413,13 +414,13 @@ pub fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<ExitCode> {
     ));
     // 5. Sanity check.
     let step = Instant::now();
-    if !loaded_rows.is_empty() {
+    if !loaded.rows.is_empty() {
         printer.detail(&format!(
             "row counts of {} table(s) from the server's COPY results",
-            loaded_rows.len()
+            loaded.rows.len()
         ));
     }
-    let checked = sanity_check(&mut restored_db, &verified, &loaded_rows)?;
+    let checked = sanity_check(&mut restored_db, &verified, &loaded.rows)?;
     printer.detail(&format!(
         "sanity check took {:.2}s",
         step.elapsed().as_secs_f64()
