@@ -96,6 +96,18 @@ pub fn create_like(db: &mut Db, new: &str, like: Option<&DbInfo>) -> anyhow::Res
         .with_context(|| format!("creating database \"{new}\""))
 }
 
+/// Does the database set `default_statistics_target` for itself (for
+/// everyone or for one role)?
+pub fn sets_statistics_target(db: &mut Db, name: &str) -> anyhow::Result<bool> {
+    Ok(db
+        .query_value(
+            "SELECT 'yes' FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase, \
+             unnest(s.setconfig) AS c(item) WHERE d.datname = $1 AND c.item LIKE 'default\\_statistics\\_target=%'",
+            &[name],
+        )?
+        .is_some())
+}
+
 /// Copy `ALTER DATABASE … SET`, `ALTER ROLE … IN DATABASE … SET`, the
 /// comment and the grants of `from` to `to`.
 pub fn copy_database_properties(db: &mut Db, from: &str, to: &str) -> anyhow::Result<Vec<String>> {

@@ -163,6 +163,8 @@ pub fn run(
             no_privileges: ctx.settings.no_privileges,
             owner_map: ctx.settings.owner_map.clone(),
         },
+        // Kept simple on this fallback path: analyze after the load.
+        analyze_early: false,
     };
     let loaded = load::load(&job, printer);
     let (loaded, failure) = match loaded {
@@ -206,7 +208,7 @@ pub fn run(
         return Ok(ExitCode::Runtime);
     }
     let mut restored = Db::connect(&connection.with_database(target))?;
-    crate::parallel::analyze(&job, &mut restored)?;
+    crate::parallel::analyze(&job, &mut restored, &loaded.analyzed)?;
     loaded.autovacuum.resume(&mut restored)?;
     restored.close();
     drop(lock);

@@ -2,7 +2,7 @@
 //! reader that decompresses it on its own thread while hashing the raw
 //! bytes, so decompression overlaps with whatever consumes the SQL.
 
-use std::io::{self, Read};
+use std::io::{self, BufRead, Read};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -90,8 +90,15 @@ const CHUNK: usize = 1 << 20;
 /// Reads the SQL text of a plain/gzip/zstd backup, decompressed by a
 /// background thread. After EOF, [`SqlStream::finish`] gives the SHA-256 of
 /// the raw file or the decompression error.
+///
+/// It is its own [`BufRead`]: readers take the decoder's chunks where they
+/// lie rather than through a copy into another buffer, and each chunk goes
+/// back to the decoder to be filled again (allocating and zeroing a fresh
+/// megabyte per chunk showed in profiles).
 pub struct SqlStream {
     rx: Receiver<Vec<u8>>,
+    /// Chunks done with, back to the decoder.
+    recycle: Sender<Vec<u8>>,
     current: Vec<u8>,
     pos: usize,
     handle: Option<JoinHandle<anyhow::Result<String>>>,
@@ -105,15 +112,17 @@ impl SqlStream {
     pub fn open(path: &Path, kind: Kind) -> anyhow::Result<Self> {
         let file = fs_err::File::open(path)?;
         let (tx, rx) = crossbeam_channel::bounded::<Vec<u8>>(16);
+        let (recycle, recycled) = crossbeam_channel::bounded::<Vec<u8>>(16);
         let path = path.to_owned();
         let read = Arc::new(AtomicU64::new(0));
         let counter = Arc::clone(&read);
         let handle = std::thread::Builder::new()
             .name("decompress".into())
-            .spawn(move || decode(file, &path, kind, &tx, counter))
+            .spawn(move || decode(file, &path, kind, &tx, &recycled, counter))
             .context("starting the decompression thread")?;
         Ok(Self {
             rx,
+            recycle,
             current: Vec::new(),
             pos: 0,
             handle: Some(handle),
@@ -153,10 +162,22 @@ impl SqlStream {
 
 impl Read for SqlStream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = buf.len().min(available.len());
+        buf[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for SqlStream {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
         while self.pos >= self.current.len() {
             match self.rx.recv() {
                 Ok(chunk) => {
-                    self.current = chunk;
+                    let done = std::mem::replace(&mut self.current, chunk);
+                    // A full return queue or a finished decoder: let it go.
+                    let _ = self.recycle.try_send(done);
                     self.pos = 0;
                 }
                 Err(_) => {
@@ -167,14 +188,15 @@ impl Read for SqlStream {
                     {
                         return Err(io::Error::other(format!("{err:#}")));
                     }
-                    return Ok(0);
+                    return Ok(&[]);
                 }
             }
         }
-        let n = buf.len().min(self.current.len() - self.pos);
-        buf[..n].copy_from_slice(&self.current[self.pos..self.pos + n]);
-        self.pos += n;
-        Ok(n)
+        Ok(&self.current[self.pos..])
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.pos = (self.pos + amount).min(self.current.len());
     }
 }
 
@@ -199,6 +221,7 @@ fn decode(
     path: &Path,
     kind: Kind,
     tx: &Sender<Vec<u8>>,
+    recycled: &Receiver<Vec<u8>>,
     counter: Arc<AtomicU64>,
 ) -> anyhow::Result<String> {
     let mut raw = Hashing {
@@ -221,7 +244,12 @@ fn decode(
             _ => Box::new(&mut raw),
         };
         loop {
-            let mut chunk = vec![0u8; CHUNK];
+            // A chunk back from the reader is full length already, so the
+            // resize writes nothing; only new ones are zeroed.
+            let mut chunk = recycled
+                .try_recv()
+                .unwrap_or_else(|_| Vec::with_capacity(CHUNK));
+            chunk.resize(CHUNK, 0);
             let mut filled = 0;
             while filled < CHUNK {
                 let n = reader.read(&mut chunk[filled..]).with_context(|| {

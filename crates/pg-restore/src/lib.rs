@@ -12,6 +12,7 @@ mod config;
 mod confirm;
 mod copydata;
 mod dbops;
+mod direct;
 mod filter;
 mod hooks;
 mod inplace;

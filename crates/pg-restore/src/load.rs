@@ -41,7 +41,12 @@ pub struct Loaded {
     /// Tables whose autovacuum the load turned off (parallel load only);
     /// resume after `ANALYZE`.
     pub autovacuum: Paused,
+    /// Tables the load analyzed already (parallel load only).
+    pub analyzed: Analyzed,
 }
+
+/// Tables (schema, name) analyzed during the load.
+pub type Analyzed = std::collections::BTreeSet<(String, String)>;
 
 /// What a load needs.
 #[derive(Debug, Clone)]
@@ -54,6 +59,10 @@ pub struct LoadJob {
     pub pg_restore: Option<PathBuf>,
     pub jobs: usize,
     pub filter: FilterOptions,
+    /// May the parallel load `ANALYZE` tables while indexes build? Not when
+    /// the target's own settings (copied only after the load) change
+    /// `default_statistics_target`.
+    pub analyze_early: bool,
 }
 
 /// Session settings for our own connections: a crash loses nothing we could

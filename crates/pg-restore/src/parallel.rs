@@ -95,10 +95,12 @@ impl LineMap {
         }
     }
 
+    /// `None` also for a line the restore added (dump line 0).
     fn dump_line(&self, worker_line: u64) -> Option<u64> {
         self.runs
             .iter()
             .find(|(start, _, count)| worker_line >= *start && worker_line < start + count)
+            .filter(|(_, dump, _)| *dump != 0)
             .map(|(start, dump, _)| dump + (worker_line - start))
     }
 
@@ -126,8 +128,28 @@ pub struct Pool {
     abort: Arc<AtomicBool>,
 }
 
+/// What a pool's threads run: one connection each, fed from the queue.
+type Worker = fn(&LoadJob, &Piece, &Receiver<Piece>, &AtomicBool) -> Result<LoadedRows, Failed>;
+
 impl Pool {
+    /// `n` psql sessions.
     pub fn start(job: &LoadJob, n: usize, preamble: &Piece) -> anyhow::Result<Self> {
+        Self::start_with(job, n, preamble, worker)
+    }
+
+    /// `n` connections of our own that load table data with COPY in the
+    /// protocol (see [`crate::direct`]); only for pieces it
+    /// [suits](crate::direct::suits).
+    pub fn start_direct(job: &LoadJob, n: usize, preamble: &Piece) -> anyhow::Result<Self> {
+        Self::start_with(job, n, preamble, crate::direct::worker)
+    }
+
+    fn start_with(
+        job: &LoadJob,
+        n: usize,
+        preamble: &Piece,
+        worker: Worker,
+    ) -> anyhow::Result<Self> {
         let (tx, rx) = crossbeam_channel::bounded::<Piece>(n * 2);
         let abort = Arc::new(AtomicBool::new(false));
         let mut workers = Vec::new();
@@ -368,28 +390,49 @@ pub fn load(
 }
 
 /// `ANALYZE` every table and materialized view of the new database, one
-/// table at a time on `job.jobs` connections (as `vacuumdb -j` does).
-pub fn analyze(job: &LoadJob, db: &mut shipshape_pg::Db) -> anyhow::Result<()> {
-    if job.jobs <= 1 {
+/// table at a time on `job.jobs` connections (as `vacuumdb -j` does), but
+/// for the tables the load analyzed already: of those, only the ones whose
+/// analysis depends on what was created after it (an expression index,
+/// extended statistics).
+pub fn analyze(
+    job: &LoadJob,
+    db: &mut shipshape_pg::Db,
+    analyzed: &crate::load::Analyzed,
+) -> anyhow::Result<()> {
+    if job.jobs <= 1 && analyzed.is_empty() {
         return db
             .execute("ANALYZE")
             .with_context(|| format!("ANALYZE in \"{}\"", job.settings.database));
     }
     let tables = db.query_text(
-        "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+        "SELECT format('%I.%I', n.nspname, c.relname), n.nspname::text, c.relname::text, \
+         (EXISTS (SELECT FROM pg_index i WHERE i.indrelid = c.oid AND i.indexprs IS NOT NULL) \
+          OR EXISTS (SELECT FROM pg_statistic_ext s WHERE s.stxrelid = c.oid))::text \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE c.relkind IN ('r', 'm', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
          AND n.nspname NOT LIKE 'pg\\_toast%' ORDER BY pg_relation_size(c.oid) DESC",
         &[],
     )?;
-    let mut pool = Pool::start(job, job.jobs, &Piece::default())?;
-    let mut line = 0;
-    for name in tables
+    let names: Vec<String> = tables
         .into_iter()
-        .filter_map(|r| r.into_iter().next().flatten())
-    {
-        line += 1;
+        .filter_map(|row| {
+            let [Some(name), Some(schema), Some(table), Some(depends)] =
+                <[Option<String>; 4]>::try_from(row).ok()?
+            else {
+                return None;
+            };
+            let done = analyzed.contains(&(schema, table)) && depends != "true";
+            (!done).then_some(name)
+        })
+        .collect();
+    if names.is_empty() {
+        return Ok(());
+    }
+    let mut pool = Pool::start(job, job.jobs.min(names.len()), &Piece::default())?;
+    for name in names {
         let mut piece = Piece::default();
-        piece.push_line(format!("ANALYZE {name};").as_bytes(), line);
+        // Dump line 0: not a line of the dump.
+        piece.push_line(format!("ANALYZE {name};").as_bytes(), 0);
         if let Err(failed) = pool.send(piece) {
             return Err(failed_to_error(failed, &job.settings.database));
         }

@@ -13,6 +13,9 @@
 //! - `INDEX` and `CONSTRAINT` (primary keys, unique, check, exclusion) run on
 //!   N connections once all data is in; each takes one table's lock, so they
 //!   can wait for each other but never deadlock;
+//! - `ANALYZE` of each loaded table joins the queue behind them, smallest
+//!   table first, so the small ones are analyzed while a big index builds
+//!   (see [`Splitter::analyze_pieces`]);
 //! - everything else (foreign keys, triggers, comments on indexes, ACLs,
 //!   materialized view refreshes …) runs afterwards in dump order on one
 //!   connection. Foreign keys stay serial: two of them between the same pair
@@ -21,7 +24,7 @@
 //! Lines keep a map to their line in the dump, so a failure is reported at
 //! the dump's line, as in a serial restore.
 
-use std::io::{BufRead as _, BufReader};
+use std::io::BufRead as _;
 
 use crate::autovacuum::Paused;
 use crate::filter::Filter;
@@ -88,6 +91,11 @@ struct Splitter<'a> {
     autovacuum: Paused,
     seen_header: bool,
     schema_pool: Option<Pool>,
+    /// Table data over our own connections ([`crate::direct`]), when the
+    /// preamble allows it (decided at the first data piece) …
+    direct: Option<bool>,
+    direct_pool: Option<Pool>,
+    /// … and through psql for what they do not take.
     data_pool: Option<Pool>,
     index: Vec<Piece>,
     serial: Vec<Piece>,
@@ -96,6 +104,8 @@ struct Splitter<'a> {
     /// Inside a COPY: its command line and where it is.
     copy: Option<(u64, Vec<u8>)>,
     copy_rows: usize,
+    /// Bytes of COPY data per table, in the order the tables came.
+    data_bytes: Vec<((String, String), usize)>,
 }
 
 impl Splitter<'_> {
@@ -124,7 +134,16 @@ impl Splitter<'_> {
         if !self.schema_done {
             return self.schema_pool()?.send(piece);
         }
+        if let (Route::Data, Some(table)) = (self.route, &piece.table) {
+            match self.data_bytes.iter_mut().find(|(t, _)| t == table) {
+                Some((_, bytes)) => *bytes += piece.text.len(),
+                None => self.data_bytes.push((table.clone(), piece.text.len())),
+            }
+        }
+        let direct =
+            self.route == Route::Data && self.direct_usable() && crate::direct::suits(&piece);
         match self.route {
+            Route::Data if direct => self.direct_pool()?.send(piece),
             Route::Data => self.data_pool()?.send(piece),
             Route::Index => {
                 self.index.push(piece);
@@ -142,6 +161,19 @@ impl Splitter<'_> {
             self.schema_pool = Some(Pool::start(self.job, 1, &self.preamble)?);
         }
         Ok(self.schema_pool.as_mut().expect("started above"))
+    }
+
+    fn direct_usable(&mut self) -> bool {
+        *self
+            .direct
+            .get_or_insert_with(|| crate::direct::usable(&self.preamble))
+    }
+
+    fn direct_pool(&mut self) -> anyhow::Result<&mut Pool> {
+        if self.direct_pool.is_none() {
+            self.direct_pool = Some(Pool::start_direct(self.job, self.job.jobs, &self.preamble)?);
+        }
+        Ok(self.direct_pool.as_mut().expect("started above"))
     }
 
     fn data_pool(&mut self) -> anyhow::Result<&mut Pool> {
@@ -248,6 +280,38 @@ impl Splitter<'_> {
         Ok(())
     }
 
+    /// `ANALYZE` of every table that received data, smallest first, to run
+    /// behind the index builds on the same connections: the small tables
+    /// are analyzed while a big index still builds, instead of in a step of
+    /// their own afterwards. (An `ANALYZE` waits for a build on its own table,
+    /// their locks conflict.) The analysis of table columns does not depend
+    /// on indexes; a table with an expression index or extended statistics,
+    /// whose analysis does, is analyzed again at the end (see
+    /// [`crate::parallel::analyze`]), as are materialized views, filled only
+    /// afterwards.
+    fn analyze_pieces(&self) -> (Vec<Piece>, crate::load::Analyzed) {
+        let mut pieces = Vec::new();
+        let mut analyzed = crate::load::Analyzed::new();
+        if !self.job.analyze_early {
+            return (pieces, analyzed);
+        }
+        let mut tables = self.data_bytes.clone();
+        tables.sort_by_key(|(_, bytes)| *bytes);
+        for ((schema, name), _) in tables {
+            let mut piece = Piece::default();
+            let sql = format!(
+                "ANALYZE {}.{};",
+                shipshape_pg::quote::quote_ident(&schema),
+                shipshape_pg::quote::quote_ident(&name)
+            );
+            // Dump line 0: not a line of the dump.
+            piece.push_line(sql.as_bytes(), 0);
+            pieces.push(piece);
+            analyzed.insert((schema, name));
+        }
+        (pieces, analyzed)
+    }
+
     /// The rest of the restore once the stream has ended; returns the rows
     /// the data pieces loaded, per table, and the paused autovacuum.
     fn finish(mut self) -> Result<Loaded, Failed> {
@@ -255,19 +319,29 @@ impl Splitter<'_> {
         if !self.schema_done {
             self.finish_schema()?;
         }
-        let loaded = match self.data_pool.take() {
-            Some(pool) => pool.finish()?,
-            None => LoadedRows::new(),
-        };
+        let mut loaded = LoadedRows::new();
+        for pool in [self.direct_pool.take(), self.data_pool.take()]
+            .into_iter()
+            .flatten()
+        {
+            for (table, rows) in pool.finish()? {
+                *loaded.entry(table).or_insert(0) += rows;
+            }
+        }
         self.step_done("table data");
         let preamble = self.preamble.clone();
-        if !self.index.is_empty() {
+        let (analyze, analyzed) = self.analyze_pieces();
+        if !self.index.is_empty() || !analyze.is_empty() {
             let mut pool = Pool::start(self.job, self.job.jobs, &preamble)?;
-            for piece in std::mem::take(&mut self.index) {
+            for piece in std::mem::take(&mut self.index).into_iter().chain(analyze) {
                 pool.send(piece)?;
             }
             pool.finish()?;
-            self.step_done("indexes and constraints");
+            self.step_done(if analyzed.is_empty() {
+                "indexes and constraints"
+            } else {
+                "indexes and constraints, ANALYZE of the tables"
+            });
         }
         if !self.serial.is_empty() {
             let mut pool = Pool::start(self.job, 1, &preamble)?;
@@ -280,6 +354,7 @@ impl Splitter<'_> {
         Ok(Loaded {
             rows: loaded,
             autovacuum: self.autovacuum,
+            analyzed,
         })
     }
 }
@@ -327,6 +402,8 @@ pub fn load_parallel(
         autovacuum: Paused::default(),
         seen_header: false,
         schema_pool: None,
+        direct: None,
+        direct_pool: None,
         data_pool: None,
         index: Vec::new(),
         serial: Vec::new(),
@@ -334,10 +411,11 @@ pub fn load_parallel(
         route: Route::Schema,
         copy: None,
         copy_rows: 0,
+        data_bytes: Vec::new(),
     };
     let mut filter = Filter::new(job.filter.clone());
     let result = (|| -> Result<Loaded, Failed> {
-        let mut reader = BufReader::with_capacity(1 << 20, &mut stream);
+        let reader = &mut stream;
         let mut line = Vec::with_capacity(256);
         let mut n = 0u64;
         loop {

@@ -5,7 +5,7 @@
 //! is a complete pg_dump. Archives are read completely by `pg_restore -f -`,
 //! whose SQL output is scanned the same way.
 
-use std::io::{BufRead as _, BufReader, Read};
+use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
@@ -46,8 +46,7 @@ fn bad(path: &Path, code: &str, message: String, help: &str) -> Outcome {
 }
 
 /// Feed every line of `reader` to a scanner.
-pub fn scan_lines(reader: impl Read) -> std::io::Result<DumpInfo> {
-    let mut reader = BufReader::with_capacity(1 << 20, reader);
+pub fn scan_lines(mut reader: impl std::io::BufRead) -> std::io::Result<DumpInfo> {
     let mut scanner = Scanner::default();
     let mut line = Vec::with_capacity(256);
     loop {
@@ -147,7 +146,7 @@ pub fn verify(
             let _ = stderr.read_to_string(&mut text);
             text
         });
-        let scanned = scan_lines(stdout);
+        let scanned = scan_lines(BufReader::with_capacity(1 << 20, stdout));
         let status = crate::load::wait(&mut child)?;
         let errors = err_thread.join().unwrap_or_default();
         if !status.success() || scanned.is_err() {

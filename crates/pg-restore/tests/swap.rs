@@ -356,7 +356,10 @@ fn serial_and_parallel_restores_give_identical_databases() {
         parallel_run.snapshot()
     );
     let expected = fingerprint(&src.name);
-    assert!(expected.contains("autovacuum_enabled='false'"), "{expected}");
+    assert!(
+        expected.contains("autovacuum_enabled='false'"),
+        "{expected}"
+    );
     assert_eq!(fingerprint(&serial), expected);
     assert_eq!(fingerprint(&parallel), expected);
 }

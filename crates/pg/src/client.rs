@@ -36,6 +36,15 @@ pub type TextRow = Vec<Option<String>>;
 impl Db {
     /// Connect to the database the settings name.
     pub fn connect(settings: &ConnectionSettings) -> Result<Self, PgError> {
+        Self::connect_with_options(settings, &[])
+    }
+
+    /// Connect with session settings (`-c name=value` in libpq's terms),
+    /// sent with the start-up packet.
+    pub fn connect_with_options(
+        settings: &ConnectionSettings,
+        session: &[(&str, &str)],
+    ) -> Result<Self, PgError> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -43,17 +52,21 @@ impl Db {
                 target: settings.target(),
                 reason: e.to_string(),
             })?;
-        Self::connect_on(Arc::new(runtime), settings)
+        Self::connect_on(Arc::new(runtime), settings, session)
     }
 
     /// Another connection sharing this one's runtime (e.g. to the
     /// maintenance database while this one stays open).
     pub fn connect_sibling(&self, settings: &ConnectionSettings) -> Result<Self, PgError> {
-        Self::connect_on(Arc::clone(&self.runtime), settings)
+        Self::connect_on(Arc::clone(&self.runtime), settings, &[])
     }
 
-    fn connect_on(runtime: Arc<Runtime>, settings: &ConnectionSettings) -> Result<Self, PgError> {
-        let options = connect_options(settings);
+    fn connect_on(
+        runtime: Arc<Runtime>,
+        settings: &ConnectionSettings,
+        session: &[(&str, &str)],
+    ) -> Result<Self, PgError> {
+        let options = connect_options(settings).options(session.iter().copied());
         let attempt = runtime.block_on(async {
             tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(&options)).await
         });
@@ -85,6 +98,29 @@ impl Db {
             .block_on(async { sqlx::raw_sql(sql).execute(conn).await })
             .map(|_| ())
             .map_err(|err| classify(&err, &self.settings))
+    }
+
+    /// Run one statement as a script would, keeping the server's whole
+    /// answer when it fails (see [`StatementError`]).
+    pub fn run_statement(&mut self, sql: &str) -> Result<(), StatementError> {
+        let conn = &mut self.conn;
+        self.runtime
+            .block_on(async { sqlx::raw_sql(sql).execute(conn).await })
+            .map(|_| ())
+            .map_err(|err| StatementError::from_sqlx(&err))
+    }
+
+    /// `COPY … FROM STDIN` with `data` as its rows (in the COPY's own
+    /// format, newline-terminated). Returns how many rows the server stored.
+    pub fn copy_in(&mut self, statement: &str, data: &[u8]) -> Result<u64, StatementError> {
+        let conn = &mut self.conn;
+        self.runtime
+            .block_on(async {
+                let mut copy = conn.copy_in_raw(statement).await?;
+                copy.send(data).await?;
+                copy.finish().await
+            })
+            .map_err(|err| StatementError::from_sqlx(&err))
     }
 
     /// Rows of a query whose columns are all text, with text parameters
@@ -191,6 +227,49 @@ fn connect_options(settings: &ConnectionSettings) -> PgConnectOptions {
         _ => PgSslMode::Prefer,
     };
     options.ssl_mode(ssl)
+}
+
+/// A statement the server refused, laid out as psql prints it (`ERROR:  …`
+/// then `DETAIL:`, `HINT:` and `CONTEXT:` lines), or a broken connection.
+#[derive(Debug, thiserror::Error)]
+#[error("{text}")]
+pub struct StatementError {
+    pub text: String,
+    /// The server's CONTEXT field (`COPY t, line 57, column id: "5x7"`).
+    pub context: Option<String>,
+}
+
+impl StatementError {
+    pub fn from_sqlx(err: &sqlx::Error) -> Self {
+        let Some(db) = err
+            .as_database_error()
+            .and_then(|e| e.try_downcast_ref::<sqlx::postgres::PgDatabaseError>())
+        else {
+            return Self {
+                text: format!("the connection failed: {err}"),
+                context: None,
+            };
+        };
+        let severity = match db.severity() {
+            sqlx::postgres::PgSeverity::Fatal => "FATAL",
+            sqlx::postgres::PgSeverity::Panic => "PANIC",
+            _ => "ERROR",
+        };
+        let mut text = format!("{severity}:  {}", db.message());
+        for (label, field) in [
+            ("DETAIL", db.detail()),
+            ("HINT", db.hint()),
+            ("CONTEXT", db.r#where()),
+        ] {
+            if let Some(field) = field {
+                text.push_str(&format!("\n{label}:  {field}"));
+            }
+        }
+        Self {
+            text,
+            context: db.r#where().map(str::to_owned),
+        }
+    }
 }
 
 /// Turn a sqlx error into one an operator can act on.

@@ -174,7 +174,13 @@ pub fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<ExitCode> {
     check_target_name(&target)?;
 
     // 1. Verify the whole file before touching any server.
-    let pg_restore = ctx.program("pg_restore").ok();
+    // pg_restore reads archives; for SQL it is not needed (and finding it
+    // runs it once).
+    let pg_restore = if crate::input::detect(&file)?.is_sql() {
+        None
+    } else {
+        ctx.program("pg_restore").ok()
+    };
     printer.status(&format!("verifying {} …", file.display()));
     let verified = match verify::verify(
         &file,
@@ -342,6 +348,10 @@ pub fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<ExitCode> {
         printer: printer.clone(),
     };
     printer.status(&format!("restoring into \"{restoring}\" …"));
+    let analyze_early = match &facts.target {
+        Some(_) => !dbops::sets_statistics_target(&mut admin, &target)?,
+        None => true,
+    };
     let job = LoadJob {
         path: file.clone(),
         kind: verified.kind,
@@ -355,6 +365,7 @@ pub fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<ExitCode> {
             no_privileges: ctx.settings.no_privileges,
             owner_map: ctx.settings.owner_map.clone(),
         },
+        analyze_early,
     };
     let step = Instant::now();
     let loaded = load::load(&job, printer)?;
@@ -405,7 +416,7 @@ pub fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<ExitCode> {
     }
     let step = Instant::now();
     printer.status("analyzing …");
-    crate::parallel::analyze(&job, &mut restored_db)?;
+    crate::parallel::analyze(&job, &mut restored_db, &loaded.analyzed)?;
     loaded.autovacuum.resume(&mut restored_db)?;
 
     printer.detail(&format!(
