@@ -36,6 +36,22 @@ fn round_trip(kind: &str) {
 }
 
 #[test]
+fn a_dump_of_inserts_loads_in_parallel_through_psql() {
+    // Table data as INSERT statements is not what the data pool's own
+    // connections take (only COPY and one-line settings); psql loads it,
+    // beside them (the sequences' setval still goes the direct way).
+    let s = server();
+    let src = s.create_database("prs_src");
+    fill(&src.name, 200);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dump(&src.name, dir.path(), "inserts");
+    let target = unique_name("prs_new");
+    let _cleanup = Cleanup(target.clone());
+    restore_ok(&target, &["--yes", "--jobs", "2", file.to_str().unwrap()]);
+    assert_eq!(fingerprint(&target), fingerprint(&src.name));
+}
+
+#[test]
 fn gzip_of_plain_pg_dump_without_manifest() {
     round_trip("gzip");
 }

@@ -159,6 +159,7 @@ pub fn dump(db: &str, dir: &Path, kind: &str) -> PathBuf {
     let (name, script) = match kind {
         "gzip" => ("backup.sql.gz", "pg_dump | gzip > \"$OUT\""),
         "plain" => ("backup.sql", "pg_dump > \"$OUT\""),
+        "inserts" => ("backup.sql.gz", "pg_dump --inserts | gzip > \"$OUT\""),
         "custom" => ("backup.dump", "pg_dump -Fc > \"$OUT\""),
         "directory" => ("backup.dir", "pg_dump -Fd -f \"$OUT\""),
         "tar" => ("backup.tar", "pg_dump -Ft > \"$OUT\""),
