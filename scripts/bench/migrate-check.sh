@@ -36,18 +36,10 @@ trap cleanup EXIT INT TERM
 
 # The connection reaches both sides through PG* variables, so no password
 # appears on a command line (hyperfine prints its commands).
-rest=${DATABASE_URL#*://}
-userinfo=${rest%%@*}
-hostpart=${rest#*@}
-hostport=${hostpart%%/*}
-export PGUSER="${userinfo%%:*}"
-case "$userinfo" in *:*) export PGPASSWORD="${userinfo#*:}" ;; esac
-export PGHOST="${hostport%%:*}"
-case "$hostport" in *:*) export PGPORT="${hostport##*:}" ;; esac
+. scripts/lib/pg-env.sh
+pg_env_from_url "$DATABASE_URL" bin-first
 export PGDATABASE=postgres
 unset DATABASE_URL
-bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k4 -n | tail -1)
-export PATH="$bindir:$PATH"
 
 count=${BENCH_MIGRATIONS:-200}
 work=target/bench/migrate-check

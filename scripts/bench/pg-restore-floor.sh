@@ -32,17 +32,9 @@ gz="$PWD/target/bench/pg-restore/$db.sql.gz"
 [ -f "$gz" ] || { echo "no $gz: run scripts/bench/pg-restore.sh first" >&2; exit 2; }
 
 # Clients through PG* variables, as in pg-restore.sh (no password in argv).
-rest=${DATABASE_URL#*://}
-userinfo=${rest%%@*}
-hostpart=${rest#*@}
-hostport=${hostpart%%/*}
-export PGUSER="${userinfo%%:*}"
-case "$userinfo" in *:*) export PGPASSWORD="${userinfo#*:}" ;; esac
-export PGHOST="${hostport%%:*}"
-case "$hostport" in *:*) export PGPORT="${hostport##*:}" ;; esac
+. scripts/lib/pg-env.sh
+pg_env_from_url "$DATABASE_URL" bin-first
 unset DATABASE_URL
-bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k4 -n | tail -1)
-export PATH="$bindir:$PATH"
 # pg-restore's own sessions run so too.
 export PGOPTIONS="-c synchronous_commit=off"
 

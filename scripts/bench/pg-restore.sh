@@ -34,17 +34,9 @@ trap cleanup EXIT INT TERM
 
 # The connection goes to the clients through PG* variables, so no password
 # appears on a command line (hyperfine prints its commands).
-rest=${DATABASE_URL#*://}
-userinfo=${rest%%@*}
-hostpart=${rest#*@}
-hostport=${hostpart%%/*}
-export PGUSER="${userinfo%%:*}"
-case "$userinfo" in *:*) export PGPASSWORD="${userinfo#*:}" ;; esac
-export PGHOST="${hostport%%:*}"
-case "$hostport" in *:*) export PGPORT="${hostport##*:}" ;; esac
+. scripts/lib/pg-env.sh
+pg_env_from_url "$DATABASE_URL" bin-first
 unset DATABASE_URL
-bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k4 -n | tail -1)
-export PATH="$bindir:$PATH"
 
 scale=${BENCH_SCALE:-30}
 work=target/bench/pg-restore

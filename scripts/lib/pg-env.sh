@@ -1,7 +1,9 @@
 # Sourced by the demo scripts: pg_env_from_url URL exports libpq's PG*
 # variables (PGUSER, PGPASSWORD, PGHOST, PGPORT) from a postgres:// URL, so
 # psql, createdb and pg_dump get the connection without a password on their
-# command line, and puts the newest PostgreSQL client binaries on PATH.
+# command line, and puts the newest PostgreSQL client binaries on PATH —
+# after what is there, or first with a second argument `bin-first` (the
+# benchmarks: the real programs, not Debian's wrapper scripts).
 # Handles the URLs scripts/pg-throwaway.sh prints (no percent-encoding).
 pg_env_from_url() {
     _rest=${1#*://}
@@ -13,6 +15,9 @@ pg_env_from_url() {
     export PGHOST="${_hostport%%:*}"
     case "$_hostport" in *:*) export PGPORT="${_hostport##*:}" ;; esac
     _bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k4 -n | tail -1)
-    if [ -n "$_bindir" ]; then PATH="$PATH:$_bindir"; export PATH; fi
+    if [ -n "$_bindir" ]; then
+        if [ "${2:-}" = bin-first ]; then PATH="$_bindir:$PATH"; else PATH="$PATH:$_bindir"; fi
+        export PATH
+    fi
     unset _rest _userinfo _hostport _bindir
 }
