@@ -10,10 +10,16 @@
 //! `autovacuum_enabled = off`, and the option is reset before the sanity
 //! check, leaving the catalog as the dump made it.
 //!
-//! Tables whose dump sets the option itself are left alone, and so is every
-//! table when the restoring role may not alter them all (it owns none of
-//! them without `--no-owner`): holding autovacuum off is a speed-up, never a
-//! reason to fail.
+//! Tables whose dump sets the option itself are left alone, and so are
+//! tables the restoring role may not alter (not its own, without
+//! `--no-owner`): holding autovacuum off is a speed-up, never a reason to
+//! fail. Only restores beside the target do it, never `--in-place` (a
+//! failure there would leave the live tables without autovacuum).
+//!
+//! The changes go in batches of [`BATCH`] tables, one transaction each:
+//! every `ALTER TABLE` holds a lock (two with a TOAST table) until its
+//! transaction ends, and thousands at once would fill the server's shared
+//! lock table for every database.
 
 use anyhow::Context as _;
 use shipshape_pg::{ConnectionSettings, Db};
@@ -26,6 +32,10 @@ pub struct Paused {
     tables: Vec<(String, bool)>,
 }
 
+/// Tables per transaction: at most twice as many locks, well within the
+/// default lock table (64 per connection × `max_connections`).
+const BATCH: usize = 100;
+
 /// Ordinary tables of the user's schemas that the current role may alter
 /// and whose options (and their TOAST table's) do not mention autovacuum.
 const CANDIDATES: &str = "\
@@ -33,13 +43,14 @@ SELECT format('%I.%I', n.nspname, c.relname), (c.reltoastrelid <> 0)::text \
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
 LEFT JOIN pg_class t ON t.oid = c.reltoastrelid \
 WHERE c.relkind = 'r' AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%' \
+AND pg_has_role(c.relowner, 'USAGE') \
 AND NOT EXISTS (SELECT FROM unnest(coalesce(c.reloptions, '{}') || coalesce(t.reloptions, '{}')) o \
                 WHERE o LIKE 'autovacuum\\_enabled=%') \
 ORDER BY 1";
 
 impl Paused {
-    /// Turn autovacuum off on the new database's tables, all in one
-    /// transaction; on any refusal nothing is changed and nothing is paused.
+    /// Turn autovacuum off on the new database's tables; a batch the server
+    /// refuses is left as it was, and so is everything after it.
     pub fn pause(settings: &ConnectionSettings) -> anyhow::Result<Self> {
         let mut db = Db::connect(settings)?;
         let tables: Vec<(String, bool)> = db
@@ -52,15 +63,13 @@ impl Paused {
                 Some((name, toast))
             })
             .collect();
-        if tables.is_empty() {
-            return Ok(Self::default());
+        let mut paused = Self::default();
+        for batch in tables.chunks(BATCH) {
+            if db.execute(&statements(batch, Change::Pause)).is_err() {
+                break;
+            }
+            paused.tables.extend_from_slice(batch);
         }
-        let sql = statements(&tables, Change::Pause);
-        let paused = match db.execute(&sql) {
-            Ok(()) => Self { tables },
-            // Not the owner of some table, say: leave autovacuum as it is.
-            Err(_) => Self::default(),
-        };
         db.close();
         Ok(paused)
     }
@@ -69,14 +78,15 @@ impl Paused {
         self.tables.len()
     }
 
-    /// Put the option back as the dump left it (unset), in one transaction.
+    /// Put the option back as the dump left it (unset).
     pub fn resume(self, db: &mut Db) -> anyhow::Result<()> {
-        if self.tables.is_empty() {
-            return Ok(());
+        for batch in self.tables.chunks(BATCH) {
+            db.execute(&statements(batch, Change::Resume))
+                .with_context(|| {
+                    format!("re-enabling autovacuum in \"{}\"", db.settings().database)
+                })?;
         }
-        let sql = statements(&self.tables, Change::Resume);
-        db.execute(&sql)
-            .with_context(|| format!("re-enabling autovacuum in \"{}\"", db.settings().database))
+        Ok(())
     }
 }
 
@@ -87,7 +97,8 @@ enum Change {
 }
 
 /// One `ALTER TABLE` per table, sent as one query: the server runs a
-/// multi-statement query as one transaction, so it changes all or none.
+/// multi-statement query as one transaction, so a batch changes all its
+/// tables or none.
 fn statements(tables: &[(String, bool)], change: Change) -> String {
     let mut sql = String::new();
     for (name, toast) in tables {

@@ -189,11 +189,7 @@ fn copy_failure(piece: &Piece, at: u64, err: StatementError) -> LoadFailure {
     let row_line = row.and_then(|row| dump_line(piece, at + row));
     let mut message = err.text;
     if let (Some(row), Some(row_line), Some(command_line)) = (row, row_line, command_line) {
-        message = message.replacen(
-            &format!(", line {row}"),
-            &format!(", line {}", row_line - command_line),
-            1,
-        );
+        message = crate::load::renumber_copy_row(&message, row, row_line - command_line);
     }
     LoadFailure {
         message,
@@ -225,16 +221,22 @@ pub fn worker(
 ) -> Result<LoadedRows, Failed> {
     // As for psql's sessions: a crash before the swap loses only the new
     // database, which is dropped anyway, so commits need not wait for WAL.
-    let mut db = Db::connect_with_options(&job.settings, &[("synchronous_commit", "off")])
-        .map_err(anyhow::Error::from)?;
-    let mut rows = LoadedRows::new();
+    let connected = Db::connect_with_options(&job.settings, &[("synchronous_commit", "off")]);
+    let mut db = match connected {
+        Ok(db) => db,
+        Err(err) => {
+            abort.store(true, Ordering::SeqCst);
+            return Err(Failed::Other(err.into()));
+        }
+    };
+    let mut rows = LoadedRows::default();
     let mut result = run_preamble(&mut db, preamble);
     while result.is_ok() {
         match rx.recv_timeout(Duration::from_millis(100)) {
             Ok(piece) => match load_piece(&mut db, &piece) {
                 Ok(Some(n)) => {
                     if let Some(table) = piece.table {
-                        *rows.entry(table).or_insert(0) += n;
+                        rows.add(table, n);
                     }
                 }
                 Ok(None) => {}
@@ -244,7 +246,7 @@ pub fn worker(
             Err(RecvTimeoutError::Disconnected) => break,
         }
         if abort.load(Ordering::SeqCst) {
-            return Ok(LoadedRows::new());
+            return Ok(LoadedRows::default());
         }
         if shipshape_core::interrupt::requested() {
             return Err(Failed::Other(shipshape_core::Interrupted.into()));
@@ -256,7 +258,7 @@ pub fn worker(
             Ok(rows)
         }
         // Another worker failed first and reports it.
-        Err(_) if abort.swap(true, Ordering::SeqCst) => Ok(LoadedRows::new()),
+        Err(_) if abort.swap(true, Ordering::SeqCst) => Ok(LoadedRows::default()),
         Err(failure) => Err(Failed::Load(failure)),
     }
 }
@@ -342,6 +344,17 @@ mod tests {
         assert!(usable(&ok));
         assert!(!usable(&piece(&["SET client_encoding = 'LATIN1';"], 1)));
         assert!(!usable(&piece(&["\\connect other"], 1)));
+    }
+
+    #[test]
+    fn only_the_context_line_is_renumbered() {
+        let message = "ERROR:  invalid input syntax for type integer: \"a, line 3\"\n\
+                       CONTEXT:  COPY t, line 3, column id: \"a, line 3\"";
+        assert_eq!(
+            crate::load::renumber_copy_row(message, 3, 4993),
+            "ERROR:  invalid input syntax for type integer: \"a, line 3\"\n\
+             CONTEXT:  COPY t, line 4993, column id: \"a, line 3\""
+        );
     }
 
     #[test]

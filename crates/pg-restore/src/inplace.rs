@@ -165,6 +165,9 @@ pub fn run(
         },
         // Kept simple on this fallback path: analyze after the load.
         analyze_early: false,
+        // The live target itself: a failure or Ctrl-C before the reset
+        // would leave its tables without autovacuum.
+        hold_autovacuum: false,
     };
     let loaded = load::load(&job, printer);
     let (loaded, failure) = match loaded {

@@ -59,6 +59,10 @@ pub struct LoadJob {
     pub pg_restore: Option<PathBuf>,
     pub jobs: usize,
     pub filter: FilterOptions,
+    /// May the parallel load turn autovacuum off on the tables until
+    /// `ANALYZE` ([`crate::autovacuum`])? Only in a database nobody uses
+    /// yet, where a failure drops it anyway: never in place.
+    pub hold_autovacuum: bool,
     /// May the parallel load `ANALYZE` tables while indexes build? Not when
     /// the target's own settings (copied only after the load) change
     /// `default_statistics_target`.
@@ -245,6 +249,21 @@ pub fn psql_failure(lines: &[String]) -> LoadFailure {
         statement: None,
         copy_row,
     }
+}
+
+/// A parallel load cuts big COPYs into pieces, and the server counts rows
+/// from the start of the piece it ran: say which row of the whole COPY it
+/// was (`CONTEXT:  COPY t, line 57` → `line 4993`). Only the CONTEXT line
+/// changes; the error's own text may quote data with `, line ` in it.
+pub fn renumber_copy_row(message: &str, row: u64, whole: u64) -> String {
+    let Some(at) = message.find("CONTEXT:  COPY ") else {
+        return message.to_owned();
+    };
+    let (before, context) = message.split_at(at);
+    format!(
+        "{before}{}",
+        context.replacen(&format!(", line {row}"), &format!(", line {whole}"), 1)
+    )
 }
 
 /// The statement ending at `line` of the dump's SQL (pg_dump separates

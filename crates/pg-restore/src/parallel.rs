@@ -4,7 +4,7 @@
 //! keeps a map from its own input lines to the dump's lines for error
 //! messages. The first failure stops every worker.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufWriter, Write as _};
 use std::process::Stdio;
 use std::sync::Arc;
@@ -118,8 +118,51 @@ impl LineMap {
 }
 
 /// Rows each table received, summed over its COPY pieces, as the server
-/// reported them when each COPY completed.
-pub type LoadedRows = BTreeMap<(String, String), u64>;
+/// reported them when each COPY completed. A table with any piece whose
+/// count is unknown has no count at all — a partial sum would look like
+/// missing rows — and the sanity check counts it on the server instead.
+#[derive(Debug, Default)]
+pub struct LoadedRows {
+    counted: BTreeMap<(String, String), u64>,
+    uncounted: BTreeSet<(String, String)>,
+}
+
+impl LoadedRows {
+    pub fn add(&mut self, table: (String, String), rows: u64) {
+        if !self.uncounted.contains(&table) {
+            *self.counted.entry(table).or_insert(0) += rows;
+        }
+    }
+
+    /// Some piece of this table loaded an unknown number of rows.
+    pub fn uncount(&mut self, table: (String, String)) {
+        self.counted.remove(&table);
+        self.uncounted.insert(table);
+    }
+
+    /// Another worker's or pool's rows.
+    pub fn merge(&mut self, other: Self) {
+        for table in other.uncounted {
+            self.uncount(table);
+        }
+        for (table, rows) in other.counted {
+            self.add(table, rows);
+        }
+    }
+
+    pub fn get(&self, table: &(String, String)) -> Option<u64> {
+        self.counted.get(table).copied()
+    }
+
+    /// Tables with a count.
+    pub fn len(&self) -> usize {
+        self.counted.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.counted.is_empty()
+    }
+}
 
 /// A running set of workers.
 pub struct Pool {
@@ -134,14 +177,29 @@ type Worker = fn(&LoadJob, &Piece, &Receiver<Piece>, &AtomicBool) -> Result<Load
 impl Pool {
     /// `n` psql sessions.
     pub fn start(job: &LoadJob, n: usize, preamble: &Piece) -> anyhow::Result<Self> {
-        Self::start_with(job, n, preamble, worker)
+        Self::start_with(job, n, preamble, worker, Arc::default())
+    }
+
+    /// `n` psql sessions that stop, and make others stop, through `abort`.
+    pub fn start_sharing(
+        job: &LoadJob,
+        n: usize,
+        preamble: &Piece,
+        abort: Arc<AtomicBool>,
+    ) -> anyhow::Result<Self> {
+        Self::start_with(job, n, preamble, worker, abort)
     }
 
     /// `n` connections of our own that load table data with COPY in the
     /// protocol (see [`crate::direct`]); only for pieces it
     /// [suits](crate::direct::suits).
-    pub fn start_direct(job: &LoadJob, n: usize, preamble: &Piece) -> anyhow::Result<Self> {
-        Self::start_with(job, n, preamble, crate::direct::worker)
+    pub fn start_direct(
+        job: &LoadJob,
+        n: usize,
+        preamble: &Piece,
+        abort: Arc<AtomicBool>,
+    ) -> anyhow::Result<Self> {
+        Self::start_with(job, n, preamble, crate::direct::worker, abort)
     }
 
     fn start_with(
@@ -149,9 +207,9 @@ impl Pool {
         n: usize,
         preamble: &Piece,
         worker: Worker,
+        abort: Arc<AtomicBool>,
     ) -> anyhow::Result<Self> {
         let (tx, rx) = crossbeam_channel::bounded::<Piece>(n * 2);
-        let abort = Arc::new(AtomicBool::new(false));
         let mut workers = Vec::new();
         for i in 0..n.max(1) {
             let rx = rx.clone();
@@ -196,17 +254,13 @@ impl Pool {
     pub fn finish(mut self) -> Result<LoadedRows, Failed> {
         self.tx = None;
         let mut first = None;
-        let mut rows = LoadedRows::new();
+        let mut rows = LoadedRows::default();
         for handle in self.workers.drain(..) {
             let result = handle
                 .join()
                 .unwrap_or_else(|_| Err(Failed::Other(anyhow::anyhow!("a load worker panicked"))));
             match result {
-                Ok(loaded) => {
-                    for (table, n) in loaded {
-                        *rows.entry(table).or_insert(0) += n;
-                    }
-                }
+                Ok(loaded) => rows.merge(loaded),
                 Err(err) => {
                     first.get_or_insert(err);
                 }
@@ -287,7 +341,7 @@ fn worker(
             if abort.load(Ordering::SeqCst) {
                 drop(stdin);
                 stopped(&mut child);
-                return Ok(LoadedRows::new());
+                return Ok(LoadedRows::default());
             }
             if shipshape_core::interrupt::requested() {
                 drop(stdin);
@@ -304,7 +358,7 @@ fn worker(
     }
     if abort.swap(true, Ordering::SeqCst) {
         // Another worker failed first and reports it.
-        return Ok(LoadedRows::new());
+        return Ok(LoadedRows::default());
     }
     let mut failure = psql_failure(&tail.lines());
     let copy = failure
@@ -316,11 +370,8 @@ fn worker(
             // The server counts rows from the start of this piece; say which
             // row of the whole COPY it is.
             if let Some(row) = failure.copy_row {
-                failure.message = failure.message.replacen(
-                    &format!(", line {row}"),
-                    &format!(", line {}", row_line - copy_line),
-                    1,
-                );
+                failure.message =
+                    crate::load::renumber_copy_row(&failure.message, row, row_line - copy_line);
             }
             Some(row_line)
         }
@@ -360,22 +411,21 @@ impl RowReports {
 }
 
 /// Pair the tables of the COPY pieces with psql's `COPY <n>` tags, in
-/// order. A count that does not parse leaves that table out, and a number
-/// of tags that does not match the pieces leaves them all out: their rows
-/// are then counted on the server instead.
+/// order. A count that does not parse leaves that table uncounted, and a
+/// number of tags that does not match the pieces leaves them all
+/// uncounted: their rows are then counted on the server instead.
 fn pair_counts(tables: Vec<(String, String)>, reported: &[Option<u64>]) -> LoadedRows {
-    let mut rows = LoadedRows::new();
-    let mut unknown = std::collections::BTreeSet::new();
+    let mut rows = LoadedRows::default();
     if reported.len() != tables.len() {
+        for table in tables {
+            rows.uncount(table);
+        }
         return rows;
     }
     for (table, count) in tables.into_iter().zip(reported) {
         match count {
-            Some(n) if !unknown.contains(&table) => *rows.entry(table).or_insert(0) += n,
-            _ => {
-                rows.remove(&table);
-                unknown.insert(table);
-            }
+            Some(n) => rows.add(table, *n),
+            None => rows.uncount(table),
         }
     }
     rows
@@ -466,15 +516,19 @@ mod tests {
     fn row_reports_pair_with_their_tables_in_order() {
         let t = |name: &str| ("public".to_owned(), name.to_owned());
         let rows = pair_counts(vec![t("a"), t("b"), t("a")], &[Some(2), Some(0), Some(3)]);
-        assert_eq!(rows.get(&t("a")), Some(&5));
-        assert_eq!(rows.get(&t("b")), Some(&0));
+        assert_eq!(rows.get(&t("a")), Some(5));
+        assert_eq!(rows.get(&t("b")), Some(0));
         // A count that does not parse drops that table, whatever its other
         // pieces said.
         let rows = pair_counts(vec![t("a"), t("b"), t("a")], &[Some(2), Some(1), None]);
         assert_eq!(rows.get(&t("a")), None);
-        assert_eq!(rows.get(&t("b")), Some(&1));
-        // Reports missing: nothing is trusted.
-        assert!(pair_counts(vec![t("a"), t("b")], &[Some(1)]).is_empty());
+        assert_eq!(rows.get(&t("b")), Some(1));
+        // Reports missing: nothing is trusted, and no other worker's count
+        // for these tables either.
+        let mut all = pair_counts(vec![t("a")], &[Some(4)]);
+        all.merge(pair_counts(vec![t("a"), t("b")], &[Some(1)]));
+        all.merge(pair_counts(vec![t("b")], &[Some(7)]));
+        assert!(all.is_empty(), "{all:?}");
     }
 
     #[test]

@@ -95,8 +95,12 @@ struct Splitter<'a> {
     /// preamble allows it (decided at the first data piece) …
     direct: Option<bool>,
     direct_pool: Option<Pool>,
-    /// … and through psql for what they do not take.
+    /// … and through psql for what they do not take: `--jobs` sessions when
+    /// it comes first (everything then goes there), one beside the direct
+    /// pool otherwise.
     data_pool: Option<Pool>,
+    /// Set by the first data worker to fail, in either pool.
+    data_abort: std::sync::Arc<std::sync::atomic::AtomicBool>,
     index: Vec<Piece>,
     serial: Vec<Piece>,
     current: Piece,
@@ -104,8 +108,8 @@ struct Splitter<'a> {
     /// Inside a COPY: its command line and where it is.
     copy: Option<(u64, Vec<u8>)>,
     copy_rows: usize,
-    /// Bytes of COPY data per table, in the order the tables came.
-    data_bytes: Vec<((String, String), usize)>,
+    /// Bytes of COPY data per table.
+    data_bytes: std::collections::HashMap<(String, String), usize>,
 }
 
 impl Splitter<'_> {
@@ -135,16 +139,21 @@ impl Splitter<'_> {
             return self.schema_pool()?.send(piece);
         }
         if let (Route::Data, Some(table)) = (self.route, &piece.table) {
-            match self.data_bytes.iter_mut().find(|(t, _)| t == table) {
-                Some((_, bytes)) => *bytes += piece.text.len(),
-                None => self.data_bytes.push((table.clone(), piece.text.len())),
-            }
+            *self.data_bytes.entry(table.clone()).or_insert(0) += piece.text.len();
         }
-        let direct =
-            self.route == Route::Data && self.direct_usable() && crate::direct::suits(&piece);
+        let direct = self.route == Route::Data
+            && self.data_pool.is_none()
+            && self.direct_usable()
+            && crate::direct::suits(&piece);
         match self.route {
-            Route::Data if direct => self.direct_pool()?.send(piece),
-            Route::Data => self.data_pool()?.send(piece),
+            Route::Data => {
+                let sent = if direct {
+                    self.direct_pool()?.send(piece)
+                } else {
+                    self.data_pool()?.send(piece)
+                };
+                sent.map_err(|failed| self.data_failure(failed))
+            }
             Route::Index => {
                 self.index.push(piece);
                 Ok(())
@@ -171,16 +180,53 @@ impl Splitter<'_> {
 
     fn direct_pool(&mut self) -> anyhow::Result<&mut Pool> {
         if self.direct_pool.is_none() {
-            self.direct_pool = Some(Pool::start_direct(self.job, self.job.jobs, &self.preamble)?);
+            self.direct_pool = Some(Pool::start_direct(
+                self.job,
+                self.job.jobs,
+                &self.preamble,
+                std::sync::Arc::clone(&self.data_abort),
+            )?);
         }
         Ok(self.direct_pool.as_mut().expect("started above"))
     }
 
     fn data_pool(&mut self) -> anyhow::Result<&mut Pool> {
         if self.data_pool.is_none() {
-            self.data_pool = Some(Pool::start(self.job, self.job.jobs, &self.preamble)?);
+            // Beside a direct pool, one session: the two together stay near
+            // `--jobs` connections (the database may have a connection limit).
+            let n = if self.direct_pool.is_some() {
+                1
+            } else {
+                self.job.jobs
+            };
+            self.data_pool = Some(Pool::start_sharing(
+                self.job,
+                n,
+                &self.preamble,
+                std::sync::Arc::clone(&self.data_abort),
+            )?);
         }
         Ok(self.data_pool.as_mut().expect("started above"))
+    }
+
+    /// A data worker failed: stop both data pools and keep the failure
+    /// that says what went wrong (the other pool only saw the abort).
+    fn data_failure(&mut self, first: Failed) -> Failed {
+        self.data_abort
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        let mut failure = first;
+        for pool in [self.direct_pool.take(), self.data_pool.take()]
+            .into_iter()
+            .flatten()
+        {
+            if let Err(other) = pool.finish()
+                && !matches!(failure, Failed::Load(_))
+                && matches!(other, Failed::Load(_))
+            {
+                failure = other;
+            }
+        }
+        failure
     }
 
     /// The schema is complete: wait for it before any data goes in.
@@ -189,7 +235,9 @@ impl Splitter<'_> {
         if let Some(pool) = self.schema_pool.take() {
             pool.finish()?;
         }
-        self.autovacuum = Paused::pause(&self.job.settings)?;
+        if self.job.hold_autovacuum {
+            self.autovacuum = Paused::pause(&self.job.settings)?;
+        }
         self.step_done("schema");
         if self.autovacuum.len() > 0 {
             self.printer.detail(&format!(
@@ -295,8 +343,9 @@ impl Splitter<'_> {
         if !self.job.analyze_early {
             return (pieces, analyzed);
         }
-        let mut tables = self.data_bytes.clone();
-        tables.sort_by_key(|(_, bytes)| *bytes);
+        let mut tables: Vec<_> = self.data_bytes.clone().into_iter().collect();
+        // Smallest first; names break ties so the order is the same each run.
+        tables.sort_by(|(a, x), (b, y)| x.cmp(y).then_with(|| a.cmp(b)));
         for ((schema, name), _) in tables {
             let mut piece = Piece::default();
             let sql = format!(
@@ -319,13 +368,14 @@ impl Splitter<'_> {
         if !self.schema_done {
             self.finish_schema()?;
         }
-        let mut loaded = LoadedRows::new();
+        let mut loaded = LoadedRows::default();
         for pool in [self.direct_pool.take(), self.data_pool.take()]
             .into_iter()
             .flatten()
         {
-            for (table, rows) in pool.finish()? {
-                *loaded.entry(table).or_insert(0) += rows;
+            match pool.finish() {
+                Ok(rows) => loaded.merge(rows),
+                Err(failed) => return Err(self.data_failure(failed)),
             }
         }
         self.step_done("table data");
@@ -405,13 +455,14 @@ pub fn load_parallel(
         direct: None,
         direct_pool: None,
         data_pool: None,
+        data_abort: std::sync::Arc::default(),
         index: Vec::new(),
         serial: Vec::new(),
         current: Piece::default(),
         route: Route::Schema,
         copy: None,
         copy_rows: 0,
-        data_bytes: Vec::new(),
+        data_bytes: std::collections::HashMap::new(),
     };
     let mut filter = Filter::new(job.filter.clone());
     let result = (|| -> Result<Loaded, Failed> {

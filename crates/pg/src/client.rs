@@ -66,7 +66,12 @@ impl Db {
         settings: &ConnectionSettings,
         session: &[(&str, &str)],
     ) -> Result<Self, PgError> {
-        let options = connect_options(settings).options(session.iter().copied());
+        let mut options = connect_options(settings);
+        if !session.is_empty() {
+            // Only then: sqlx sends an `options` parameter once it is set at
+            // all, and PgBouncer before 1.20 refuses the connection for it.
+            options = options.options(session.iter().copied());
+        }
         let attempt = runtime.block_on(async {
             tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(&options)).await
         });

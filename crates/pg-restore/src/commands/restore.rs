@@ -366,6 +366,7 @@ pub fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<ExitCode> {
             owner_map: ctx.settings.owner_map.clone(),
         },
         analyze_early,
+        hold_autovacuum: true,
     };
     let step = Instant::now();
     let loaded = load::load(&job, printer)?;
@@ -611,7 +612,7 @@ fn sanity_check(
             continue;
         }
         let count = match loaded.get(&(schema.clone(), table.clone())) {
-            Some(rows) => *rows,
+            Some(rows) => rows,
             None => db
                 .query_value(
                     &format!(
