@@ -125,18 +125,6 @@ pub fn suits(piece: &Piece) -> bool {
     parts(piece).is_some()
 }
 
-/// The dump line of line `index` of a piece.
-fn dump_line(piece: &Piece, index: u64) -> Option<u64> {
-    let mut first = 0;
-    for (dump, count) in &piece.map {
-        if index < first + count {
-            return Some(dump + (index - first));
-        }
-        first += count;
-    }
-    None
-}
-
 /// The session settings pg_dump starts with, one statement at a time.
 fn run_preamble(db: &mut Db, preamble: &Piece) -> Result<(), LoadFailure> {
     for (index, line) in lines_of(&preamble.text).enumerate() {
@@ -146,7 +134,7 @@ fn run_preamble(db: &mut Db, preamble: &Piece) -> Result<(), LoadFailure> {
         db.run_statement(&String::from_utf8_lossy(line))
             .map_err(|err| LoadFailure {
                 message: err.text,
-                line: dump_line(preamble, index as u64),
+                line: preamble.dump_line(index as u64),
                 statement: None,
                 copy_row: None,
             })?;
@@ -158,7 +146,7 @@ fn run_preamble(db: &mut Db, preamble: &Piece) -> Result<(), LoadFailure> {
 fn load_piece(db: &mut Db, piece: &Piece) -> Result<Option<u64>, LoadFailure> {
     let parts = parts(piece).ok_or_else(|| LoadFailure {
         message: "a piece of table data the direct load cannot take apart".into(),
-        line: dump_line(piece, 0),
+        line: piece.dump_line(0),
         statement: None,
         copy_row: None,
     })?;
@@ -166,7 +154,7 @@ fn load_piece(db: &mut Db, piece: &Piece) -> Result<Option<u64>, LoadFailure> {
         let sql = String::from_utf8_lossy(sql);
         db.run_statement(&sql).map_err(|err| LoadFailure {
             message: err.text,
-            line: dump_line(piece, *index),
+            line: piece.dump_line(*index),
             statement: None,
             copy_row: None,
         })?;
@@ -184,9 +172,12 @@ fn load_piece(db: &mut Db, piece: &Piece) -> Result<Option<u64>, LoadFailure> {
 /// Name a failed COPY by the dump line of its bad row, and count that row
 /// from the start of the whole COPY (the piece may be a later part of it).
 fn copy_failure(piece: &Piece, at: u64, err: StatementError) -> LoadFailure {
-    let command_line = dump_line(piece, at);
-    let row = err.context.as_deref().and_then(copy_context_row);
-    let row_line = row.and_then(|row| dump_line(piece, at + row));
+    let command_line = piece.dump_line(at);
+    let row = err
+        .context
+        .as_deref()
+        .and_then(crate::load::copy_context_row);
+    let row_line = row.and_then(|row| piece.dump_line(at + row));
     let mut message = err.text;
     if let (Some(row), Some(row_line), Some(command_line)) = (row, row_line, command_line) {
         message = crate::load::renumber_copy_row(&message, row, row_line - command_line);
@@ -197,18 +188,6 @@ fn copy_failure(piece: &Piece, at: u64, err: StatementError) -> LoadFailure {
         statement: None,
         copy_row: None,
     }
-}
-
-/// The row number in the server's `COPY t, line 57, column id: "5x7"`.
-fn copy_context_row(context: &str) -> Option<u64> {
-    let rest = context.strip_prefix("COPY ")?;
-    rest.split(", line ")
-        .nth(1)?
-        .split([',', ':'])
-        .next()?
-        .trim()
-        .parse()
-        .ok()
 }
 
 /// A worker of the data pool: one connection, fed pieces until the queue
@@ -306,7 +285,7 @@ mod tests {
         assert_eq!(copy.at, 5);
         assert_eq!(copy.command, b"COPY public.t (id, note) FROM stdin;");
         assert_eq!(copy.rows, b"1\ta\n2\t\\\\.\n");
-        assert_eq!(dump_line(&p, copy.at + 2), Some(107));
+        assert_eq!(p.dump_line(copy.at + 2), Some(107));
     }
 
     #[test]

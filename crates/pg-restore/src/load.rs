@@ -233,12 +233,8 @@ pub fn psql_failure(lines: &[String]) -> LoadFailure {
         if more.starts_with("psql:") {
             break;
         }
-        if let Some(rest) = more.strip_prefix("CONTEXT:  COPY ") {
-            copy_row = rest
-                .split(", line ")
-                .nth(1)
-                .and_then(|r| r.split([',', ':']).next())
-                .and_then(|n| n.trim().parse().ok());
+        if let Some(context) = more.strip_prefix("CONTEXT:  ") {
+            copy_row = copy_context_row(context);
         }
         message.push('\n');
         message.push_str(more);
@@ -249,6 +245,20 @@ pub fn psql_failure(lines: &[String]) -> LoadFailure {
         statement: None,
         copy_row,
     }
+}
+
+/// The row number in the server's COPY context, `COPY t, line 57, column
+/// id: "5x7"` → 57.
+pub fn copy_context_row(context: &str) -> Option<u64> {
+    context
+        .strip_prefix("COPY ")?
+        .split(", line ")
+        .nth(1)?
+        .split([',', ':'])
+        .next()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// A parallel load cuts big COPYs into pieces, and the server counts rows

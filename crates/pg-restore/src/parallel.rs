@@ -69,6 +69,19 @@ impl Piece {
     pub fn is_empty(&self) -> bool {
         self.text.is_empty()
     }
+
+    /// The dump line of this piece's line `index` (0-based); `None` past
+    /// its end or for a line the restore added (dump line 0).
+    pub fn dump_line(&self, index: u64) -> Option<u64> {
+        let mut first = 0;
+        for (dump, count) in &self.map {
+            if index < first + count {
+                return (*dump != 0).then(|| dump + (index - first));
+            }
+            first += count;
+        }
+        None
+    }
 }
 
 /// Worker lines → dump lines.

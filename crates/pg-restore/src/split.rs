@@ -92,8 +92,8 @@ struct Splitter<'a> {
     seen_header: bool,
     schema_pool: Option<Pool>,
     /// Table data over our own connections ([`crate::direct`]), when the
-    /// preamble allows it (decided at the first data piece) …
-    direct: Option<bool>,
+    /// preamble allows it (decided once the schema is in) …
+    direct: bool,
     direct_pool: Option<Pool>,
     /// … and through psql for what they do not take: `--jobs` sessions when
     /// it comes first (everything then goes there), one beside the direct
@@ -142,8 +142,8 @@ impl Splitter<'_> {
             *self.data_bytes.entry(table.clone()).or_insert(0) += piece.text.len();
         }
         let direct = self.route == Route::Data
+            && self.direct
             && self.data_pool.is_none()
-            && self.direct_usable()
             && crate::direct::suits(&piece);
         match self.route {
             Route::Data => {
@@ -170,12 +170,6 @@ impl Splitter<'_> {
             self.schema_pool = Some(Pool::start(self.job, 1, &self.preamble)?);
         }
         Ok(self.schema_pool.as_mut().expect("started above"))
-    }
-
-    fn direct_usable(&mut self) -> bool {
-        *self
-            .direct
-            .get_or_insert_with(|| crate::direct::usable(&self.preamble))
     }
 
     fn direct_pool(&mut self) -> anyhow::Result<&mut Pool> {
@@ -235,6 +229,7 @@ impl Splitter<'_> {
         if let Some(pool) = self.schema_pool.take() {
             pool.finish()?;
         }
+        self.direct = crate::direct::usable(&self.preamble);
         if self.job.hold_autovacuum {
             self.autovacuum = Paused::pause(&self.job.settings)?;
         }
@@ -452,7 +447,7 @@ pub fn load_parallel(
         autovacuum: Paused::default(),
         seen_header: false,
         schema_pool: None,
-        direct: None,
+        direct: false,
         direct_pool: None,
         data_pool: None,
         data_abort: std::sync::Arc::default(),

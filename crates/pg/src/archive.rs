@@ -245,6 +245,7 @@ fn ident(text: &str) -> Option<(String, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write as _;
 
     #[test]
     fn copy_targets() {
@@ -263,7 +264,6 @@ mod tests {
         assert_eq!(copy_target(b"COPY t (a) FROM stdin;"), None);
         assert_eq!(copy_target(b"SELECT 1;"), None);
     }
-    use std::io::Write as _;
 
     fn gzip_members(parts: &[&[u8]]) -> Vec<u8> {
         let mut out = Vec::new();

@@ -111,14 +111,20 @@ pub fn sweep_stale(
 /// 4194304) and 16 digits of time.
 const MAX_SUFFIX: usize = 1 + 7 + 1 + 16;
 
-/// The part of `prefix` every name created from it keeps, however
-/// [`ThrowawayDatabase::create`] had to cut it to fit 63 bytes.
-fn surviving_head(prefix: &str) -> String {
+/// `prefix` cut (at a character boundary) so that a suffix of
+/// `suffix_len` bytes still fits PostgreSQL's 63-byte names.
+fn cut_for_suffix(prefix: &str, suffix_len: usize) -> String {
     let mut head = prefix.to_owned();
-    while head.len() + MAX_SUFFIX > 63 {
+    while head.len() + suffix_len > 63 {
         head.pop();
     }
     head
+}
+
+/// The part of `prefix` every name created from it keeps, however
+/// [`ThrowawayDatabase::create`] had to cut it.
+fn surviving_head(prefix: &str) -> String {
+    cut_for_suffix(prefix, MAX_SUFFIX)
 }
 
 /// Drop every database named `name_prefix…` (as much of it as survives in
@@ -181,11 +187,7 @@ impl ThrowawayDatabase {
             std::process::id(),
             chrono::Utc::now().timestamp_micros()
         );
-        let mut head: String = prefix.to_owned();
-        while head.len() + suffix.len() > 63 {
-            head.pop();
-        }
-        let name = format!("{head}{suffix}");
+        let name = format!("{}{suffix}", cut_for_suffix(prefix, suffix.len()));
         let maintenance = settings.maintenance();
         let mut db = Db::connect(&maintenance)?;
         let force = db.server_major()? >= 13;

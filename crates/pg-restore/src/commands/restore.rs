@@ -569,12 +569,12 @@ pub fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::Ok)
 }
 
-/// Tables present and row counts: exact against the manifest's snapshot
-/// counts when it has them, else against the COPY rows in the dump.
 /// Every table the backup has data for exists, with the rows the backup
-/// says. Row counts come from the load's COPY results where it has them
-/// (the server's own count of the rows each COPY stored, so a large restore
-/// is not read a second time), else from `count(*)`.
+/// says: exactly the manifest's snapshot counts when it has them, else the
+/// COPY rows in the dump. The restored side comes from the load's COPY
+/// results where it has them (the server's own count of the rows each COPY
+/// stored, so a large restore is not read a second time), else from
+/// `count(*)`.
 fn sanity_check(
     db: &mut Db,
     verified: &Verified,
