@@ -23,6 +23,35 @@ impl UsageError {
     }
 }
 
+/// A run that failed after building its report (a restore refused by its
+/// sanity check, say): the report carries the findings and the facts
+/// (`"changed": false`), and the one error path in [`crate::run::main`]
+/// prints it in the chosen format and exits with `code`.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", summary(.report))]
+pub struct ReportedFailure {
+    pub report: Box<crate::report::Report>,
+    pub code: ExitCode,
+}
+
+impl ReportedFailure {
+    /// A runtime failure (exit 3) described by `report`.
+    pub fn runtime(report: crate::report::Report) -> Self {
+        Self {
+            report: Box::new(report),
+            code: ExitCode::Runtime,
+        }
+    }
+}
+
+fn summary(report: &crate::report::Report) -> String {
+    report
+        .diagnostics
+        .iter()
+        .find(|d| d.severity == crate::diagnostic::Severity::Error)
+        .map_or_else(|| format!("{} failed", report.tool), |d| d.message.clone())
+}
+
 /// The run stopped because of SIGINT/SIGTERM, after cleaning up. Exit code 130.
 #[derive(Debug, thiserror::Error)]
 #[error("interrupted")]

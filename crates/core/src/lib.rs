@@ -6,6 +6,7 @@
 //! its `run` function returning `anyhow::Result<ExitCode>`.
 
 pub mod cli;
+pub mod command;
 pub mod config;
 pub mod diagnostic;
 pub mod error;
@@ -17,10 +18,11 @@ pub mod render;
 pub mod report;
 pub mod run;
 pub mod secret;
+pub mod sys;
 
 pub use cli::{ColorWhen, GlobalArgs, OutputFormat};
 pub use diagnostic::{Diagnostic, Location, Severity};
-pub use error::{Interrupted, UsageError};
+pub use error::{Interrupted, ReportedFailure, UsageError};
 pub use exit::ExitCode;
 pub use printer::Printer;
 pub use report::Report;

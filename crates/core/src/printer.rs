@@ -78,6 +78,16 @@ impl Printer {
         out.flush()
     }
 
+    /// A human summary of a run that succeeded ("restored app from …") on
+    /// stdout; nothing with `--quiet`, which promises silence when all is
+    /// well (cron mails any output).
+    pub fn summary(&self, text: &str) -> io::Result<()> {
+        if self.quiet {
+            return Ok(());
+        }
+        self.data(text)
+    }
+
     /// Render the report in the chosen format to stdout, and in GitHub
     /// Actions also append the step summary.
     pub fn report(&self, report: &Report) -> io::Result<()> {

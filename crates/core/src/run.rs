@@ -3,7 +3,7 @@
 use clap::Parser;
 
 use crate::cli::GlobalArgs;
-use crate::error::{exit_code_for, is_broken_pipe};
+use crate::error::{ReportedFailure, exit_code_for, is_broken_pipe};
 use crate::exit::ExitCode;
 use crate::interrupt;
 use crate::printer::Printer;
@@ -19,6 +19,8 @@ pub trait ToolCli: Parser {
 /// - `Ok(code)` is the tool's verdict.
 /// - An error whose chain holds a broken pipe (`tool | head`) exits 0
 ///   quietly, as ripgrep does: the reader has all it wanted.
+/// - A [`ReportedFailure`] prints its report in the chosen format (the
+///   JSON document of a failed restore) and exits with its code.
 /// - Any other error is printed on stderr with its causes, and mapped by
 ///   [`exit_code_for`]: usage/config → 2, interrupted → 130, else 3.
 pub fn main<C: ToolCli>(run: impl FnOnce(C) -> anyhow::Result<ExitCode>) -> std::process::ExitCode {
@@ -39,6 +41,18 @@ pub fn main<C: ToolCli>(run: impl FnOnce(C) -> anyhow::Result<ExitCode>) -> std:
     match run(cli) {
         Ok(code) => code.into(),
         Err(err) if is_broken_pipe(&err) => ExitCode::Ok.into(),
+        Err(err) if err.is::<ReportedFailure>() => {
+            let Ok(failure) = err.downcast::<ReportedFailure>() else {
+                return ExitCode::Runtime.into();
+            };
+            match printer.report(&failure.report) {
+                Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => {
+                    printer.error(&format!("writing the report: {err}"));
+                }
+                _ => {}
+            }
+            failure.code.into()
+        }
         Err(err) => {
             let code = exit_code_for(&err);
             report_error(&printer, &err, code);

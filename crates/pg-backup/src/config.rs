@@ -12,7 +12,6 @@ use shipshape_pg::{ConnectionArgs, ConnectionSettings};
 
 use crate::naming::{self, Kind};
 use crate::retention::Policy;
-use crate::words;
 use crate::{CreateArgs, SharedArgs};
 
 /// pg_dump's output format (`--dump-format`).
@@ -231,8 +230,11 @@ pub fn create(args: &CreateArgs, file: &FileConfig) -> Result<CreateOptions, Usa
     if jobs == 0 {
         return Err(UsageError::new("--jobs must be at least 1"));
     }
-    let split =
-        |value: Option<&String>, origin: &str| value.map(|v| words::split(v, origin)).transpose();
+    let split = |value: Option<&String>, origin: &str| {
+        value
+            .map(|v| shipshape_core::command::split(v, origin))
+            .transpose()
+    };
     Ok(CreateOptions {
         kind,
         compress_level: level.or(default),

@@ -4,19 +4,13 @@
 //! that fails or hangs is reported as a warning and never changes the
 //! backup's own result; it is stopped after [`TIMEOUT`].
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use shipshape_core::Printer;
-
-use crate::sys;
+use shipshape_core::command::{ChildCommand, Output};
 
 /// How long a hook may run.
 pub const TIMEOUT: Duration = Duration::from_secs(120);
-
-/// Variables removed from a hook's environment: connection settings that
-/// may carry the password.
-const SECRET_ENV: [&str; 4] = ["DATABASE_URL", "PGPASSWORD", "PGPASSFILE", "PGSERVICEFILE"];
 
 /// The outcome handed to a hook.
 #[derive(Debug, Default, Clone)]
@@ -62,55 +56,31 @@ impl Outcome {
     }
 }
 
-/// Run `words` (already split) with the outcome in its environment. Its
-/// stdout and stderr go to our stderr, keeping our stdout clean for data.
+/// Run `words` (already split) with the outcome in its environment, through
+/// core's runner: no password variables, null stdin, its own process group,
+/// stopped after [`TIMEOUT`]. Its stdout and stderr go to our stderr,
+/// keeping our stdout clean for data.
 pub fn run(printer: &Printer, label: &str, words: &[String], outcome: &Outcome) {
-    let Some((program, args)) = words.split_first() else {
+    let Some(program) = words.first() else {
         return;
     };
-    let mut cmd = Command::new(program);
-    // A hook never sees the database password (nor where it came from).
-    for var in SECRET_ENV {
-        cmd.env_remove(var);
-    }
-    cmd.args(args)
-        .envs(outcome.env())
-        .stdin(Stdio::null())
-        .stdout(std::io::stderr())
-        .stderr(std::io::stderr());
-    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    let mut command = ChildCommand::new(words.to_vec());
+    command.env = outcome
+        .env()
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+    command.timeout = TIMEOUT;
+    command.output = Output::Stderr;
     printer.detail(&format!("running {label} hook: {program}"));
-    let mut child = match cmd.spawn() {
-        Ok(child) => child,
-        Err(err) => {
+    match command.run() {
+        Ok(finished) if finished.success => {}
+        Ok(finished) => {
             printer.warning(&format!(
-                "{label} hook {program} could not be started: {err}"
+                "{label} hook {program} failed ({})",
+                finished.status
             ));
-            return;
         }
-    };
-    let started = Instant::now();
-    loop {
-        match child.try_wait() {
-            Ok(Some(status)) if status.success() => return,
-            Ok(Some(status)) => {
-                printer.warning(&format!("{label} hook {program} failed ({status})"));
-                return;
-            }
-            Ok(None) if started.elapsed() > TIMEOUT => {
-                sys::kill_group(child.id());
-                let _ = child.wait();
-                printer.warning(&format!(
-                    "{label} hook {program} did not finish within {}s and was stopped",
-                    TIMEOUT.as_secs()
-                ));
-                return;
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-            Err(err) => {
-                printer.warning(&format!("{label} hook {program}: {err}"));
-                return;
-            }
-        }
+        Err(err) => printer.warning(&format!("{label} hook: {err}")),
     }
 }

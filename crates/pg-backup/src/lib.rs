@@ -16,17 +16,17 @@ mod dump;
 mod fsx;
 mod hooks;
 mod human;
-mod inventory;
 mod list;
 mod metrics;
-pub mod naming;
+// Backup names and the directory inventory are shared with pg-restore.
+use shipshape_repo::inventory;
+pub use shipshape_repo::naming;
 mod prune;
 mod restore_check;
 pub mod retention;
 mod sink;
 mod sys;
 mod verify;
-mod words;
 
 use config::{CompressArg, DumpFormatArg};
 pub use create::backup_on_behalf;

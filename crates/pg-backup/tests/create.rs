@@ -211,9 +211,14 @@ fn zstd_with_restore_verification_and_globals() {
 fn success_hook_metrics_and_report() {
     let scene = Scene::new("ss_pgb_hooks");
     let env_file = scene.root.path().join("hook.env");
+    let all_env = scene.root.path().join("hook.all.env");
     let hook = scene.script(
         "hook.sh",
-        &format!("env | grep ^PG_BACKUP_ | sort > '{}'", env_file.display()),
+        &format!(
+            "env | grep ^PG_BACKUP_ | sort > '{}'; env > '{}'",
+            env_file.display(),
+            all_env.display()
+        ),
     );
     let metrics = scene.root.path().join("pg_backup.prom");
     let run = scene.backup(&[
@@ -245,6 +250,17 @@ fn success_hook_metrics_and_report() {
         "{env}"
     );
     assert!(env.contains("PG_BACKUP_EXIT_CODE=0\n"), "{env}");
+    // A hook never sees the password, nor where it came from.
+    let all = std::fs::read_to_string(&all_env).unwrap();
+    for name in ["PGPASSWORD=", "DATABASE_URL=", "PGPASSFILE="] {
+        assert!(!all.contains(name), "the hook saw {name}");
+    }
+    if let Some(password) = &scene.server.password {
+        assert!(
+            !all.contains(password.as_str()),
+            "the hook saw the password"
+        );
+    }
     let text = std::fs::read_to_string(&metrics).unwrap();
     let size = std::fs::metadata(&backup).unwrap().len();
     assert!(

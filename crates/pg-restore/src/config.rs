@@ -85,6 +85,13 @@ impl Settings {
             cli.owner_map.clone()
         };
         let keep_env: Option<usize> = env_parse("PG_RESTORE_KEEP_PREVIOUS")?;
+        let pre_swap = cli.pre_swap.clone().or_else(|| file.pre_swap.clone());
+        let post_swap = cli.post_swap.clone().or_else(|| file.post_swap.clone());
+        for (origin, hook) in [("--pre-swap", &pre_swap), ("--post-swap", &post_swap)] {
+            if let Some(text) = hook {
+                crate::hooks::validate(origin, text)?;
+            }
+        }
         let keep_previous_configured = keep_env.is_some() || file.keep_previous.is_some();
         Ok(Self {
             keep_previous_configured,
@@ -96,8 +103,8 @@ impl Settings {
             ),
             keep_previous: layer(None, keep_env, file.keep_previous, 1),
             jobs,
-            pre_swap: cli.pre_swap.clone().or_else(|| file.pre_swap.clone()),
-            post_swap: cli.post_swap.clone().or_else(|| file.post_swap.clone()),
+            pre_swap,
+            post_swap,
             no_owner: cli.no_owner || file.no_owner.unwrap_or(false),
             no_privileges: cli.no_privileges || file.no_privileges.unwrap_or(false),
             owner_map: parse_owner_map(&owner_items)?,

@@ -1,74 +1,40 @@
 //! `--pre-swap` / `--post-swap`: commands split into words and run without
-//! a shell (no quoting surprises, nothing interpreted), with the names
-//! involved in the environment.
+//! a shell, with the names involved in the environment, through core's
+//! runner — the same as pg-backup's hooks: no password variables
+//! (`DATABASE_URL`, `PGPASSWORD`, …), null stdin, a process group of their
+//! own, stopped after [`TIMEOUT`] or on Ctrl-C.
 
-use anyhow::Context as _;
+use std::time::Duration;
 
-/// Split a command line on whitespace, honouring simple '…' and "…" quotes.
-pub fn split_words(text: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut current = String::new();
-    let mut quote: Option<char> = None;
-    let mut in_word = false;
-    for c in text.chars() {
-        match quote {
-            Some(q) if c == q => quote = None,
-            Some(_) => current.push(c),
-            None if c == '\'' || c == '"' => {
-                quote = Some(c);
-                in_word = true;
-            }
-            None if c.is_whitespace() => {
-                if in_word {
-                    words.push(std::mem::take(&mut current));
-                    in_word = false;
-                }
-            }
-            None => {
-                current.push(c);
-                in_word = true;
-            }
-        }
-    }
-    if in_word {
-        words.push(current);
-    }
-    words
+use shipshape_core::command::{self, ChildCommand, Output};
+
+/// How long a hook may run.
+pub const TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Check that a hook command splits into words (an unterminated quote is a
+/// usage error before anything is restored).
+pub fn validate(origin: &str, text: &str) -> Result<(), shipshape_core::UsageError> {
+    command::split(text, origin).map(drop)
 }
 
 /// Run a hook; a failing hook is an error.
-pub fn run(which: &str, command: &str, env: &[(&str, &str)]) -> anyhow::Result<()> {
-    let words = split_words(command);
-    let Some((program, args)) = words.split_first() else {
-        return Ok(());
-    };
-    let mut cmd = std::process::Command::new(program);
-    cmd.args(args);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
+pub fn run(which: &str, text: &str, env: &[(&str, &str)]) -> anyhow::Result<()> {
+    let words = command::split(text, &format!("--{which}"))?;
+    let mut hook = ChildCommand::new(words);
+    hook.env = env
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    hook.timeout = TIMEOUT;
     // stdout belongs to pg-restore's report; a hook's chatter goes to stderr.
-    cmd.stdout(std::io::stderr());
-    let mut child = cmd
-        .spawn()
-        .with_context(|| format!("running the {which} hook {program:?}"))?;
-    let status = crate::load::wait(&mut child)?;
-    if !status.success() {
-        anyhow::bail!("the {which} hook {program:?} failed ({status})");
+    hook.output = Output::Stderr;
+    let program = hook.program().to_owned();
+    let finished = hook.run().map_err(|err| match err {
+        command::RunError::Interrupted(i) => anyhow::Error::from(i),
+        other => anyhow::Error::from(other).context(format!("the {which} hook {program:?}")),
+    })?;
+    if !finished.success {
+        anyhow::bail!("the {which} hook {program:?} failed ({})", finished.status);
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn splits_with_quotes() {
-        assert_eq!(
-            split_words("systemctl stop 'my app'"),
-            vec!["systemctl", "stop", "my app"]
-        );
-        assert_eq!(split_words("  a  \"\" b "), vec!["a", "", "b"]);
-    }
 }

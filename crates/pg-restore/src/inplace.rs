@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use shipshape_core::{Diagnostic, ExitCode, Report};
+use shipshape_core::{Diagnostic, ExitCode, Report, ReportedFailure};
 use shipshape_pg::lock::DatabaseLock;
 use shipshape_pg::quote::quote_ident;
 use shipshape_pg::{ConnectionSettings, Db};
@@ -207,8 +207,7 @@ pub fn run(
             safety.as_ref().map(|p| p.display().to_string()),
         );
         report.insert("recovery_command", &recovery);
-        printer.report(&report)?;
-        return Ok(ExitCode::Runtime);
+        return Err(ReportedFailure::runtime(report).into());
     }
     let mut restored = Db::connect(&connection.with_database(target))?;
     crate::parallel::analyze(&job, &mut restored, &loaded.analyzed)?;
@@ -225,7 +224,7 @@ pub fn run(
             .unwrap_or_default()
     );
     if printer.format() == shipshape_core::OutputFormat::Human {
-        printer.data(&format!("{summary}\n"))?;
+        printer.summary(&format!("{summary}\n"))?;
     } else {
         let mut report = Report::new("pg-restore", env!("CARGO_PKG_VERSION"));
         report.insert("target", target);

@@ -187,6 +187,16 @@ fn pg_backup_style_files_with_manifest_zstd_and_latest() {
     std::fs::remove_file(&plain).unwrap();
     // A newer file without a manifest is not a verified backup: skipped.
     std::fs::write(dir.path().join("app_20260101_010101.sql.gz"), b"junk").unwrap();
+    // Nor is a plain .sql file, which pg-backup never writes, manifest or not.
+    let stray = dir.path().join("app_20270101_010101.sql");
+    std::fs::write(&stray, b"DROP TABLE IF EXISTS everything;\n").unwrap();
+    write_manifest(
+        &stray,
+        &src.name,
+        Vec::new(),
+        DumpFormat::Plain,
+        Compression::None,
+    );
 
     let target = unique_name("prs_new");
     let _cleanup = Cleanup(target.clone());

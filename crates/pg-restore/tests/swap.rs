@@ -443,7 +443,13 @@ fn a_swap_that_fails_halfway_is_undone() {
     // The pre-swap hook leaves a session in the restored database, so its
     // rename to the target name (the swap's second rename) fails after the
     // target was already renamed away: the swap must put everything back.
-    let hook = "sh -c 'psql -X -q -d \"$PG_RESTORE_NEW\" -c \"SELECT pg_sleep(60)\" >/dev/null 2>&1 & sleep 2'";
+    // Hooks never see the password (PGPASSWORD is scrubbed), so this one
+    // brings its own, as a user's hook would bring its own credentials.
+    let password = s.password.clone().unwrap_or_default();
+    let hook = format!(
+        "sh -c 'PGPASSWORD=\"{password}\" psql -X -q -d \"$PG_RESTORE_NEW\" -c \"SELECT pg_sleep(60)\" >/dev/null 2>&1 & sleep 2'"
+    );
+    let hook = hook.as_str();
     let mut cmd = tool_for(&target);
     s.apply_env(&mut cmd, &target);
     cmd.env("DATABASE_URL", s.url(&target));
@@ -506,4 +512,56 @@ fn the_new_database_is_created_like_the_target() {
     let kept = with_prefix(&format!("{target}_pre_restore_"));
     assert_eq!(kept.len(), 1, "{kept:?}");
     assert_eq!(describe(&kept[0]), before, "the kept database is as it was");
+}
+
+#[test]
+fn hooks_never_see_the_password_quiet_is_quiet_and_an_unterminated_quote_is_a_usage_error() {
+    let s = server();
+    let target = unique_name("prs_tgt");
+    let _cleanup = Cleanup(target.clone());
+    let src = s.create_database("prs_src");
+    fill(&src.name, 5);
+    let dir = tempfile::tempdir().unwrap();
+    let gz = dump(&src.name, dir.path(), "gzip");
+    let seen = dir.path().join("hook.env");
+    let hook = format!("sh -c 'env >> {}'", seen.display());
+
+    // Nothing is restored when a hook cannot even be split into words.
+    let mut cmd = tool_for(&target);
+    cmd.env("DATABASE_URL", s.url(&target));
+    let run = cli::run(cmd.args(["--yes", "--pre-swap", "sh -c 'true"]).arg(&gz));
+    assert_eq!(run.code, Some(2), "{}", run.snapshot());
+    assert!(run.stderr.contains("unterminated"), "{}", run.stderr);
+    assert!(
+        with_prefix(&target).is_empty(),
+        "{:?}",
+        with_prefix(&target)
+    );
+
+    let mut cmd = tool_for(&target);
+    s.apply_env(&mut cmd, &target);
+    cmd.env("DATABASE_URL", s.url(&target))
+        .env("PGPASSFILE", "/nonexistent/pgpass");
+    let run = cli::run(
+        cmd.args([
+            "--yes",
+            "--quiet",
+            "--pre-swap",
+            &hook,
+            "--post-swap",
+            &hook,
+        ])
+        .arg(&gz),
+    );
+    assert_eq!(run.code, Some(0), "{}", run.snapshot());
+    // --quiet: silence when all is well, as in every tool.
+    assert_eq!((run.stdout.as_str(), run.stderr.as_str()), ("", ""));
+    let env = std::fs::read_to_string(&seen).unwrap();
+    assert_eq!(env.matches("PG_RESTORE_TARGET=").count(), 2, "{env}");
+    for name in ["PGPASSWORD=", "DATABASE_URL=", "PGPASSFILE="] {
+        assert!(!env.contains(name), "a hook saw {name}: {env}");
+    }
+    if let Some(password) = &s.password {
+        assert!(!env.contains(password.as_str()), "a hook saw the password");
+    }
 }

@@ -4,9 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use shipshape_core::{Diagnostic, ExitCode, Printer, Report, UsageError};
+use shipshape_core::{Diagnostic, ExitCode, Printer, Report, ReportedFailure, UsageError};
 use shipshape_pg::lock::DatabaseLock;
-use shipshape_pg::manifest::{Manifest, VerifyStatus};
 use shipshape_pg::quote::quote_ident;
 use shipshape_pg::{ConnectionSettings, Db};
 
@@ -60,46 +59,29 @@ impl Drop for Restoring {
     }
 }
 
-/// The newest backup in `dir` whose manifest says it was verified. When the
-/// directory holds backups of several databases (pg-backup prefixes), only
-/// those of `target` are candidates: restoring another database's backup
-/// over the target must never happen by picking "the newest file".
+/// The newest backup in `dir` whose manifest says it was verified, read
+/// with pg-backup's own name parser and inventory (so `--latest` considers
+/// exactly the files pg-backup writes). When the directory holds backups of
+/// several databases (pg-backup prefixes), only those of `target` are
+/// candidates: restoring another database's backup over the target must
+/// never happen by picking "the newest file".
 fn latest_in(dir: &Path, target: &str, printer: &Printer) -> anyhow::Result<PathBuf> {
-    let mut candidates: Vec<(String, PathBuf, String)> = Vec::new();
-    for entry in fs_err::read_dir(dir)? {
-        let path = entry?.path();
-        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
-            continue;
-        };
-        let Some(stem) = [".sql.gz", ".sql.zst", ".dump", ".sql"]
-            .iter()
-            .find_map(|ext| name.strip_suffix(ext))
-        else {
-            continue;
-        };
-        // <prefix>_<YYYYmmdd_HHMMSS>: the timestamp, not mtime, orders them.
-        if stem.len() < 16 || !stem.is_char_boundary(stem.len() - 15) {
-            continue;
-        }
-        let ts = &stem[stem.len() - 15..];
-        if chrono::NaiveDateTime::parse_from_str(ts, "%Y%m%d_%H%M%S").is_err() {
-            continue;
-        }
-        match Manifest::read_for(&path) {
-            Ok(Some(m)) if m.verification.status == VerifyStatus::Verified => {
-                candidates.push((ts.to_owned(), path, m.database));
-            }
-            Ok(Some(_)) => printer.detail(&format!(
-                "skipping {name}: its manifest does not say verified"
+    let mut candidates = Vec::new();
+    for entry in shipshape_repo::inventory::scan(dir, None)? {
+        match (&entry.manifest, &entry.manifest_error) {
+            (Some(m), _) if entry.verified() => candidates.push((m.database.clone(), entry)),
+            (Some(_), _) => printer.detail(&format!(
+                "skipping {}: its manifest does not say verified",
+                entry.file
             )),
-            Ok(None) => printer.detail(&format!("skipping {name}: no manifest")),
-            Err(err) => printer.detail(&format!("skipping {name}: {err:#}")),
+            (None, Some(err)) => printer.detail(&format!("skipping {}: {err}", entry.file)),
+            (None, None) => printer.detail(&format!("skipping {}: no manifest", entry.file)),
         }
     }
     let databases: std::collections::BTreeSet<String> =
-        candidates.iter().map(|(_, _, db)| db.clone()).collect();
+        candidates.iter().map(|(db, _)| db.clone()).collect();
     if databases.len() > 1 {
-        candidates.retain(|(_, _, db)| db == target);
+        candidates.retain(|(db, _)| db == target);
         if candidates.is_empty() {
             let list: Vec<String> = databases.iter().map(|d| format!("\"{d}\"")).collect();
             return Err(UsageError::new(format!(
@@ -110,14 +92,18 @@ fn latest_in(dir: &Path, target: &str, printer: &Printer) -> anyhow::Result<Path
             .into());
         }
     }
-    candidates.sort();
-    candidates.pop().map(|(_, p, _)| p).ok_or_else(|| {
-        UsageError::new(format!(
-            "no verified backup (a pg-backup file with a manifest that says verified) in {}",
-            dir.display()
-        ))
-        .into()
-    })
+    // The inventory is newest first (by the name's timestamp, not mtime).
+    candidates
+        .into_iter()
+        .next()
+        .map(|(_, entry)| entry.path)
+        .ok_or_else(|| {
+            UsageError::new(format!(
+                "no verified backup (a pg-backup file with a manifest that says verified) in {}",
+                dir.display()
+            ))
+            .into()
+        })
 }
 
 fn age(modified: Option<chrono::DateTime<chrono::Utc>>) -> String {
@@ -403,8 +389,7 @@ pub fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<ExitCode> {
             report.push(d);
             report.insert("target", &target);
             report.insert("changed", false);
-            printer.report(&report)?;
-            return Ok(ExitCode::Runtime);
+            return Err(ReportedFailure::runtime(report).into());
         }
     };
     shipshape_core::interrupt::check()?;
@@ -446,8 +431,7 @@ pub fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<ExitCode> {
         }
         report.insert("target", &target);
         report.insert("changed", false);
-        printer.report(&report)?;
-        return Ok(ExitCode::Runtime);
+        return Err(ReportedFailure::runtime(report).into());
     }
     let checked_tables = checked.unwrap_or_default();
     shipshape_core::interrupt::check()?;
@@ -559,7 +543,7 @@ pub fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<ExitCode> {
     if printer.format() != shipshape_core::OutputFormat::Human {
         printer.report(&report)?;
     } else {
-        printer.data(&format!(
+        printer.summary(&format!(
             "{summary}\n{}",
             rollback
                 .map(|c| format!("rollback: {c}\n"))

@@ -85,7 +85,7 @@ pub fn run(ctx: &Context, args: &RollbackArgs) -> anyhow::Result<ExitCode> {
         }
     );
     if printer.format() == shipshape_core::OutputFormat::Human {
-        printer.data(&format!("{message}\n"))?;
+        printer.summary(&format!("{message}\n"))?;
     } else {
         let mut report = Report::new("pg-restore", env!("CARGO_PKG_VERSION"));
         report.insert("target", &target);
