@@ -21,6 +21,10 @@ pub struct Config {
     /// Environment for migration commands; values may use `{url}`, `{host}`,
     /// `{port}`, `{user}`, `{password}`, `{database}`.
     pub env: BTreeMap<String, String>,
+    /// Connection variables (`DATABASE_URL`, `PG*`, `POSTGRES_*`,
+    /// `SQLALCHEMY_*`, `DB_*`) that migration commands may inherit from our
+    /// environment; every other one is removed before they start.
+    pub pass_env: Vec<String>,
     /// Versions declared to have no down.
     pub irreversible: Vec<String>,
     /// `command` layout: apply the next migration.
@@ -29,6 +33,9 @@ pub struct Config {
     pub down_command: Option<Vec<String>>,
     /// `command` layout: print the current version (empty output = base).
     pub current_command: Option<Vec<String>>,
+    /// `command` layout: the table in which the tool records applied
+    /// versions (default: the first of the common tools' tables found).
+    pub version_table: Option<String>,
     /// Checks to run (default: all that apply).
     pub only: Option<Vec<String>>,
     /// Checks to skip.

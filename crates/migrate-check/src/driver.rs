@@ -4,15 +4,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use shipshape_core::Interrupted;
+use shipshape_core::command::{ChildCommand, Finished, RunError, Scrub};
 use shipshape_core::secret::redact_url;
 use shipshape_pg::schema_snapshot::Snapshot;
 use shipshape_pg::{ConnectionSettings, Db, PgError};
 
-use crate::command::{self, RunError};
+use crate::command;
 use crate::layout::{Migration, Script, TxMode};
 
 /// Up or down.
@@ -79,10 +79,15 @@ pub enum Driver {
     },
 }
 
-/// The environment given to migration commands.
+/// The environment given to migration commands: the throwaway database's
+/// connection (`PG*`, `DATABASE_URL`) and the `[migrate-check.env]` table.
+/// Every other connection variable of our own environment is removed
+/// (unless listed in `pass_env`), so a setting exported in the user's shell
+/// cannot point the tool at another database.
 pub struct ChildEnv {
     pub settings: ConnectionSettings,
     pub extra: BTreeMap<String, String>,
+    pub pass_env: Vec<String>,
     pub timeout: Duration,
 }
 
@@ -105,12 +110,15 @@ impl ChildEnv {
             .replace("{database}", &s.database)
     }
 
-    fn apply(&self, cmd: &mut Command) {
-        shipshape_pg::child::apply_env(cmd, &self.settings);
-        cmd.env("DATABASE_URL", self.settings.url_with_secret().expose());
-        for (key, value) in &self.extra {
-            cmd.env(key, self.expand(value));
-        }
+    /// The variables a migration command gets (set after scrubbing).
+    fn variables(&self) -> Vec<(String, String)> {
+        let mut env = shipshape_pg::child::libpq_env(&self.settings);
+        env.push((
+            "DATABASE_URL".to_owned(),
+            self.settings.url_with_secret().expose().clone(),
+        ));
+        env.extend(self.extra.iter().map(|(k, v)| (k.clone(), self.expand(v))));
+        env
     }
 
     /// The throwaway URL without its password (for argv: libpq and psycopg
@@ -367,20 +375,25 @@ impl Driver {
     }
 }
 
-/// Run a configured command line (program + fixed args) plus `args`.
+/// Run a configured command line (program + fixed args) plus `args` in
+/// `root`, with the scrubbed environment of `env`.
 pub fn run_argv(
     env: &ChildEnv,
     program: &[String],
     args: &[String],
     root: &std::path::Path,
-) -> Result<command::Finished, ApplyError> {
-    let Some((first, rest)) = program.split_first() else {
+) -> Result<Finished, ApplyError> {
+    if program.is_empty() {
         return Err(ApplyError::Runtime(anyhow::anyhow!("empty command")));
+    }
+    let mut command = ChildCommand::new(program.iter().chain(args).cloned().collect());
+    command.cwd = Some(root.to_path_buf());
+    command.env = env.variables();
+    command.scrub = Scrub::Connections {
+        pass: env.pass_env.clone(),
     };
-    let mut cmd = Command::new(env.expand_program(first));
-    cmd.args(rest).args(args);
-    env.apply(&mut cmd);
-    command::run(&mut cmd, root, env.timeout).map_err(|err| match err {
+    command.timeout = env.timeout;
+    command.run().map_err(|err| match err {
         RunError::Interrupted(i) => ApplyError::Interrupted(i),
         RunError::Spawn { program, source } if source.kind() == std::io::ErrorKind::NotFound => {
             ApplyError::Runtime(anyhow::anyhow!(
@@ -389,13 +402,6 @@ pub fn run_argv(
         }
         other => ApplyError::Runtime(other.into()),
     })
-}
-
-impl ChildEnv {
-    /// Program names are not expanded (no secrets in argv); kept as written.
-    fn expand_program(&self, program: &str) -> String {
-        program.to_owned()
-    }
 }
 
 /// A command line as shown in messages (no secrets are ever in argv).

@@ -12,6 +12,7 @@ pub mod checks;
 pub mod command;
 pub mod config;
 pub mod driver;
+pub mod guard;
 pub mod junit;
 pub mod layout;
 pub mod output;
@@ -69,7 +70,7 @@ pub struct Cli {
     #[command(flatten)]
     pub connection: ConnectionArgs,
 
-    /// Migrations directory [default: `dir` in config, else migrations/, else the script location of ./alembic.ini]
+    /// Migrations directory [default: `dir` in config, else migrations/, else db/migrations/, else the script location of ./alembic.ini]
     #[arg(value_name = "DIR")]
     pub dir: Option<PathBuf>,
 
@@ -186,14 +187,17 @@ fn resolve_dir(cli: &Cli, config: &Config, config_file: Option<&Path>) -> anyhow
             _ => dir,
         });
     }
-    if Path::new("migrations").is_dir() {
-        return Ok(PathBuf::from("migrations"));
+    // migrations/ (most tools), db/migrations/ (dbmate's default).
+    for default in ["migrations", "db/migrations"] {
+        if Path::new(default).is_dir() {
+            return Ok(PathBuf::from(default));
+        }
     }
     if Path::new("alembic.ini").is_file() {
         return Ok(PathBuf::from("."));
     }
     Err(usage(
-        "no migrations directory: pass DIR, set `dir` in [migrate-check], or run where migrations/ or alembic.ini is",
+        "no migrations directory: pass DIR, set `dir` in [migrate-check], or run where migrations/, db/migrations/ or alembic.ini is",
     ))
 }
 
@@ -405,6 +409,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let placeholder_env = ChildEnv {
         settings: server.clone(),
         extra: plan.config.env.clone(),
+        pass_env: plan.config.pass_env.clone(),
         timeout: plan.timeout,
     };
     let driver = match plan.layout {
@@ -482,6 +487,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     ];
     let needs_database = dynamic.iter().any(|c| plan.selected.contains(c));
     let mut kept = None;
+    let mut throwaway_name = None;
     let mut runtime_failure = None;
     let mut migration_count = loaded.migrations.len();
     if prerequisites_failed || several_heads || !needs_database {
@@ -524,10 +530,17 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } else {
             let created = Throwaway::create(&mut admin, &plan.template, cli.keep)
                 .with_context(|| format!("creating a throwaway database on {}", server.target()))?;
-            printer.status(&format!("throwaway database: {}", created.name));
+            // Noise in CI; the name matters when it is kept or asked for.
+            let line = format!("throwaway database: {}", created.name);
+            if cli.keep {
+                printer.status(&line);
+            } else {
+                printer.detail(&line);
+            }
             created
         };
         admin.close();
+        throwaway_name = Some(throwaway.name.clone());
         let db = Db::connect(&throwaway.settings())
             .with_context(|| format!("connecting to the throwaway database {}", throwaway.name))?;
         let mut ignored: Vec<String> = BOOKKEEPING_TABLES.iter().map(|s| (*s).to_owned()).collect();
@@ -546,6 +559,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 let public = ChildEnv {
                     settings: throwaway.settings(),
                     extra: Default::default(),
+                    pass_env: Vec::new(),
                     timeout: plan.timeout,
                 }
                 .public_url();
@@ -566,6 +580,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             env: ChildEnv {
                 settings: throwaway.settings(),
                 extra: plan.config.env.clone(),
+                pass_env: plan.config.pass_env.clone(),
                 timeout: plan.timeout,
             },
             throwaway,
@@ -579,6 +594,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             canceller: session::Canceller::start(server.clone()),
             attributed: BTreeSet::new(),
             printer: printer.clone(),
+            version_table: plan.config.version_table.clone(),
+            discovering: false,
         };
         session.canceller.watch(&mut session.db);
         for check in dynamic {
@@ -649,6 +666,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     report.insert("layout", plan.layout.name());
     report.insert("migrations", migration_count);
     report.insert("database", &kept);
+    report.insert("throwaway_database", &throwaway_name);
     report.insert("duration_ms", checks::millis(started.elapsed()));
     report.insert("checks", &results);
     if results.iter().any(|r| r.status == Status::Failed) {
@@ -736,6 +754,13 @@ fn run_dynamic(
     from_index: Option<usize>,
     compare_to: Option<&ConnectionSettings>,
 ) -> Result<(), ApplyError> {
+    // Before the first migration: the tool must be connected to this database.
+    guard::prove_connection(
+        &mut session.db,
+        &session.env,
+        &session.driver,
+        session.version_table.as_deref(),
+    )?;
     let base = session.snapshot()?;
     if let Driver::Command { root, .. } = &session.driver {
         let dir = layout::display(root);

@@ -11,6 +11,7 @@ use shipshape_pg::{ConnectionSettings, Db};
 
 use crate::checks::{Check, CheckResult, Status, StepResult, millis};
 use crate::driver::{Applied, ApplyError, ChildEnv, Direction, Driver, Failure};
+use crate::guard::{self, VersionState};
 use crate::layout::Migration;
 use crate::throwaway::Throwaway;
 use crate::wording::{self, Context};
@@ -35,6 +36,11 @@ pub struct Session {
     pub attributed: BTreeSet<String>,
     /// For a progress line on a terminal (long histories take a while).
     pub printer: shipshape_core::Printer,
+    /// `command` layout: the table its tool records versions in, if named.
+    pub version_table: Option<String>,
+    /// The `command` layout's discovery runs ups that may do nothing (at
+    /// head); it checks the version table itself.
+    pub discovering: bool,
 }
 
 impl Session {
@@ -128,7 +134,9 @@ impl Session {
         }
     }
 
-    /// Apply migration `index` in `direction`.
+    /// Apply migration `index` in `direction`. A migration tool's step must
+    /// move the throwaway database's version table as asked; if it did not,
+    /// the tool changed another database and the run stops here.
     pub fn apply(
         &mut self,
         index: usize,
@@ -138,14 +146,48 @@ impl Session {
         shipshape_core::interrupt::check()?;
         let previous = self.previous(index);
         let migration = self.migrations[index].clone();
-        self.driver.apply(
+        let guarded = !matches!(self.driver, Driver::Sql) && !self.discovering;
+        let before = if guarded {
+            Some(self.versions()?)
+        } else {
+            None
+        };
+        let applied = self.driver.apply(
             &mut self.db,
             &self.env,
             &migration,
             previous.as_deref(),
             direction,
             observe,
-        )
+        )?;
+        if let Some(before) = before {
+            let after = self.versions()?;
+            if !after.moved_as_asked(
+                &before,
+                &self.driver,
+                &migration,
+                previous.as_deref(),
+                direction,
+            ) {
+                return Err(guard::moved_elsewhere(
+                    &self.env,
+                    &self.driver,
+                    &migration,
+                    direction,
+                ));
+            }
+        }
+        Ok(applied)
+    }
+
+    /// The version bookkeeping of the throwaway database, over our own connection.
+    pub fn versions(&mut self) -> Result<VersionState, ApplyError> {
+        VersionState::read(&mut self.db, self.version_table.as_deref()).map_err(|e| {
+            ApplyError::Runtime(
+                anyhow::Error::new(e)
+                    .context("reading the version table of the throwaway database"),
+            )
+        })
     }
 
     /// Start over: drop and re-create the throwaway database and apply ups

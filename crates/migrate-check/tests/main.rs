@@ -7,6 +7,7 @@
 mod alembic;
 mod broken;
 mod cli;
+mod guard;
 mod layouts;
 mod lifecycle;
 

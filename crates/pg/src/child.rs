@@ -42,18 +42,27 @@ pub fn apply_env(cmd: &mut Command, settings: &ConnectionSettings) {
     for var in LIBPQ_VARS {
         cmd.env_remove(var);
     }
-    cmd.env("PGHOST", &settings.host)
-        .env("PGPORT", settings.port.to_string())
-        .env("PGUSER", &settings.user)
-        .env("PGDATABASE", &settings.database)
-        .env("PGAPPNAME", "shipshape")
-        .env("PGCONNECT_TIMEOUT", "10");
+    cmd.envs(libpq_env(settings));
+}
+
+/// The libpq variables that make a client connect as `settings` say
+/// (password included: for a child's environment, never for argv).
+pub fn libpq_env(settings: &ConnectionSettings) -> Vec<(String, String)> {
+    let mut env = vec![
+        ("PGHOST".to_owned(), settings.host.clone()),
+        ("PGPORT".to_owned(), settings.port.to_string()),
+        ("PGUSER".to_owned(), settings.user.clone()),
+        ("PGDATABASE".to_owned(), settings.database.clone()),
+        ("PGAPPNAME".to_owned(), "shipshape".to_owned()),
+        ("PGCONNECT_TIMEOUT".to_owned(), "10".to_owned()),
+    ];
     if let Some(password) = &settings.password {
-        cmd.env("PGPASSWORD", password.expose());
+        env.push(("PGPASSWORD".to_owned(), password.expose().clone()));
     }
     if let Some(mode) = &settings.sslmode {
-        cmd.env("PGSSLMODE", mode);
+        env.push(("PGSSLMODE".to_owned(), mode.clone()));
     }
+    env
 }
 
 #[cfg(test)]

@@ -277,6 +277,18 @@ impl StatementError {
     }
 }
 
+/// The server's DETAIL and HINT lines, as psql prints them under the error
+/// (`DETAIL:  Key (sku)=(SKU-001) is duplicated.`); empty when it sent none.
+fn detail_and_hint(db: &(dyn sqlx::error::DatabaseError + 'static)) -> String {
+    let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() else {
+        return String::new();
+    };
+    [("DETAIL", pg.detail()), ("HINT", pg.hint())]
+        .into_iter()
+        .filter_map(|(label, field)| field.map(|f| format!("\n{label}:  {f}")))
+        .collect()
+}
+
 /// Turn a sqlx error into one an operator can act on.
 pub fn classify(err: &sqlx::Error, settings: &ConnectionSettings) -> PgError {
     let target = settings.target();
@@ -322,7 +334,10 @@ pub fn classify(err: &sqlx::Error, settings: &ConnectionSettings) -> PgError {
                 },
                 _ => PgError::Query {
                     database: settings.database.clone(),
-                    message: format!("{message} (SQLSTATE {code})"),
+                    message: format!(
+                        "{message} (SQLSTATE {code}){}",
+                        detail_and_hint(db.as_ref())
+                    ),
                 },
             }
         }

@@ -194,8 +194,15 @@ impl ConnectionSettings {
     }
 
     fn url_with_password(&self, password: Option<&str>) -> String {
-        use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
-        let enc = |s: &str| utf8_percent_encode(s, NON_ALPHANUMERIC).to_string();
+        use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+        // RFC 3986's unreserved characters stay as they are: a database
+        // called migrate_check_x must read as such in messages and argv.
+        const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+            .remove(b'-')
+            .remove(b'.')
+            .remove(b'_')
+            .remove(b'~');
+        let enc = |s: &str| utf8_percent_encode(s, COMPONENT).to_string();
         let userinfo = match password {
             Some(p) if p == shipshape_core::secret::REDACTED => format!("{}:{p}@", enc(&self.user)),
             Some(p) => format!("{}:{}@", enc(&self.user), enc(p)),
@@ -408,6 +415,23 @@ mod tests {
         assert_eq!(s.database, "my db");
         assert_eq!(s.port, 6543);
         assert_eq!(s.password.as_ref().unwrap().expose(), "frompgpass");
+    }
+
+    #[test]
+    fn urls_encode_only_what_must_be_encoded() {
+        let s = ConnectionSettings::resolve_with(
+            Some("postgres://ci_user:p%2Fw@db:5432/migrate_check_a.b-c~d"),
+            None,
+            env_of(&[]),
+        )
+        .unwrap();
+        let url = s.url_with_secret().expose().clone();
+        assert_eq!(
+            url,
+            "postgresql://ci_user:p%2Fw@db:5432/migrate_check_a.b-c~d"
+        );
+        let s = s.with_database("my db");
+        assert!(s.url_with_secret().expose().ends_with("/my%20db"));
     }
 
     #[test]

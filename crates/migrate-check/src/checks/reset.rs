@@ -14,17 +14,21 @@ use crate::wording::Context;
 
 pub fn run(session: &mut Session, base: &Snapshot, head: &Snapshot) -> Result<(), ApplyError> {
     let started = Instant::now();
-    let blocking: Vec<String> = session
-        .migrations
-        .iter()
-        .filter(|m| !m.has_down || session.irreversible.contains(&m.version))
-        .filter(|m| !m.up_is_empty())
-        .map(|m| m.id.clone())
-        .collect();
-    if let Some(first) = blocking.first() {
+    // A migration declared irreversible skips the reset whatever its up
+    // holds (as documented); a missing down only when its up does something.
+    let blocking = session.migrations.iter().find_map(|m| {
+        if session.irreversible.contains(&m.version) {
+            Some(format!("{} is declared irreversible", m.id))
+        } else if !m.has_down && !m.up_is_empty() {
+            Some(format!("{} has no down", m.id))
+        } else {
+            None
+        }
+    });
+    if let Some(why) = blocking {
         let result = session.result(Check::Reset);
         result.status = Status::Skipped;
-        result.detail = format!("skipped: {first} has no down");
+        result.detail = format!("skipped: {why}");
         return Ok(());
     }
     session.result(Check::Reset).status = Status::Passed;

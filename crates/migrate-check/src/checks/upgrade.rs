@@ -64,7 +64,7 @@ fn skip_rest(session: &mut Session, failed: usize) {
     let total = session.migrations.len();
     let result = session.result(Check::Upgrade);
     result.detail = format!("stopped at migration {} of {total}", failed + 1);
-    for check in [Check::Stairway, Check::Reset, Check::Drift] {
+    for check in [Check::Stairway, Check::Reset, Check::Drift, Check::Locks] {
         let result = session.result(check);
         if result.status != Status::Failed {
             result.status = Status::Skipped;
@@ -80,7 +80,28 @@ pub fn discover(session: &mut Session, dir: &str) -> Result<bool, ApplyError> {
     const LIMIT: usize = 100_000;
     let mut current = session.driver.current(&session.env)?;
     let mut found: Vec<crate::layout::Migration> = Vec::new();
-    while found.len() < LIMIT {
+    session.discovering = true;
+    let outcome = discover_steps(session, dir, &mut current, &mut found, LIMIT);
+    session.discovering = false;
+    if !outcome? {
+        return Ok(false);
+    }
+    session.migrations = found;
+    session.rebuild(None)?;
+    Ok(true)
+}
+
+/// Run "up one" until the tool's current version stops changing; each up
+/// that moves it must move the throwaway database's version table too.
+fn discover_steps(
+    session: &mut Session,
+    dir: &str,
+    current: &mut String,
+    found: &mut Vec<crate::layout::Migration>,
+    limit: usize,
+) -> Result<bool, ApplyError> {
+    while found.len() < limit {
+        let versions_before = session.versions()?;
         let placeholder = crate::layout::Migration {
             version: format!(
                 "after {}",
@@ -99,11 +120,11 @@ pub fn discover(session: &mut Session, dir: &str) -> Result<bool, ApplyError> {
         session.migrations.push(placeholder);
         let index = session.migrations.len() - 1;
         let outcome = session.apply(index, Direction::Up, false);
-        session.migrations.pop();
+        let placeholder = session.migrations.pop();
         match outcome {
             Ok(_) => {}
             Err(ApplyError::Failed(failure)) => {
-                session.migrations = found;
+                session.migrations = std::mem::take(found);
                 let at = session.migrations.len();
                 session.migrations.push(crate::layout::Migration {
                     version: format!("#{}", at + 1),
@@ -126,8 +147,21 @@ pub fn discover(session: &mut Session, dir: &str) -> Result<bool, ApplyError> {
             Err(other) => return Err(other),
         }
         let next = session.driver.current(&session.env)?;
-        if next == current {
+        let moved_here = session.versions()?.rows != versions_before.rows;
+        // At head an up changes nothing; but a first up that changes
+        // nothing here either found no migrations or changed another
+        // database, and only the second would report success quietly.
+        let at_head = next == *current && (moved_here || !found.is_empty());
+        if at_head {
             break;
+        }
+        if !moved_here && let Some(placeholder) = placeholder {
+            return Err(crate::guard::moved_elsewhere(
+                &session.env,
+                &session.driver,
+                &placeholder,
+                Direction::Up,
+            ));
         }
         found.push(crate::layout::Migration {
             version: next.clone(),
@@ -138,9 +172,7 @@ pub fn discover(session: &mut Session, dir: &str) -> Result<bool, ApplyError> {
             parents: Vec::new(),
             has_down: true,
         });
-        current = next;
+        *current = next;
     }
-    session.migrations = found;
-    session.rebuild(None)?;
     Ok(true)
 }

@@ -357,7 +357,13 @@ pub fn throwaway_ini(ini: &Path, url: &str) -> anyhow::Result<(tempfile::TempDir
     let mut out = String::new();
     let mut in_alembic = false;
     let mut written = false;
-    let mut driver = "postgresql".to_owned();
+    // Without a driver in the ini, SQLAlchemy's `postgresql://` means
+    // psycopg2; a project on psycopg 3 names its driver in env.py instead.
+    let mut driver = script_location(ini)
+        .ok()
+        .and_then(|scripts| fs_err::read_to_string(scripts.join("env.py")).ok())
+        .and_then(|env_py| driver_named_in(&env_py))
+        .unwrap_or_else(|| "postgresql".to_owned());
     for line in text.lines() {
         let trimmed = line.trim();
         if trimmed.starts_with('[') {
@@ -398,6 +404,17 @@ pub fn throwaway_ini(ini: &Path, url: &str) -> anyhow::Result<(tempfile::TempDir
     Ok((dir, path))
 }
 
+/// The first `postgresql+<driver>` an env.py names (in a URL it builds or a
+/// scheme it rewrites to), e.g. `postgresql+psycopg`.
+fn driver_named_in(env_py: &str) -> Option<String> {
+    let at = env_py.find("postgresql+")?;
+    let name: String = env_py[at + "postgresql+".len()..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    (!name.is_empty()).then(|| format!("postgresql+{name}"))
+}
+
 fn url_for(driver: &str, url: &str) -> String {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
     // configparser interpolation: a literal % is written %%.
@@ -429,6 +446,26 @@ mod ini_tests {
         assert!(!text.contains("prod"), "{text}");
         assert!(!text.contains("%(here)s"), "{text}");
         assert!(text.contains("[loggers]"), "{text}");
+    }
+
+    #[test]
+    fn without_a_driver_in_the_ini_the_one_env_py_names_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let ini = dir.path().join("alembic.ini");
+        std::fs::write(&ini, "[alembic]\nscript_location = %(here)s/m\n").unwrap();
+        std::fs::create_dir(dir.path().join("m")).unwrap();
+        std::fs::write(
+            dir.path().join("m/env.py"),
+            "url = url.replace('postgresql://', 'postgresql+psycopg://')\n",
+        )
+        .unwrap();
+        let (_keep, copy) = throwaway_ini(&ini, "postgresql://u@h:5432/migrate_check_x").unwrap();
+        let text = std::fs::read_to_string(copy).unwrap();
+        assert!(
+            text.contains("sqlalchemy.url = postgresql+psycopg://u@h:5432/migrate_check_x\n"),
+            "{text}"
+        );
+        assert_eq!(driver_named_in("no driver here"), None);
     }
 
     #[test]

@@ -23,7 +23,7 @@ fn venv_bin() -> &'static PathBuf {
     })
 }
 
-fn path_with_venv() -> String {
+pub fn path_with_venv() -> String {
     format!(
         "{}:{}",
         venv_bin().display(),
@@ -55,7 +55,7 @@ fn the_stack_alembic_project_passes() {
     }
 }
 
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();

@@ -348,3 +348,51 @@ fn every_kind_of_object_a_down_forgets_is_named() {
         );
     }
 }
+
+#[test]
+fn a_failed_statement_keeps_postgresqls_detail_and_locks_are_skipped() {
+    let value = fails("up-fails-with-detail");
+    let upgrade = errors(&value, "upgrade");
+    assert!(
+        upgrade[0].0.contains("could not create unique index")
+            && upgrade[0]
+                .0
+                .contains("DETAIL:  Key (sku)=(SKU-001) is duplicated."),
+        "{upgrade:?}"
+    );
+    // After a failed upgrade nothing after it ran: locks too is skipped.
+    assert_eq!(check_status(&value, "locks"), "skipped");
+    assert_eq!(check_status(&value, "stairway"), "skipped");
+}
+
+#[test]
+fn declaring_a_comment_only_up_irreversible_skips_the_reset() {
+    let _guard = serial();
+    let scratch = tempfile::tempdir().unwrap();
+    std::fs::write(
+        scratch.path().join("shipshape.toml"),
+        "[migrate-check]\nirreversible = ['20240702080000']\n",
+    )
+    .unwrap();
+    let dir = fixture("fixtures/migrate-check/irreversible-comment-only");
+    let run = checked_run(
+        tool_on_server()
+            .current_dir(scratch.path())
+            .arg(&dir)
+            .args(["--format", "json"]),
+    );
+    assert_eq!(run.code, Some(0), "{}", run.snapshot());
+    let value = json(&run);
+    assert_eq!(check_status(&value, "reset"), "skipped");
+    let reset = value["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "reset")
+        .unwrap()["detail"]
+        .clone();
+    assert_eq!(
+        reset,
+        "skipped: 20240702080000_backfill_note is declared irreversible"
+    );
+}

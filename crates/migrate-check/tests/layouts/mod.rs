@@ -167,3 +167,49 @@ fn command_layout_discovers_the_history_and_catches_a_bad_down() {
         "{stairway:?}"
     );
 }
+
+#[test]
+fn a_dbmate_project_is_found_in_db_migrations_from_its_root() {
+    let _guard = serial();
+    let scratch = tempfile::tempdir().unwrap();
+    let migrations = scratch.path().join("db/migrations");
+    std::fs::create_dir_all(&migrations).unwrap();
+    for entry in std::fs::read_dir(fixture("fixtures/stack/migrations/dbmate")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), migrations.join(entry.file_name())).unwrap();
+    }
+    let run = checked_run(tool_on_server().current_dir(scratch.path()).args([
+        "--only",
+        "history,upgrade",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(run.code, Some(0), "{}", run.snapshot());
+    let value = json(&run);
+    assert_eq!(value["layout"], "dbmate");
+    assert_eq!(value["directory"], "db/migrations");
+    // The throwaway database is named in JSON, and on stderr only when asked.
+    assert!(
+        value["throwaway_database"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("migrate_check_")),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        !run.stderr.contains("throwaway database:"),
+        "{}",
+        run.stderr
+    );
+    let run = checked_run(tool_on_server().current_dir(scratch.path()).args([
+        "--only",
+        "history,upgrade",
+        "--verbose",
+    ]));
+    assert_eq!(run.code, Some(0), "{}", run.snapshot());
+    assert!(
+        run.stderr.contains("throwaway database: migrate_check_"),
+        "{}",
+        run.stderr
+    );
+}
