@@ -169,20 +169,94 @@ pub fn env_var(name: &str) -> Option<String> {
 }
 
 /// Render the effective configuration of a tool as a `shipshape.toml`
-/// fragment, for `--print-config`. Secrets serialize redacted.
+/// fragment, for `--print-config`. Secrets serialize redacted, and so does
+/// every value under a key that looks secret (`POSTGRES_PASSWORD` in an
+/// `env` table) and every password inside a URL.
 pub fn to_toml_fragment<T: ToolConfig>(config: &T) -> Result<String, ConfigError> {
-    let value = toml::Value::try_from(config).map_err(|err| ConfigError::Invalid {
+    let mut value = toml::Value::try_from(config).map_err(|err| ConfigError::Invalid {
         path: PathBuf::from("<effective configuration>"),
         message: err.to_string(),
     })?;
+    redact_value(&mut value, false);
     let mut root = toml::Table::new();
     root.insert(T::TABLE.to_owned(), value);
     Ok(toml::to_string_pretty(&root).unwrap_or_default())
 }
 
+/// Redact secrets in place: strings under a secret-looking key (unless
+/// they are only a `{placeholder}`, which names no secret) and passwords in
+/// URLs anywhere.
+fn redact_value(value: &mut toml::Value, secret_key: bool) {
+    match value {
+        toml::Value::String(text) => {
+            let placeholder =
+                text.starts_with('{') && text.ends_with('}') && !text[1..].contains('{');
+            if secret_key && !placeholder && !text.is_empty() {
+                *text = crate::secret::REDACTED.to_owned();
+            } else {
+                *text = redact_assignments(&crate::secret::redact_url(text));
+            }
+        }
+        toml::Value::Array(items) => items
+            .iter_mut()
+            .for_each(|item| redact_value(item, secret_key)),
+        toml::Value::Table(table) => {
+            for (key, item) in table.iter_mut() {
+                redact_value(item, secret_key || crate::secret::name_looks_secret(key));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// In a command line, the value of `NAME=value` when NAME looks secret
+/// (`docker exec -e PGPASSWORD=x db pg_dump`).
+fn redact_assignments(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(eq) = rest.find('=') {
+        let (before, after) = rest.split_at(eq);
+        let name_start = before
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .map_or(0, |i| i + 1);
+        out.push_str(before);
+        out.push('=');
+        let after = &after[1..];
+        let value_end = after
+            .find(|c: char| c.is_whitespace() || c == '\'' || c == '"')
+            .unwrap_or(after.len());
+        if value_end > 0 && crate::secret::name_looks_secret(&before[name_start..]) {
+            out.push_str(crate::secret::REDACTED);
+            rest = &after[value_end..];
+        } else {
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn print_config_redacts_secret_keys_urls_and_assignments() {
+        let mut value: toml::Value = toml::from_str(
+            "url = 'postgres://app:hunter2@db/app'\n\
+             cmd = 'docker exec -e PGPASSWORD=hunter2 -e MODE=x db pg_dump'\n\
+             [env]\nPOSTGRES_PASSWORD = 'hunter2'\nAPI_TOKEN = 'hunter2'\nPOSTGRES_DB = '{database}'\n\
+             DB_PASSWORD = '{password}'\n",
+        )
+        .unwrap();
+        redact_value(&mut value, false);
+        let text = value.to_string();
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(
+            text.contains("MODE=x") && text.contains("{database}") && text.contains("{password}"),
+            "{text}"
+        );
+    }
 
     #[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
     #[serde(deny_unknown_fields, default)]

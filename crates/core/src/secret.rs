@@ -111,6 +111,27 @@ fn redact_password_params(text: &str) -> String {
     format!("{base}{}", params.join("&"))
 }
 
+/// Parts of a setting's name that say its value is a secret
+/// (`POSTGRES_PASSWORD`, `api_key`, `SECRET_KEY`, `slack_token`, …).
+const SECRET_NAME_PARTS: [&str; 10] = [
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "apikey",
+    "api_key",
+    "private_key",
+    "passphrase",
+    "credential",
+    "access_key",
+];
+
+/// Does a setting called `name` hold a secret?
+pub fn name_looks_secret(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    SECRET_NAME_PARTS.iter().any(|part| lower.contains(part))
+}
+
 /// A hint that identifies a secret without revealing it: the first
 /// `shown` characters (at most a quarter of the value) and the length, e.g.
 /// `sk_l…(48 chars)`.

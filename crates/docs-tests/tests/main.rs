@@ -426,3 +426,42 @@ fn contrib_commands_run_against_a_real_database() {
     assert!(metrics.join("pg_backup.prom").is_file());
     assert!(std::fs::read_dir(&backups).unwrap().count() >= 2);
 }
+
+/// `--print-config` of every tool, with one shipshape.toml holding secrets in
+/// every table that can hold one (URLs with passwords, an `env` table, a
+/// hook command with a token): no secret reaches stdout or stderr.
+#[test]
+fn print_config_never_shows_a_secret_in_any_tool() {
+    const SECRET: &str = "hunter2-very-secret";
+    let work = tempfile::tempdir().unwrap();
+    let config = work.path().join("shipshape.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[validate-env]\nenv = 'production'\n\n\
+             [pg-backup]\ndatabase_url = 'postgres://app:{SECRET}@db/app'\n\
+             on_success = 'curl -fsS https://user:{SECRET}@hc.example/ping'\n\
+             pg_dump = 'docker exec -i -e PGPASSWORD={SECRET} db pg_dump'\n\n\
+             [pg-restore]\ndatabase_url = 'postgresql://app:{SECRET}@db/app?sslmode=require'\n\
+             pre_swap = 'curl -H X-Api-Token={SECRET} https://deploy.example/pause'\n\n\
+             [migrate-check]\ndatabase_url = 'postgres://app:{SECRET}@db/app'\n\n\
+             [migrate-check.env]\nPOSTGRES_PASSWORD = '{SECRET}'\nFIRST_SUPERUSER_PASSWORD = '{SECRET}'\n\
+             SECRET_KEY = '{SECRET}'\nPOSTGRES_DB = '{{database}}'\n\n\
+             [alert-lint]\nexclude = ['vendor/*']\n"
+        ),
+    )
+    .unwrap();
+    for tool in TOOLS {
+        let run = cli::run(
+            cli::command(bin_dir().join(tool))
+                .current_dir(work.path())
+                .args(["--config", config.to_str().unwrap(), "--print-config"]),
+        );
+        assert_eq!(run.code, Some(0), "{tool}: {}", run.snapshot());
+        assert!(
+            !run.stdout.contains(SECRET) && !run.stderr.contains(SECRET),
+            "{tool} --print-config shows a secret:\n{}",
+            run.snapshot()
+        );
+    }
+}
