@@ -65,13 +65,13 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Findings) {
             );
         }
     }
-    for occurrence in &ctx.input.occurrences {
-        let [compose, python, next] = &occurrence.readings;
+    for comparison in &ctx.input.comparisons {
+        let [compose, python, next] = &comparison.readings;
         if compose == python && compose == next {
             continue;
         }
-        let doc = &ctx.input.docs[occurrence.doc];
-        let entry = &doc.entries[occurrence.entry];
+        let doc = &ctx.input.docs[comparison.doc];
+        let entry = &doc.entries[comparison.entry];
         let show = |reading: &Option<String>| match reading {
             Some(v) => ctx.show(&entry.key, v),
             None => "(no value)".to_owned(),
