@@ -205,31 +205,37 @@ pub fn compose_escapes(s: &str) -> String {
             }
             Some('0') => {
                 chars.next();
-                let mut digits = String::new();
-                while digits.len() < 3 {
-                    match chars.peek() {
-                        Some(d @ '0'..='7') => {
-                            digits.push(*d);
-                            chars.next();
-                        }
-                        _ => break,
-                    }
-                }
-                let code = u32::from_str_radix(if digits.is_empty() { "0" } else { &digits }, 8)
-                    .ok()
-                    .and_then(char::from_u32);
-                match code {
-                    Some(ch) => out.push(ch),
-                    None => {
-                        out.push_str("\\0");
-                        out.push_str(&digits);
-                    }
-                }
+                out.push_str(&octal(&mut chars));
             }
             _ => out.push('\\'),
         }
     }
     out
+}
+
+/// compose's `\0` escape: up to three digits after it; exactly three
+/// octal digits worth at most 255 make one character, anything else stays
+/// as written (Go's `UnquoteChar` refuses it).
+fn octal(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> String {
+    let mut digits = String::new();
+    while digits.len() < 3 {
+        match chars.peek() {
+            Some(d) if d.is_ascii_digit() => {
+                digits.push(*d);
+                chars.next();
+            }
+            _ => break,
+        }
+    }
+    let decoded = (digits.len() == 3)
+        .then(|| u32::from_str_radix(&digits, 8).ok())
+        .flatten()
+        .filter(|&v| v <= 255)
+        .and_then(char::from_u32);
+    match decoded {
+        Some(c) => c.to_string(),
+        None => format!("\\0{digits}"),
+    }
 }
 
 #[cfg(test)]
@@ -276,5 +282,9 @@ mod tests {
     #[test]
     fn compose_escapes_decode_the_documented_set() {
         assert_eq!(compose_escapes(r"a\nb\\c\$d\q\0101"), "a\nb\\c$$d\\qA");
+        assert_eq!(
+            compose_escapes(r"\0|\01|\0400|\01234|\089"),
+            r"\0|\01|\0400|S4|\089"
+        );
     }
 }
