@@ -16,7 +16,19 @@ pub const RULE: Rule = Rule {
     help: "",
 };
 
-fn why(raw: &str, quote: Quote) -> &'static str {
+fn why(raw: &str, quote: Quote, python: Option<&String>) -> &'static str {
+    let lone_cr = raw
+        .match_indices('\r')
+        .any(|(i, _)| !raw[i + 1..].starts_with('\n') && i + 1 < raw.trim_end().len());
+    if lone_cr {
+        return "a lone carriage return ends the line for python-dotenv and Next.js, not for docker compose; save the file with LF (or CRLF) line ends";
+    }
+    if python.is_none() {
+        return "python-dotenv cannot parse this line and skips it (text after a closing quote, or ':' for '='); put everything inside the quotes";
+    }
+    if raw.starts_with('#') {
+        return "python-dotenv (1.2.4) and Next.js read '#' after white space as a comment (an empty value), docker compose reads it as the value; quote the value";
+    }
     let dollar_digit = raw
         .match_indices('$')
         .any(|(i, _)| raw[i + 1..].starts_with(|c: char| c.is_ascii_digit()));
@@ -26,6 +38,8 @@ fn why(raw: &str, quote: Quote) -> &'static str {
         "python-dotenv and Next.js only know ${VAR} and ${VAR:-default}"
     } else if raw.contains("$$") {
         "$$ is a literal $ for docker compose, stays $$ for python-dotenv, and expands again (to nothing) for Next.js"
+    } else if raw.contains("${") && quote == Quote::Single {
+        "python-dotenv and Next.js expand ${VAR} even in single quotes; docker compose does not"
     } else if raw.contains('$') && quote == Quote::Single {
         "Next.js (dotenv-expand) expands $ even in single quotes; write \\$ for a literal dollar there"
     } else if dollar_digit {
@@ -87,7 +101,7 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Findings) {
             Some(&entry.key),
             format!("{} reads differently: {readings}", entry.key),
             &at(doc, entry.value_span),
-            Some(why(&entry.rest_raw, entry.quote).to_owned()),
+            Some(why(&entry.rest_raw, entry.quote, python.as_ref()).to_owned()),
         );
     }
 }
