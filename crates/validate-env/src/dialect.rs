@@ -136,21 +136,21 @@ fn next_document(doc: &Document, earlier: &dyn Fn(&str) -> Option<String>) -> Ve
         }
         parsed.insert(s.key.clone(), s.value.clone());
     }
+    let mut by_key: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, s) in statements.iter().enumerate() {
+        by_key.entry(s.key.as_str()).or_default().push(i);
+    }
     let mut values: Vec<Option<Expansion>> = vec![None; statements.len()];
     for k in next_env::key_order(&keys) {
         let key = &keys[k];
-        for (i, s) in statements.iter().enumerate().filter(|(_, s)| &s.key == key) {
-            let expansion = expand::nextjs(&s.value, earlier, &|n| parsed.get(n).cloned());
-            values[i] = Some(expansion);
+        let indices = by_key.get(key.as_str()).map_or(&[][..], Vec::as_slice);
+        for &i in indices {
+            let lookup = |n: &str| parsed.get(n).cloned();
+            values[i] = Some(expand::nextjs(&statements[i].value, earlier, &lookup));
         }
-        if let Some(last) = values
-            .iter()
-            .zip(&statements)
-            .rev()
-            .find(|(_, s)| &s.key == key)
-            .and_then(|(v, _)| v.clone())
-        {
-            parsed.insert(key.clone(), last.value);
+        // The last assignment of a name is the one dotenv kept.
+        if let Some(last) = indices.last().and_then(|&i| values[i].as_ref()) {
+            parsed.insert(key.clone(), last.value.clone());
         }
     }
     // The stack overflow is caught by @next/env, which then loads nothing

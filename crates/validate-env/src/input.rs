@@ -215,18 +215,18 @@ fn read_all(dialect: Dialect, docs: &[Document]) -> Vec<Vec<Reading>> {
 fn compare(docs: &[Document], readings: &[Vec<Vec<Reading>>; 3]) -> Vec<Comparison> {
     let mut out = Vec::new();
     for (d, doc) in docs.iter().enumerate() {
+        // Per dialect: compose entry -> its (last) reading there.
+        let by_entry = readings.each_ref().map(|dialect| {
+            dialect[d]
+                .iter()
+                .filter_map(|r| Some((r.entry?, r.value.as_ref().map(|v| v.value.clone()))))
+                .collect::<HashMap<usize, Option<String>>>()
+        });
         for e in 0..doc.entries.len() {
-            let of = |dialect: &Vec<Vec<Reading>>| {
-                dialect[d]
-                    .iter()
-                    .rfind(|r| r.entry == Some(e))
-                    .and_then(|r| r.value.as_ref())
-                    .map(|v| v.value.clone())
-            };
             out.push(Comparison {
                 doc: d,
                 entry: e,
-                readings: [of(&readings[0]), of(&readings[1]), of(&readings[2])],
+                readings: by_entry.each_ref().map(|m| m.get(&e).cloned().flatten()),
             });
         }
     }
