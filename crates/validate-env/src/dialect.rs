@@ -1,6 +1,9 @@
-//! How each reader turns an entry's raw text into a value: docker compose
-//! (the default, it deploys the file), python-dotenv (pydantic-settings in
-//! the backend) and @next/env (dotenv + dotenv-expand, the Next.js build).
+//! How each reader reads a file: docker compose (the default, it deploys
+//! the file), python-dotenv (pydantic-settings in the backend) and
+//! @next/env (dotenv + dotenv-expand, the Next.js build). Each has its own
+//! grammar, so python-dotenv and @next/env read the whole text again rather
+//! than compose's entries; a reading is tied to the compose entry at the
+//! same place, when there is one, for positions and `portability`.
 
 use std::collections::HashMap;
 
@@ -13,12 +16,12 @@ use crate::{next_env, python_dotenv};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum Dialect {
-    /// docker compose (compose-go's dotenv parser)
+    /// docker compose (compose-go v2.13's dotenv parser)
     #[default]
     Compose,
-    /// python-dotenv (pydantic-settings, uvicorn --env-file)
+    /// python-dotenv 1.2.4 (pydantic-settings, uvicorn --env-file)
     PythonDotenv,
-    /// @next/env: dotenv plus dotenv-expand (Next.js)
+    /// @next/env 16.5: dotenv plus dotenv-expand (Next.js)
     Nextjs,
 }
 

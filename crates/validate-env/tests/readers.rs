@@ -429,7 +429,47 @@ fn compose_dialect_reads_as_compose_go_does() {
         ("export OPTION_B='\\n'\n", &[("OPTION_B", "\\n")]),
         ("FOO=\"bar\\\\r\\ b\\az\"\n", &[("FOO", "bar\\r\\ b\u{7}z")]),
         ("A: b\n", &[("A", "b")]),
+        // `export` only with white space after it, and alone on the last
+        // line it is the value of an empty name.
+        (
+            "export exportFoo=2\nexportFOO=3\nexport\tT=4\n  export I=5\n",
+            &[
+                ("exportFoo", "2"),
+                ("exportFOO", "3"),
+                ("T", "4"),
+                ("I", "5"),
+            ],
+        ),
+        ("A=1\nexport", &[("A", "1"), ("", "export")]),
     ];
+    let single: &[(&str, &str)] = &[
+        ("FOO =bar", "bar"),
+        ("FOO= bar", "bar"),
+        ("FOO=\"escaped\\\"bar\"", "escaped\"bar"),
+        ("FOO=\"'d'\"", "'d'"),
+        ("FOO: Foo=bar", "Foo=bar"),
+        ("FOO=1:B", "1:B"),
+        ("FOO=a\\tb", "a\\tb"),
+        ("FOO=foobar=", "foobar="),
+        ("FOO=bar #this is foo", "bar"),
+        ("FOO=bar #", "bar"),
+        ("FOO=123#not-a-comment", "123#not-a-comment"),
+        ("FOO=\"bar#baz\"#", "bar#baz"),
+        ("FOO='bar#baz' # comment", "bar#baz"),
+        ("FOO='it\\'s'", "it's"),
+        ("FOO='a\\\\b'", "a\\\\b"),
+        ("FOO=\"bar\\n\\ b\\az\"", "bar\n\\ b\u{7}z"),
+        ("FOO=\"bar\\nbaz\\\\\"", "bar\nbaz\\"),
+        ("FOO=\"\\x07 \\u12e4\"", "\\x07 \\u12e4"),
+        ("\tFOO=value", "value"),
+    ];
+    for (text, value) in single {
+        assert_eq!(
+            our_reading(Dialect::Compose, text.as_bytes())["FOO"],
+            Value::String((*value).to_owned()),
+            "{text:?}"
+        );
+    }
     for (text, expected) in cases {
         let expected: Map<String, Value> = expected
             .iter()
