@@ -7,7 +7,7 @@ use shipshape_core::Severity;
 use super::{Ctx, Findings, Rule, at};
 use crate::dialect::Dialect;
 use crate::input::Place;
-use crate::parse::Quote;
+use crate::parse::{Entry, Quote};
 
 pub const RULE: Rule = Rule {
     id: "portability",
@@ -16,15 +16,19 @@ pub const RULE: Rule = Rule {
     help: "",
 };
 
-fn why(raw: &str, quote: Quote, python: Option<&String>) -> &'static str {
+fn why(entry: &Entry, python: Option<&String>) -> &'static str {
+    let (raw, quote) = (entry.rest_raw.as_str(), entry.quote);
     let lone_cr = raw
         .match_indices('\r')
         .any(|(i, _)| !raw[i + 1..].starts_with('\n') && i + 1 < raw.trim_end().len());
     if lone_cr {
         return "a lone carriage return ends the line for python-dotenv and Next.js, not for docker compose; save the file with LF (or CRLF) line ends";
     }
+    if python.is_none() && entry.separator == ':' {
+        return "python-dotenv skips a KEY: value line; write KEY=value";
+    }
     if python.is_none() {
-        return "python-dotenv cannot parse this line and skips it (text after a closing quote, or ':' for '='); put everything inside the quotes";
+        return "python-dotenv cannot parse this line and skips it (text after the closing quote); put everything inside the quotes";
     }
     if raw.starts_with('#') {
         return "python-dotenv (1.2.4) and Next.js read '#' after white space as a comment (an empty value), docker compose reads it as the value; quote the value";
@@ -101,7 +105,7 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Findings) {
             Some(&entry.key),
             format!("{} reads differently: {readings}", entry.key),
             &at(doc, entry.value_span),
-            Some(why(&entry.rest_raw, entry.quote, python.as_ref()).to_owned()),
+            Some(why(entry, python.as_ref()).to_owned()),
         );
     }
 }
