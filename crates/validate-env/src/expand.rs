@@ -189,10 +189,11 @@ pub fn python(s: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Expansion {
         let (name, default) = match inner.find(':') {
             Some(colon) => match inner[colon..].strip_prefix(":-") {
                 Some(default) => (&inner[..colon], Some(default)),
-                // `${A:x}` does not match python-dotenv's pattern: literal.
+                // `${A:x}` does not match python-dotenv's pattern here: the
+                // `$` is literal and the search goes on after it.
                 None => {
-                    result.push_str(&rest[i..i + 2 + close + 1]);
-                    rest = &body[close + 1..];
+                    result.push('$');
+                    rest = &rest[i + 1..];
                     continue;
                 }
             },
@@ -356,6 +357,7 @@ mod tests {
     fn python_forms() {
         let p = |s: &str| python(s, &env).value;
         assert_eq!(p("$A ${A} ${X:-d} ${X-d} $$"), "$A a d  $$");
+        assert_eq!(p("${A:x${A}}|${A${A}}|${X:-${A}}"), "${A:xa}|}|${A}");
     }
 
     #[test]

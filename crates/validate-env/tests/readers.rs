@@ -210,7 +210,7 @@ fn random_files(count: usize) -> Vec<String> {
     const TOKENS: &[&str] = &[
         "A", "B", "x", "1", "=", "=", " ", "\t", "#", "'", "\"", "`", "$", "${", "}", ":-", "-",
         "\\", "\n", "\n", "\r", "\r\n", "export ", ":", ".", "A=", "B=", "\nA=", "\nB=", "$A",
-        "${A}", "${B:-d}",
+        "${A}", "${B:-d}", ":x", "{",
     ];
     let mut state: u64 = 0x005e_ed15;
     let mut next = move || {
