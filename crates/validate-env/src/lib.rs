@@ -16,6 +16,7 @@ pub mod dump;
 pub mod expand;
 pub mod infer;
 pub mod input;
+pub mod line_breaks;
 pub mod next_env;
 pub mod parse;
 pub mod python_dotenv;

@@ -12,6 +12,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use crate::line_breaks::Translated;
+
 /// One statement dotenv reads, before expansion.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Statement {
@@ -35,38 +37,10 @@ static LINE: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(&pattern).ok()
 });
 
+/// JavaScript's white space (`\s`, `trim`): Unicode's, less U+0085, plus
+/// U+FEFF.
 fn is_js_space(c: char) -> bool {
-    matches!(
-        c,
-        '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'
-            ..='\u{200a}'
-                | '\u{2028}'
-                | '\u{2029}'
-                | '\u{202f}'
-                | '\u{205f}'
-                | '\u{3000}'
-                | '\u{feff}'
-    )
-}
-
-/// The text with `\r\n?` replaced by `\n`, and the offsets in the result
-/// of each `\n` that stands for a `\r\n`.
-fn translate(text: &str) -> (String, Vec<usize>) {
-    let mut out = String::with_capacity(text.len());
-    let mut joined = Vec::new();
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\r' {
-            if chars.peek() == Some(&'\n') {
-                chars.next();
-                joined.push(out.len());
-            }
-            out.push('\n');
-        } else {
-            out.push(c);
-        }
-    }
-    (out, joined)
+    (c.is_whitespace() && c != '\u{85}') || c == '\u{feff}'
 }
 
 /// Every assignment dotenv reads, in file order (a name may repeat; the
@@ -75,12 +49,12 @@ pub fn statements(text: &str) -> Vec<Statement> {
     let Some(line) = LINE.as_ref() else {
         return Vec::new();
     };
-    let (s, joined) = translate(text);
-    line.captures_iter(&s)
+    let translated = Translated::new(text, 0);
+    line.captures_iter(&translated.text)
         .filter_map(|caps| {
             let key = caps.get(1)?;
             let raw = caps.get(2).map_or("", |m| m.as_str());
-            let offset = key.start() + joined.partition_point(|&j| j < key.start());
+            let offset = translated.original_offset(key.start());
             Some(Statement {
                 key: key.as_str().to_owned(),
                 offset,

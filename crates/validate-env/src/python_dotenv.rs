@@ -7,6 +7,8 @@
 //! `'quoted'` names and names with `%`, `[`, `$`…, and skips a statement it
 //! cannot parse from the point where it failed to the end of that line.
 
+use crate::line_breaks::Translated;
+
 /// One statement python-dotenv reads, before interpolation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Statement {
@@ -32,47 +34,14 @@ fn skip(s: &str, pos: usize, class: fn(char) -> bool) -> usize {
     s[pos..].find(|c| !class(c)).map_or(s.len(), |i| pos + i)
 }
 
-/// The text as Python's universal-newline reading gives it (BOM dropped,
-/// `\r\n` and `\r` turned into `\n`), and how to map offsets back.
-struct Translated {
-    text: String,
-    /// Offset in `text` of each `\n` that stands for a `\r\n`.
-    joined: Vec<usize>,
-    bom: usize,
-}
-
-impl Translated {
-    fn new(original: &str) -> Self {
-        let body = original.strip_prefix('\u{feff}').unwrap_or(original);
-        let mut text = String::with_capacity(body.len());
-        let mut joined = Vec::new();
-        let mut chars = body.chars().peekable();
-        while let Some(c) = chars.next() {
-            if c != '\r' {
-                text.push(c);
-                continue;
-            }
-            if chars.peek() == Some(&'\n') {
-                chars.next();
-                joined.push(text.len());
-            }
-            text.push('\n');
-        }
-        Translated {
-            text,
-            joined,
-            bom: original.len() - body.len(),
-        }
-    }
-
-    fn original_offset(&self, offset: usize) -> usize {
-        self.bom + offset + self.joined.partition_point(|&j| j < offset)
-    }
-}
-
 /// Every statement python-dotenv reads from `text`, in file order.
 pub fn statements(text: &str) -> Vec<Statement> {
-    let translated = Translated::new(text);
+    let bom = if text.starts_with('\u{feff}') {
+        '\u{feff}'.len_utf8()
+    } else {
+        0
+    };
+    let translated = Translated::new(text, bom);
     let s = translated.text.as_str();
     let mut out = Vec::new();
     let mut pos = 0;
