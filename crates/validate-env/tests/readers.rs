@@ -213,7 +213,7 @@ fn random_files(count: usize) -> Vec<String> {
     const TOKENS: &[&str] = &[
         "A", "B", "x", "1", "=", "=", " ", "\t", "#", "'", "\"", "`", "$", "${", "}", ":-", "-",
         "\\", "\n", "\n", "\r", "\r\n", "export ", ":", ".", "A=", "B=", "\nA=", "\nB=", "$A",
-        "${A}", "${B:-d}", ":x", "{",
+        "${A}", "${B:-d}", ":x", "{", "\u{a0}", "\u{85}", "\u{1c}", "\u{feff}", "\u{b}", "é",
     ];
     let mut state: u64 = 0x005e_ed15;
     let mut next = move || {
