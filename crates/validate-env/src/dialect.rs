@@ -1,21 +1,27 @@
-//! How each reader turns an entry's raw text into a value: docker compose
-//! (the default, it deploys the file), python-dotenv (pydantic-settings in
-//! the backend) and @next/env (dotenv + dotenv-expand, the Next.js build).
+//! How each reader reads a file: docker compose (the default, it deploys
+//! the file), python-dotenv (pydantic-settings in the backend) and
+//! @next/env (dotenv + dotenv-expand, the Next.js build). Each has its own
+//! grammar, so python-dotenv and @next/env read the whole text again rather
+//! than compose's entries; a reading is tied to the compose entry at the
+//! same place, when there is one, for positions and `portability`.
+
+use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
 use crate::expand::{self, Expansion};
-use crate::parse::{Entry, Quote};
+use crate::parse::{Document, Entry, Quote};
+use crate::{next_env, python_dotenv};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum Dialect {
-    /// docker compose (compose-go's dotenv parser)
+    /// docker compose (compose-go v2.13's dotenv parser)
     #[default]
     Compose,
-    /// python-dotenv (pydantic-settings, uvicorn --env-file)
+    /// python-dotenv 1.2.4 (pydantic-settings, uvicorn --env-file)
     PythonDotenv,
-    /// @next/env: dotenv plus dotenv-expand (Next.js)
+    /// @next/env 16.5: dotenv plus dotenv-expand (Next.js)
     Nextjs,
 }
 
@@ -31,18 +37,140 @@ impl Dialect {
     }
 }
 
-/// An entry as one dialect reads it. `None`: this reader does not see a
-/// value at all (python-dotenv and `KEY: value`).
-pub fn read(
+/// One statement as one dialect reads it.
+#[derive(Debug, Clone)]
+pub struct Reading {
+    pub key: String,
+    /// Byte offset of the name in the document's text.
+    pub offset: usize,
+    /// The compose entry at the same place with the same name, if any.
+    pub entry: Option<usize>,
+    /// `None`: python-dotenv's name without `=` (it unsets the variable).
+    pub value: Option<Expansion>,
+}
+
+/// Every statement of `doc` as `dialect` reads it, in file order.
+/// `earlier` gives the values of the files read before this one.
+pub fn read_document(
     dialect: Dialect,
-    entry: &Entry,
-    lookup: &dyn Fn(&str) -> Option<String>,
-) -> Option<Expansion> {
+    doc: &Document,
+    earlier: &dyn Fn(&str) -> Option<String>,
+) -> Vec<Reading> {
     match dialect {
-        Dialect::Compose => Some(compose(entry, lookup)),
-        Dialect::PythonDotenv => python(entry, lookup),
-        Dialect::Nextjs => Some(nextjs(entry, lookup)),
+        Dialect::Compose => compose_document(doc, earlier),
+        Dialect::PythonDotenv => python_document(doc, earlier),
+        Dialect::Nextjs => next_document(doc, earlier),
     }
+}
+
+/// Index of the compose entry named `key` whose name starts at `offset`.
+fn entry_index(doc: &Document) -> HashMap<(usize, &str), usize> {
+    doc.entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| ((e.key_span.start, e.key.as_str()), i))
+        .collect()
+}
+
+fn compose_document(doc: &Document, earlier: &dyn Fn(&str) -> Option<String>) -> Vec<Reading> {
+    let mut statements: Vec<(Option<usize>, &Entry)> = doc
+        .entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (Some(i), e))
+        .chain(doc.nameless.iter().map(|e| (None, e)))
+        .collect();
+    statements.sort_by_key(|(_, e)| e.key_span.start);
+    let mut local: HashMap<String, String> = HashMap::new();
+    let mut out = Vec::with_capacity(statements.len());
+    for (index, entry) in statements {
+        let lookup = |n: &str| local.get(n).cloned().or_else(|| earlier(n));
+        let value = compose(entry, &lookup);
+        local.insert(entry.key.clone(), value.value.clone());
+        out.push(Reading {
+            key: entry.key.clone(),
+            offset: entry.key_span.start,
+            entry: index,
+            value: Some(value),
+        });
+    }
+    out
+}
+
+fn python_document(doc: &Document, earlier: &dyn Fn(&str) -> Option<String>) -> Vec<Reading> {
+    let entries = entry_index(doc);
+    // A name without `=` is None in python-dotenv: `${NAME}` and
+    // `${NAME:-d}` both read it as empty.
+    let mut local: HashMap<String, String> = HashMap::new();
+    let mut out = Vec::new();
+    for statement in python_dotenv::statements(&doc.text) {
+        let lookup = |n: &str| local.get(n).cloned().or_else(|| earlier(n));
+        let value = statement
+            .value
+            .as_deref()
+            .map(|raw| expand::python(raw, &lookup));
+        local.insert(
+            statement.key.clone(),
+            value.as_ref().map(|v| v.value.clone()).unwrap_or_default(),
+        );
+        out.push(Reading {
+            entry: entries
+                .get(&(statement.offset, statement.key.as_str()))
+                .copied(),
+            key: statement.key,
+            offset: statement.offset,
+            value,
+        });
+    }
+    out
+}
+
+/// dotenv parses the whole file into an object first; dotenv-expand then
+/// expands it key by key in the object's order, each value seeing the
+/// already expanded values of the keys before it and the raw ones after.
+fn next_document(doc: &Document, earlier: &dyn Fn(&str) -> Option<String>) -> Vec<Reading> {
+    let entries = entry_index(doc);
+    let statements = next_env::statements(&doc.text);
+    let mut keys: Vec<String> = Vec::new();
+    let mut parsed: HashMap<String, String> = HashMap::new();
+    for s in &statements {
+        if !parsed.contains_key(&s.key) {
+            keys.push(s.key.clone());
+        }
+        parsed.insert(s.key.clone(), s.value.clone());
+    }
+    let mut by_key: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, s) in statements.iter().enumerate() {
+        by_key.entry(s.key.as_str()).or_default().push(i);
+    }
+    let mut values: Vec<Option<Expansion>> = vec![None; statements.len()];
+    for k in next_env::key_order(&keys) {
+        let key = &keys[k];
+        let indices = by_key.get(key.as_str()).map_or(&[][..], Vec::as_slice);
+        for &i in indices {
+            let lookup = |n: &str| parsed.get(n).cloned();
+            values[i] = Some(expand::nextjs(&statements[i].value, earlier, &lookup));
+        }
+        // The last assignment of a name is the one dotenv kept.
+        if let Some(last) = indices.last().and_then(|&i| values[i].as_ref()) {
+            parsed.insert(key.clone(), last.value.clone());
+        }
+    }
+    // The stack overflow is caught by @next/env, which then loads nothing
+    // from this file.
+    if values.iter().flatten().any(|v| v.runaway) {
+        return Vec::new();
+    }
+    statements
+        .into_iter()
+        .zip(values)
+        .map(|(s, value)| Reading {
+            entry: entries.get(&(s.offset, s.key.as_str())).copied(),
+            key: s.key,
+            offset: s.offset,
+            value,
+        })
+        .collect()
 }
 
 fn compose(entry: &Entry, lookup: &dyn Fn(&str) -> Option<String>) -> Expansion {
@@ -85,26 +213,7 @@ pub fn compose_escapes(s: &str) -> String {
             }
             Some('0') => {
                 chars.next();
-                let mut digits = String::new();
-                while digits.len() < 3 {
-                    match chars.peek() {
-                        Some(d @ '0'..='7') => {
-                            digits.push(*d);
-                            chars.next();
-                        }
-                        _ => break,
-                    }
-                }
-                let code = u32::from_str_radix(if digits.is_empty() { "0" } else { &digits }, 8)
-                    .ok()
-                    .and_then(char::from_u32);
-                match code {
-                    Some(ch) => out.push(ch),
-                    None => {
-                        out.push_str("\\0");
-                        out.push_str(&digits);
-                    }
-                }
+                out.push_str(&octal(&mut chars));
             }
             _ => out.push('\\'),
         }
@@ -112,113 +221,29 @@ pub fn compose_escapes(s: &str) -> String {
     out
 }
 
-/// The opening-quote-delimited part of `raw` for a reader whose quoted
-/// values end at the first quote not preceded by a backslash. Returns the
-/// inner text and what follows the closing quote.
-fn quoted_part(raw: &str, quote: char) -> Option<(&str, &str)> {
-    let body = raw.strip_prefix(quote)?;
-    let mut prev_backslash = false;
-    for (i, c) in body.char_indices() {
-        if c == quote && !prev_backslash {
-            return Some((&body[..i], &body[i + 1..]));
-        }
-        prev_backslash = c == '\\' && !prev_backslash;
-    }
-    None
-}
-
-fn python(entry: &Entry, lookup: &dyn Fn(&str) -> Option<String>) -> Option<Expansion> {
-    if entry.separator != '=' {
-        return None;
-    }
-    let raw = entry.rest_raw.as_str();
-    let first_line = raw.split('\n').next().unwrap_or("");
-    if let Some((inner, _)) = raw.strip_prefix('\'').and(quoted_part(raw, '\'')) {
-        let value = inner.replace("\\'", "'").replace("\\\\", "\\");
-        return Some(Expansion {
-            value,
-            ..Expansion::default()
-        });
-    }
-    if let Some((inner, _)) = raw.strip_prefix('"').and(quoted_part(raw, '"')) {
-        return Some(expand::python(&python_escapes(inner), lookup));
-    }
-    // Unquoted: the rest of the line, cut at whitespace followed by '#'.
-    let line = first_line.trim_end_matches('\r');
-    let mut cut = line.len();
-    let bytes = line.as_bytes();
-    for i in 1..bytes.len() {
-        if bytes[i] == b'#' && (bytes[i - 1] as char).is_ascii_whitespace() {
-            cut = i;
-            break;
-        }
-    }
-    let value = line[..cut].trim_end();
-    Some(expand::python(value, lookup))
-}
-
-/// python-dotenv decodes `\\ \' \" \a \b \f \n \r \t \v` in double quotes.
-fn python_escapes(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        let decoded = match chars.peek() {
-            Some('\\') => '\\',
-            Some('\'') => '\'',
-            Some('"') => '"',
-            Some('a') => '\u{7}',
-            Some('b') => '\u{8}',
-            Some('f') => '\u{c}',
-            Some('n') => '\n',
-            Some('r') => '\r',
-            Some('t') => '\t',
-            Some('v') => '\u{b}',
-            _ => {
-                out.push('\\');
-                continue;
+/// compose's `\0` escape: up to three digits after it; exactly three
+/// octal digits worth at most 255 make one character, anything else stays
+/// as written (Go's `UnquoteChar` refuses it).
+fn octal(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> String {
+    let mut digits = String::new();
+    while digits.len() < 3 {
+        match chars.peek() {
+            Some(d) if d.is_ascii_digit() => {
+                digits.push(*d);
+                chars.next();
             }
-        };
-        chars.next();
-        out.push(decoded);
-    }
-    out
-}
-
-fn nextjs(entry: &Entry, lookup: &dyn Fn(&str) -> Option<String>) -> Expansion {
-    let raw = entry.rest_raw.as_str();
-    for quote in ['\'', '"', '`'] {
-        if let Some((inner, _)) = raw.strip_prefix(quote).and(quoted_part_plain(raw, quote)) {
-            let value = if quote == '"' {
-                inner.replace("\\n", "\n").replace("\\r", "\r")
-            } else {
-                inner.to_owned()
-            };
-            return expand::nextjs(&value, lookup);
+            _ => break,
         }
     }
-    // Unquoted: everything up to the first '#', trimmed.
-    let line = raw.split('\n').next().unwrap_or("");
-    let value = line.split('#').next().unwrap_or("").trim();
-    expand::nextjs(value, lookup)
-}
-
-/// dotenv (npm) ends a quoted value at the first quote not directly
-/// preceded by a backslash (its pattern is `"(?:\\"|[^"])*"`), keeping the
-/// escapes.
-fn quoted_part_plain(raw: &str, quote: char) -> Option<(&str, &str)> {
-    let body = raw.strip_prefix(quote)?;
-    let mut prev = None;
-    for (i, c) in body.char_indices() {
-        if c == quote && prev != Some('\\') {
-            return Some((&body[..i], &body[i + 1..]));
-        }
-        prev = Some(c);
+    let decoded = (digits.len() == 3)
+        .then(|| u32::from_str_radix(&digits, 8).ok())
+        .flatten()
+        .filter(|&v| v <= 255)
+        .and_then(char::from_u32);
+    match decoded {
+        Some(c) => c.to_string(),
+        None => format!("\\0{digits}"),
     }
-    None
 }
 
 #[cfg(test)]
@@ -227,11 +252,16 @@ mod tests {
     use super::*;
     use crate::parse::parse;
 
-    fn readings(line: &str) -> [Option<String>; 3] {
-        let doc = parse("t", line);
-        let entry = &doc.entries[0];
+    fn readings(text: &str) -> [Option<String>; 3] {
+        let doc = parse("t", text);
         let lookup = |n: &str| (n == "A").then(|| "a".to_owned());
-        Dialect::ALL.map(|d| read(d, entry, &lookup).map(|e| e.value))
+        Dialect::ALL.map(|d| {
+            read_document(d, &doc, &lookup)
+                .into_iter()
+                .rfind(|r| r.key == "P")
+                .and_then(|r| r.value)
+                .map(|e| e.value)
+        })
     }
 
     #[test]
@@ -245,10 +275,24 @@ mod tests {
         assert_eq!(readings("P='$A'"), [s("$A"), s("$A"), s("a")]);
         assert_eq!(readings("P=\"x\\ty\""), [s("x\ty"), s("x\ty"), s("x\\ty")]);
         assert_eq!(readings("P: v"), [s("v"), None, s("v")]);
+        assert_eq!(
+            readings("P='${A} $A $$'"),
+            [s("${A} $A $$"), s("a $A $$"), s("${A} $A $$")]
+        );
+        assert_eq!(readings("P=1\rQ=2\r"), [s("1\rQ=2"), s("1"), s("1")]);
+        assert_eq!(
+            readings("P=\"abc\"def\n"),
+            [s("abc"), None, s("\"abc\"def")]
+        );
+        assert_eq!(readings("P=${Q}\nQ=q\n"), [s(""), s(""), s("q")]);
     }
 
     #[test]
     fn compose_escapes_decode_the_documented_set() {
         assert_eq!(compose_escapes(r"a\nb\\c\$d\q\0101"), "a\nb\\c$$d\\qA");
+        assert_eq!(
+            compose_escapes(r"\0|\01|\0400|\01234|\089"),
+            r"\0|\01|\0400|S4|\089"
+        );
     }
 }

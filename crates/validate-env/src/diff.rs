@@ -17,8 +17,15 @@ pub struct Differences {
     pub empty_in_b: Vec<String>,
 }
 
+/// compose's nameless value is a line that does not parse (`invalid-key`
+/// reports it), so it is in neither key set.
 fn keys(input: &Input) -> BTreeSet<String> {
-    input.values.iter().map(|v| v.key.clone()).collect()
+    input
+        .values
+        .iter()
+        .filter(|v| !v.key.is_empty())
+        .map(|v| v.key.clone())
+        .collect()
 }
 
 /// Keys empty in `input` but set to something in `other`: empty on both

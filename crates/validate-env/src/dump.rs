@@ -50,7 +50,13 @@ pub fn run(
     checks::syntax::check(&ctx, &mut findings);
     checks::invalid_interpolation::check(&ctx, &mut findings);
     checks::undefined_reference::check(&ctx, &mut findings);
-    let masked = |key: &str, value: &str| !show_secrets && (ctx.is_secret(key) || ctx.leaks(value));
+    // compose's nameless value is often a pasted token on the last line.
+    let masked = |key: &str, value: &str| {
+        !show_secrets
+            && (ctx.is_secret(key)
+                || ctx.leaks(value)
+                || (key.is_empty() && crate::secrets::looks_like_credential(value)))
+    };
     // A password inside a URL is a secret whatever the variable's name.
     let clear = |value: &str| {
         if show_secrets {

@@ -10,6 +10,10 @@ pub struct Expansion {
     pub undefined: Vec<String>,
     /// `${X:?message}` failures and malformed templates.
     pub errors: Vec<String>,
+    /// dotenv-expand never stopped (a value that refers to itself): its
+    /// recursion overflows the stack and @next/env loads nothing from the
+    /// file.
+    pub runaway: bool,
 }
 
 fn is_name_start(c: char) -> bool {
@@ -185,10 +189,11 @@ pub fn python(s: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Expansion {
         let (name, default) = match inner.find(':') {
             Some(colon) => match inner[colon..].strip_prefix(":-") {
                 Some(default) => (&inner[..colon], Some(default)),
-                // `${A:x}` does not match python-dotenv's pattern: literal.
+                // `${A:x}` does not match python-dotenv's pattern here: the
+                // `$` is literal and the search goes on after it.
                 None => {
-                    result.push_str(&rest[i..i + 2 + close + 1]);
-                    rest = &body[close + 1..];
+                    result.push('$');
+                    rest = &rest[i + 1..];
                     continue;
                 }
             },
@@ -212,42 +217,77 @@ pub fn python(s: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Expansion {
 /// - it repeatedly takes the *last* `$` not preceded by a backslash, matches
 ///   `${?NAME(:-default)?}?` there (NAME is `[A-Za-z0-9_]+`, braces optional
 ///   and unbalanced ones accepted), and replaces the *first* occurrence of the
-///   matched text in the value, then starts again on the result — so
-///   substituted text is expanded again and `$$X` ends up empty;
-/// - a non-empty default wins over the variable (`${A:-d}` is `d` even when
-///   A is set in the same file: only the process environment beats it);
+///   matched text in the value (with JavaScript's `$$`, `$&`, `` $` ``, `$'`
+///   replacement patterns), then starts again on the result — so
+///   substituted text is expanded again: `$$X` is `$` when X is unset
+///   and empty when X is set;
+/// - the replacement is the first non-empty of: the process environment
+///   (`env`), the default, the file's own parsed values (`parsed`, already
+///   expanded for keys before this one), else empty — so a non-empty default
+///   beats a variable set in the same file;
 /// - `${A-d}` and `${A:+x}` are not understood (`${A` is expanded, the rest
 ///   stays); `$5` expands a variable named `5`;
 /// - finally `\$` becomes `$`.
-pub fn nextjs(s: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Expansion {
+pub fn nextjs(
+    s: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+    parsed: &dyn Fn(&str) -> Option<String>,
+) -> Expansion {
     let mut out = Expansion::default();
     let mut value = s.to_owned();
-    // dotenv-expand recurses without a limit (a self-reference overflows
-    // its stack); stop after a generous number of rounds instead.
-    for _ in 0..256 {
-        let Some(pos) = last_unescaped_dollar(&value) else {
-            break;
-        };
+    let non_empty = |v: Option<String>| v.filter(|v| !v.is_empty());
+    // dotenv-expand recurses without a limit, so a self-reference
+    // overflows its stack (thousands of rounds); stop well before that.
+    let mut rounds = 0;
+    while let Some(pos) = last_unescaped_dollar(&value) {
         let Some((len, name, default)) = nextjs_match(&value[pos..]) else {
             break;
         };
+        rounds += 1;
+        if rounds > 1000 {
+            out.runaway = true;
+            break;
+        }
         let matched = value[pos..pos + len].to_owned();
-        let replacement = match default.filter(|d| !d.is_empty()) {
-            Some(d) => d.to_owned(),
-            None => match lookup(name).filter(|v| !v.is_empty()) {
-                Some(v) => v,
-                None => {
-                    if lookup(name).is_none() {
-                        out.undefined.push(name.to_owned());
-                    }
-                    String::new()
+        let replacement = non_empty(env(name))
+            .or_else(|| default.filter(|d| !d.is_empty()).map(str::to_owned))
+            .or_else(|| non_empty(parsed(name)))
+            .unwrap_or_else(|| {
+                if env(name).is_none() && parsed(name).is_none() {
+                    out.undefined.push(name.to_owned());
                 }
-            },
-        };
+                String::new()
+            });
         let first = value.find(&matched).unwrap_or(pos);
-        value.replace_range(first..first + len, &replacement);
+        let inserted = js_replacement(&replacement, &value, first, first + len);
+        value.replace_range(first..first + len, &inserted);
     }
     out.value = value.replace("\\$", "$");
+    out
+}
+
+/// JavaScript's `String.prototype.replace` replacement patterns for a
+/// string pattern: `$$`, `$&` (the match), `` $` `` (before), `$'` (after).
+fn js_replacement(replacement: &str, subject: &str, start: usize, end: usize) -> String {
+    let mut out = String::with_capacity(replacement.len());
+    let mut chars = replacement.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '$' {
+            out.push(c);
+            continue;
+        }
+        match chars.peek() {
+            Some('$') => out.push('$'),
+            Some('&') => out.push_str(&subject[start..end]),
+            Some('`') => out.push_str(&subject[..start]),
+            Some('\'') => out.push_str(&subject[end..]),
+            _ => {
+                out.push('$');
+                continue;
+            }
+        }
+        chars.next();
+    }
     out
 }
 
@@ -317,19 +357,23 @@ mod tests {
     fn python_forms() {
         let p = |s: &str| python(s, &env).value;
         assert_eq!(p("$A ${A} ${X:-d} ${X-d} $$"), "$A a d  $$");
+        assert_eq!(p("${A:x${A}}|${A${A}}|${X:-${A}}"), "${A:xa}|}|${A}");
     }
 
     #[test]
     fn nextjs_forms() {
-        let n = |s: &str| nextjs(s, &env).value;
+        let n = |s: &str| nextjs(s, &|_| None, &env).value;
         assert_eq!(n("$A ${A} ${X:-d} \\$A"), "a a d $A");
         // Behaviour measured on @next/env 15.5 and 16.4:
         assert_eq!(n("${A:-d}"), "d");
         assert_eq!(n("${E-x}"), "-x}");
         assert_eq!(n("${A:+x}"), "a:+x}");
         assert_eq!(n("$$A"), "");
+        assert_eq!(n("$$X"), "$");
+        let q = |name: &str| (name == "Q").then(|| "[$']".to_owned());
+        assert_eq!(nextjs("$Q!", &|_| None, &q).value, "[!]!");
         assert_eq!(n("cost $5"), "cost ");
-        // A self-reference stops after a bounded number of rounds.
-        assert_eq!(n("loop $L"), "loop $L");
+        // A self-reference never stops: @next/env fails on the file.
+        assert!(nextjs("loop $L", &|_| None, &env).runaway);
     }
 }

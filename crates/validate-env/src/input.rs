@@ -8,19 +8,31 @@ use std::path::Path;
 
 use anyhow::Context as _;
 
-use crate::dialect::{self, Dialect};
-use crate::parse::{self, Document};
+use crate::dialect::{self, Dialect, Reading};
+use crate::parse::{self, Document, Span};
 
-/// One assignment as read, with every dialect's reading.
+/// One assignment as the chosen dialect reads it.
 #[derive(Debug, Clone)]
 pub struct Occurrence {
     pub doc: usize,
-    pub entry: usize,
-    /// compose, python-dotenv, Next.js (in [`Dialect::ALL`] order).
-    pub readings: [Option<String>; 3],
-    /// From the chosen dialect's reading.
+    /// The compose entry at the same place, when compose reads one there
+    /// (python-dotenv also reads `'quoted'=names`, for instance).
+    pub entry: Option<usize>,
+    pub key: String,
+    pub key_span: Span,
+    pub value_span: Span,
     pub undefined: Vec<String>,
     pub errors: Vec<String>,
+}
+
+/// What each reader gets for one compose entry, for `portability`.
+#[derive(Debug, Clone)]
+pub struct Comparison {
+    pub doc: usize,
+    pub entry: usize,
+    /// compose, python-dotenv, Next.js (in [`Dialect::ALL`] order); `None`
+    /// when that reader has no value there.
+    pub readings: [Option<String>; 3],
 }
 
 /// A variable's final value and where it was set.
@@ -36,6 +48,7 @@ pub struct Value {
 pub struct Input {
     pub docs: Vec<Document>,
     pub occurrences: Vec<Occurrence>,
+    pub comparisons: Vec<Comparison>,
     pub values: Vec<Value>,
     index: HashMap<String, usize>,
     pub from_env: bool,
@@ -64,89 +77,100 @@ impl Input {
         }
     }
 
-    pub fn entry(&self, occurrence: usize) -> (&Document, &parse::Entry) {
-        let o = &self.occurrences[occurrence];
-        let doc = &self.docs[o.doc];
-        (doc, &doc.entries[o.entry])
+    /// python-dotenv's `NAME` without `=` unsets what an earlier line set.
+    pub fn unset(&mut self, key: &str) {
+        if self.index.remove(key).is_some() {
+            self.values.retain(|v| v.key != key);
+            self.index = self
+                .values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (v.key.clone(), i))
+                .collect();
+        }
+    }
+
+    fn place(&self, key: &str, span: fn(&Occurrence) -> Span) -> Place {
+        match self.get(key).and_then(|v| v.occurrence) {
+            Some(o) => {
+                let occurrence = &self.occurrences[o];
+                let span = span(occurrence);
+                Place {
+                    file: Some(self.docs[occurrence.doc].name.clone()),
+                    line: span.line,
+                    column: span.column,
+                }
+            }
+            None => Place::default(),
+        }
     }
 
     /// The position of a variable's value (or its file, or nothing).
     pub fn value_place(&self, key: &str) -> Place {
-        match self.get(key).and_then(|v| v.occurrence) {
-            Some(o) => {
-                let (doc, entry) = self.entry(o);
-                Place {
-                    file: Some(doc.name.clone()),
-                    line: entry.value_span.line,
-                    column: entry.value_span.column,
-                }
-            }
-            None => Place::default(),
-        }
+        self.place(key, |o| o.value_span)
     }
 
     pub fn key_place(&self, key: &str) -> Place {
-        match self.get(key).and_then(|v| v.occurrence) {
-            Some(o) => {
-                let (doc, entry) = self.entry(o);
-                Place {
-                    file: Some(doc.name.clone()),
-                    line: entry.key_span.line,
-                    column: entry.key_span.column,
-                }
-            }
-            None => Place::default(),
-        }
+        self.place(key, |o| o.key_span)
     }
 
-    /// Parse and merge documents in order with `dialect`'s reading.
+    /// Read documents in order with `dialect`'s reading (a later file
+    /// wins), and every reader's value of each compose entry.
     pub fn from_documents(docs: Vec<Document>, dialect: Dialect) -> Input {
         let mut input = Input {
             docs,
             ..Input::default()
         };
-        for d in 0..input.docs.len() {
-            for e in 0..input.docs[d].entries.len() {
-                let (readings, undefined, errors) = {
-                    let entry = &input.docs[d].entries[e];
-                    let lookup = |name: &str| input.get(name).map(|v| v.value.clone());
-                    let mut undefined = Vec::new();
-                    let mut errors = Vec::new();
-                    let readings = Dialect::ALL.map(|dl| {
-                        let reading = dialect::read(dl, entry, &lookup);
-                        if dl == dialect
-                            && let Some(r) = &reading
-                        {
-                            undefined.clone_from(&r.undefined);
-                            errors.clone_from(&r.errors);
-                        }
-                        reading.map(|r| r.value)
-                    });
-                    (readings, undefined, errors)
-                };
-                let chosen = Dialect::ALL
-                    .iter()
-                    .position(|d| *d == dialect)
-                    .and_then(|i| readings[i].clone());
-                let key = input.docs[d].entries[e].key.clone();
-                input.occurrences.push(Occurrence {
-                    doc: d,
-                    entry: e,
-                    readings,
-                    undefined,
-                    errors,
-                });
-                if let Some(value) = chosen {
-                    let occurrence = Some(input.occurrences.len() - 1);
-                    input.set(Value {
-                        key,
-                        value,
-                        occurrence,
-                    });
-                }
+        let readings = Dialect::ALL.map(|dl| read_all(dl, &input.docs));
+        input.comparisons = compare(&input.docs, &readings);
+        let chosen = Dialect::ALL.iter().position(|d| *d == dialect).unwrap_or(0);
+        for (d, doc_readings) in readings[chosen].iter().enumerate() {
+            for reading in doc_readings {
+                input.add(d, reading);
             }
         }
         input
+    }
+
+    fn add(&mut self, doc: usize, reading: &Reading) {
+        let (key_span, value_span) = match reading.entry {
+            Some(e) => {
+                let entry = &self.docs[doc].entries[e];
+                (entry.key_span, entry.value_span)
+            }
+            None => {
+                let (line, column) = self.docs[doc].position(reading.offset);
+                let span = Span {
+                    start: reading.offset,
+                    end: reading.offset + reading.key.len(),
+                    line,
+                    column,
+                };
+                (span, span)
+            }
+        };
+        let (undefined, errors) = reading
+            .value
+            .as_ref()
+            .map(|v| (v.undefined.clone(), v.errors.clone()))
+            .unwrap_or_default();
+        self.occurrences.push(Occurrence {
+            doc,
+            entry: reading.entry,
+            key: reading.key.clone(),
+            key_span,
+            value_span,
+            undefined,
+            errors,
+        });
+        match &reading.value {
+            Some(v) => self.set(Value {
+                key: reading.key.clone(),
+                value: v.value.clone(),
+                occurrence: Some(self.occurrences.len() - 1),
+            }),
+            None => self.unset(&reading.key),
+        }
     }
 
     /// The process environment (the container / GitHub Actions case).
@@ -168,6 +192,45 @@ impl Input {
         }
         input
     }
+}
+
+/// One dialect's readings of each document, each seeing the values of the
+/// documents before it.
+fn read_all(dialect: Dialect, docs: &[Document]) -> Vec<Vec<Reading>> {
+    let mut merged: HashMap<String, String> = HashMap::new();
+    let mut out = Vec::with_capacity(docs.len());
+    for doc in docs {
+        let readings = dialect::read_document(dialect, doc, &|n| merged.get(n).cloned());
+        for r in &readings {
+            match &r.value {
+                Some(v) => merged.insert(r.key.clone(), v.value.clone()),
+                None => merged.remove(&r.key),
+            };
+        }
+        out.push(readings);
+    }
+    out
+}
+
+fn compare(docs: &[Document], readings: &[Vec<Vec<Reading>>; 3]) -> Vec<Comparison> {
+    let mut out = Vec::new();
+    for (d, doc) in docs.iter().enumerate() {
+        // Per dialect: compose entry -> its (last) reading there.
+        let by_entry = readings.each_ref().map(|dialect| {
+            dialect[d]
+                .iter()
+                .filter_map(|r| Some((r.entry?, r.value.as_ref().map(|v| v.value.clone()))))
+                .collect::<HashMap<usize, Option<String>>>()
+        });
+        for e in 0..doc.entries.len() {
+            out.push(Comparison {
+                doc: d,
+                entry: e,
+                readings: by_entry.each_ref().map(|m| m.get(&e).cloned().flatten()),
+            });
+        }
+    }
+    out
 }
 
 /// Read and parse the named files (`-` is stdin).

@@ -70,6 +70,10 @@ pub struct Document {
     pub bom: bool,
     /// The raw bytes were not valid UTF-8 (they were read lossily).
     pub invalid_utf8: bool,
+    /// Statements compose reads with an empty name (`="value"`, or a lone
+    /// word on the last line when no line break follows it): syntax errors
+    /// here, but `dump --dialect compose` shows what compose reads.
+    pub nameless: Vec<Entry>,
     /// Lines that belong to a statement or a comment (1-based, inclusive
     /// ranges); every other line is blank.
     pub comment_lines: Vec<u32>,
@@ -156,12 +160,14 @@ pub fn parse(name: &str, text: &str) -> Document {
         line_starts: &line_starts,
         bom,
         entries: Vec::new(),
+        nameless: Vec::new(),
         errors: Vec::new(),
         comment_lines: Vec::new(),
     };
     parser.run(if bom { '\u{feff}'.len_utf8() } else { 0 });
     let Parser {
         entries,
+        nameless,
         errors,
         comment_lines,
         ..
@@ -173,6 +179,7 @@ pub fn parse(name: &str, text: &str) -> Document {
         errors,
         bom,
         invalid_utf8: false,
+        nameless,
         comment_lines,
         line_starts,
     }
@@ -183,6 +190,7 @@ struct Parser<'a> {
     line_starts: &'a [usize],
     bom: bool,
     entries: Vec<Entry>,
+    nameless: Vec<Entry>,
     errors: Vec<ParseError>,
     comment_lines: Vec<u32>,
 }
@@ -308,6 +316,9 @@ impl Parser<'_> {
                     Some("write KEY=value (docker compose would copy KEY from the shell environment, python-dotenv sets it to None)"),
                 );
             }
+            if line_end == text.len() {
+                self.last_word(key_start, line_end);
+            }
             return line_end;
         };
         let raw_key = &text[key_start..sep_pos];
@@ -318,11 +329,12 @@ impl Parser<'_> {
                 "invalid-key",
                 "assignment without a name".to_owned(),
                 self.span(sep_pos, sep_pos + 1),
-                Some("write KEY=value"),
+                Some("write KEY=value (docker compose reads a variable with an empty name)"),
             );
-            return line_end;
         }
-        if key.contains(is_space) {
+        // compose refuses only a space: a tab or another blank inside a
+        // name is part of it (`non-portable-key` warns).
+        if key.contains(' ') {
             self.error(
                 "invalid-key",
                 format!("variable name {key:?} contains a space"),
@@ -372,8 +384,36 @@ impl Parser<'_> {
                 None => return line_end,
             }
         };
-        self.entries.push(entry);
+        if entry.key.is_empty() {
+            self.nameless.push(entry);
+        } else {
+            self.entries.push(entry);
+        }
         next
+    }
+
+    /// compose-go reads a last line without `=` and without a line break
+    /// after it as a value with an empty name (its name scan runs off the
+    /// end of the text before it finds a separator).
+    fn last_word(&mut self, start: usize, end: usize) {
+        let mut entry = Entry {
+            key: String::new(),
+            key_span: self.span(start, start),
+            export: false,
+            separator: '=',
+            separator_span: self.span(start, start),
+            space_before_separator: false,
+            space_after_separator: false,
+            quote: Quote::None,
+            content: String::new(),
+            value_span: self.span(start, start),
+            rest_raw: String::new(),
+            inline_comment: false,
+            trailing_whitespace: None,
+            end_line: self.line(start),
+        };
+        self.unquoted(&mut entry, start, end);
+        self.nameless.push(entry);
     }
 
     fn unquoted(&mut self, entry: &mut Entry, value_start: usize, line_end: usize) -> usize {

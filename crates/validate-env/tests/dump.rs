@@ -220,3 +220,64 @@ fn required_interpolation_reads_the_value_or_fails_with_the_message() {
         r.stdout
     );
 }
+
+/// Issue 15's forms, one snapshot per dialect: each reads them as its real
+/// reader does (the differential test in readers.rs holds the python-dotenv
+/// and Next.js snapshots to the real readers), and the syntax errors are
+/// reported whichever dialect is dumped.
+#[test]
+fn each_dialect_reads_the_reader_forms_as_its_reader_does() {
+    for dialect in ["compose", "python-dotenv", "nextjs"] {
+        let r = run(&[
+            "dump",
+            "--dialect",
+            dialect,
+            "fixtures/validate-env/readers.env",
+        ]);
+        assert_eq!(r.code, Some(1), "{}", r.snapshot());
+        insta::assert_snapshot!(format!("readers-{dialect}"), r.snapshot());
+    }
+}
+
+#[test]
+fn a_nameless_value_is_masked_when_it_looks_like_a_credential() {
+    let r = run_stdin(
+        &["dump", "-"],
+        "A=1\nsk_live_51HxYz9AbCdEfGhIjKlMnOpQrStUvWxYz0123456789",
+    );
+    assert_eq!(r.code, Some(1), "{}", r.snapshot());
+    assert!(!r.stdout.contains("51HxYz9AbCdEf"), "{}", r.snapshot());
+    assert!(r.stdout.starts_with("A=1\n="), "{}", r.snapshot());
+}
+
+#[test]
+fn a_nameless_value_is_neither_an_unknown_key_nor_a_diff_key() {
+    let scene = Scene::new();
+    scene.write("a.env", "A=1\n=\"x\"\n");
+    scene.write("b.env", "A=1\n");
+    let r = scene.run(&["diff", "--format", "json", "a.env", "b.env"]);
+    assert_eq!(r.code, Some(1), "{}", r.snapshot());
+    assert_eq!(
+        json(&r)["differences"]["only_in_a"],
+        json!([]),
+        "{}",
+        r.snapshot()
+    );
+    let r = scene.run(&[
+        "--schema",
+        &crate::common::stack_schema(),
+        "--env",
+        "production",
+        "--format",
+        "json",
+        "a.env",
+    ]);
+    let codes = crate::common::codes(&r);
+    assert!(codes.contains(&("invalid-key".to_owned(), 2)), "{codes:?}");
+    assert!(codes.contains(&("unknown-key".to_owned(), 1)), "{codes:?}");
+    assert_eq!(
+        codes.iter().filter(|(c, _)| c == "unknown-key").count(),
+        1,
+        "{codes:?}"
+    );
+}

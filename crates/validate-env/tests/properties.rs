@@ -7,8 +7,11 @@ use validate_env::parse;
 fn compose_value(text: &str) -> Option<String> {
     let doc = parse::parse("p", text);
     assert!(doc.errors.is_empty(), "{text:?}: {:?}", doc.errors);
-    let entry = doc.entries.first()?;
-    dialect::read(Dialect::Compose, entry, &|_| None).map(|e| e.value)
+    dialect::read_document(Dialect::Compose, &doc, &|_| None)
+        .into_iter()
+        .next()?
+        .value
+        .map(|e| e.value)
 }
 
 proptest! {
@@ -17,16 +20,17 @@ proptest! {
     #[test]
     fn never_panics_on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
         let doc = parse::parse_bytes("fuzz", &bytes);
-        for entry in &doc.entries {
-            for d in Dialect::ALL {
-                let _ = dialect::read(d, entry, &|_| None);
-            }
+        for d in Dialect::ALL {
+            let _ = dialect::read_document(d, &doc, &|_| None);
         }
     }
 
     #[test]
     fn never_panics_on_env_like_text(text in "([A-Za-z_ =#'\"$\\{\\}:\\-?+\\\\\t\r\n]|export ){0,80}") {
-        let _ = parse::parse("fuzz", &text);
+        let doc = parse::parse("fuzz", &text);
+        for d in Dialect::ALL {
+            let _ = validate_env::input::Input::from_documents(vec![doc.clone()], d);
+        }
     }
 
     #[test]

@@ -15,20 +15,20 @@ pub const RULE: Rule = Rule {
 pub fn check(ctx: &Ctx<'_>, out: &mut Findings) {
     for occurrence in &ctx.input.occurrences {
         let doc = &ctx.input.docs[occurrence.doc];
-        let entry = &doc.entries[occurrence.entry];
-        let secret = ctx.is_secret(&entry.key);
+        let key = &occurrence.key;
+        let secret = ctx.is_secret(key);
         for error in &occurrence.errors {
             // The message quotes the template; keep it out of secret values.
             let message = if secret {
-                format!("{}: invalid interpolation in a secret value", entry.key)
+                format!("{key}: invalid interpolation in a secret value")
             } else {
-                format!("{}: {error}", entry.key)
+                format!("{key}: {error}")
             };
             out.push(
                 &RULE,
-                Some(&entry.key),
+                Some(key),
                 message,
-                &at(doc, entry.value_span),
+                &at(doc, occurrence.value_span),
                 required_help(error),
             );
         }

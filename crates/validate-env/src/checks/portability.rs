@@ -7,7 +7,7 @@ use shipshape_core::Severity;
 use super::{Ctx, Findings, Rule, at};
 use crate::dialect::Dialect;
 use crate::input::Place;
-use crate::parse::Quote;
+use crate::parse::{Entry, Quote};
 
 pub const RULE: Rule = Rule {
     id: "portability",
@@ -16,7 +16,23 @@ pub const RULE: Rule = Rule {
     help: "",
 };
 
-fn why(raw: &str, quote: Quote) -> &'static str {
+fn why(entry: &Entry, python: Option<&String>) -> &'static str {
+    let (raw, quote) = (entry.rest_raw.as_str(), entry.quote);
+    let lone_cr = raw
+        .match_indices('\r')
+        .any(|(i, _)| !raw[i + 1..].starts_with('\n') && i + 1 < raw.trim_end().len());
+    if lone_cr {
+        return "a lone carriage return ends the line for python-dotenv and Next.js, not for docker compose; save the file with LF (or CRLF) line ends";
+    }
+    if python.is_none() && entry.separator == ':' {
+        return "python-dotenv skips a KEY: value line; write KEY=value";
+    }
+    if python.is_none() {
+        return "python-dotenv cannot parse this line and skips it (text after the closing quote); put everything inside the quotes";
+    }
+    if raw.starts_with('#') {
+        return "python-dotenv (1.2.4) and Next.js read '#' after white space as a comment (an empty value), docker compose reads it as the value; quote the value";
+    }
     let dollar_digit = raw
         .match_indices('$')
         .any(|(i, _)| raw[i + 1..].starts_with(|c: char| c.is_ascii_digit()));
@@ -26,6 +42,8 @@ fn why(raw: &str, quote: Quote) -> &'static str {
         "python-dotenv and Next.js only know ${VAR} and ${VAR:-default}"
     } else if raw.contains("$$") {
         "$$ is a literal $ for docker compose, stays $$ for python-dotenv, and expands again (to nothing) for Next.js"
+    } else if raw.contains("${") && quote == Quote::Single {
+        "python-dotenv and Next.js expand ${VAR} even in single quotes; docker compose does not"
     } else if raw.contains('$') && quote == Quote::Single {
         "Next.js (dotenv-expand) expands $ even in single quotes; write \\$ for a literal dollar there"
     } else if dollar_digit {
@@ -65,13 +83,13 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Findings) {
             );
         }
     }
-    for occurrence in &ctx.input.occurrences {
-        let [compose, python, next] = &occurrence.readings;
+    for comparison in &ctx.input.comparisons {
+        let [compose, python, next] = &comparison.readings;
         if compose == python && compose == next {
             continue;
         }
-        let doc = &ctx.input.docs[occurrence.doc];
-        let entry = &doc.entries[occurrence.entry];
+        let doc = &ctx.input.docs[comparison.doc];
+        let entry = &doc.entries[comparison.entry];
         let show = |reading: &Option<String>| match reading {
             Some(v) => ctx.show(&entry.key, v),
             None => "(no value)".to_owned(),
@@ -87,7 +105,7 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Findings) {
             Some(&entry.key),
             format!("{} reads differently: {readings}", entry.key),
             &at(doc, entry.value_span),
-            Some(why(&entry.rest_raw, entry.quote).to_owned()),
+            Some(why(entry, python.as_ref()).to_owned()),
         );
     }
 }

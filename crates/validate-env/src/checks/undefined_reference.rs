@@ -4,8 +4,8 @@
 use shipshape_core::Severity;
 
 use super::{Ctx, Findings, Rule, at};
-use crate::input::Place;
-use crate::parse::{Document, Entry};
+use crate::input::{Occurrence, Place};
+use crate::parse::Document;
 
 pub const RULE: Rule = Rule {
     id: "undefined-reference",
@@ -15,8 +15,12 @@ pub const RULE: Rule = Rule {
 };
 
 /// Point at the reference itself when it is on the value's first line.
-fn place_of(doc: &Document, entry: &Entry, name: &str) -> Place {
-    let mut place = at(doc, entry.value_span);
+fn place_of(doc: &Document, occurrence: &Occurrence, name: &str) -> Place {
+    let mut place = at(doc, occurrence.value_span);
+    // Only a compose entry keeps the raw text to find the reference in.
+    let Some(entry) = occurrence.entry.and_then(|e| doc.entries.get(e)) else {
+        return place;
+    };
     let raw = entry.rest_raw.as_str();
     let found = raw
         .find(&format!("${{{name}"))
@@ -33,26 +37,24 @@ fn place_of(doc: &Document, entry: &Entry, name: &str) -> Place {
 pub fn check(ctx: &Ctx<'_>, out: &mut Findings) {
     for occurrence in &ctx.input.occurrences {
         let doc = &ctx.input.docs[occurrence.doc];
-        let entry = &doc.entries[occurrence.entry];
-        let secret = ctx.is_secret(&entry.key);
+        let key = &occurrence.key;
+        let secret = ctx.is_secret(key);
         for name in &occurrence.undefined {
             // In a secret the "name" after '$' is part of the secret.
             let message = if secret {
                 format!(
-                    "{} contains a '$' that docker compose reads as a reference to an undefined variable; that part reads as an empty string",
-                    entry.key
+                    "{key} contains a '$' that docker compose reads as a reference to an undefined variable; that part reads as an empty string"
                 )
             } else {
                 format!(
-                    "{} refers to ${name}, which is not defined before it; it reads as an empty string",
-                    entry.key
+                    "{key} refers to ${name}, which is not defined before it; it reads as an empty string"
                 )
             };
             out.push(
                 &RULE,
-                Some(&entry.key),
+                Some(key),
                 message,
-                &place_of(doc, entry, name),
+                &place_of(doc, occurrence, name),
                 None,
             );
         }
