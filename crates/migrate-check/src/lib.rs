@@ -8,18 +8,20 @@
 //! head with an existing database, and drop the throwaway database again —
 //! also on failure and Ctrl-C.
 
-pub mod checks;
-pub mod command;
-pub mod config;
-pub mod driver;
-pub mod guard;
-pub mod junit;
-pub mod layout;
-pub mod output;
-pub mod session;
-pub mod sql;
-pub mod throwaway;
-pub mod wording;
+mod checks;
+mod command;
+mod config;
+mod driver;
+mod findings;
+mod guard;
+mod junit;
+mod layout;
+mod output;
+mod session;
+mod sql;
+mod steps;
+mod throwaway;
+mod wording;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -28,16 +30,15 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use clap::Parser;
 use shipshape_core::config as core_config;
-use shipshape_core::{Diagnostic, ExitCode, GlobalArgs, Printer, Report, UsageError};
-use shipshape_pg::schema_snapshot::BOOKKEEPING_TABLES;
+use shipshape_core::{Diagnostic, ExitCode, GlobalArgs, Printer, UsageError};
 use shipshape_pg::{ConnectionArgs, ConnectionSettings, Db};
 
-use crate::checks::{Check, CheckResult, Status};
+use crate::checks::{Check, Status};
 use crate::config::Config;
-use crate::driver::{ApplyError, ChildEnv, Driver};
-use crate::layout::{Layout, Loaded, Problem};
+use crate::driver::{ApplyError, Driver};
+use crate::findings::Findings;
+use crate::layout::{Layout, Loaded};
 use crate::session::Session;
-use crate::throwaway::Throwaway;
 
 const EXAMPLES: &str = "Examples:
   migrate-check migrations/
@@ -139,7 +140,7 @@ impl shipshape_core::run::ToolCli for Cli {
 }
 
 /// The resolved settings of a run.
-struct Plan {
+pub struct Plan {
     dir: PathBuf,
     layout: Layout,
     detected: Vec<Layout>,
@@ -152,7 +153,7 @@ struct Plan {
     strict_locks: bool,
 }
 
-fn usage(message: impl Into<String>) -> anyhow::Error {
+pub(crate) fn usage(message: impl Into<String>) -> anyhow::Error {
     UsageError::new(message).into()
 }
 
@@ -291,45 +292,14 @@ fn plan(cli: &Cli, config: Config, config_file: Option<&Path>) -> anyhow::Result
     })
 }
 
-fn load(plan: &Plan) -> anyhow::Result<Loaded> {
-    let dir = &plan.dir;
-    let loaded = match plan.layout {
-        Layout::Updown => layout::updown::load(dir),
-        Layout::Dbmate => layout::dbmate::load(dir),
-        Layout::Diesel => layout::diesel::load(dir),
-        Layout::Alembic => layout::alembic::load(dir),
-        Layout::Command => Ok(Loaded::default()),
-    };
-    loaded.with_context(|| format!("reading migrations in {}", dir.display()))
-}
-
-fn problem_diagnostic(problem: &Problem) -> Diagnostic {
-    let mut d = Diagnostic::error(problem.check, problem.message.clone());
-    d.file.clone_from(&problem.file);
-    d.line = problem.line;
-    d.help.clone_from(&problem.help);
-    d
-}
-
-/// Run the tool.
+/// Run the tool: the steps of [`steps`], in order.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let printer = Printer::new(&cli.global);
     let loaded_config = core_config::load::<Config>(&cli.global)?;
-    let config_file = loaded_config.path.clone();
-    let config = loaded_config.table;
     if cli.global.print_config {
-        let mut effective = config.clone();
-        effective.layout = cli.layout.map(|l| l.name().to_owned()).or(effective.layout);
-        effective.dir = cli
-            .dir
-            .as_ref()
-            .map(|d| d.display().to_string())
-            .or(effective.dir);
-        effective.template = cli.template.clone().or(effective.template);
-        printer.data(&core_config::to_toml_fragment(&effective)?)?;
-        return Ok(ExitCode::Ok);
+        return print_config(&cli, &printer, loaded_config.table);
     }
-    let plan = plan(&cli, config, config_file.as_deref())?;
+    let plan = plan(&cli, loaded_config.table, loaded_config.path.as_deref())?;
     let server = ConnectionSettings::resolve(
         &cli.connection,
         plan.config
@@ -337,11 +307,81 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             .as_ref()
             .map(|s| s.expose().as_str()),
     )?;
-    let compare_to = cli
-        .compare_to
-        .as_deref()
-        .map(|url| ConnectionSettings::resolve_with(Some(url), None, |_| None))
-        .transpose()?;
+    let compare_to = compare_to(&cli, &plan)?;
+    let started = Instant::now();
+    let mut findings = Findings::default();
+
+    // 1. prerequisites: files, server, migration tool
+    let loaded = steps::read_migrations(&plan, &printer)?;
+    let stairway_start = steps::stairway_start(&cli, &loaded)?;
+    let driver = steps::driver(&plan, &loaded);
+    let (admin, mut problems) = steps::prerequisites(
+        &cli,
+        &printer,
+        &plan,
+        &server,
+        &driver,
+        loaded.problems.clone(),
+    )?;
+    findings
+        .passed(
+            Check::Prerequisites,
+            prerequisites_detail(&plan, &loaded, &server),
+        )
+        .add_time(started.elapsed());
+
+    // 2. history
+    problems.extend(steps::history(&plan, &loaded, &mut findings));
+    findings.record_problems(&problems, &plan.selected);
+
+    // 3. upgrade, stairway, reset, drift, locks in a throwaway database
+    let throwaway = match steps::dynamic_skip_reason(&plan, &loaded, &problems) {
+        Some(reason) => {
+            findings.skip_dynamic(reason);
+            admin.close();
+            steps::ThrowawayRun::default()
+        }
+        None => {
+            let input = steps::DynamicInput {
+                cli: &cli,
+                printer: &printer,
+                plan: &plan,
+                server: &server,
+                loaded: &loaded,
+                stairway_start,
+                compare_to: compare_to.as_ref(),
+            };
+            steps::in_throwaway(&input, admin, driver, &mut findings)?
+        }
+    };
+    shipshape_core::interrupt::check()?;
+
+    // 4. report
+    let summary = steps::Summary {
+        plan: &plan,
+        migration_count: throwaway.migration_count.unwrap_or(loaded.migrations.len()),
+        throwaway,
+        started,
+    };
+    steps::report(&cli, &printer, findings, &summary)
+}
+
+/// `--print-config`: the file's table with the command line's overrides.
+fn print_config(cli: &Cli, printer: &Printer, config: Config) -> anyhow::Result<ExitCode> {
+    let mut effective = config;
+    effective.layout = cli.layout.map(|l| l.name().to_owned()).or(effective.layout);
+    effective.dir = cli
+        .dir
+        .as_ref()
+        .map(|d| d.display().to_string())
+        .or(effective.dir);
+    effective.template = cli.template.clone().or(effective.template);
+    printer.data(&core_config::to_toml_fragment(&effective)?)?;
+    Ok(ExitCode::Ok)
+}
+
+/// `--compare-to URL` (read-only), and `--from`, which needs known versions.
+fn compare_to(cli: &Cli, plan: &Plan) -> anyhow::Result<Option<ConnectionSettings>> {
     if let Some(from) = &cli.from
         && plan.layout == Layout::Command
     {
@@ -349,354 +389,28 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             "--from {from} needs a layout with known versions, not command"
         )));
     }
+    Ok(cli
+        .compare_to
+        .as_deref()
+        .map(|url| ConnectionSettings::resolve_with(Some(url), None, |_| None))
+        .transpose()?)
+}
 
-    let started = Instant::now();
-    let mut report = Report::new("migrate-check", env!("CARGO_PKG_VERSION"));
-    for check in Check::ALL {
-        report.describe_rule(check.name(), check.summary(), Some(check.help()));
-    }
-    let mut results: Vec<CheckResult> = Check::ALL.into_iter().map(CheckResult::new).collect();
-    for result in &mut results {
-        result.detail = "not selected".to_owned();
-    }
-    let result_of = |results: &mut Vec<CheckResult>, check: Check| -> usize {
-        let _ = results;
-        Check::ALL.iter().position(|c| *c == check).unwrap_or(0)
-    };
-
-    // prerequisites: files
-    let prerequisites_started = Instant::now();
-    let loaded = load(&plan)?;
-    let mut problems: Vec<Problem> = loaded.problems.clone();
-    if loaded.migrations.is_empty() && plan.layout != Layout::Command {
-        printer.warning(&format!(
-            "no {} migrations found in {}; is this the right directory?",
-            plan.layout,
-            plan.dir.display()
-        ));
-    }
-    let from_index = match &cli.from {
-        Some(from) => Some(
-            loaded
-                .migrations
-                .iter()
-                .position(|m| &m.version == from || &m.id == from)
-                .ok_or_else(|| usage(format!("--from {from}: no migration has that version")))?,
-        ),
-        None => Some(0),
-    };
-    printer.detail(&format!(
-        "migrate-check: {} migrations ({}) in {}",
-        loaded.migrations.len(),
-        plan.layout,
-        plan.dir.display()
-    ));
-
-    // prerequisites: server and tool
-    let mut admin = Db::connect(&server).with_context(|| {
+fn prerequisites_detail(plan: &Plan, loaded: &Loaded, server: &ConnectionSettings) -> String {
+    if plan.layout == Layout::Command {
+        format!("server {}", server.target())
+    } else {
         format!(
-            "connecting to the server at {} ({})",
-            server.target(),
-            server.source
+            "{} migrations, server {}",
+            loaded.migrations.len(),
+            server.target()
         )
-    })?;
-    if cli.in_place {
-        confirm_in_place(&cli, &printer, &server)?;
-        require_empty(&mut admin)?;
-    } else {
-        problems.extend(checks::prerequisites::server(&mut admin, &plan.template)?);
     }
-    let placeholder_env = ChildEnv {
-        settings: server.clone(),
-        extra: plan.config.env.clone(),
-        pass_env: plan.config.pass_env.clone(),
-        timeout: plan.timeout,
-    };
-    let driver = match plan.layout {
-        Layout::Alembic => Driver::Alembic {
-            program: plan.alembic_command.clone(),
-            root: loaded
-                .alembic_root
-                .clone()
-                .unwrap_or_else(|| plan.dir.clone()),
-        },
-        Layout::Command => Driver::Command {
-            up: plan.config.up_command.clone().unwrap_or_default(),
-            down: plan.config.down_command.clone().unwrap_or_default(),
-            current: plan.config.current_command.clone().unwrap_or_default(),
-            root: plan.dir.clone(),
-        },
-        _ => Driver::Sql,
-    };
-    if let (Driver::Alembic { program, root }, true) = (&driver, problems.is_empty()) {
-        match checks::prerequisites::alembic(&placeholder_env, program, root) {
-            Ok(more) => problems.extend(more),
-            Err(ApplyError::Runtime(err)) => return Err(err),
-            Err(ApplyError::Interrupted(i)) => return Err(i.into()),
-            Err(ApplyError::Failed(f)) => return Err(anyhow::anyhow!(f.message)),
-        }
-    }
-    {
-        let i = result_of(&mut results, Check::Prerequisites);
-        results[i].status = Status::Passed;
-        results[i].detail = if plan.layout == Layout::Command {
-            format!("server {}", server.target())
-        } else {
-            format!(
-                "{} migrations, server {}",
-                loaded.migrations.len(),
-                server.target()
-            )
-        };
-        results[i].add_time(prerequisites_started.elapsed());
-    }
-
-    // history
-    let history = checks::history::check(
-        &loaded.migrations,
-        plan.layout,
-        &plan.detected,
-        &plan.irreversible,
-    );
-    let several_heads =
-        plan.layout == Layout::Alembic && layout::alembic::heads(&loaded.migrations).len() > 1;
-    {
-        let i = result_of(&mut results, Check::History);
-        results[i].status = Status::Passed;
-        results[i].detail = format!("{} migrations", loaded.migrations.len());
-    }
-    problems.extend(history);
-    let prerequisites_failed = problems.iter().any(|p| p.check == "prerequisites");
-    for problem in &problems {
-        let check = Check::parse(problem.check).unwrap_or(Check::Prerequisites);
-        if !plan.selected.contains(&check) && check != Check::Prerequisites {
-            continue;
-        }
-        report.push(problem_diagnostic(problem));
-        let i = result_of(&mut results, check);
-        results[i].status = Status::Failed;
-        results[i].failures.push(problem.message.clone());
-    }
-
-    let dynamic = [
-        Check::Upgrade,
-        Check::Stairway,
-        Check::Reset,
-        Check::Drift,
-        Check::Locks,
-    ];
-    let needs_database = dynamic.iter().any(|c| plan.selected.contains(c));
-    let mut kept = None;
-    let mut throwaway_name = None;
-    let mut runtime_failure = None;
-    let mut migration_count = loaded.migrations.len();
-    if prerequisites_failed || several_heads || !needs_database {
-        let reason = if prerequisites_failed {
-            "skipped: prerequisites failed"
-        } else if several_heads {
-            "skipped: the revision graph has several heads"
-        } else {
-            "not selected"
-        };
-        for check in dynamic {
-            let i = result_of(&mut results, check);
-            results[i].status = Status::Skipped;
-            results[i].detail = reason.to_owned();
-        }
-        admin.close();
-    } else {
-        // Leftovers of killed runs first, then our own database.
-        match throwaway::sweep(&mut admin) {
-            Ok((dropped, warnings)) => {
-                for name in dropped {
-                    printer.status(&format!(
-                        "dropped stale throwaway database {name} (older than an hour)"
-                    ));
-                }
-                for warning in warnings {
-                    printer.warning(&warning);
-                }
-            }
-            Err(err) => printer.warning(&format!(
-                "could not look for stale throwaway databases: {err}"
-            )),
-        }
-        let throwaway = if cli.in_place {
-            printer.status(&format!(
-                "checking in place in database {}",
-                server.database
-            ));
-            Throwaway::existing(&server, cli.keep)
-        } else {
-            let created = Throwaway::create(&mut admin, &plan.template, cli.keep)
-                .with_context(|| format!("creating a throwaway database on {}", server.target()))?;
-            // Noise in CI; the name matters when it is kept or asked for.
-            let line = format!("throwaway database: {}", created.name);
-            if cli.keep {
-                printer.status(&line);
-            } else {
-                printer.detail(&line);
-            }
-            created
-        };
-        admin.close();
-        throwaway_name = Some(throwaway.name.clone());
-        let db = Db::connect(&throwaway.settings())
-            .with_context(|| format!("connecting to the throwaway database {}", throwaway.name))?;
-        let mut ignored: Vec<String> = BOOKKEEPING_TABLES.iter().map(|s| (*s).to_owned()).collect();
-        ignored.extend(plan.config.ignore.iter().cloned());
-        let mut irreversible = plan.irreversible.clone();
-        for m in &loaded.migrations {
-            if plan.irreversible.contains(&m.id) {
-                irreversible.insert(m.version.clone());
-            }
-        }
-        // Alembic runs with a copy of alembic.ini that names the throwaway
-        // database, kept until the end of the run.
-        let mut _alembic_ini = None;
-        let driver = match (driver, &loaded.alembic_ini) {
-            (Driver::Alembic { mut program, root }, Some(ini)) => {
-                let public = ChildEnv {
-                    settings: throwaway.settings(),
-                    extra: Default::default(),
-                    pass_env: Vec::new(),
-                    timeout: plan.timeout,
-                }
-                .public_url();
-                let (dir, copy) =
-                    layout::alembic::throwaway_ini(ini, &public).with_context(|| {
-                        format!("copying {} for the throwaway database", ini.display())
-                    })?;
-                program.push("-c".to_owned());
-                program.push(copy.display().to_string());
-                _alembic_ini = Some(dir);
-                Driver::Alembic { program, root }
-            }
-            (other, _) => other,
-        };
-        let mut session = Session {
-            migrations: loaded.migrations.clone(),
-            driver,
-            env: ChildEnv {
-                settings: throwaway.settings(),
-                extra: plan.config.env.clone(),
-                pass_env: plan.config.pass_env.clone(),
-                timeout: plan.timeout,
-            },
-            throwaway,
-            db,
-            ignored,
-            selected: plan.selected.clone(),
-            irreversible,
-            strict_locks: plan.strict_locks,
-            report,
-            results,
-            canceller: session::Canceller::start(server.clone()),
-            attributed: BTreeSet::new(),
-            printer: printer.clone(),
-            version_table: plan.config.version_table.clone(),
-            discovering: false,
-        };
-        session.canceller.watch(&mut session.db);
-        for check in dynamic {
-            let result = session.result(check);
-            if plan.selected.contains(&check) {
-                result.detail = String::new();
-            }
-        }
-        let outcome = run_dynamic(&mut session, from_index, compare_to.as_ref());
-        if printer.stderr_is_terminal() {
-            printer.clear_progress();
-        }
-        migration_count = session.migrations.len();
-        let Session {
-            mut throwaway,
-            db,
-            report: r,
-            results: res,
-            ..
-        } = session;
-        report = r;
-        results = res;
-        db.close();
-        // Ctrl-C cancels whatever statement was running, and that statement
-        // (a snapshot, a lock probe) then fails: the run was interrupted,
-        // not broken.
-        let outcome = match outcome {
-            Err(_) if shipshape_core::interrupt::requested() => {
-                Err(ApplyError::Interrupted(shipshape_core::Interrupted))
-            }
-            other => other,
-        };
-        match outcome {
-            Ok(()) => {}
-            Err(ApplyError::Interrupted(i)) => {
-                if let Some(err) = throwaway.drop_now() {
-                    printer.warning(&format!(
-                        "could not drop throwaway database {}: {err}",
-                        throwaway.name
-                    ));
-                }
-                return Err(i.into());
-            }
-            Err(ApplyError::Runtime(err)) => runtime_failure = Some(err),
-            Err(ApplyError::Failed(f)) => runtime_failure = Some(anyhow::anyhow!(f.message)),
-        }
-        if cli.keep && runtime_failure.is_none() {
-            kept = Some(throwaway.name.clone());
-            throwaway.keep = true;
-        } else if let Some(err) = throwaway.drop_now() {
-            printer.warning(&format!(
-                "could not drop throwaway database {}: {err}; drop it by hand with DROP DATABASE {} WITH (FORCE)",
-                throwaway.name, throwaway.name
-            ));
-        }
-    }
-
-    shipshape_core::interrupt::check()?;
-    if let Some(err) = runtime_failure {
-        return Err(err);
-    }
-    for result in &mut results {
-        if result.status == Status::Skipped && result.detail.is_empty() {
-            result.detail = "skipped".to_owned();
-        }
-    }
-    report.insert("directory", plan.dir.display().to_string());
-    report.insert("layout", plan.layout.name());
-    report.insert("migrations", migration_count);
-    report.insert("database", &kept);
-    report.insert("throwaway_database", &throwaway_name);
-    report.insert("duration_ms", checks::millis(started.elapsed()));
-    report.insert("checks", &results);
-    if results.iter().any(|r| r.status == Status::Failed) {
-        report.failed = true;
-    }
-    if let Some(path) = &cli.junit {
-        junit::write(path, &results)?;
-    }
-    output::print(
-        &printer,
-        &report,
-        &results,
-        &plan.dir,
-        plan.layout,
-        migration_count,
-    )?;
-    if let Some(name) = &kept {
-        printer.status(&format!("kept the throwaway database: {name}"));
-        // The bare name on stdout for scripts; JSON and SARIF carry it in
-        // the document (`database`) and must stay one parseable document.
-        if printer.format() == shipshape_core::OutputFormat::Human {
-            printer.data(&format!("{name}\n"))?;
-        }
-    }
-    Ok(report.exit_code())
 }
 
 /// `--in-place` safety: the database must be named on the command line,
 /// destruction allowed, and the name typed on a terminal (or `--yes`).
-fn confirm_in_place(
+pub(crate) fn confirm_in_place(
     cli: &Cli,
     printer: &Printer,
     server: &ConnectionSettings,
@@ -732,7 +446,7 @@ fn confirm_in_place(
 
 /// `--in-place` only on an empty database: downs against real data would
 /// destroy it, and the run empties the database again at the end.
-fn require_empty(admin: &mut Db) -> anyhow::Result<()> {
+pub(crate) fn require_empty(admin: &mut Db) -> anyhow::Result<()> {
     let snapshot = shipshape_pg::schema_snapshot::Snapshot::capture(admin, &[])?;
     let objects: Vec<&String> = snapshot
         .objects
@@ -749,8 +463,8 @@ fn require_empty(admin: &mut Db) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn run_dynamic(
-    session: &mut Session,
+pub(crate) fn run_dynamic(
+    session: &mut Session<'_>,
     from_index: Option<usize>,
     compare_to: Option<&ConnectionSettings>,
 ) -> Result<(), ApplyError> {
@@ -816,6 +530,7 @@ fn run_dynamic(
         checks::reset::run(session, &base, &head)?;
     }
     let hints = session
+        .findings
         .report
         .diagnostics
         .iter()

@@ -5,19 +5,20 @@
 use std::collections::BTreeSet;
 use std::time::Instant;
 
-use shipshape_core::{Diagnostic, Report, Severity};
+use shipshape_core::{Diagnostic, Severity};
 use shipshape_pg::schema_snapshot::Snapshot;
 use shipshape_pg::{ConnectionSettings, Db};
 
 use crate::checks::{Check, CheckResult, Status, StepResult, millis};
 use crate::driver::{Applied, ApplyError, ChildEnv, Direction, Driver, Failure};
+use crate::findings::Findings;
 use crate::guard::{self, VersionState};
 use crate::layout::Migration;
 use crate::throwaway::Throwaway;
 use crate::wording::{self, Context};
 
 /// Everything a run works with.
-pub struct Session {
+pub struct Session<'a> {
     pub migrations: Vec<Migration>,
     pub driver: Driver,
     pub env: ChildEnv,
@@ -27,8 +28,8 @@ pub struct Session {
     pub selected: BTreeSet<Check>,
     pub irreversible: BTreeSet<String>,
     pub strict_locks: bool,
-    pub report: Report,
-    pub results: Vec<CheckResult>,
+    /// The run's report and check results, which the checks add to.
+    pub findings: &'a mut Findings,
     /// Cancels a running statement on Ctrl-C.
     pub canceller: Canceller,
     /// Objects the stairway already blamed on a migration; `reset` does not
@@ -43,10 +44,9 @@ pub struct Session {
     pub discovering: bool,
 }
 
-impl Session {
+impl Session<'_> {
     pub fn result(&mut self, check: Check) -> &mut CheckResult {
-        let index = Check::ALL.iter().position(|c| *c == check).unwrap_or(0);
-        &mut self.results[index]
+        self.findings.result(check)
     }
 
     pub fn is_selected(&self, check: Check) -> bool {
@@ -57,7 +57,7 @@ impl Session {
     pub fn finding(&mut self, check: Check, migration: Option<usize>, diagnostic: Diagnostic) {
         let is_error = diagnostic.severity == Severity::Error;
         let message = diagnostic.message.clone();
-        self.report.push(diagnostic);
+        self.findings.report.push(diagnostic);
         let result = self.result(check);
         if is_error {
             result.status = Status::Failed;

@@ -14,7 +14,7 @@ use crate::session::{Session, read_only};
 use crate::wording::Context;
 
 pub fn run(
-    session: &mut Session,
+    session: &mut Session<'_>,
     target: &ConnectionSettings,
     head: &Snapshot,
 ) -> Result<(), ApplyError> {

@@ -9,7 +9,7 @@ use crate::driver::Applied;
 use crate::session::Session;
 
 /// Turn the observations of one up into findings.
-pub fn record(session: &mut Session, index: usize, applied: &Applied) {
+pub fn record(session: &mut Session<'_>, index: usize, applied: &Applied) {
     if !session.is_selected(Check::Locks) {
         return;
     }

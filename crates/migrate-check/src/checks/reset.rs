@@ -12,7 +12,7 @@ use crate::layout::TxMode;
 use crate::session::Session;
 use crate::wording::Context;
 
-pub fn run(session: &mut Session, base: &Snapshot, head: &Snapshot) -> Result<(), ApplyError> {
+pub fn run(session: &mut Session<'_>, base: &Snapshot, head: &Snapshot) -> Result<(), ApplyError> {
     let started = Instant::now();
     // A migration declared irreversible skips the reset whatever its up
     // holds (as documented); a missing down only when its up does something.
@@ -103,7 +103,7 @@ pub fn run(session: &mut Session, base: &Snapshot, head: &Snapshot) -> Result<()
 /// our own transaction roll back completely and need none: reset stays a
 /// cheap walk with two snapshots.
 fn snapshot_if_unwrapped(
-    session: &mut Session,
+    session: &mut Session<'_>,
     index: usize,
     direction: Direction,
 ) -> Result<Option<Snapshot>, ApplyError> {

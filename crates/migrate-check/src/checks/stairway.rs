@@ -16,7 +16,7 @@ use crate::wording::Context;
 /// Verify migration `index`, which has just been applied (`before` → `after`).
 /// Leaves the database at `after` (re-building it when a step failed).
 pub fn step(
-    session: &mut Session,
+    session: &mut Session<'_>,
     index: usize,
     before: &Snapshot,
     after: &Snapshot,

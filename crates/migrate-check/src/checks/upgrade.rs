@@ -22,7 +22,7 @@ pub enum PassEnd {
 /// Apply every up in order. `stairway_from`: the index where the stairway
 /// starts (when that check is selected).
 pub fn pass(
-    session: &mut Session,
+    session: &mut Session<'_>,
     base: &Snapshot,
     stairway_from: Option<usize>,
 ) -> Result<PassEnd, ApplyError> {
@@ -60,7 +60,7 @@ pub fn pass(
     Ok(PassEnd::Head(before))
 }
 
-fn skip_rest(session: &mut Session, failed: usize) {
+fn skip_rest(session: &mut Session<'_>, failed: usize) {
     let total = session.migrations.len();
     let result = session.result(Check::Upgrade);
     result.detail = format!("stopped at migration {} of {total}", failed + 1);
@@ -76,7 +76,7 @@ fn skip_rest(session: &mut Session, failed: usize) {
 /// The `command` layout knows no files: find the history by running "up
 /// one" until "current version" stops changing, then start again from an
 /// empty database. Returns false when an up failed (already reported).
-pub fn discover(session: &mut Session, dir: &str) -> Result<bool, ApplyError> {
+pub fn discover(session: &mut Session<'_>, dir: &str) -> Result<bool, ApplyError> {
     const LIMIT: usize = 100_000;
     let mut current = session.driver.current(&session.env)?;
     let mut found: Vec<crate::layout::Migration> = Vec::new();
@@ -94,7 +94,7 @@ pub fn discover(session: &mut Session, dir: &str) -> Result<bool, ApplyError> {
 /// Run "up one" until the tool's current version stops changing; each up
 /// that moves it must move the throwaway database's version table too.
 fn discover_steps(
-    session: &mut Session,
+    session: &mut Session<'_>,
     dir: &str,
     current: &mut String,
     found: &mut Vec<crate::layout::Migration>,
