@@ -29,14 +29,6 @@ impl std::fmt::Display for Severity {
     }
 }
 
-/// Where in a file a finding is. Lines and columns are 1-based.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Location {
-    pub file: String,
-    pub line: Option<u32>,
-    pub column: Option<u32>,
-}
-
 /// A finding. Serialized, its keys are the stable JSON schema documented in
 /// `docs/json-output.md`: every key is always present, `null` when unknown.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -105,19 +97,5 @@ impl Diagnostic {
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
-    }
-
-    #[must_use]
-    pub fn with_severity(mut self, severity: Severity) -> Self {
-        self.severity = severity;
-        self
-    }
-
-    pub fn location(&self) -> Option<Location> {
-        self.file.as_ref().map(|file| Location {
-            file: file.clone(),
-            line: self.line,
-            column: self.column,
-        })
     }
 }

@@ -21,7 +21,7 @@ pub mod secret;
 pub mod sys;
 
 pub use cli::{ColorWhen, GlobalArgs, OutputFormat};
-pub use diagnostic::{Diagnostic, Location, Severity};
+pub use diagnostic::{Diagnostic, Severity};
 pub use error::{Interrupted, ReportedFailure, UsageError};
 pub use exit::ExitCode;
 pub use printer::Printer;

@@ -71,11 +71,3 @@ fn report_error(printer: &Printer, err: &anyhow::Error, code: ExitCode) {
         printer.stderr_line(&format!("  caused by: {cause}"));
     }
 }
-
-/// The error a tool returns for behaviour its issue has not delivered yet.
-pub fn not_implemented(tool: &str) -> anyhow::Error {
-    crate::error::UsageError::new(format!(
-        "{tool}: not implemented yet; only --help and --version work in this version"
-    ))
-    .into()
-}

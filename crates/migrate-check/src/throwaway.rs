@@ -71,10 +71,6 @@ impl Throwaway {
         }
     }
 
-    pub fn is_existing(&self) -> bool {
-        self.existing
-    }
-
     /// Remove every schema, extension and object from an existing database
     /// (it was verified empty before the run), leaving an empty `public`.
     fn empty_existing(&self) -> Result<(), PgError> {

@@ -55,12 +55,6 @@ impl Db {
         Self::connect_on(Arc::new(runtime), settings, session)
     }
 
-    /// Another connection sharing this one's runtime (e.g. to the
-    /// maintenance database while this one stays open).
-    pub fn connect_sibling(&self, settings: &ConnectionSettings) -> Result<Self, PgError> {
-        Self::connect_on(Arc::clone(&self.runtime), settings, &[])
-    }
-
     fn connect_on(
         runtime: Arc<Runtime>,
         settings: &ConnectionSettings,
@@ -188,16 +182,6 @@ impl Db {
                 &[name],
             )?
             .is_some())
-    }
-
-    /// Run async sqlx code on this connection, for what the helpers above
-    /// do not cover.
-    pub fn with_conn<T>(
-        &mut self,
-        f: impl for<'c> FnOnce(&'c mut PgConnection) -> std::pin::Pin<Box<dyn Future<Output = T> + 'c>>,
-    ) -> T {
-        let conn = &mut self.conn;
-        self.runtime.block_on(f(conn))
     }
 
     /// Close the connection politely.

@@ -145,8 +145,30 @@ fn downgrade_is_empty(text: &str) -> bool {
     true
 }
 
+/// Read an Alembic project: find `alembic.ini`, its revision files, and
+/// order the revisions parents first; problems are findings.
 pub fn load(dir: &Path) -> anyhow::Result<Loaded> {
     let mut loaded = Loaded::default();
+    let Some(files) = revision_files(dir, &mut loaded)? else {
+        return Ok(loaded);
+    };
+    let by_id = read_revisions(files, &mut loaded.problems)?;
+    let (ordered, placed) = parents_first(&by_id);
+    graph_problems(&by_id, &placed, &mut loaded.problems);
+    let roots = ordered.iter().filter(|m| m.parents.is_empty()).count();
+    if roots > 1 {
+        loaded.problems.push(Problem::new(
+            "history",
+            format!("{roots} revisions have down_revision = None; there must be one base"),
+        ));
+    }
+    loaded.migrations = ordered;
+    Ok(loaded)
+}
+
+/// The `.py` files of every version directory, sorted; None (with the
+/// problem recorded) when the ini or a directory is missing.
+fn revision_files(dir: &Path, loaded: &mut Loaded) -> anyhow::Result<Option<Vec<PathBuf>>> {
     let Some(ini) = find_ini(dir) else {
         loaded.problems.push(
             Problem::new(
@@ -155,7 +177,7 @@ pub fn load(dir: &Path) -> anyhow::Result<Loaded> {
             )
             .help("point migrate-check at the directory holding alembic.ini"),
         );
-        return Ok(loaded);
+        return Ok(None);
     };
     let root = ini
         .parent()
@@ -166,7 +188,7 @@ pub fn load(dir: &Path) -> anyhow::Result<Loaded> {
             loaded
                 .problems
                 .push(Problem::new("prerequisites", err.to_string()).file(display(&ini)));
-            return Ok(loaded);
+            return Ok(None);
         }
     };
     let version_dirs = version_dirs(&ini, &scripts)?;
@@ -192,17 +214,25 @@ pub fn load(dir: &Path) -> anyhow::Result<Loaded> {
         );
     }
     if loaded.problems.iter().any(|p| p.check == "prerequisites") {
-        return Ok(loaded);
+        return Ok(None);
     }
-    let mut by_id: BTreeMap<String, Migration> = BTreeMap::new();
     files.sort();
+    Ok(Some(files))
+}
+
+/// Each file's `revision` and `down_revision`, by revision id.
+fn read_revisions(
+    files: Vec<PathBuf>,
+    problems: &mut Vec<Problem>,
+) -> anyhow::Result<BTreeMap<String, Migration>> {
+    let mut by_id: BTreeMap<String, Migration> = BTreeMap::new();
     for path in files {
         let text =
             fs_err::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
         let shown = display(&path);
         let Some(revision) = REVISION.captures(&text).map(|c| c[1].to_owned()) else {
             if path.file_name().is_none_or(|n| n != "__init__.py") {
-                loaded.problems.push(
+                problems.push(
                     Problem::new(
                         "prerequisites",
                         "no `revision = \"…\"` line in this revision file",
@@ -212,17 +242,8 @@ pub fn load(dir: &Path) -> anyhow::Result<Loaded> {
             }
             continue;
         };
-        let parents: Vec<String> = DOWN_REVISION
-            .captures(&text)
-            .map(|c| {
-                QUOTED
-                    .captures_iter(&c[1])
-                    .map(|q| q[1].to_owned())
-                    .collect()
-            })
-            .unwrap_or_default();
         if let Some(existing) = by_id.get(&revision) {
-            loaded.problems.push(
+            problems.push(
                 Problem::new(
                     "history",
                     format!(
@@ -234,24 +255,36 @@ pub fn load(dir: &Path) -> anyhow::Result<Loaded> {
             );
             continue;
         }
+        let parents: Vec<String> = DOWN_REVISION
+            .captures(&text)
+            .map(|c| {
+                QUOTED
+                    .captures_iter(&c[1])
+                    .map(|q| q[1].to_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
         let stem = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        by_id.insert(
-            revision.clone(),
-            Migration {
-                version: revision,
-                id: stem,
-                file: shown,
-                up: None,
-                down: None,
-                parents,
-                has_down: !downgrade_is_empty(&text),
-            },
-        );
+        let migration = Migration {
+            version: revision.clone(),
+            id: stem,
+            file: shown,
+            up: None,
+            down: None,
+            parents,
+            has_down: !downgrade_is_empty(&text),
+        };
+        by_id.insert(revision, migration);
     }
-    // Order: parents before children (Kahn's algorithm, ties by file name).
+    Ok(by_id)
+}
+
+/// Parents before children (Kahn's algorithm, ties by revision id), and
+/// the set of revisions placed (a cycle leaves some out).
+fn parents_first(by_id: &BTreeMap<String, Migration>) -> (Vec<Migration>, BTreeSet<String>) {
     let mut placed: BTreeSet<String> = BTreeSet::new();
     let mut ordered = Vec::new();
     loop {
@@ -266,7 +299,7 @@ pub fn load(dir: &Path) -> anyhow::Result<Loaded> {
             .map(|m| m.version.clone())
             .collect();
         if ready.is_empty() {
-            break;
+            return (ordered, placed);
         }
         for id in ready {
             placed.insert(id.clone());
@@ -275,10 +308,18 @@ pub fn load(dir: &Path) -> anyhow::Result<Loaded> {
             }
         }
     }
+}
+
+/// Parents that do not exist, and revisions in a cycle.
+fn graph_problems(
+    by_id: &BTreeMap<String, Migration>,
+    placed: &BTreeSet<String>,
+    problems: &mut Vec<Problem>,
+) {
     for m in by_id.values() {
         for parent in &m.parents {
             if !by_id.contains_key(parent) {
-                loaded.problems.push(
+                problems.push(
                     Problem::new(
                         "history",
                         format!(
@@ -291,7 +332,7 @@ pub fn load(dir: &Path) -> anyhow::Result<Loaded> {
             }
         }
         if !placed.contains(&m.version) {
-            loaded.problems.push(
+            problems.push(
                 Problem::new(
                     "history",
                     format!("revision {} is part of a cycle", m.version),
@@ -300,15 +341,6 @@ pub fn load(dir: &Path) -> anyhow::Result<Loaded> {
             );
         }
     }
-    let roots = ordered.iter().filter(|m| m.parents.is_empty()).count();
-    if roots > 1 {
-        loaded.problems.push(Problem::new(
-            "history",
-            format!("{roots} revisions have down_revision = None; there must be one base"),
-        ));
-    }
-    loaded.migrations = ordered;
-    Ok(loaded)
 }
 
 /// Revisions no other revision follows.

@@ -159,7 +159,6 @@ impl Migration {
 pub struct Problem {
     pub check: &'static str,
     pub file: Option<String>,
-    pub line: Option<u32>,
     pub message: String,
     pub help: Option<String>,
 }
@@ -169,7 +168,6 @@ impl Problem {
         Self {
             check,
             file: None,
-            line: None,
             message: message.into(),
             help: None,
         }
@@ -178,12 +176,6 @@ impl Problem {
     #[must_use]
     pub fn file(mut self, file: impl Into<String>) -> Self {
         self.file = Some(file.into());
-        self
-    }
-
-    #[must_use]
-    pub fn line(mut self, line: u32) -> Self {
-        self.line = Some(line);
         self
     }
 
