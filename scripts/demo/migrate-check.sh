@@ -35,6 +35,25 @@ if [ -x "$venv/bin/alembic" ]; then
     echo
     echo "-- the Alembic project, driven through the real alembic command"
     PATH="$PWD/$venv/bin:$PATH" expect 0 --quiet fixtures/stack/migrations/alembic
+
+    # The FastAPI template's layout: env.py builds its URL from settings that
+    # read the environment and ../.env. Here [migrate-check.env] forgets
+    # POSTGRES_DB and .env names the server's "postgres" database: the probe
+    # finds env.py connected elsewhere and nothing runs anywhere (exit 2).
+    echo
+    echo "-- a settings-based env.py whose .env names another database: stopped before any migration"
+    project=$(mktemp -d)
+    cp -r fixtures/migrate-check/alembic-settings/. "$project/"
+    (
+        . scripts/lib/pg-env.sh
+        pg_env_from_url "$DATABASE_URL"
+        printf 'POSTGRES_SERVER=%s\nPOSTGRES_PORT=%s\nPOSTGRES_USER=%s\nPOSTGRES_PASSWORD=%s\nPOSTGRES_DB=postgres\n' \
+            "$PGHOST" "${PGPORT:-5432}" "$PGUSER" "${PGPASSWORD:-}" > "$project/.env"
+    )
+    printf "[migrate-check]\ndir = 'backend'\n\n[migrate-check.env]\nPOSTGRES_SERVER = '{host}'\nPOSTGRES_PORT = '{port}'\nPOSTGRES_USER = '{user}'\nPOSTGRES_PASSWORD = '{password}'\n" \
+        > "$project/shipshape.toml"
+    PATH="$PWD/$venv/bin:$PATH" expect 2 --config "$project/shipshape.toml" "$project/backend"
+    rm -rf "$project"
 else
     echo "(skipping the Alembic demo: scripts/deps/migrate-check.sh could not install Alembic)"
 fi
