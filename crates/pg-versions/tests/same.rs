@@ -13,7 +13,10 @@ fn backup_verify_restore(major: u32) {
     let dir = tempfile::tempdir().unwrap();
     let dir_arg = dir.path().to_str().unwrap();
 
-    expect(0, run_tool("pg-backup", server, &source.name, &["--dir", dir_arg]));
+    expect(
+        0,
+        run_tool("pg-backup", server, &source.name, &["--dir", dir_arg]),
+    );
     let plain = backup_in(dir.path(), ".sql.gz");
     let sql = plain_sql(&plain);
     assert!(
@@ -26,7 +29,13 @@ fn backup_verify_restore(major: u32) {
             "pg-backup",
             server,
             &source.name,
-            &["verify", plain.to_str().unwrap(), "--dir", dir_arg, "--verify-restore"],
+            &[
+                "verify",
+                plain.to_str().unwrap(),
+                "--dir",
+                dir_arg,
+                "--verify-restore",
+            ],
         ),
     );
 
@@ -36,7 +45,13 @@ fn backup_verify_restore(major: u32) {
             "pg-backup",
             server,
             &source.name,
-            &["--dir", dir_arg, "--dump-format", "custom", "--verify-restore"],
+            &[
+                "--dir",
+                dir_arg,
+                "--dump-format",
+                "custom",
+                "--verify-restore",
+            ],
         ),
     );
     let custom = backup_in(dir.path(), ".dump");

@@ -15,9 +15,10 @@ use shipshape_testkit::pg::{TestDatabase, TestServer, server_of, unique_name};
 pub const SAMPLE: &str = "
 CREATE TABLE customers (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text NOT NULL,
   email text UNIQUE, name_len int GENERATED ALWAYS AS (length(name)) STORED);
-CREATE TABLE orders (id bigserial PRIMARY KEY, customer_id int REFERENCES customers(id),
+CREATE TABLE orders (id bigserial, customer_id int REFERENCES customers(id),
   total numeric(12,2), doc jsonb, note text, blob bytea, placed date NOT NULL)
   PARTITION BY RANGE (placed);
+ALTER TABLE orders ADD PRIMARY KEY (id, placed);
 CREATE TABLE orders_2024 PARTITION OF orders FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
 CREATE TABLE orders_2025 PARTITION OF orders FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
 CREATE INDEX orders_doc ON orders USING gin (doc);

@@ -22,8 +22,8 @@
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::{Mutex, OnceLock};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 use rand::Rng as _;
 
@@ -70,7 +70,9 @@ pub fn server_of(major: u32) -> &'static TestServer {
         return server();
     }
     // Held while the cluster starts: at most one initdb at a time.
-    let mut started = BY_MAJOR.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut started = BY_MAJOR
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some((_, server)) = started.iter().find(|(m, _)| *m == major) {
         return server;
     }
