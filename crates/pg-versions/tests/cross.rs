@@ -55,7 +55,7 @@ fn upgrade(from: u32, to: u32) {
             "{} from {from} into {to}",
             file.display()
         );
-        assert_eq!(target.databases(), [target.name.clone()], "left behind");
+        target.assert_alone();
     }
 }
 
@@ -96,7 +96,7 @@ fn refused(target: &Target, file: &Path, bin_dir: &Path, code: i32, says: &str) 
         before,
         "target changed"
     );
-    assert_eq!(target.databases(), [target.name.clone()], "left behind");
+    target.assert_alone();
     output
 }
 

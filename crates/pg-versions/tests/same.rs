@@ -75,7 +75,7 @@ fn backup_verify_restore(major: u32) {
             file.display(),
             run.snapshot()
         );
-        assert_eq!(target.databases(), [target.name.clone()], "left behind");
+        target.assert_alone();
     }
 }
 

@@ -139,6 +139,16 @@ impl Target {
     pub fn databases(&self) -> Vec<String> {
         self.server.databases_with_prefix(&self.name)
     }
+
+    /// The target exists and nothing was left beside it (no
+    /// `_restoring_`/`_pre_restore_` databases).
+    pub fn assert_alone(&self) {
+        assert_eq!(
+            self.databases(),
+            std::slice::from_ref(&self.name),
+            "left behind"
+        );
+    }
 }
 
 impl Drop for Target {
