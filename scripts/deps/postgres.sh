@@ -88,6 +88,24 @@ check_runs() {
     done
 }
 
+# The builds' uuid-ossp extension links the OSSP uuid library, which Debian
+# packages as libossp-uuid16 (its own PostgreSQL uses libuuid instead): the
+# example stack's migrations create that extension. Installed when missing.
+ensure_ossp_uuid() {
+    extension=$(ls "$root"/*/lib/uuid-ossp.so 2>/dev/null | head -n 1)
+    [ -n "$extension" ] || return 0
+    ldd "$extension" | grep -q 'libossp-uuid.*not found' || return 0
+    sudo=""
+    if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
+    log "installing Debian's libossp-uuid16 for the uuid-ossp extension"
+    if ! command -v apt-get >/dev/null 2>&1 || { [ -n "$sudo" ] && ! command -v sudo >/dev/null 2>&1; } \
+        || ! { $sudo apt-get install -y -q --no-install-recommends libossp-uuid16 >/dev/null 2>&1 \
+            || { $sudo apt-get update -q >/dev/null 2>&1 \
+                && $sudo apt-get install -y -q --no-install-recommends libossp-uuid16 >/dev/null 2>&1; }; }; then
+        log "could not install libossp-uuid16: CREATE EXTENSION \"uuid-ossp\" fails on target/pg builds"
+    fi
+}
+
 [ -f "$lock" ] || { log "$lock is missing"; exit 1; }
 grep -v '^#' "$lock" | while read -r major version sha; do
     [ -n "$major" ] || continue
@@ -105,3 +123,4 @@ grep -v '^#' "$lock" | while read -r major version sha; do
     check_runs "$major"
     log "PostgreSQL $version in $root/$major"
 done
+ensure_ossp_uuid
