@@ -1,6 +1,7 @@
 //! Between versions: upgrades by pg-backup + pg-restore (14 → 17, 17 → 18),
 //! a downgrade that must fail cleanly (17 → 15), 17's `SET
-//! transaction_timeout` restored into 16, and 18's statistics in dumps.
+//! transaction_timeout` and `\restrict` restored into 16 with 16's psql, and
+//! 18's statistics in dumps.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -137,7 +138,11 @@ fn seventeen_backup_into_sixteen_leaves_out_transaction_timeout() {
     let source = populated(new, "ss_pgv17to16_src");
     let dir = tempfile::tempdir().unwrap();
     let (plain, custom) = backups(new, &source.name, dir.path());
-    assert!(plain_sql(&plain).contains("SET transaction_timeout = 0;"));
+    let sql = plain_sql(&plain);
+    assert!(sql.contains("SET transaction_timeout = 0;"));
+    // pg_dump 17.6+ guards the dump with `\restrict`: 16's psql (16.10+)
+    // must accept it.
+    assert!(sql.contains("\n\\restrict "), "no \\restrict in a 17.11 dump");
     let expected = fingerprint(new, &source.name);
     // 16's psql for the plain dump; 17's pg_restore (16's cannot read the
     // archive) for the custom one: what a user with both installed does.
