@@ -142,7 +142,10 @@ fn seventeen_backup_into_sixteen_leaves_out_transaction_timeout() {
     assert!(sql.contains("SET transaction_timeout = 0;"));
     // pg_dump 17.6+ guards the dump with `\restrict`: 16's psql (16.10+)
     // must accept it.
-    assert!(sql.contains("\n\\restrict "), "no \\restrict in a 17.11 dump");
+    assert!(
+        sql.contains("\n\\restrict "),
+        "no \\restrict in a 17.11 dump"
+    );
     let expected = fingerprint(new, &source.name);
     // 16's psql for the plain dump; 17's pg_restore (16's cannot read the
     // archive) for the custom one: what a user with both installed does.

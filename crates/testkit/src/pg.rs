@@ -119,7 +119,11 @@ fn database_url() -> Option<String> {
 /// `SHIPSHAPE_TEST_PG_MAJOR` (a number, or `system` for Debian's newest),
 /// else [`DEFAULT_MAJOR`]. `None` means the system's binaries.
 fn default_major() -> Option<u32> {
-    match std::env::var("SHIPSHAPE_TEST_PG_MAJOR").ok().as_deref().map(str::trim) {
+    parse_major(std::env::var("SHIPSHAPE_TEST_PG_MAJOR").ok().as_deref())
+}
+
+fn parse_major(value: Option<&str>) -> Option<u32> {
+    match value.map(str::trim) {
         None | Some("") => Some(DEFAULT_MAJOR),
         Some("system") => None,
         Some(other) => Some(other.parse().unwrap_or_else(|_| {
@@ -577,4 +581,29 @@ fn client_bin_dir() -> PathBuf {
     dirs.sort();
     dirs.pop()
         .map_or_else(|| PathBuf::from("/usr/bin"), |(_, dir)| dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_major_defaults_to_the_stacks_and_accepts_system() {
+        assert_eq!(parse_major(None), Some(DEFAULT_MAJOR));
+        assert_eq!(parse_major(Some(" ")), Some(DEFAULT_MAJOR));
+        assert_eq!(parse_major(Some("15")), Some(15));
+        assert_eq!(parse_major(Some("system")), None);
+    }
+
+    #[test]
+    #[should_panic(expected = "SHIPSHAPE_TEST_PG_MAJOR must be a major version")]
+    fn test_major_rejects_other_words() {
+        parse_major(Some("seventeen"));
+    }
+
+    #[test]
+    fn installed_majors_live_under_target_pg() {
+        assert!(pg_root().ends_with("target/pg"));
+        assert_eq!(installed(1), None, "no PostgreSQL 1 anywhere");
+    }
 }
