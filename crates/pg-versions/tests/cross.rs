@@ -1,7 +1,8 @@
 //! Between versions: upgrades by pg-backup + pg-restore (14 → 17, 17 → 18),
 //! a downgrade that must fail cleanly (17 → 15), 17's `SET
 //! transaction_timeout` and `\restrict` restored into 16 with 16's psql, and
-//! 18's statistics in dumps.
+//! 18's statistics in dumps, and pg-backup with a pg_dump older than the
+//! server.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -235,4 +236,33 @@ fn eighteen_statistics_in_dumps_restore() {
             file.display()
         );
     }
+}
+
+#[test]
+fn pg_backup_with_an_older_pg_dump_names_the_version_needed() {
+    let (new, old) = (cluster(17), cluster(15));
+    let source = populated(new, "ss_pgv17dump15_src");
+    let dir = tempfile::tempdir().unwrap();
+    let run = expect(
+        3,
+        run_tool_with(
+            "pg-backup",
+            new,
+            &old.bin_dir,
+            &source.name,
+            &["--dir", dir.path().to_str().unwrap()],
+        ),
+    );
+    assert!(
+        run.stderr.contains("need major version 17") && run.stderr.contains("--pg-bin-dir"),
+        "{}",
+        run.snapshot()
+    );
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .map(|entries| entries.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(
+        left.iter().all(|name| name == ".pg-backup.lock"),
+        "left behind: {left:?}"
+    );
 }
