@@ -1,6 +1,6 @@
 //! Between versions: upgrades by pg-backup + pg-restore (14 → 17, 17 → 18),
 //! a downgrade that must fail cleanly (17 → 15), 17's `SET
-//! transaction_timeout` and `\restrict` restored into 16 with 16's psql, and
+//! transaction_timeout` and `\restrict` restored into 16 with 16's psql,
 //! 18's statistics in dumps, and pg-backup with a pg_dump older than the
 //! server.
 
