@@ -91,7 +91,7 @@ impl<'a> Sandbox<'a> {
         let path = format!(
             "{}:{}",
             bins.display(),
-            std::env::var("PATH").unwrap_or_default()
+            cli::search_path().to_string_lossy()
         );
         cli::run(
             cli::command("sh")
@@ -400,7 +400,7 @@ fn contrib_commands_run_against_a_real_database() {
         let path = format!(
             "{}:{}",
             binary.parent().unwrap().display(),
-            std::env::var("PATH").unwrap_or_default()
+            cli::search_path().to_string_lossy()
         );
         let run = cli::run(
             cli::command("sh")

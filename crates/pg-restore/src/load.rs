@@ -486,7 +486,9 @@ fn load_whole(
             failure
         }));
     }
-    if job.filter.owner_map.is_empty() {
+    // pg_restore 17+ sends `SET transaction_timeout` to any server, and 16
+    // or older rejects it: such archives go through the SQL filter as well.
+    if job.filter.owner_map.is_empty() && !job.filter.drop_transaction_timeout {
         return pg_restore_load(job);
     }
     let pg_restore = job

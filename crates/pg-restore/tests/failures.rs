@@ -74,8 +74,10 @@ fn truncated_and_bit_flipped_files_are_refused_before_any_change() {
             b
         }),
         ("truncated.dump", custom.clone(), {
+            // Half: pg_dump 17's archive ends in a TOC copy pg_restore never
+            // reads (here about the last third), so a cut there loses nothing.
             let b = std::fs::read(&custom).unwrap();
-            b[..b.len() * 2 / 3].to_vec()
+            b[..b.len() / 2].to_vec()
         }),
         ("truncated.sql", plain.clone(), {
             let b = std::fs::read(&plain).unwrap();

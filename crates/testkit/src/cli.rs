@@ -1,6 +1,6 @@
 //! Running a tool binary the way a user would, minus the user's environment.
 
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
@@ -9,7 +9,9 @@ use std::process::{Command, Output, Stdio};
 /// developer's shell cannot change a snapshot.
 const KEPT: [&str; 3] = ["PATH", "HOME", "TMPDIR"];
 
-/// A command for `binary` with a clean environment.
+/// A command for `binary` with a clean environment. `PATH` is [`search_path`]:
+/// the test server's client programs come first, as on the machine of a user
+/// whose server is that version.
 pub fn command(binary: impl AsRef<OsStr>) -> Command {
     let mut cmd = Command::new(binary);
     cmd.env_clear();
@@ -18,10 +20,25 @@ pub fn command(binary: impl AsRef<OsStr>) -> Command {
             cmd.env(name, value);
         }
     }
+    cmd.env("PATH", search_path());
     cmd.env("LANG", "C.UTF-8")
         .env("TZ", "UTC")
         .stdin(Stdio::null());
     cmd
+}
+
+/// The test process's `PATH` with the default test cluster's bin directory
+/// (`target/pg/17/bin`, see [`crate::pg::default_client_bin_dir`]) in front,
+/// so the tools' client-program discovery finds a `pg_dump` as new as the
+/// server the way it would for a user. Tests that set `PATH` themselves
+/// start from this.
+pub fn search_path() -> OsString {
+    let inherited = std::env::var_os("PATH").unwrap_or_default();
+    let Some(bin) = crate::pg::default_client_bin_dir() else {
+        return inherited;
+    };
+    let dirs = std::iter::once(bin).chain(std::env::split_paths(&inherited));
+    std::env::join_paths(dirs).unwrap_or(inherited)
 }
 
 /// What a run produced.

@@ -1,11 +1,18 @@
 //! A real PostgreSQL for integration tests.
 //!
 //! [`server`] returns the process-wide test server: the one `DATABASE_URL`
-//! names, or else a throwaway cluster started from the local PostgreSQL
-//! binaries on a free port and private socket directory, with scram-sha-256
-//! passwords so authentication failures are testable. Running as root, the
-//! cluster runs as the unprivileged `postgres` user (PostgreSQL refuses
-//! root). A detached watchdog stops the cluster and deletes its directory
+//! names, or else a throwaway cluster of PostgreSQL [`DEFAULT_MAJOR`] (the
+//! example stack's version) from `target/pg/<major>/bin`, which
+//! `scripts/deps/postgres.sh` installs; `SHIPSHAPE_TEST_PG_MAJOR` picks
+//! another installed major (or `system` for Debian's). Without that install
+//! it falls back, saying so, to the newest `/usr/lib/postgresql/*/bin`.
+//! [`server_of`] starts a cluster of one given major for the cross-version
+//! tests.
+//!
+//! Clusters listen on a free port and a private socket directory, with
+//! scram-sha-256 passwords so authentication failures are testable. Running
+//! as root, a cluster runs as the unprivileged `postgres` user (PostgreSQL
+//! refuses root). A detached watchdog stops it and deletes its directory
 //! when the test process exits, however it exits.
 //!
 //! Tests create uniquely named databases ([`TestServer::create_database`])
@@ -15,8 +22,8 @@
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 use rand::Rng as _;
 
@@ -35,17 +42,119 @@ pub struct TestServer {
     pub owned: bool,
 }
 
+/// The major version the tests run on by default: the example stack's.
+pub const DEFAULT_MAJOR: u32 = 17;
+
+/// Every major version the tools support (and `scripts/deps/postgres.sh`
+/// installs), oldest first.
+pub const SUPPORTED_MAJORS: [u32; 5] = [14, 15, 16, 17, 18];
+
 static SERVER: OnceLock<TestServer> = OnceLock::new();
+static BY_MAJOR: Mutex<Vec<(u32, &'static TestServer)>> = Mutex::new(Vec::new());
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 /// The shared test server, started on first use.
 pub fn server() -> &'static TestServer {
-    SERVER.get_or_init(
-        || match std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()) {
-            Some(url) => TestServer::from_url(&url),
-            None => TestServer::start_cluster(),
-        },
+    SERVER.get_or_init(|| match database_url() {
+        Some(url) => TestServer::from_url(&url),
+        None => TestServer::start_cluster(default_server_bin_dir()),
+    })
+}
+
+/// A throwaway cluster of PostgreSQL `major` from `target/pg/<major>/bin`,
+/// started on first use and shared by the process (one per major). Ignores
+/// `DATABASE_URL`: the cross-version tests need each version itself. Panics
+/// with the command to run when that major is not installed.
+pub fn server_of(major: u32) -> &'static TestServer {
+    if database_url().is_none() && default_major() == Some(major) && installed(major).is_some() {
+        return server();
+    }
+    // Held while the cluster starts: at most one initdb at a time.
+    let mut started = BY_MAJOR
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((_, server)) = started.iter().find(|(m, _)| *m == major) {
+        return server;
+    }
+    let bin_dir = installed(major).unwrap_or_else(|| panic!("{}", not_installed(major)));
+    let server: &'static TestServer = Box::leak(Box::new(TestServer::start_cluster(bin_dir)));
+    started.push((major, server));
+    server
+}
+
+/// `target/pg/<major>/bin` when `scripts/deps/postgres.sh` installed it.
+pub fn installed(major: u32) -> Option<PathBuf> {
+    let bin = pg_root().join(major.to_string()).join("bin");
+    (bin.join("initdb").is_file() && bin.join("pg_ctl").is_file()).then_some(bin)
+}
+
+/// Where `scripts/deps/postgres.sh` installs (`<workspace>/target/pg`).
+pub fn pg_root() -> PathBuf {
+    crate::cli::workspace_root().join("target").join("pg")
+}
+
+/// The client bin directory tool commands get first on `PATH`
+/// ([`crate::cli::command`]): the default test cluster's, when it is one of
+/// ours from `target/pg`, as a user puts their server's version on PATH.
+/// `None` with `DATABASE_URL` (the tools' own discovery applies, as today).
+pub fn default_client_bin_dir() -> Option<PathBuf> {
+    if database_url().is_some() {
+        return None;
+    }
+    default_major().and_then(installed)
+}
+
+fn not_installed(major: u32) -> String {
+    format!(
+        "PostgreSQL {major} is not installed in {}: run scripts/deps/postgres.sh \
+         (or scripts/test-deps.sh, as `make test` does)",
+        pg_root().join(major.to_string()).display()
     )
+}
+
+fn database_url() -> Option<String> {
+    std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty())
+}
+
+/// `SHIPSHAPE_TEST_PG_MAJOR` (a number, or `system` for Debian's newest),
+/// else [`DEFAULT_MAJOR`]. `None` means the system's binaries.
+fn default_major() -> Option<u32> {
+    parse_major(std::env::var("SHIPSHAPE_TEST_PG_MAJOR").ok().as_deref())
+}
+
+fn parse_major(value: Option<&str>) -> Option<u32> {
+    match value.map(str::trim) {
+        None | Some("") => Some(DEFAULT_MAJOR),
+        Some("system") => None,
+        Some(other) => Some(other.parse().unwrap_or_else(|_| {
+            panic!("SHIPSHAPE_TEST_PG_MAJOR must be a major version such as 17, or `system`; got {other:?}")
+        })),
+    }
+}
+
+/// The bin directory of the default cluster. An explicit
+/// `SHIPSHAPE_TEST_PG_MAJOR` that is not installed is an error; the implicit
+/// default falls back to the system's PostgreSQL so a checkout without
+/// `scripts/deps/postgres.sh` still tests, and says so once.
+fn default_server_bin_dir() -> PathBuf {
+    let Some(major) = default_major() else {
+        return server_bin_dir();
+    };
+    if let Some(bin) = installed(major) {
+        return bin;
+    }
+    assert!(
+        std::env::var_os("SHIPSHAPE_TEST_PG_MAJOR").is_none(),
+        "SHIPSHAPE_TEST_PG_MAJOR={major}: {}",
+        not_installed(major)
+    );
+    let fallback = server_bin_dir();
+    eprintln!(
+        "note: {}; the tests use the system's PostgreSQL from {} instead",
+        not_installed(major),
+        fallback.display()
+    );
+    fallback
 }
 
 /// A unique name: `<prefix>_<pid>_<n>_<random>`, lower case, safe unquoted.
@@ -94,8 +203,7 @@ impl TestServer {
         server
     }
 
-    fn start_cluster() -> Self {
-        let bin_dir = server_bin_dir();
+    fn start_cluster(bin_dir: PathBuf) -> Self {
         let as_root = is_root();
         let dir = std::env::temp_dir().join(unique_name("shipshape-pg"));
         let data = dir.join("data");
@@ -191,6 +299,14 @@ impl TestServer {
     /// A program from the client bin directory (psql, pg_dump …).
     pub fn program(&self, name: &str) -> PathBuf {
         self.bin_dir.join(name)
+    }
+
+    /// The server's major version (`server_version_num` / 10000).
+    pub fn major(&self) -> u32 {
+        let num = self.psql("postgres", "SHOW server_version_num");
+        num.parse::<u32>()
+            .unwrap_or_else(|_| panic!("server_version_num {num:?}"))
+            / 10_000
     }
 
     /// Run SQL with psql as the admin user in `database`; returns unaligned,
@@ -465,4 +581,29 @@ fn client_bin_dir() -> PathBuf {
     dirs.sort();
     dirs.pop()
         .map_or_else(|| PathBuf::from("/usr/bin"), |(_, dir)| dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_major_defaults_to_the_stacks_and_accepts_system() {
+        assert_eq!(parse_major(None), Some(DEFAULT_MAJOR));
+        assert_eq!(parse_major(Some(" ")), Some(DEFAULT_MAJOR));
+        assert_eq!(parse_major(Some("15")), Some(15));
+        assert_eq!(parse_major(Some("system")), None);
+    }
+
+    #[test]
+    #[should_panic(expected = "SHIPSHAPE_TEST_PG_MAJOR must be a major version")]
+    fn test_major_rejects_other_words() {
+        parse_major(Some("seventeen"));
+    }
+
+    #[test]
+    fn installed_majors_live_under_target_pg() {
+        assert!(pg_root().ends_with("target/pg"));
+        assert_eq!(installed(1), None, "no PostgreSQL 1 anywhere");
+    }
 }
