@@ -18,6 +18,9 @@ set -eu
 cmd=${1:-}
 dir=${2:-}
 [ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 start|url|stop DIR" >&2; exit 2; }
+# Absolute: the server programs run from / (the postgres user may not be
+# able to enter the current directory), where a relative DIR means nothing.
+if [ -d "$dir" ]; then dir=$(cd "$dir" && pwd); fi
 
 bindir=""
 if [ "$cmd" != start ] && [ -f "$dir/bindir" ]; then
