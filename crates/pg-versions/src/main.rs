@@ -1,4 +1,5 @@
-//! pg-backup or pg-restore, by the name this executable is run under.
+//! pg-backup, pg-restore or migrate-check, by the name this executable is
+//! run under.
 
 fn main() -> std::process::ExitCode {
     let argv0 = std::env::args_os().next().unwrap_or_default();
@@ -10,11 +11,15 @@ fn main() -> std::process::ExitCode {
         shipshape_core::run::main(pg_restore::run)
     } else if name == "pg-backup" {
         shipshape_core::run::main(pg_backup::run)
+    } else if name == "migrate-check" {
+        shipshape_core::run::main(migrate_check::run)
     } else {
         // Not a user-facing program: only the tests run it, through symlinks.
         #[allow(clippy::print_stderr)]
         {
-            eprintln!("run me as pg-backup or pg-restore (a symlink), not as {name:?}");
+            eprintln!(
+                "run me as pg-backup, pg-restore or migrate-check (a symlink), not as {name:?}"
+            );
         }
         std::process::ExitCode::from(2)
     }

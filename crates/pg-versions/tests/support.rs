@@ -36,7 +36,7 @@ INSERT INTO orders (customer_id, total, doc, note, blob, placed)
 INSERT INTO \"Odd Schema\".\"Mixed Case\" VALUES ('a', 'b'), ('c', NULL);
 ";
 
-/// The tools under test: `pg-backup` and `pg-restore`, symlinks to this
+/// The tools under test: `pg-backup`, `pg-restore` and `migrate-check`, symlinks to this
 /// crate's `pg-versions-tools` (same library code and main as the tools'
 /// own crates; see Cargo.toml), in a directory under the target dir.
 pub fn tool(name: &str) -> Command {
@@ -49,7 +49,7 @@ fn tools_dir() -> &'static Path {
         let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("pg-versions-tools");
         std::fs::create_dir_all(&dir).unwrap();
         let exe = Path::new(env!("CARGO_BIN_EXE_pg-versions-tools"));
-        for name in ["pg-backup", "pg-restore"] {
+        for name in ["pg-backup", "pg-restore", "migrate-check"] {
             // Made under a private name and renamed over the old link, so a
             // concurrent run never sees a missing tool.
             let tmp = dir.join(format!(".{name}.{}", std::process::id()));
