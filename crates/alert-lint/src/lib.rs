@@ -66,11 +66,11 @@ pub struct Cli {
     #[arg(long, value_enum, value_name = "KIND")]
     pub kind: Option<FileKind>,
 
-    /// Prometheus version whose fields, names and functions are legal [default: 3.7]
+    /// Prometheus version whose fields, names and functions are legal [default: 3.14]
     #[arg(long, value_name = "VERSION", env = "ALERT_LINT_PROMETHEUS_VERSION")]
     pub prometheus_version: Option<String>,
 
-    /// Alertmanager version whose fields and receivers are legal [default: 0.28]
+    /// Alertmanager version whose fields and receivers are legal [default: 0.34]
     #[arg(long, value_name = "VERSION", env = "ALERT_LINT_ALERTMANAGER_VERSION")]
     pub alertmanager_version: Option<String>,
 

@@ -45,6 +45,7 @@ checks! {
     wrong_type: None,
     invalid_duration: None,
     unknown_file_kind: None,
+    multi_document: None,
     group_name: Some(group_name::run),
     rule_kind: Some(rule_kind::run),
     promql_syntax: Some(promql_syntax::run),
@@ -106,6 +107,7 @@ pub mod ids {
     pub const WRONG_TYPE: &str = "wrong-type";
     pub const INVALID_DURATION: &str = "invalid-duration";
     pub const UNKNOWN_FILE_KIND: &str = "unknown-file-kind";
+    pub const MULTI_DOCUMENT: &str = "multi-document";
     pub const LABEL_NAME: &str = "label-name";
     pub const AM_INTEGRATION: &str = "am-integration";
 }
