@@ -869,7 +869,10 @@ fn value_type(sink: &mut Sink<'_>, kind: &str, name: &str, value: &Node) {
         || (kind == "mattermost" && matches!(name, "props" | "priority"))
     {
         sink.mapping(value, name);
-    } else if kind == "jira" && matches!(name, "summary" | "description") && value.as_map().is_some() {
+    } else if kind == "jira"
+        && matches!(name, "summary" | "description")
+        && value.as_map().is_some()
+    {
         // From 0.30 a Jira field is a template or {template, enable_update}.
         sink.fields(value, name, JIRA_FIELD, (0, 34), AM);
     } else if LISTS.contains(&name)
@@ -968,7 +971,13 @@ fn load_integration(sink: &mut Sink<'_>, kind: &str, item: &Node, version: (u32,
             ("mattermost", Some("fields")) => mattermost_fields(sink, value, version),
             ("mattermost", Some("attachments")) => {
                 for a in sink.list(value, "attachments") {
-                    for (k, v) in sink.fields(a, "a Mattermost attachment", MATTERMOST_ATTACHMENT, version, AM) {
+                    for (k, v) in sink.fields(
+                        a,
+                        "a Mattermost attachment",
+                        MATTERMOST_ATTACHMENT,
+                        version,
+                        AM,
+                    ) {
                         if k.as_str() == Some("fields") {
                             mattermost_fields(sink, v, version);
                         }
@@ -976,7 +985,13 @@ fn load_integration(sink: &mut Sink<'_>, kind: &str, item: &Node, version: (u32,
                 }
             }
             ("mattermost", Some("priority")) => {
-                sink.fields(value, "a Mattermost priority", MATTERMOST_PRIORITY, version, AM);
+                sink.fields(
+                    value,
+                    "a Mattermost priority",
+                    MATTERMOST_PRIORITY,
+                    version,
+                    AM,
+                );
             }
             _ => {}
         }
@@ -1257,7 +1272,10 @@ fn legacy(
     for (k, v) in node.as_map().unwrap_or_default() {
         if regex && v.is_null() {
             bad.push(BadMatcher {
-                message: format!("invalid regexp value for {:?} in {what}", k.as_str().unwrap_or_default()),
+                message: format!(
+                    "invalid regexp value for {:?} in {what}",
+                    k.as_str().unwrap_or_default()
+                ),
                 pos: Pos::of(k),
             });
         }

@@ -162,8 +162,17 @@ impl Workspace {
             return false;
         }
         // Prometheus and Alertmanager decode only the first document.
-        let first: Vec<&Node> = stream.documents.first().filter(|d| !d.is_null()).into_iter().collect();
-        let read = if kind == Some(FileKind::PrometheusRule) { docs.clone() } else { first };
+        let first: Vec<&Node> = stream
+            .documents
+            .first()
+            .filter(|d| !d.is_null())
+            .into_iter()
+            .collect();
+        let read = if kind == Some(FileKind::PrometheusRule) {
+            docs.clone()
+        } else {
+            first
+        };
         let suppressions = Suppressions::scan(&source);
         let mut sink = Sink {
             file: index,
@@ -203,7 +212,9 @@ impl Workspace {
                     },
                     |d| Pos::of(d),
                 );
-                let looks = docs.first().map_or_else(|| "empty".to_owned(), |d| looks_like(d));
+                let looks = docs
+                    .first()
+                    .map_or_else(|| "empty".to_owned(), |d| looks_like(d));
                 sink.push_finding(
                     Finding::new(
                         crate::checks::ids::UNKNOWN_FILE_KIND,

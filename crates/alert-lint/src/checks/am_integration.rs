@@ -11,7 +11,7 @@ pub const CHECK: Check = Check {
     id: "am-integration",
     severity: Severity::Error,
     summary: "A notification integration missing a required setting (from itself or `global`).",
-    explain: "Alertmanager refuses integrations that cannot work: email needs `to`, and `smarthost` and `from` either on the integration or as global smtp_smarthost/smtp_from; PagerDuty needs `routing_key` or `service_key` (or their `_file` forms); Slack needs `api_url`/`api_url_file` or global slack_api_url; webhook needs `url` or `url_file`; OpsGenie needs an API key; VictorOps an API key and `routing_key`; Pushover `user_key` and `token`; Telegram `bot_token` and `chat_id`; Discord and Microsoft Teams a webhook URL; Webex a `room_id` and `http_config.authorization`. Inside `http_config`, at most one authentication method, OAuth2 with `client_id`, a client secret and `token_url`, no `proxy_connect_header` without `proxy_url`, and TLS versions TLS10 to TLS13. A setting and its `_file` form may not both be set; SNS takes exactly one of `target_arn`, `topic_arn`, `phone_number` (or all three); Telegram `parse_mode` is Markdown, MarkdownV2 or HTML; WeChat `message_type` text or markdown; OpsGenie responders need an id, name or username and a known type; VictorOps `custom_fields` may not reuse a fixed field; email headers must be unique ignoring case; Slack actions need `type`, `text` and `url` or `name` (and a confirm its `text`), Slack fields `title` and `value`; Pushover `retry`/`expire`/`ttl` are Go durations. URLs (webhook `url`, Slack `api_url`, global `slack_api_url`, …) must be absolute http or https URLs with a host, and an email smarthost must be `host:port`.",
+    explain: "Alertmanager refuses integrations that cannot work: email needs `to`, and `smarthost` and `from` either on the integration or as global smtp_smarthost/smtp_from; PagerDuty needs `routing_key` or `service_key` (or their `_file` forms); Slack needs `api_url`/`api_url_file` or global slack_api_url; webhook needs `url` or `url_file`; OpsGenie needs an API key; VictorOps an API key and `routing_key`; Pushover `user_key` and `token`; Telegram `bot_token` and `chat_id`; Discord and Microsoft Teams a webhook URL; Webex a `room_id` and `http_config.authorization`; Jira `project`, `issue_type` and an API URL (or global jira_api_url); Rocket.Chat a token and token id (or the global ones); Mattermost a webhook URL (or global mattermost_webhook_url); incident.io `url` or `url_file`, and a token or `http_config.authorization` when it has an `http_config`. A global secret and its `_file` form (slack_api_url, opsgenie_api_key, smtp_auth_password, telegram_bot_token, …) may not both be set. Inside `http_config`, at most one authentication method, OAuth2 with `client_id`, a client secret and `token_url`, no `proxy_connect_header` without `proxy_url`, and TLS versions TLS10 to TLS13. A setting and its `_file` form may not both be set; SNS takes exactly one of `target_arn`, `topic_arn`, `phone_number` (or all three); Telegram `parse_mode` is Markdown, MarkdownV2 or HTML; WeChat `message_type` text or markdown; OpsGenie responders need an id, name or username and a known type; VictorOps `custom_fields` may not reuse a fixed field; email headers must be unique ignoring case; Slack actions need `type`, `text` and `url` or `name` (and a confirm its `text`), Slack fields `title` and `value`; Pushover `retry`/`expire`/`ttl` are Go durations. URLs (webhook `url`, Slack `api_url`, global `slack_api_url`, …) must be absolute http or https URLs with a host, and an email smarthost must be `host:port`.",
 };
 
 fn has(node: &Node, keys: &[&str]) -> bool {
@@ -55,6 +55,10 @@ fn missing(am: &Config, kind: &str, node: &Node) -> Vec<&'static str> {
             }
             if has(node, &["api_url", "api_url_file"]) && has(node, &["app_token", "app_token_file"]) {
                 out.push("at most one of api_url/api_url_file & app_token/app_token_file must be configured");
+            }
+            let update = node.get("update_message").and_then(Node::as_str).is_some_and(|v| matches!(v, "true" | "True" | "TRUE" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "y" | "Y"));
+            if update && node.get("api_url").and_then(Node::as_str) != Some("https://slack.com/api/chat.postMessage") {
+                out.push("update_message can only be used with bot tokens: api_url must be https://slack.com/api/chat.postMessage");
             }
             for action in node.get("actions").and_then(Node::as_seq).unwrap_or_default() {
                 if !has(action, &["type"]) {
@@ -288,6 +292,13 @@ fn global_conflicts(cx: &Cx<'_>, am: &Config, out: &mut Vec<Finding>) {
         }
         let pos = g.get(file).map_or(Pos::of(g), Pos::of);
         out.push(Finding::new(CHECK.id, am.file, pos, format!("at most one of {inline} & {file} must be configured")).subject("global".to_owned()).help(format!("keep `{file}` and remove `{inline}`")));
+    }
+    // 0.30: a Slack app token replaces the webhook URL, unless the URL is the
+    // app URL itself (the transition Alertmanager still allows).
+    let app_url = am.global_str("slack_app_url").unwrap_or("https://slack.com/api/chat.postMessage");
+    if cx.settings.alertmanager >= (0, 30) && has(g, &["slack_app_token", "slack_app_token_file"]) && has(g, &["slack_api_url", "slack_api_url_file"]) && am.global_str("slack_api_url") != Some(app_url) {
+        let pos = g.get("slack_app_token").or_else(|| g.get("slack_app_token_file")).map_or(Pos::of(g), Pos::of);
+        out.push(Finding::new(CHECK.id, am.file, pos, "at most one of slack_app_token/slack_app_token_file & slack_api_url/slack_api_url_file must be configured").subject("global".to_owned()));
     }
 }
 

@@ -623,3 +623,81 @@ fn rule_policies_come_from_the_config() {
         ["missing-annotation"]
     );
 }
+
+#[test]
+fn empty_rule_files_are_valid_named_or_followed() {
+    let scene = Scene::new();
+    let empties = [
+        ("empty.yml", ""),
+        ("comments.yml", "# placeholder\n"),
+        ("null.yml", "null\n"),
+        ("braces.yml", "{}\n"),
+        ("groups.yml", "groups: []\n"),
+        ("bom.yml", "\u{feff}"),
+    ];
+    for (name, text) in empties {
+        scene.write(name, text);
+        let run = scene.run(&["--no-config", "--format", "json", name]);
+        assert_eq!(run.code, Some(0), "{name}: {}", run.snapshot());
+        let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        assert_eq!(json["files"][0]["kind"], "rules", "{name}: {}", run.stdout);
+        assert_eq!(
+            json["diagnostics"].as_array().unwrap().len(),
+            0,
+            "{name}: {}",
+            run.stdout
+        );
+    }
+    scene.write(
+        "prometheus.yml",
+        "rule_files: [empty.yml, comments.yml, null.yml]\nscrape_configs: []\n",
+    );
+    let run = scene.run(&[
+        "--no-config",
+        "--disable",
+        "no-alertmanager",
+        "prometheus.yml",
+    ]);
+    assert_eq!(run.code, Some(0), "{}", run.snapshot());
+    // Something that really is another kind of file still is reported, and
+    // the message says what it looks like.
+    scene.write(
+        "deploy.yml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\n",
+    );
+    let run = scene.run(&["--no-config", "deploy.yml"]);
+    assert_eq!(run.code, Some(1), "{}", run.snapshot());
+    assert!(
+        run.stdout.contains("a Kubernetes Deployment object"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_bom_does_not_change_the_verdict_and_only_the_first_document_is_read() {
+    let scene = Scene::new();
+    scene.write("plain.yml", GOOD_RULES);
+    scene.write("bom.yml", &format!("\u{feff}{GOOD_RULES}"));
+    let plain = scene.run(&["--no-config", "plain.yml"]);
+    let bom = scene.run(&["--no-config", "bom.yml"]);
+    assert_eq!(
+        plain.code,
+        bom.code,
+        "{}\n{}",
+        plain.snapshot(),
+        bom.snapshot()
+    );
+    assert_eq!(plain.stdout.replace("plain.yml", "bom.yml"), bom.stdout);
+    // The second document is ignored (with a warning), as Prometheus does.
+    scene.write(
+        "multi.yml",
+        &format!(
+            "{GOOD_RULES}---\ngroups:\n- name: x\n  rules:\n  - record: a\n    expr: 'sum('\n"
+        ),
+    );
+    let run = scene.run(&["--no-config", "multi.yml"]);
+    assert_eq!(run.code, plain.code, "{}", run.snapshot());
+    assert!(run.stdout.contains("[multi-document]"), "{}", run.stdout);
+    assert!(!run.stdout.contains("[promql-syntax]"), "{}", run.stdout);
+}
