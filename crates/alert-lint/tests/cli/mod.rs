@@ -701,3 +701,82 @@ fn a_bom_does_not_change_the_verdict_and_only_the_first_document_is_read() {
     assert!(run.stdout.contains("[multi-document]"), "{}", run.stdout);
     assert!(!run.stdout.contains("[promql-syntax]"), "{}", run.stdout);
 }
+
+#[test]
+fn inhibit_equal_is_not_claimed_missing_when_the_source_keeps_its_series_labels() {
+    let scene = Scene::new();
+    let alerts = r#"groups:
+  - name: node
+    rules:
+      - alert: FilesystemFull
+        expr: node_filesystem_avail_bytes{fstype!="tmpfs"} / node_filesystem_size_bytes < 0.02
+        for: 5m
+        labels: {severity: critical}
+        annotations: {summary: full, description: "{{ $labels.mountpoint }}"}
+      - alert: FilesystemAlmostFull
+        expr: node_filesystem_avail_bytes{fstype!="tmpfs"} / node_filesystem_size_bytes < 0.1
+        for: 5m
+        labels: {severity: warning}
+        annotations: {summary: almost full, description: "{{ $labels.mountpoint }}"}
+      - alert: DiskErrorsTotal
+        expr: sum(rate(node_disk_io_errors_total[5m])) > 0
+        for: 5m
+        labels: {severity: critical, kind: disk}
+        annotations: {summary: errors, description: errors}
+"#;
+    let am = |equal: &str, source: &str| {
+        format!(
+            "route:\n  receiver: ops\nreceivers:\n  - name: ops\n    webhook_configs: [{{url: 'http://alert-router:8080/hook'}}]\ninhibit_rules:\n  - source_matchers: [{source}]\n    target_matchers: [severity=\"warning\"]\n    equal: [{equal}]\n"
+        )
+    };
+    scene.write("rules.yml", alerts);
+    scene.write(
+        "am.yml",
+        &am("mountpoint, instance", "severity=\"critical\""),
+    );
+    let run = scene.run(&["--no-config", "rules.yml", "am.yml"]);
+    assert!(
+        !run.stdout.contains("[inhibit-equal-missing]"),
+        "{}",
+        run.stdout
+    );
+    // An internal webhook URL is not an inline secret.
+    assert!(!run.stdout.contains("[am-inline-secret]"), "{}", run.stdout);
+    // When every source aggregated the label away, it is certainly missing.
+    scene.write("am.yml", &am("mountpoint", "kind=\"disk\""));
+    let run = scene.run(&["--no-config", "rules.yml", "am.yml"]);
+    assert!(
+        run.stdout.contains("[inhibit-equal-missing]"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn webhook_urls_that_carry_a_secret_are_still_reported() {
+    let scene = Scene::new();
+    for (url, secret) in [
+        ("http://alert-router:8080/hook", false),
+        ("https://alerts.internal.example.com/api/v1/notify", false),
+        ("https://hooks.slack.com/services/T000/B000/XXXXXXXX", true),
+        ("https://discord.com/api/webhooks/1/abc", true),
+        ("https://relay.example.com/hook?token=abc", true),
+        ("https://user:pw@relay.example.com/hook", true),
+        (
+            "https://relay.example.com/h/3f9a1c7e5b2d4f6a8c0e1b3d5f7a9c1e",
+            true,
+        ),
+    ] {
+        scene.write(
+            "am.yml",
+            &format!("route:\n  receiver: ops\nreceivers:\n  - name: ops\n    webhook_configs: [{{url: '{url}'}}]\n"),
+        );
+        let run = scene.run(&["--no-config", "am.yml"]);
+        assert_eq!(
+            run.stdout.contains("[am-inline-secret]"),
+            secret,
+            "{url}: {}",
+            run.stdout
+        );
+    }
+}
