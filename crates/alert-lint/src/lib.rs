@@ -216,6 +216,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         settings: &resolved.settings,
     };
     checks::run_all(&cx, &mut findings);
+    rules::fill_subjects(&ws.rules, &mut findings);
 
     let mut report = Report::new("alert-lint", env!("CARGO_PKG_VERSION"));
     let diagnostics = report::diagnostics(&ws, findings, &resolved.levels, &resolved.overrides);

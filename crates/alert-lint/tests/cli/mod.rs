@@ -780,3 +780,36 @@ fn webhook_urls_that_carry_a_secret_are_still_reported() {
         );
     }
 }
+
+#[test]
+fn every_finding_inside_a_rule_names_the_rule() {
+    let scene = Scene::new();
+    scene.write(
+        "rules.yml",
+        "groups:\n  - name: database\n    rules:\n      - alert: DatabaseDown\n        expr: up{job=\"db\"} == 0\n        for: 5\n        labels: [severity]\n        anotations: {}\n      - alert: Broken\n        record: also:a:record\n        expr: 'sum(up'\n        annotations: {summary: '{{ $labels.job '}\n",
+    );
+    let run = scene.run(&["--no-config", "--format", "json", "rules.yml"]);
+    assert_eq!(run.code, Some(1), "{}", run.snapshot());
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let diagnostics = json["diagnostics"].as_array().unwrap();
+    for code in [
+        "invalid-duration",
+        "wrong-type",
+        "unknown-field",
+        "rule-kind",
+        "promql-syntax",
+    ] {
+        assert!(
+            diagnostics.iter().any(|d| d["code"] == code),
+            "{code}: {}",
+            run.stdout
+        );
+    }
+    for d in diagnostics {
+        let subject = d["subject"].as_str().unwrap_or_default();
+        assert!(
+            subject == "database/DatabaseDown" || subject == "database/Broken",
+            "{d}"
+        );
+    }
+}
