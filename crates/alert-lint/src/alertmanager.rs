@@ -60,6 +60,8 @@ pub struct Route {
     pub receiver: Option<SpStr>,
     pub matchers: Vec<Matcher>,
     pub continue_: bool,
+    /// Where `continue:` is written (findings about it point there).
+    pub continue_pos: Option<Pos>,
     /// Some matcher did not parse (its meaning is unknown).
     pub bad_matchers: bool,
     pub group_wait: Option<SpDur>,
@@ -1111,6 +1113,7 @@ fn load_route(
             Some("receiver") => route.receiver = sink.string(value, "receiver"),
             Some("continue") => {
                 route.continue_ = sink.boolean(value, "continue").is_some_and(|b| b.value);
+                route.continue_pos = Some(Pos::of(key));
             }
             Some(list @ ("mute_time_intervals" | "active_time_intervals")) => {
                 let names = sink.strings(value, list);

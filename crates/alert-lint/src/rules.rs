@@ -263,10 +263,15 @@ pub fn parse_all(files: &[RuleFile]) {
 /// rule says which one, as promtool does.
 pub fn fill_subjects(files: &[RuleFile], findings: &mut [crate::finding::Finding]) {
     let within = |pos: &Pos, line: u32| pos.line <= line && line <= pos.end_line.max(pos.line);
+    let mut by_file: std::collections::HashMap<usize, Vec<&RuleFile>> = Default::default();
+    for rf in files {
+        by_file.entry(rf.file).or_default().push(rf);
+    }
     for finding in findings.iter_mut().filter(|f| f.subject.is_none()) {
-        let groups = files
-            .iter()
-            .filter(|rf| rf.file == finding.file)
+        let groups = by_file
+            .get(&finding.file)
+            .into_iter()
+            .flatten()
             .flat_map(|rf| rf.groups.iter());
         for group in groups.filter(|g| within(&g.pos, finding.line)) {
             let name = match group.display_name() {

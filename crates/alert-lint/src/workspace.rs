@@ -83,6 +83,67 @@ pub fn detect(doc: &Node) -> Option<FileKind> {
     None
 }
 
+/// A file's text read as YAML, with its suppression comments: the part of
+/// adding a file that needs nothing else, so many files can be read in
+/// parallel (see `lib::run`).
+#[derive(Debug)]
+pub struct Parsed {
+    source: Source,
+    stream: yaml::Stream,
+    suppressions: Suppressions,
+}
+
+impl Parsed {
+    pub fn new(text: String) -> Self {
+        // go-yaml skips a UTF-8 byte order mark; so does the linter.
+        let text = match text.strip_prefix('\u{feff}') {
+            Some(rest) => rest.to_owned(),
+            None => text,
+        };
+        let source = Source::new(text);
+        let stream = yaml::parse(&source.text);
+        let suppressions = Suppressions::scan(&source);
+        Self {
+            source,
+            stream,
+            suppressions,
+        }
+    }
+}
+
+/// Read many texts as YAML on a few threads, keeping their order.
+pub fn parse_many(texts: Vec<Option<String>>) -> Vec<Option<Parsed>> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(4);
+    if threads < 2 || texts.len() < 32 {
+        return texts.into_iter().map(|t| t.map(Parsed::new)).collect();
+    }
+    let chunk = texts.len().div_ceil(threads);
+    let mut texts = texts;
+    let mut parts = Vec::new();
+    while !texts.is_empty() {
+        let rest = texts.split_off(chunk.min(texts.len()));
+        parts.push(std::mem::replace(&mut texts, rest));
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = parts
+            .into_iter()
+            .map(|part| {
+                scope.spawn(move || {
+                    part.into_iter()
+                        .map(|t| t.map(Parsed::new))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
+}
+
 /// A stream Prometheus reads as an empty rule file: no document, a null
 /// first document (empty, only comments, `null`) or an empty mapping (`{}`).
 fn is_empty(stream: &yaml::Stream) -> bool {
@@ -132,13 +193,27 @@ impl Workspace {
         settings: &Settings,
         findings: &mut Vec<Finding>,
     ) -> bool {
-        // go-yaml skips a UTF-8 byte order mark; so does the linter.
-        let text = match text.strip_prefix('\u{feff}') {
-            Some(rest) => rest.to_owned(),
-            None => text,
-        };
-        let source = Source::new(text);
-        let stream = yaml::parse(&source.text);
+        let parsed = Parsed::new(text);
+        self.add_parsed(display, path, parsed, forced, explicit, settings, findings)
+    }
+
+    /// [`Workspace::add`] for a file already read into YAML.
+    #[allow(clippy::too_many_arguments)]
+    pub fn add_parsed(
+        &mut self,
+        display: String,
+        path: Option<PathBuf>,
+        parsed: Parsed,
+        forced: Option<FileKind>,
+        explicit: bool,
+        settings: &Settings,
+        findings: &mut Vec<Finding>,
+    ) -> bool {
+        let Parsed {
+            source,
+            stream,
+            suppressions,
+        } = parsed;
         let index = self.files.len();
         let docs: Vec<&Node> = stream.documents.iter().filter(|d| !d.is_null()).collect();
         let mut kind = forced.or_else(|| {
@@ -173,7 +248,6 @@ impl Workspace {
         } else {
             first
         };
-        let suppressions = Suppressions::scan(&source);
         let mut sink = Sink {
             file: index,
             source: &source,

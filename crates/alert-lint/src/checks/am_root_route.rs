@@ -30,7 +30,7 @@ pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {
             out.push(Finding::new(CHECK.id, am.file, *pos, format!("root route must not have any {what} time intervals")).help(format!("move `{list}` to a child route")));
         }
         if root.continue_ {
-            out.push(Finding::new(CHECK.id, am.file, root.pos, "cannot have continue in root route"));
+            out.push(Finding::new(CHECK.id, am.file, root.continue_pos.unwrap_or(root.pos), "cannot have continue in root route"));
         }
     }
 }
