@@ -137,8 +137,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let exclude = resolve::build_globs(&resolved.effective.exclude, &config_path)?;
     let mut ws = Workspace::default();
     let mut findings = Vec::new();
-    // Read every file first, then parse them as YAML on a few threads, then
-    // model them in order (the model and the findings do not depend on it).
+    // Read every file first, then parse them as YAML, then model them in
+    // order.
     let mut read = Vec::new();
     for item in inputs {
         shipshape_core::interrupt::check()?;

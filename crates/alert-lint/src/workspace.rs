@@ -84,8 +84,7 @@ pub fn detect(doc: &Node) -> Option<FileKind> {
 }
 
 /// A file's text read as YAML, with its suppression comments: the part of
-/// adding a file that needs nothing else, so many files can be read in
-/// parallel (see `lib::run`).
+/// adding a file that needs nothing else.
 #[derive(Debug)]
 pub struct Parsed {
     source: Source,
@@ -111,37 +110,9 @@ impl Parsed {
     }
 }
 
-/// Read many texts as YAML on a few threads, keeping their order.
+/// Read many texts as YAML, keeping their order.
 pub fn parse_many(texts: Vec<Option<String>>) -> Vec<Option<Parsed>> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(4);
-    if threads < 2 || texts.len() < 32 {
-        return texts.into_iter().map(|t| t.map(Parsed::new)).collect();
-    }
-    let chunk = texts.len().div_ceil(threads);
-    let mut texts = texts;
-    let mut parts = Vec::new();
-    while !texts.is_empty() {
-        let rest = texts.split_off(chunk.min(texts.len()));
-        parts.push(std::mem::replace(&mut texts, rest));
-    }
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = parts
-            .into_iter()
-            .map(|part| {
-                scope.spawn(move || {
-                    part.into_iter()
-                        .map(|t| t.map(Parsed::new))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
-    })
+    texts.into_iter().map(|t| t.map(Parsed::new)).collect()
 }
 
 /// A stream Prometheus reads as an empty rule file: no document, a null

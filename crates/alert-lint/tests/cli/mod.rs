@@ -813,3 +813,32 @@ fn every_finding_inside_a_rule_names_the_rule() {
         );
     }
 }
+
+#[test]
+fn a_file_given_twice_or_also_found_in_its_directory_is_linted_once() {
+    let scene = Scene::new();
+    scene.write("m/rules.yml", GOOD_RULES);
+    scene.write("m/other.yml", GOOD_RULES);
+    let run = scene.run(&[
+        "--no-config",
+        "--format",
+        "json",
+        "m/rules.yml",
+        "m",
+        "m/rules.yml",
+        "-",
+    ]);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let paths: Vec<&str> = json["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        paths,
+        ["m/rules.yml", "m/other.yml", "<stdin>"],
+        "{}",
+        run.stdout
+    );
+}
