@@ -1,6 +1,12 @@
 #!/bin/sh
 # Benchmark: alert-lint (every check) against `promtool check rules` on the
-# same large generated rule corpus, side by side in one hyperfine run.
+# same files, side by side in one hyperfine run: a large generated rule
+# corpus, and a real-world corpus when REAL (default
+# target/bench/alert-lint/real) holds rule files — public rule sets are not
+# committed (licences); docs/alert-lint.md says how the one measured there
+# was assembled. On the real corpus it also runs both tools alternately
+# (ROUNDS pairs) for the median and spread of each and their peak memory,
+# at 1x, 4x and 16x the corpus (copies) to show how the time grows.
 #
 # The corpus: FILES rule files (default 300) of RULES rules each (default 12),
 # in the shapes real rule sets have — per-service recording rules
@@ -22,6 +28,18 @@ if ! command -v hyperfine >/dev/null 2>&1; then
 fi
 cargo build --release -p alert-lint >&2
 bin="target/release/alert-lint"
+
+# Median ratio of the last hyperfine export.
+ratio() {
+    python3 - "$1" <<'EOF'
+import json, sys
+r = json.load(open("target/bench/alert-lint/hyperfine.json"))["results"]
+t = {x["command"]: x for x in r}
+p, a = t["promtool check rules"], t["alert-lint (all checks)"]
+print(f"{sys.argv[1]}: promtool median {p['median']*1000:.1f} ms, alert-lint median {a['median']*1000:.1f} ms, "
+      f"ratio {a['median']/p['median']:.2f}x")
+EOF
+}
 
 rm -rf "$corpus"
 mkdir -p "$corpus"
@@ -94,11 +112,52 @@ promtool check rules "$corpus"/*.yml >/dev/null
 hyperfine --warmup 2 --runs "$RUNS" --export-json target/bench/alert-lint/hyperfine.json \
     -n "promtool check rules" "promtool check rules $corpus/*.yml" \
     -n "alert-lint (all checks)" "$bin --no-config --prometheus-version 2.42 --format json $corpus"
+ratio generated
 
-python3 - <<'EOF'
-import json
-r = json.load(open("target/bench/alert-lint/hyperfine.json"))["results"]
-t = {x["command"]: x["mean"] for x in r}
-p, a = t["promtool check rules"], t["alert-lint (all checks)"]
-print(f"promtool: {p*1000:.1f} ms   alert-lint: {a*1000:.1f} ms   ratio alert-lint/promtool: {a/p:.2f}x")
+
+# The real-world corpus, when present.
+REAL="${REAL:-target/bench/alert-lint/real}"
+ROUNDS="${ROUNDS:-15}"
+if [ -d "$REAL" ] && ls "$REAL"/*.yml >/dev/null 2>&1; then
+    for scale in 1 4 16; do
+        dir="target/bench/alert-lint/real-x$scale"
+        rm -rf "$dir"
+        mkdir -p "$dir"
+        i=0
+        while [ "$i" -lt "$scale" ]; do
+            for f in "$REAL"/*.yml; do cp "$f" "$dir/$i-$(basename "$f")"; done
+            i=$((i + 1))
+        done
+        n=$(ls "$dir" | wc -l)
+        rules=$(grep -hcE '^ *- (alert|record):' "$dir"/*.yml | awk '{s+=$1} END {print s}')
+        echo "real corpus x$scale: $n files, $rules rules" >&2
+        # promtool exits 1 on its own lint findings in real rule sets (-i).
+        hyperfine -i --warmup 1 --runs "$RUNS" --export-json target/bench/alert-lint/hyperfine.json \
+            -n "promtool check rules" "promtool check rules $dir/*.yml" \
+            -n "alert-lint (all checks)" "$bin --no-config --format json $dir" >&2
+        ratio "real x$scale"
+        python3 - "$dir" "$bin" "$ROUNDS" <<'EOF'
+import glob, os, statistics, subprocess, sys, time
+d, binary, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3])
+files = sorted(glob.glob(f"{d}/*.yml"))
+cmds = {"promtool": ["promtool", "check", "rules", *files],
+        "alert-lint": [binary, "--no-config", "--format", "json", d]}
+times = {k: [] for k in cmds}
+peak = {k: 0 for k in cmds}
+for _ in range(rounds):
+    for name, cmd in cmds.items():  # alternate: one of each per round
+        start = time.perf_counter()
+        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _, _, usage = os.wait4(p.pid, 0)
+        times[name].append(time.perf_counter() - start)
+        peak[name] = max(peak[name], usage.ru_maxrss)
+for name, t in times.items():
+    q = statistics.quantiles(t, n=4)
+    print(f"  {name}: median {statistics.median(t)*1000:.1f} ms (IQR {q[0]*1000:.1f}-{q[2]*1000:.1f}), peak RSS {peak[name]/1024:.1f} MiB")
+ratios = [a / p for a, p in zip(times["alert-lint"], times["promtool"])]
+print(f"  alternated ratio alert-lint/promtool: median {statistics.median(ratios):.2f}x (min {min(ratios):.2f}, max {max(ratios):.2f}) over {rounds} pairs")
 EOF
+    done
+else
+    echo "no real corpus in $REAL (see docs/alert-lint.md, Speed); generated corpus only" >&2
+fi

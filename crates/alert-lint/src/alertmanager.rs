@@ -60,6 +60,8 @@ pub struct Route {
     pub receiver: Option<SpStr>,
     pub matchers: Vec<Matcher>,
     pub continue_: bool,
+    /// Where `continue:` is written (findings about it point there).
+    pub continue_pos: Option<Pos>,
     /// Some matcher did not parse (its meaning is unknown).
     pub bad_matchers: bool,
     pub group_wait: Option<SpDur>,
@@ -68,6 +70,8 @@ pub struct Route {
     pub routes: Vec<Route>,
     /// Names in `mute_time_intervals` and `active_time_intervals`.
     pub time_intervals: Vec<SpStr>,
+    /// Which of those two lists are set (not empty), at their keys.
+    pub interval_lists: Vec<(&'static str, Pos)>,
 }
 
 #[derive(Debug)]
@@ -118,7 +122,8 @@ const TOP: &[Field] = &[
     f("templates"),
     f("mute_time_intervals"),
     since("time_intervals", 0, 24),
-    since("tracing", 0, 28),
+    since("tracing", 0, 30),
+    since("event_recorder", 0, 33),
 ];
 const ROUTE: &[Field] = &[
     f("receiver"),
@@ -133,9 +138,11 @@ const ROUTE: &[Field] = &[
     f("mute_time_intervals"),
     since("active_time_intervals", 0, 24),
     f("routes"),
+    since("labels", 0, 34),
 ];
 const TIME_INTERVAL: &[Field] = &[f("name"), f("time_intervals")];
 const INHIBIT: &[Field] = &[
+    since("name", 0, 30),
     f("source_match"),
     f("source_match_re"),
     f("source_matchers"),
@@ -162,6 +169,8 @@ pub const INTEGRATIONS: &[Field] = &[
     since("jira_configs", 0, 28),
     since("rocketchat_configs", 0, 28),
     since("msteamsv2_configs", 0, 28),
+    since("incidentio_configs", 0, 29),
+    since("mattermost_configs", 0, 30),
 ];
 pub const GLOBAL: &[Field] = &[
     f("resolve_timeout"),
@@ -173,22 +182,30 @@ pub const GLOBAL: &[Field] = &[
     f("smtp_auth_password"),
     since("smtp_auth_password_file", 0, 25),
     f("smtp_auth_secret"),
+    since("smtp_auth_secret_file", 0, 31),
     f("smtp_auth_identity"),
     f("smtp_require_tls"),
     since("smtp_tls_config", 0, 28),
+    since("smtp_force_implicit_tls", 0, 31),
     f("slack_api_url"),
     f("slack_api_url_file"),
+    since("slack_app_token", 0, 30),
+    since("slack_app_token_file", 0, 30),
+    since("slack_app_url", 0, 30),
     f("pagerduty_url"),
     f("opsgenie_api_url"),
     f("opsgenie_api_key"),
     f("opsgenie_api_key_file"),
     f("wechat_api_url"),
     f("wechat_api_secret"),
+    since("wechat_api_secret_file", 0, 31),
     f("wechat_api_corp_id"),
     f("victorops_api_url"),
     f("victorops_api_key"),
     f("victorops_api_key_file"),
     since("telegram_api_url", 0, 24),
+    since("telegram_bot_token", 0, 31),
+    since("telegram_bot_token_file", 0, 31),
     since("webex_api_url", 0, 25),
     since("jira_api_url", 0, 28),
     since("rocketchat_api_url", 0, 28),
@@ -196,6 +213,8 @@ pub const GLOBAL: &[Field] = &[
     since("rocketchat_token_file", 0, 28),
     since("rocketchat_token_id", 0, 28),
     since("rocketchat_token_id_file", 0, 28),
+    since("mattermost_webhook_url", 0, 32),
+    since("mattermost_webhook_url_file", 0, 32),
 ];
 
 const EMAIL: &[Field] = &[
@@ -207,9 +226,12 @@ const EMAIL: &[Field] = &[
     f("auth_password"),
     since("auth_password_file", 0, 25),
     f("auth_secret"),
+    since("auth_secret_file", 0, 31),
     f("auth_identity"),
     f("require_tls"),
     f("tls_config"),
+    since("force_implicit_tls", 0, 31),
+    since("threading", 0, 30),
     f("html"),
     f("text"),
     f("headers"),
@@ -234,7 +256,7 @@ const PAGERDUTY: &[Field] = &[
     f("group"),
     f("http_config"),
     f("send_resolved"),
-    since("timeout", 0, 28),
+    since("timeout", 0, 30),
 ];
 const SLACK: &[Field] = &[
     f("api_url"),
@@ -260,11 +282,12 @@ const SLACK: &[Field] = &[
     f("actions"),
     f("http_config"),
     f("send_resolved"),
-    since("timeout", 0, 28),
-    since("app_token", 0, 28),
-    since("app_token_file", 0, 28),
-    since("app_url", 0, 28),
-    since("message_text", 0, 28),
+    since("timeout", 0, 30),
+    since("app_token", 0, 30),
+    since("app_token_file", 0, 30),
+    since("app_url", 0, 30),
+    since("message_text", 0, 31),
+    since("update_message", 0, 32),
 ];
 const WEBHOOK: &[Field] = &[
     f("url"),
@@ -273,12 +296,13 @@ const WEBHOOK: &[Field] = &[
     f("max_alerts"),
     f("send_resolved"),
     since("timeout", 0, 28),
+    since("payload", 0, 32),
 ];
 
 // The other integrations. Fields Alertmanager 0.25 accepts were checked
-// against the real amtool 0.25; those it rejects but later releases have are
-// marked 0.26 (the exact release is not modelled: newer targets are lenient,
-// never stricter than Alertmanager). `timeout` is accepted from 0.28 on.
+// against the real amtool 0.25; the release that added each later field was
+// read from the config structs of each tag (0.26 to 0.34). Only webhook
+// (0.28), incident.io (0.29), PagerDuty and Slack (0.30) have `timeout`.
 const OPSGENIE: &[Field] = &[
     f("send_resolved"),
     f("http_config"),
@@ -296,13 +320,12 @@ const OPSGENIE: &[Field] = &[
     f("note"),
     f("priority"),
     f("update_alerts"),
-    since("timeout", 0, 28),
 ];
 const WECHAT: &[Field] = &[
     f("send_resolved"),
     f("http_config"),
     f("api_secret"),
-    since("api_secret_file", 0, 26),
+    since("api_secret_file", 0, 31),
     f("corp_id"),
     f("api_url"),
     f("message"),
@@ -311,7 +334,6 @@ const WECHAT: &[Field] = &[
     f("to_tag"),
     f("agent_id"),
     f("message_type"),
-    since("timeout", 0, 28),
 ];
 const PUSHOVER: &[Field] = &[
     f("send_resolved"),
@@ -329,10 +351,9 @@ const PUSHOVER: &[Field] = &[
     f("priority"),
     f("retry"),
     f("expire"),
-    since("ttl", 0, 26),
+    since("ttl", 0, 27),
     f("html"),
-    since("monospace", 0, 26),
-    since("timeout", 0, 28),
+    since("monospace", 0, 29),
 ];
 const VICTOROPS: &[Field] = &[
     f("send_resolved"),
@@ -346,7 +367,6 @@ const VICTOROPS: &[Field] = &[
     f("entity_display_name"),
     f("monitoring_tool"),
     f("custom_fields"),
-    since("timeout", 0, 28),
 ];
 const SNS: &[Field] = &[
     f("send_resolved"),
@@ -359,7 +379,7 @@ const SNS: &[Field] = &[
     f("subject"),
     f("message"),
     f("attributes"),
-    since("timeout", 0, 28),
+    since("use_aws_http_client", 0, 33),
 ];
 const TELEGRAM: &[Field] = &[
     f("send_resolved"),
@@ -368,11 +388,11 @@ const TELEGRAM: &[Field] = &[
     f("bot_token"),
     since("bot_token_file", 0, 26),
     f("chat_id"),
-    since("message_thread_id", 0, 26),
+    since("chat_id_file", 0, 31),
+    since("message_thread_id", 0, 28),
     f("message"),
     f("disable_notifications"),
     f("parse_mode"),
-    since("timeout", 0, 28),
 ];
 const WEBEX: &[Field] = &[
     f("send_resolved"),
@@ -380,29 +400,26 @@ const WEBEX: &[Field] = &[
     f("api_url"),
     f("message"),
     f("room_id"),
-    since("timeout", 0, 28),
 ];
 const DISCORD: &[Field] = &[
     f("send_resolved"),
     f("http_config"),
     f("webhook_url"),
-    since("webhook_url_file", 0, 26),
+    since("webhook_url_file", 0, 27),
     f("title"),
     f("message"),
-    since("content", 0, 26),
-    since("username", 0, 26),
-    since("avatar_url", 0, 26),
-    since("timeout", 0, 28),
+    since("content", 0, 28),
+    since("username", 0, 28),
+    since("avatar_url", 0, 28),
 ];
 const MSTEAMS: &[Field] = &[
     f("send_resolved"),
     f("http_config"),
     f("webhook_url"),
-    f("webhook_url_file"),
+    since("webhook_url_file", 0, 27),
     f("title"),
-    f("summary"),
+    since("summary", 0, 27),
     f("text"),
-    since("timeout", 0, 28),
 ];
 const MSTEAMSV2: &[Field] = &[
     f("send_resolved"),
@@ -411,12 +428,12 @@ const MSTEAMSV2: &[Field] = &[
     f("webhook_url_file"),
     f("title"),
     f("text"),
-    f("timeout"),
 ];
 const JIRA: &[Field] = &[
     f("send_resolved"),
     f("http_config"),
     f("api_url"),
+    since("api_type", 0, 29),
     f("project"),
     f("summary"),
     f("description"),
@@ -428,7 +445,6 @@ const JIRA: &[Field] = &[
     f("wont_fix_resolution"),
     f("reopen_duration"),
     f("fields"),
-    f("timeout"),
 ];
 const ROCKETCHAT: &[Field] = &[
     f("send_resolved"),
@@ -451,7 +467,44 @@ const ROCKETCHAT: &[Field] = &[
     f("thumb_url"),
     f("link_names"),
     f("actions"),
+];
+const INCIDENTIO: &[Field] = &[
+    f("send_resolved"),
+    f("http_config"),
+    f("url"),
+    f("url_file"),
+    f("alert_source_token"),
+    f("alert_source_token_file"),
+    f("max_alerts"),
     f("timeout"),
+];
+const MATTERMOST: &[Field] = &[
+    f("send_resolved"),
+    f("http_config"),
+    f("webhook_url"),
+    f("webhook_url_file"),
+    f("channel"),
+    f("username"),
+    f("text"),
+    since("fallback", 0, 32),
+    since("color", 0, 32),
+    since("pretext", 0, 32),
+    since("author_name", 0, 32),
+    since("author_link", 0, 32),
+    since("author_icon", 0, 32),
+    since("title", 0, 32),
+    since("title_link", 0, 32),
+    since("fields", 0, 32),
+    since("thumb_url", 0, 32),
+    since("footer", 0, 32),
+    since("footer_icon", 0, 32),
+    since("image_url", 0, 32),
+    f("icon_url"),
+    f("icon_emoji"),
+    f("attachments"),
+    f("type"),
+    f("props"),
+    f("priority"),
 ];
 
 /// The fields of each integration.
@@ -473,6 +526,8 @@ pub fn integration_fields(kind: &str) -> Option<&'static [Field]> {
         "msteamsv2" => Some(MSTEAMSV2),
         "jira" => Some(JIRA),
         "rocketchat" => Some(ROCKETCHAT),
+        "incidentio" => Some(INCIDENTIO),
+        "mattermost" => Some(MATTERMOST),
         _ => None,
     }
 }
@@ -552,6 +607,7 @@ const SIGV4: &[Field] = &[
     f("profile"),
     f("role_arn"),
     since("use_fips_sts_endpoint", 0, 26),
+    since("external_id", 0, 34),
 ];
 const SLACK_ACTION: &[Field] = &[
     f("type"),
@@ -567,6 +623,46 @@ const SLACK_FIELD: &[Field] = &[f("title"), f("value"), f("short")];
 const PAGERDUTY_IMAGE: &[Field] = &[f("src"), f("alt"), f("href")];
 const PAGERDUTY_LINK: &[Field] = &[f("href"), f("text")];
 const OPSGENIE_RESPONDER: &[Field] = &[f("id"), f("name"), f("username"), f("type")];
+const JIRA_FIELD: &[Field] = &[f("template"), f("enable_update")];
+const EMAIL_THREADING: &[Field] = &[f("enabled"), f("thread_by_date")];
+const MATTERMOST_FIELD: &[Field] = &[f("title"), f("value"), f("short")];
+const MATTERMOST_ATTACHMENT: &[Field] = &[
+    f("fallback"),
+    f("color"),
+    f("pretext"),
+    f("text"),
+    f("author_name"),
+    f("author_link"),
+    f("author_icon"),
+    f("title"),
+    f("title_link"),
+    f("fields"),
+    f("thumb_url"),
+    f("footer"),
+    f("footer_icon"),
+    f("image_url"),
+];
+const MATTERMOST_PRIORITY: &[Field] = &[
+    f("priority"),
+    f("requested_ack"),
+    f("persistent_notifications"),
+];
+const TRACING: &[Field] = &[
+    f("client_type"),
+    f("endpoint"),
+    f("sampling_fraction"),
+    f("insecure"),
+    f("tls_config"),
+    f("headers"),
+    f("compression"),
+    f("timeout"),
+];
+const EVENT_RECORDER: &[Field] = &[
+    f("file_outputs"),
+    f("webhook_outputs"),
+    f("kafka_outputs"),
+    since("stdout_outputs", 0, 34),
+];
 
 /// An `http_config` (global or of an integration): its fields and nested
 /// settings, with the conflicts prometheus/common refuses.
@@ -707,8 +803,13 @@ fn value_type(sink: &mut Sink<'_>, kind: &str, name: &str, value: &Node) {
         "enable_http2",
         "proxy_from_environment",
         "insecure_skip_verify",
+        "force_implicit_tls",
+        "smtp_force_implicit_tls",
+        "update_message",
+        "use_aws_http_client",
     ];
     const MAPS: &[&str] = &[
+        "threading",
         "details",
         "custom_fields",
         "attributes",
@@ -765,14 +866,25 @@ fn value_type(sink: &mut Sink<'_>, kind: &str, name: &str, value: &Node) {
                 format!("{name} must be true or false, found {}", describe(value)),
             );
         }
-    } else if MAPS.contains(&name) || (kind == "jira" && name == "fields") {
+    } else if MAPS.contains(&name)
+        || (kind == "jira" && name == "fields")
+        || (kind == "mattermost" && matches!(name, "props" | "priority"))
+    {
         sink.mapping(value, name);
+    } else if kind == "jira"
+        && matches!(name, "summary" | "description")
+        && value.as_map().is_some()
+    {
+        // From 0.30 a Jira field is a template or {template, enable_update}.
+        sink.fields(value, name, JIRA_FIELD, (0, 34), AM);
     } else if LISTS.contains(&name)
         || (matches!(kind, "slack" | "rocketchat") && matches!(name, "fields" | "actions"))
+        || (kind == "mattermost" && matches!(name, "fields" | "attachments"))
     {
         sink.list(value, name);
     } else if !NESTED.contains(&name)
         && !INTEGERS.contains(&name)
+        && name != "payload"
         && name != "scopes"
         && name != "endpoint_params"
     {
@@ -852,8 +964,45 @@ fn load_integration(sink: &mut Sink<'_>, kind: &str, item: &Node, version: (u32,
             ("telegram", Some(name @ ("chat_id" | "message_thread_id"))) => {
                 sink.integer(value, name);
             }
+            ("incidentio", Some(name @ "max_alerts")) => {
+                sink.integer(value, name);
+            }
+            ("email", Some("threading")) => {
+                sink.fields(value, "email threading", EMAIL_THREADING, version, AM);
+            }
+            ("mattermost", Some("fields")) => mattermost_fields(sink, value, version),
+            ("mattermost", Some("attachments")) => {
+                for a in sink.list(value, "attachments") {
+                    for (k, v) in sink.fields(
+                        a,
+                        "a Mattermost attachment",
+                        MATTERMOST_ATTACHMENT,
+                        version,
+                        AM,
+                    ) {
+                        if k.as_str() == Some("fields") {
+                            mattermost_fields(sink, v, version);
+                        }
+                    }
+                }
+            }
+            ("mattermost", Some("priority")) => {
+                sink.fields(
+                    value,
+                    "a Mattermost priority",
+                    MATTERMOST_PRIORITY,
+                    version,
+                    AM,
+                );
+            }
             _ => {}
         }
+    }
+}
+
+fn mattermost_fields(sink: &mut Sink<'_>, value: &Node, version: (u32, u32)) {
+    for field in sink.list(value, "fields") {
+        sink.fields(field, "a Mattermost field", MATTERMOST_FIELD, version, AM);
     }
 }
 
@@ -916,6 +1065,13 @@ pub fn load(sink: &mut Sink<'_>, node: &Node, settings: &Settings) -> Config {
                 }
             }
             Some("templates") => config.templates = sink.strings(value, "templates"),
+            Some("tracing") => {
+                sink.fields(value, "tracing", TRACING, version, AM);
+            }
+            Some("event_recorder") => {
+                // The outputs themselves are left to Alertmanager.
+                sink.fields(value, "event_recorder", EVENT_RECORDER, version, AM);
+            }
             Some(list @ ("time_intervals" | "mute_time_intervals")) => {
                 for item in sink.list(value, list) {
                     for (k, v) in sink.fields(item, list, TIME_INTERVAL, version, AM) {
@@ -957,9 +1113,22 @@ fn load_route(
             Some("receiver") => route.receiver = sink.string(value, "receiver"),
             Some("continue") => {
                 route.continue_ = sink.boolean(value, "continue").is_some_and(|b| b.value);
+                route.continue_pos = Some(Pos::of(key));
             }
             Some(list @ ("mute_time_intervals" | "active_time_intervals")) => {
-                route.time_intervals.extend(sink.strings(value, list));
+                let names = sink.strings(value, list);
+                if !names.is_empty() {
+                    let list = if list == "mute_time_intervals" {
+                        "mute_time_intervals"
+                    } else {
+                        "active_time_intervals"
+                    };
+                    route.interval_lists.push((list, Pos::of(key)));
+                }
+                route.time_intervals.extend(names);
+            }
+            Some("labels") => {
+                sink.string_map(value, "route labels");
             }
             Some("group_by") => {
                 let labels = sink.strings(value, "group_by");
@@ -1009,7 +1178,7 @@ fn load_route(
 }
 
 fn load_receiver(sink: &mut Sink<'_>, node: &Node, version: (u32, u32)) -> Option<Receiver> {
-    let mut fields = vec![f("name")];
+    let mut fields = vec![f("name"), since("labels", 0, 33)];
     fields.extend_from_slice(INTEGRATIONS);
     let entries = sink.fields(node, "a receiver", &fields, version, AM);
     let mut name = None;
@@ -1017,6 +1186,9 @@ fn load_receiver(sink: &mut Sink<'_>, node: &Node, version: (u32, u32)) -> Optio
     for (key, value) in entries {
         match key.as_str() {
             Some("name") => name = sink.string(value, "receiver name"),
+            Some("labels") => {
+                sink.string_map(value, "receiver labels");
+            }
             Some(list) if list.ends_with("_configs") => {
                 let kind = list.trim_end_matches("_configs").to_owned();
                 for item in sink.list(value, list) {
@@ -1099,7 +1271,22 @@ fn legacy(
     bad: &mut Vec<BadMatcher>,
 ) {
     let what = if regex { "match_re" } else { "match" };
+    // A null regex decodes to no regexp at all, which Alertmanager refuses.
+    for (k, v) in node.as_map().unwrap_or_default() {
+        if regex && v.is_null() {
+            bad.push(BadMatcher {
+                message: format!(
+                    "invalid regexp value for {:?} in {what}",
+                    k.as_str().unwrap_or_default()
+                ),
+                pos: Pos::of(k),
+            });
+        }
+    }
     for (k, v) in sink.string_map(node, what) {
+        if regex && node.get(&k.value).is_some_and(Node::is_null) {
+            continue;
+        }
         if !crate::promql::is_legacy_label_name(&k.value) {
             bad.push(BadMatcher {
                 message: format!("invalid label name {:?} in {what}", k.value),

@@ -28,20 +28,29 @@ fn is_yaml(path: &Path) -> bool {
     )
 }
 
-fn push(input: Input, out: &mut Vec<Input>) {
-    let dup = out.iter().any(|i| match (i, &input) {
-        (Input::File { path: a, .. }, Input::File { path: b, .. }) => a == b,
-        (Input::Stdin, Input::Stdin) => true,
-        _ => false,
-    });
-    if !dup {
-        out.push(input);
+/// The inputs so far and the paths among them: a set, because comparing
+/// each new path with every earlier one made expanding a large directory
+/// quadratic (Path equality walks components).
+#[derive(Default)]
+struct Expanded {
+    out: Vec<Input>,
+    seen: std::collections::HashSet<std::path::PathBuf>,
+    stdin: bool,
+}
+
+fn push(input: Input, acc: &mut Expanded) {
+    let new = match &input {
+        Input::File { path, .. } => acc.seen.insert(path.clone()),
+        Input::Stdin => !std::mem::replace(&mut acc.stdin, true),
+    };
+    if new {
+        acc.out.push(input);
     }
 }
 
 /// Expand the paths, in order, without duplicates.
 pub fn expand(paths: &[String]) -> anyhow::Result<Vec<Input>> {
-    let mut out: Vec<Input> = Vec::new();
+    let mut out = Expanded::default();
     for arg in paths {
         if arg == "-" {
             push(Input::Stdin, &mut out);
@@ -95,7 +104,7 @@ pub fn expand(paths: &[String]) -> anyhow::Result<Vec<Input>> {
             return Err(UsageError::new(format!("{arg}: no such file or directory")).into());
         }
     }
-    Ok(out)
+    Ok(out.out)
 }
 
 /// Files matching a Go-style glob (`*` does not cross `/`), relative to `dir`

@@ -66,11 +66,11 @@ pub struct Cli {
     #[arg(long, value_enum, value_name = "KIND")]
     pub kind: Option<FileKind>,
 
-    /// Prometheus version whose fields, names and functions are legal [default: 3.7]
+    /// Prometheus version whose fields, names and functions are legal [default: 3.14]
     #[arg(long, value_name = "VERSION", env = "ALERT_LINT_PROMETHEUS_VERSION")]
     pub prometheus_version: Option<String>,
 
-    /// Alertmanager version whose fields and receivers are legal [default: 0.28]
+    /// Alertmanager version whose fields and receivers are legal [default: 0.34]
     #[arg(long, value_name = "VERSION", env = "ALERT_LINT_ALERTMANAGER_VERSION")]
     pub alertmanager_version: Option<String>,
 
@@ -137,6 +137,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let exclude = resolve::build_globs(&resolved.effective.exclude, &config_path)?;
     let mut ws = Workspace::default();
     let mut findings = Vec::new();
+    // Read every file first, then parse them as YAML, then model them in
+    // order.
+    let mut read = Vec::new();
     for item in inputs {
         shipshape_core::interrupt::check()?;
         let (display, path, bytes, explicit) = match item {
@@ -156,7 +159,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 (path.display().to_string(), Some(path), bytes, explicit)
             }
         };
-        let Ok(text) = String::from_utf8(bytes) else {
+        read.push((display, path, String::from_utf8(bytes).ok(), explicit));
+    }
+    let (meta, texts): (Vec<_>, Vec<_>) = read
+        .into_iter()
+        .map(|(display, path, text, explicit)| ((display, path, explicit), text))
+        .unzip();
+    let parsed = workspace::parse_many(texts);
+    for ((display, path, explicit), parsed) in meta.into_iter().zip(parsed) {
+        let Some(parsed) = parsed else {
             {
                 let index = ws.files.len();
                 ws.files.push(workspace::LintFile {
@@ -180,10 +191,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         };
         let shown = display.clone();
-        let added = ws.add(
+        let added = ws.add_parsed(
             display,
             path,
-            text,
+            parsed,
             cli.kind,
             explicit,
             &resolved.settings,
@@ -216,6 +227,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         settings: &resolved.settings,
     };
     checks::run_all(&cx, &mut findings);
+    rules::fill_subjects(&ws.rules, &mut findings);
 
     let mut report = Report::new("alert-lint", env!("CARGO_PKG_VERSION"));
     let diagnostics = report::diagnostics(&ws, findings, &resolved.levels, &resolved.overrides);

@@ -13,9 +13,28 @@ use promql_parser::parser::{
 /// Parse an expression. The parser is not ours: a panic inside it becomes a
 /// parse error rather than taking the whole run down.
 pub fn parse(text: &str) -> Result<Expr, String> {
-    let text = text.to_owned();
+    let result = parse_guarded(text.to_owned());
+    // promql-parser follows Prometheus 3, which renamed holt_winters to
+    // double_exponential_smoothing (same arguments). Older targets still
+    // have it: parse it under the new name; promql-syntax and
+    // experimental-function look at the text to tell the two apart.
+    match result {
+        Err(e) if e.contains("'holt_winters'") => {
+            parse_guarded(text.replace("holt_winters", "double_exponential_smoothing")).or(Err(e))
+        }
+        other => other,
+    }
+}
+
+fn parse_guarded(text: String) -> Result<Expr, String> {
     std::panic::catch_unwind(move || promql_parser::parser::parse(&text))
         .unwrap_or_else(|_| Err("the PromQL parser failed on this expression".to_owned()))
+}
+
+/// Whether `double_exponential_smoothing` in the AST was written as
+/// `holt_winters` (see [`parse`]).
+pub fn written_as_holt_winters(text: &str) -> bool {
+    text.contains("holt_winters") && !text.contains("double_exponential_smoothing")
 }
 
 /// The first range, subquery step or offset written without a unit
@@ -347,6 +366,27 @@ pub fn output_labels(expr: &Expr) -> Labels {
 
 fn label_list(modifier: &LabelModifier) -> Vec<String> {
     modifier.labels().labels.clone()
+}
+
+/// Every label name an expression writes outside selectors: `by`/`without`,
+/// `on`/`ignoring` and `group_left`/`group_right` lists.
+pub fn grouping_labels(expr: &Expr) -> Vec<String> {
+    let mut out = Vec::new();
+    walk(expr, &mut |e, _| match e {
+        Expr::Aggregate(a) => out.extend(a.modifier.iter().flat_map(label_list)),
+        Expr::Binary(b) => {
+            if let Some(m) = &b.modifier {
+                out.extend(m.matching.iter().flat_map(label_list));
+                if let VectorMatchCardinality::ManyToOne(l) | VectorMatchCardinality::OneToMany(l) =
+                    &m.card
+                {
+                    out.extend(l.labels.iter().cloned());
+                }
+            }
+        }
+        _ => {}
+    });
+    out
 }
 
 fn aggregate_labels(a: &AggregateExpr) -> Labels {

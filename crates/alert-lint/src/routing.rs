@@ -77,6 +77,18 @@ impl AlertLabels {
         }
     }
 
+    /// Could the alert carry `label`, counting every label of the selected
+    /// series (not only those the expression names)? False only when the
+    /// label is certainly absent: no rule or group label sets it and the
+    /// expression's aggregation or matching drops it. For claims that a
+    /// label is missing, where the exporter's own labels (`mountpoint` on
+    /// node_filesystem_*) are invisible offline.
+    pub fn can_carry(&self, label: &str) -> bool {
+        self.fixed.contains_key(label)
+            || self.templated.iter().any(|t| t == label)
+            || (label != "__name__" && self.series.may_have(label))
+    }
+
     /// Could the alert carry `label` at all?
     pub fn may_have(&self, label: &str) -> bool {
         self.fixed.contains_key(label)

@@ -256,3 +256,33 @@ pub fn parse_all(files: &[RuleFile]) {
         }
     });
 }
+
+/// Name the rule (or group) of every finding inside one that does not name
+/// it yet — the loaders' schema findings (a bad `for:`, an unknown field, a
+/// duplicate key) are reported by position only — so every finding about a
+/// rule says which one, as promtool does.
+pub fn fill_subjects(files: &[RuleFile], findings: &mut [crate::finding::Finding]) {
+    let within = |pos: &Pos, line: u32| pos.line <= line && line <= pos.end_line.max(pos.line);
+    let mut by_file: std::collections::HashMap<usize, Vec<&RuleFile>> = Default::default();
+    for rf in files {
+        by_file.entry(rf.file).or_default().push(rf);
+    }
+    for finding in findings.iter_mut().filter(|f| f.subject.is_none()) {
+        let groups = by_file
+            .get(&finding.file)
+            .into_iter()
+            .flatten()
+            .flat_map(|rf| rf.groups.iter());
+        for group in groups.filter(|g| within(&g.pos, finding.line)) {
+            let name = match group.display_name() {
+                "" => "<unnamed>",
+                name => name,
+            };
+            let rule = group.rules.iter().find(|r| within(&r.pos, finding.line));
+            finding.subject = Some(match rule {
+                Some(rule) => format!("{name}/{}", rule.name()),
+                None => name.to_owned(),
+            });
+        }
+    }
+}

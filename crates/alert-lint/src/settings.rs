@@ -4,9 +4,9 @@
 use std::time::Duration;
 
 /// Prometheus version assumed when none is given ("current 3.x").
-pub const DEFAULT_PROMETHEUS: (u32, u32) = (3, 7);
+pub const DEFAULT_PROMETHEUS: (u32, u32) = (3, 14);
 /// Alertmanager version assumed when none is given.
-pub const DEFAULT_ALERTMANAGER: (u32, u32) = (0, 28);
+pub const DEFAULT_ALERTMANAGER: (u32, u32) = (0, 34);
 
 /// Whose rule-file dialect to accept.
 #[derive(

@@ -11,7 +11,7 @@ const GO_BUILTINS: &[&str] = &[
 ];
 
 /// Functions Prometheus adds for alert templates (template/template.go), with
-/// the first version that has them.
+/// the first version that has them (read from each release tag's source).
 const PROMETHEUS_FUNCS: &[(&str, (u32, u32))] = &[
     ("query", (2, 0)),
     ("first", (2, 0)),
@@ -38,9 +38,10 @@ const PROMETHEUS_FUNCS: &[(&str, (u32, u32))] = &[
     ("stripPort", (2, 0)),
     ("toTime", (2, 0)),
     ("parseDuration", (2, 0)),
-    ("stripDomain", (2, 47)),
-    ("toDuration", (3, 0)),
-    ("now", (3, 0)),
+    ("stripDomain", (2, 36)),
+    ("toDuration", (3, 6)),
+    ("now", (3, 6)),
+    ("urlQueryEscape", (3, 8)),
 ];
 
 /// Variables Prometheus declares before every alert template.
@@ -64,8 +65,9 @@ pub struct Usage {
 }
 
 /// Functions Alertmanager adds for notification templates
-/// (template/template.go; `date`/`tz`/`since`/`humanizeDuration`/`trimSpace`
-/// are newer than 0.25 but accepted for every version).
+/// (template/template.go of 0.34; the functions newer than 0.25 — `date`,
+/// `tz`, `since`, `now`, `toJson`, `dict`, … — are accepted for every
+/// version).
 const ALERTMANAGER_FUNCS: &[&str] = &[
     "toUpper",
     "toLower",
@@ -83,6 +85,15 @@ const ALERTMANAGER_FUNCS: &[&str] = &[
     "since",
     "humanizeDuration",
     "toJson",
+    "routeLabels",
+    "now",
+    "toDate",
+    "mustToDate",
+    "base64encode",
+    "base64decode",
+    "list",
+    "append",
+    "dict",
 ];
 
 /// Whose template functions and variables apply.
@@ -722,6 +733,11 @@ mod tests {
     #[test]
     fn version_gated_functions() {
         assert!(check("{{ now }}", (2, 42)).is_err());
-        assert!(check("{{ now }}", (3, 0)).is_ok());
+        assert!(check("{{ now }}", (3, 5)).is_err());
+        assert!(check("{{ now | toTime }}", (3, 6)).is_ok());
+        assert!(check("{{ toDuration 60 }}", (3, 6)).is_ok());
+        assert!(check(r#"{{ urlQueryEscape "a b" }}"#, (3, 7)).is_err());
+        assert!(check(r#"{{ urlQueryEscape "a b" }}"#, (3, 8)).is_ok());
+        assert!(check(r#"{{ "a.b" | stripDomain }}"#, (2, 42)).is_ok());
     }
 }

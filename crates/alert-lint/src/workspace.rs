@@ -83,6 +83,72 @@ pub fn detect(doc: &Node) -> Option<FileKind> {
     None
 }
 
+/// A file's text read as YAML, with its suppression comments: the part of
+/// adding a file that needs nothing else.
+#[derive(Debug)]
+pub struct Parsed {
+    source: Source,
+    stream: yaml::Stream,
+    suppressions: Suppressions,
+}
+
+impl Parsed {
+    pub fn new(text: String) -> Self {
+        // go-yaml skips a UTF-8 byte order mark; so does the linter.
+        let text = match text.strip_prefix('\u{feff}') {
+            Some(rest) => rest.to_owned(),
+            None => text,
+        };
+        let source = Source::new(text);
+        let stream = yaml::parse(&source.text);
+        let suppressions = Suppressions::scan(&source);
+        Self {
+            source,
+            stream,
+            suppressions,
+        }
+    }
+}
+
+/// Read many texts as YAML, keeping their order.
+pub fn parse_many(texts: Vec<Option<String>>) -> Vec<Option<Parsed>> {
+    texts.into_iter().map(|t| t.map(Parsed::new)).collect()
+}
+
+/// A stream Prometheus reads as an empty rule file: no document, a null
+/// first document (empty, only comments, `null`) or an empty mapping (`{}`).
+fn is_empty(stream: &yaml::Stream) -> bool {
+    stream
+        .documents
+        .first()
+        .is_none_or(|d| d.is_null() || d.as_map().is_some_and(<[_]>::is_empty))
+}
+
+/// What an unrecognised document seems to be, for the unknown-file-kind
+/// message: a Kubernetes object, a Compose file, or its shape and keys.
+fn looks_like(doc: &Node) -> String {
+    if let Some(kind) = doc.get("kind").and_then(Node::as_str)
+        && doc.get("apiVersion").is_some()
+    {
+        return format!("a Kubernetes {kind} object");
+    }
+    if doc.get("services").is_some() {
+        return "a Docker Compose file (`services`)".to_owned();
+    }
+    match doc.as_map() {
+        Some(entries) => {
+            let keys: Vec<String> = entries
+                .iter()
+                .filter_map(|(k, _)| k.as_str())
+                .take(4)
+                .map(|k| format!("`{k}`"))
+                .collect();
+            format!("a mapping with the keys {}", keys.join(", "))
+        }
+        None => format!("a {}", doc.type_name()),
+    }
+}
+
 impl Workspace {
     /// Parse and model one file. `forced` is `--kind`; `explicit` says the
     /// user named this file (an undetectable file found by walking a
@@ -98,11 +164,30 @@ impl Workspace {
         settings: &Settings,
         findings: &mut Vec<Finding>,
     ) -> bool {
-        let source = Source::new(text);
-        let stream = yaml::parse(&source.text);
+        let parsed = Parsed::new(text);
+        self.add_parsed(display, path, parsed, forced, explicit, settings, findings)
+    }
+
+    /// [`Workspace::add`] for a file already read into YAML.
+    #[allow(clippy::too_many_arguments)]
+    pub fn add_parsed(
+        &mut self,
+        display: String,
+        path: Option<PathBuf>,
+        parsed: Parsed,
+        forced: Option<FileKind>,
+        explicit: bool,
+        settings: &Settings,
+        findings: &mut Vec<Finding>,
+    ) -> bool {
+        let Parsed {
+            source,
+            stream,
+            suppressions,
+        } = parsed;
         let index = self.files.len();
         let docs: Vec<&Node> = stream.documents.iter().filter(|d| !d.is_null()).collect();
-        let kind = forced.or_else(|| {
+        let mut kind = forced.or_else(|| {
             let kinds: Vec<FileKind> = docs.iter().filter_map(|d| detect(d)).collect();
             if kinds.contains(&FileKind::PrometheusRule) {
                 Some(FileKind::PrometheusRule)
@@ -110,10 +195,30 @@ impl Workspace {
                 kinds.first().copied()
             }
         });
+        let empty = is_empty(&stream);
+        if kind.is_none() && empty && !stream.syntax_error {
+            if !explicit {
+                return false;
+            }
+            // Prometheus loads an empty rule file (no groups) without
+            // complaint; the mixins ship many of them.
+            kind = Some(FileKind::Rules);
+        }
         if kind.is_none() && !explicit && !stream.syntax_error {
             return false;
         }
-        let suppressions = Suppressions::scan(&source);
+        // Prometheus and Alertmanager decode only the first document.
+        let first: Vec<&Node> = stream
+            .documents
+            .first()
+            .filter(|d| !d.is_null())
+            .into_iter()
+            .collect();
+        let read = if kind == Some(FileKind::PrometheusRule) {
+            docs.clone()
+        } else {
+            first
+        };
         let mut sink = Sink {
             file: index,
             source: &source,
@@ -132,6 +237,16 @@ impl Workspace {
             };
             sink.push(id, pos, problem.message.clone());
         }
+        if kind.is_some_and(|k| k != FileKind::PrometheusRule)
+            && stream.documents.len() > 1
+            && let Some(second) = stream.documents.get(1)
+        {
+            sink.push(
+                crate::checks::ids::MULTI_DOCUMENT,
+                Pos::of(second),
+                "this file has more than one YAML document; Prometheus and Alertmanager read only the first, the rest is ignored",
+            );
+        }
         match kind {
             None if !stream.syntax_error => {
                 let pos = docs.first().map_or(
@@ -142,19 +257,22 @@ impl Workspace {
                     },
                     |d| Pos::of(d),
                 );
+                let looks = docs
+                    .first()
+                    .map_or_else(|| "empty".to_owned(), |d| looks_like(d));
                 sink.push_finding(
                     Finding::new(
                         crate::checks::ids::UNKNOWN_FILE_KIND,
                         index,
                         pos,
-                        "cannot tell what this file is: no `groups` (rule file), `kind: PrometheusRule`, `route`/`receivers` (Alertmanager) or `scrape_configs`/`rule_files`/`alerting` (Prometheus)",
+                        format!("cannot tell what this file is: it looks like {looks}, with no `groups` (rule file), `kind: PrometheusRule`, `route`/`receivers` (Alertmanager) or `scrape_configs`/`rule_files`/`alerting` (Prometheus)"),
                     )
                     .help("pass --kind rules|prometheus-rule|alertmanager|prometheus to say what it is"),
                 );
             }
             None => {}
             Some(FileKind::Rules) => {
-                for doc in &docs {
+                for doc in &read {
                     let model = rules::load(&mut sink, doc, settings, "a rule file");
                     self.rules.push(model);
                 }
@@ -177,13 +295,14 @@ impl Workspace {
                 }
             }
             Some(FileKind::Alertmanager) => {
-                for doc in &docs {
-                    let model = alertmanager::load(&mut sink, doc, settings);
-                    self.alertmanager.push(model);
-                }
+                // An empty config still is one (without a route, refused).
+                let null = Node::null();
+                let doc = read.first().copied().unwrap_or(&null);
+                let model = alertmanager::load(&mut sink, doc, settings);
+                self.alertmanager.push(model);
             }
             Some(FileKind::Prometheus) => {
-                for doc in &docs {
+                for doc in &read {
                     let model = prometheus::load(&mut sink, doc, settings);
                     self.prometheus.push(model);
                 }

@@ -69,6 +69,21 @@ impl Node {
         }
     }
 
+    /// An empty (null) node at the start of the file.
+    pub fn null() -> Node {
+        Node {
+            kind: Kind::Scalar {
+                value: String::new(),
+                style: Style::Plain,
+            },
+            line: 1,
+            col: 1,
+            end_line: 1,
+            start: 0,
+            end: 0,
+        }
+    }
+
     pub fn is_null(&self) -> bool {
         matches!(&self.kind, Kind::Scalar { value, style: Style::Plain } if matches!(value.as_str(), "" | "~" | "null" | "Null" | "NULL"))
     }

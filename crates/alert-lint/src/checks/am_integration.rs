@@ -11,7 +11,7 @@ pub const CHECK: Check = Check {
     id: "am-integration",
     severity: Severity::Error,
     summary: "A notification integration missing a required setting (from itself or `global`).",
-    explain: "Alertmanager refuses integrations that cannot work: email needs `to`, and `smarthost` and `from` either on the integration or as global smtp_smarthost/smtp_from; PagerDuty needs `routing_key` or `service_key` (or their `_file` forms); Slack needs `api_url`/`api_url_file` or global slack_api_url; webhook needs `url` or `url_file`; OpsGenie needs an API key; VictorOps an API key and `routing_key`; Pushover `user_key` and `token`; Telegram `bot_token` and `chat_id`; Discord and Microsoft Teams a webhook URL; Webex a `room_id` and `http_config.authorization`. Inside `http_config`, at most one authentication method, OAuth2 with `client_id`, a client secret and `token_url`, no `proxy_connect_header` without `proxy_url`, and TLS versions TLS10 to TLS13. A setting and its `_file` form may not both be set; SNS takes exactly one of `target_arn`, `topic_arn`, `phone_number` (or all three); Telegram `parse_mode` is Markdown, MarkdownV2 or HTML; WeChat `message_type` text or markdown; OpsGenie responders need an id, name or username and a known type; VictorOps `custom_fields` may not reuse a fixed field; email headers must be unique ignoring case; Slack actions need `type`, `text` and `url` or `name` (and a confirm its `text`), Slack fields `title` and `value`; Pushover `retry`/`expire`/`ttl` are Go durations. URLs (webhook `url`, Slack `api_url`, global `slack_api_url`, …) must be absolute http or https URLs with a host, and an email smarthost must be `host:port`.",
+    explain: "Alertmanager refuses integrations that cannot work: email needs `to`, and `smarthost` and `from` either on the integration or as global smtp_smarthost/smtp_from; PagerDuty needs `routing_key` or `service_key` (or their `_file` forms); Slack needs `api_url`/`api_url_file` or global slack_api_url; webhook needs `url` or `url_file`; OpsGenie needs an API key; VictorOps an API key and `routing_key`; Pushover `user_key` and `token`; Telegram `bot_token` and `chat_id`; Discord and Microsoft Teams a webhook URL; Webex a `room_id` and `http_config.authorization`; Jira `project`, `issue_type` and an API URL (or global jira_api_url); Rocket.Chat a token and token id (or the global ones); Mattermost a webhook URL (or global mattermost_webhook_url); incident.io `url` or `url_file`, and a token or `http_config.authorization` when it has an `http_config`. A global secret and its `_file` form (slack_api_url, opsgenie_api_key, smtp_auth_password, telegram_bot_token, …) may not both be set. Inside `http_config`, at most one authentication method, OAuth2 with `client_id`, a client secret and `token_url`, no `proxy_connect_header` without `proxy_url`, and TLS versions TLS10 to TLS13. A setting and its `_file` form may not both be set; SNS takes exactly one of `target_arn`, `topic_arn`, `phone_number` (or all three); Telegram `parse_mode` is Markdown, MarkdownV2 or HTML; WeChat `message_type` text or markdown; OpsGenie responders need an id, name or username and a known type; VictorOps `custom_fields` may not reuse a fixed field; email headers must be unique ignoring case; Slack actions need `type`, `text` and `url` or `name` (and a confirm its `text`), Slack fields `title` and `value`; Pushover `retry`/`expire`/`ttl` are Go durations. URLs (webhook `url`, Slack `api_url`, global `slack_api_url`, …) must be absolute http or https URLs with a host, and an email smarthost must be `host:port`.",
 };
 
 fn has(node: &Node, keys: &[&str]) -> bool {
@@ -50,8 +50,15 @@ fn missing(am: &Config, kind: &str, node: &Node) -> Vec<&'static str> {
             }
         }
         "slack" => {
-            if !has(node, &["api_url", "api_url_file", "app_token", "app_token_file"]) && !global(am, &["slack_api_url", "slack_api_url_file"]) {
+            if !has(node, &["api_url", "api_url_file", "app_token", "app_token_file"]) && !global(am, &["slack_api_url", "slack_api_url_file", "slack_app_token", "slack_app_token_file"]) {
                 out.push("no `api_url` in Slack config and no global slack_api_url");
+            }
+            if has(node, &["api_url", "api_url_file"]) && has(node, &["app_token", "app_token_file"]) {
+                out.push("at most one of api_url/api_url_file & app_token/app_token_file must be configured");
+            }
+            let update = node.get("update_message").and_then(Node::as_str).is_some_and(|v| matches!(v, "true" | "True" | "TRUE" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "y" | "Y"));
+            if update && node.get("api_url").and_then(Node::as_str) != Some("https://slack.com/api/chat.postMessage") {
+                out.push("update_message can only be used with bot tokens: api_url must be https://slack.com/api/chat.postMessage");
             }
             for action in node.get("actions").and_then(Node::as_seq).unwrap_or_default() {
                 if !has(action, &["type"]) {
@@ -121,11 +128,15 @@ fn missing(am: &Config, kind: &str, node: &Node) -> Vec<&'static str> {
             }
         }
         "telegram" => {
-            if !has(node, &["bot_token", "bot_token_file"]) {
-                out.push("missing `bot_token` in Telegram config");
+            if !has(node, &["bot_token", "bot_token_file"]) && !global(am, &["telegram_bot_token", "telegram_bot_token_file"]) {
+                out.push("missing `bot_token` in Telegram config (and no global telegram_bot_token)");
             }
-            if !has(node, &["chat_id"]) || node.get("chat_id").and_then(Node::as_str).and_then(crate::schema::go_yaml_int) == Some(0) {
-                out.push("missing `chat_id` in Telegram config");
+            let chat_id = has(node, &["chat_id"]) && node.get("chat_id").and_then(Node::as_str).and_then(crate::schema::go_yaml_int) != Some(0);
+            if !chat_id && !has(node, &["chat_id_file"]) {
+                out.push("missing `chat_id` or `chat_id_file` in Telegram config");
+            }
+            if chat_id && has(node, &["chat_id_file"]) {
+                out.push("at most one of chat_id & chat_id_file must be configured");
             }
             if node.get("parse_mode").and_then(Node::as_str).is_some_and(|m| !matches!(m, "" | "Markdown" | "MarkdownV2" | "HTML")) {
                 out.push("unknown parse_mode in Telegram config, must be Markdown, MarkdownV2, HTML or empty");
@@ -145,7 +156,7 @@ fn missing(am: &Config, kind: &str, node: &Node) -> Vec<&'static str> {
             }
         }
         "wechat" => {
-            if !has(node, &["api_secret"]) && !global(am, &["wechat_api_secret"]) {
+            if !has(node, &["api_secret", "api_secret_file"]) && !global(am, &["wechat_api_secret", "wechat_api_secret_file"]) {
                 out.push("no `api_secret` in WeChat config and no global wechat_api_secret");
             }
             if !has(node, &["corp_id"]) && !global(am, &["wechat_api_corp_id"]) {
@@ -163,6 +174,59 @@ fn missing(am: &Config, kind: &str, node: &Node) -> Vec<&'static str> {
             let http = node.get("http_config");
             if !http.is_some_and(|h| h.get("authorization").is_some_and(|a| !a.is_null()) || has(h, &["bearer_token", "bearer_token_file"])) {
                 out.push("missing webex_configs.http_config.authorization");
+            }
+        }
+        "jira" => {
+            if !has(node, &["api_url"]) && !global(am, &["jira_api_url"]) {
+                out.push("no `api_url` in Jira config and no global jira_api_url");
+            }
+            if !has(node, &["project"]) {
+                out.push("missing `project` in Jira config");
+            }
+            if !has(node, &["issue_type"]) {
+                out.push("missing `issue_type` in Jira config");
+            }
+            if node.get("api_type").and_then(Node::as_str).is_some_and(|t| !matches!(t, "auto" | "cloud" | "datacenter")) {
+                out.push("unknown api_type in Jira config, must be auto, cloud or datacenter");
+            }
+        }
+        "rocketchat" => {
+            if !has(node, &["token_id", "token_id_file"]) && !global(am, &["rocketchat_token_id", "rocketchat_token_id_file"]) {
+                out.push("no `token_id` in Rocket.Chat config and no global rocketchat_token_id");
+            }
+            if !has(node, &["token", "token_file"]) && !global(am, &["rocketchat_token", "rocketchat_token_file"]) {
+                out.push("no `token` in Rocket.Chat config and no global rocketchat_token");
+            }
+        }
+        "mattermost" => {
+            if !has(node, &["webhook_url", "webhook_url_file"]) && !global(am, &["mattermost_webhook_url", "mattermost_webhook_url_file"]) {
+                out.push("missing `webhook_url` in Mattermost config and no global mattermost_webhook_url");
+            }
+            let attachments = node.get("attachments").and_then(Node::as_seq).unwrap_or_default();
+            let fields = std::iter::once(node).chain(attachments).flat_map(|n| n.get("fields").and_then(Node::as_seq).unwrap_or_default());
+            for field in fields {
+                if !has(field, &["title"]) {
+                    out.push("missing title in Mattermost field configuration");
+                }
+                if !has(field, &["value"]) {
+                    out.push("missing value in Mattermost field configuration");
+                }
+            }
+        }
+        "incidentio" => {
+            if !has(node, &["url", "url_file"]) {
+                out.push("one of `url` or `url_file` must be configured in incident.io config");
+            }
+            // A non-null http_config replaces the default, so it must carry
+            // the authorization when no alert source token is given.
+            let token = has(node, &["alert_source_token", "alert_source_token_file"]);
+            let http = node.get("http_config").filter(|h| !h.is_null());
+            let authorization = http.is_some_and(|h| h.get("authorization").is_some_and(|a| !a.is_null()));
+            if authorization && token {
+                out.push("cannot specify alert_source_token or alert_source_token_file when using http_config.authorization");
+            }
+            if http.is_some() && !authorization && !token {
+                out.push("at least one of alert_source_token, alert_source_token_file or http_config.authorization must be configured");
             }
         }
         _ => {}
@@ -197,7 +261,46 @@ const EXCLUSIVE: &[(&str, &str)] = &[
     ("user_key", "user_key_file"),
     ("token", "token_file"),
     ("bot_token", "bot_token_file"),
+    ("token_id", "token_id_file"),
+    ("app_token", "app_token_file"),
+    ("api_secret", "api_secret_file"),
+    ("alert_source_token", "alert_source_token_file"),
 ];
+
+/// Global settings and their `_file` forms, of which Alertmanager accepts at
+/// most one (config.go), and the version that first refuses both.
+const GLOBAL_EXCLUSIVE: &[(&str, &str, (u32, u32))] = &[
+    ("slack_api_url", "slack_api_url_file", (0, 22)),
+    ("opsgenie_api_key", "opsgenie_api_key_file", (0, 24)),
+    ("victorops_api_key", "victorops_api_key_file", (0, 25)),
+    ("smtp_auth_password", "smtp_auth_password_file", (0, 25)),
+    ("rocketchat_token", "rocketchat_token_file", (0, 28)),
+    ("rocketchat_token_id", "rocketchat_token_id_file", (0, 28)),
+    ("slack_app_token", "slack_app_token_file", (0, 30)),
+    ("telegram_bot_token", "telegram_bot_token_file", (0, 31)),
+    ("smtp_auth_secret", "smtp_auth_secret_file", (0, 31)),
+    ("wechat_api_secret", "wechat_api_secret_file", (0, 31)),
+    ("mattermost_webhook_url", "mattermost_webhook_url_file", (0, 32)),
+];
+
+/// A global setting given both inline and as a file.
+fn global_conflicts(cx: &Cx<'_>, am: &Config, out: &mut Vec<Finding>) {
+    let Some(g) = &am.global else { return };
+    for (inline, file, since) in GLOBAL_EXCLUSIVE {
+        if cx.settings.alertmanager < *since || !(has(g, &[inline]) && has(g, &[file])) {
+            continue;
+        }
+        let pos = g.get(file).map_or(Pos::of(g), Pos::of);
+        out.push(Finding::new(CHECK.id, am.file, pos, format!("at most one of {inline} & {file} must be configured")).subject("global".to_owned()).help(format!("keep `{file}` and remove `{inline}`")));
+    }
+    // 0.30: a Slack app token replaces the webhook URL, unless the URL is the
+    // app URL itself (the transition Alertmanager still allows).
+    let app_url = am.global_str("slack_app_url").unwrap_or("https://slack.com/api/chat.postMessage");
+    if cx.settings.alertmanager >= (0, 30) && has(g, &["slack_app_token", "slack_app_token_file"]) && has(g, &["slack_api_url", "slack_api_url_file"]) && am.global_str("slack_api_url") != Some(app_url) {
+        let pos = g.get("slack_app_token").or_else(|| g.get("slack_app_token_file")).map_or(Pos::of(g), Pos::of);
+        out.push(Finding::new(CHECK.id, am.file, pos, "at most one of slack_app_token/slack_app_token_file & slack_api_url/slack_api_url_file must be configured").subject("global".to_owned()));
+    }
+}
 
 /// Go's `time.ParseDuration`: an optional sign, then one or more decimal
 /// numbers (fractions allowed) each with a unit (ns, us, µs, ms, s, m, h);
@@ -239,6 +342,7 @@ fn auth_conflict(http: &Node) -> bool {
 
 pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     for am in &cx.ws.alertmanager {
+        global_conflicts(cx, am, out);
         let global_http = am.global.as_ref().and_then(|g| g.get("http_config"));
         let integration_http = am.receivers.iter().flat_map(|r| r.integrations.iter().filter_map(|(_, _, n)| n.get("http_config")));
         for http in global_http.into_iter().chain(integration_http) {
@@ -254,7 +358,9 @@ pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {
             }
         }
         let global_urls = GLOBAL_URLS.iter().filter_map(|k| am.global.as_ref().and_then(|g| g.get(k)));
-        let integration_urls = am.receivers.iter().flat_map(|r| r.integrations.iter().filter_map(|(kind, _, n)| URLS.iter().find(|(k, _)| k == kind).and_then(|(_, key)| n.get(key))));
+        // From 0.31 a webhook `url` may be a template (checked when sent).
+        let templated = |kind: &str, n: &Node| kind == "webhook" && cx.settings.alertmanager >= (0, 31) && n.as_str().is_some_and(|u| u.contains("{{") || u == "<secret>");
+        let integration_urls = am.receivers.iter().flat_map(|r| r.integrations.iter().filter_map(|(kind, _, n)| URLS.iter().find(|(k, _)| k == kind).and_then(|(_, key)| n.get(key)).filter(|u| !templated(kind, u))));
         for node in global_urls.chain(integration_urls) {
             if let Some(problem) = node.as_str().and_then(url_problem) {
                 out.push(Finding::new(CHECK.id, am.file, Pos::of(node), problem).help("write an absolute http:// or https:// URL"));
@@ -271,7 +377,7 @@ pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {
 }
 
 /// Global settings Alertmanager parses as URLs (http or https, with a host).
-const GLOBAL_URLS: &[&str] = &["slack_api_url", "pagerduty_url", "opsgenie_api_url", "wechat_api_url", "victorops_api_url", "telegram_api_url", "webex_api_url"];
+const GLOBAL_URLS: &[&str] = &["slack_api_url", "pagerduty_url", "opsgenie_api_url", "wechat_api_url", "victorops_api_url", "telegram_api_url", "webex_api_url", "jira_api_url", "rocketchat_api_url", "mattermost_webhook_url", "slack_app_url"];
 
 /// The URL field of each integration kind.
 const URLS: &[(&str, &str)] = &[
@@ -285,6 +391,11 @@ const URLS: &[(&str, &str)] = &[
     ("discord", "webhook_url"),
     ("webex", "api_url"),
     ("msteams", "webhook_url"),
+    ("msteamsv2", "webhook_url"),
+    ("jira", "api_url"),
+    ("rocketchat", "api_url"),
+    ("mattermost", "webhook_url"),
+    ("incidentio", "url"),
 ];
 
 /// What Go's `url.Parse` alone says about `text` (any scheme, host optional,

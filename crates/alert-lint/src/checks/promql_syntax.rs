@@ -53,10 +53,15 @@ pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {
                     }
                 }
             }
+            for name in promql::grouping_labels(expr).iter().filter(|n| !promql::is_legacy_label_name(n)) {
+                out.push(r.in_expr(cx, CHECK.id, name, format!("label name {name:?} needs UTF-8 names (Prometheus 3.0)")));
+            }
         }
+        let text = rule.expr.as_ref().map_or("", |e| e.value.as_str());
         promql::walk(expr, &mut |e, _| {
             if let promql_parser::parser::Expr::Call(c) = e
-                && c.func.name == "holt_winters"
+                && c.func.name == "double_exponential_smoothing"
+                && promql::written_as_holt_winters(text)
                 && v3
             {
                 out.push(r.in_expr(cx, CHECK.id, "holt_winters", "function holt_winters was removed in Prometheus 3.0").help("use double_exponential_smoothing (experimental: needs --enable-feature=promql-experimental-functions)"));

@@ -15,7 +15,8 @@ pub const CHECK: Check = Check {
 pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     for r in cx.all_rules() {
         let Some(record) = &r.rule.record else { continue };
-        if r.rule.alert.is_some() || record.value.is_empty() {
+        // An invalid name is record-name's error, not a style question.
+        if r.rule.alert.is_some() || record.value.is_empty() || super::record_name::invalid(&record.value, cx.settings.prometheus) {
             continue;
         }
         if !cx.settings.record_name_pattern.is_match(&record.value) {

@@ -623,3 +623,222 @@ fn rule_policies_come_from_the_config() {
         ["missing-annotation"]
     );
 }
+
+#[test]
+fn empty_rule_files_are_valid_named_or_followed() {
+    let scene = Scene::new();
+    let empties = [
+        ("empty.yml", ""),
+        ("comments.yml", "# placeholder\n"),
+        ("null.yml", "null\n"),
+        ("braces.yml", "{}\n"),
+        ("groups.yml", "groups: []\n"),
+        ("bom.yml", "\u{feff}"),
+    ];
+    for (name, text) in empties {
+        scene.write(name, text);
+        let run = scene.run(&["--no-config", "--format", "json", name]);
+        assert_eq!(run.code, Some(0), "{name}: {}", run.snapshot());
+        let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        assert_eq!(json["files"][0]["kind"], "rules", "{name}: {}", run.stdout);
+        assert_eq!(
+            json["diagnostics"].as_array().unwrap().len(),
+            0,
+            "{name}: {}",
+            run.stdout
+        );
+    }
+    scene.write(
+        "prometheus.yml",
+        "rule_files: [empty.yml, comments.yml, null.yml]\nscrape_configs: []\n",
+    );
+    let run = scene.run(&[
+        "--no-config",
+        "--disable",
+        "no-alertmanager",
+        "prometheus.yml",
+    ]);
+    assert_eq!(run.code, Some(0), "{}", run.snapshot());
+    // Something that really is another kind of file still is reported, and
+    // the message says what it looks like.
+    scene.write(
+        "deploy.yml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\n",
+    );
+    let run = scene.run(&["--no-config", "deploy.yml"]);
+    assert_eq!(run.code, Some(1), "{}", run.snapshot());
+    assert!(
+        run.stdout.contains("a Kubernetes Deployment object"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_bom_does_not_change_the_verdict_and_only_the_first_document_is_read() {
+    let scene = Scene::new();
+    scene.write("plain.yml", GOOD_RULES);
+    scene.write("bom.yml", &format!("\u{feff}{GOOD_RULES}"));
+    let plain = scene.run(&["--no-config", "plain.yml"]);
+    let bom = scene.run(&["--no-config", "bom.yml"]);
+    assert_eq!(
+        plain.code,
+        bom.code,
+        "{}\n{}",
+        plain.snapshot(),
+        bom.snapshot()
+    );
+    assert_eq!(plain.stdout.replace("plain.yml", "bom.yml"), bom.stdout);
+    // The second document is ignored (with a warning), as Prometheus does.
+    scene.write(
+        "multi.yml",
+        &format!(
+            "{GOOD_RULES}---\ngroups:\n- name: x\n  rules:\n  - record: a\n    expr: 'sum('\n"
+        ),
+    );
+    let run = scene.run(&["--no-config", "multi.yml"]);
+    assert_eq!(run.code, plain.code, "{}", run.snapshot());
+    assert!(run.stdout.contains("[multi-document]"), "{}", run.stdout);
+    assert!(!run.stdout.contains("[promql-syntax]"), "{}", run.stdout);
+}
+
+#[test]
+fn inhibit_equal_is_not_claimed_missing_when_the_source_keeps_its_series_labels() {
+    let scene = Scene::new();
+    let alerts = r#"groups:
+  - name: node
+    rules:
+      - alert: FilesystemFull
+        expr: node_filesystem_avail_bytes{fstype!="tmpfs"} / node_filesystem_size_bytes < 0.02
+        for: 5m
+        labels: {severity: critical}
+        annotations: {summary: full, description: "{{ $labels.mountpoint }}"}
+      - alert: FilesystemAlmostFull
+        expr: node_filesystem_avail_bytes{fstype!="tmpfs"} / node_filesystem_size_bytes < 0.1
+        for: 5m
+        labels: {severity: warning}
+        annotations: {summary: almost full, description: "{{ $labels.mountpoint }}"}
+      - alert: DiskErrorsTotal
+        expr: sum(rate(node_disk_io_errors_total[5m])) > 0
+        for: 5m
+        labels: {severity: critical, kind: disk}
+        annotations: {summary: errors, description: errors}
+"#;
+    let am = |equal: &str, source: &str| {
+        format!(
+            "route:\n  receiver: ops\nreceivers:\n  - name: ops\n    webhook_configs: [{{url: 'http://alert-router:8080/hook'}}]\ninhibit_rules:\n  - source_matchers: [{source}]\n    target_matchers: [severity=\"warning\"]\n    equal: [{equal}]\n"
+        )
+    };
+    scene.write("rules.yml", alerts);
+    scene.write(
+        "am.yml",
+        &am("mountpoint, instance", "severity=\"critical\""),
+    );
+    let run = scene.run(&["--no-config", "rules.yml", "am.yml"]);
+    assert!(
+        !run.stdout.contains("[inhibit-equal-missing]"),
+        "{}",
+        run.stdout
+    );
+    // An internal webhook URL is not an inline secret.
+    assert!(!run.stdout.contains("[am-inline-secret]"), "{}", run.stdout);
+    // When every source aggregated the label away, it is certainly missing.
+    scene.write("am.yml", &am("mountpoint", "kind=\"disk\""));
+    let run = scene.run(&["--no-config", "rules.yml", "am.yml"]);
+    assert!(
+        run.stdout.contains("[inhibit-equal-missing]"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn webhook_urls_that_carry_a_secret_are_still_reported() {
+    let scene = Scene::new();
+    for (url, secret) in [
+        ("http://alert-router:8080/hook", false),
+        ("https://alerts.internal.example.com/api/v1/notify", false),
+        ("https://hooks.slack.com/services/T000/B000/XXXXXXXX", true),
+        ("https://discord.com/api/webhooks/1/abc", true),
+        ("https://relay.example.com/hook?token=abc", true),
+        ("https://user:pw@relay.example.com/hook", true),
+        (
+            "https://relay.example.com/h/3f9a1c7e5b2d4f6a8c0e1b3d5f7a9c1e",
+            true,
+        ),
+    ] {
+        scene.write(
+            "am.yml",
+            &format!("route:\n  receiver: ops\nreceivers:\n  - name: ops\n    webhook_configs: [{{url: '{url}'}}]\n"),
+        );
+        let run = scene.run(&["--no-config", "am.yml"]);
+        assert_eq!(
+            run.stdout.contains("[am-inline-secret]"),
+            secret,
+            "{url}: {}",
+            run.stdout
+        );
+    }
+}
+
+#[test]
+fn every_finding_inside_a_rule_names_the_rule() {
+    let scene = Scene::new();
+    scene.write(
+        "rules.yml",
+        "groups:\n  - name: database\n    rules:\n      - alert: DatabaseDown\n        expr: up{job=\"db\"} == 0\n        for: 5\n        labels: [severity]\n        anotations: {}\n      - alert: Broken\n        record: also:a:record\n        expr: 'sum(up'\n        annotations: {summary: '{{ $labels.job '}\n",
+    );
+    let run = scene.run(&["--no-config", "--format", "json", "rules.yml"]);
+    assert_eq!(run.code, Some(1), "{}", run.snapshot());
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let diagnostics = json["diagnostics"].as_array().unwrap();
+    for code in [
+        "invalid-duration",
+        "wrong-type",
+        "unknown-field",
+        "rule-kind",
+        "promql-syntax",
+    ] {
+        assert!(
+            diagnostics.iter().any(|d| d["code"] == code),
+            "{code}: {}",
+            run.stdout
+        );
+    }
+    for d in diagnostics {
+        let subject = d["subject"].as_str().unwrap_or_default();
+        assert!(
+            subject == "database/DatabaseDown" || subject == "database/Broken",
+            "{d}"
+        );
+    }
+}
+
+#[test]
+fn a_file_given_twice_or_also_found_in_its_directory_is_linted_once() {
+    let scene = Scene::new();
+    scene.write("m/rules.yml", GOOD_RULES);
+    scene.write("m/other.yml", GOOD_RULES);
+    let run = scene.run(&[
+        "--no-config",
+        "--format",
+        "json",
+        "m/rules.yml",
+        "m",
+        "m/rules.yml",
+        "-",
+    ]);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let paths: Vec<&str> = json["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        paths,
+        ["m/rules.yml", "m/other.yml", "<stdin>"],
+        "{}",
+        run.stdout
+    );
+}

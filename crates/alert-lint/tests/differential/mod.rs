@@ -5,6 +5,8 @@
 //! alert-lint runs with those target versions. Without the binaries the
 //! tests are skipped with a message saying how to get them.
 
+mod current;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
