@@ -15,7 +15,6 @@ mod dbops;
 mod direct;
 mod filter;
 mod hooks;
-mod inplace;
 mod input;
 mod load;
 mod names;

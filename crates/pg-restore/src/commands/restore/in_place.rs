@@ -7,7 +7,7 @@
 //! that restores the safety backup is printed.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context as _;
 use shipshape_core::{Diagnostic, ExitCode, Report, ReportedFailure};
@@ -15,13 +15,10 @@ use shipshape_pg::lock::DatabaseLock;
 use shipshape_pg::quote::quote_ident;
 use shipshape_pg::{ConnectionSettings, Db};
 
-use crate::RestoreArgs;
+use super::{Restore, Server, VerifiedFile};
 use crate::commands::{Context, shell_quote};
 use crate::dbops;
-use crate::filter::FilterOptions;
-use crate::load::{self, LoadJob, Loaded};
-use crate::server::ServerFacts;
-use crate::verify::Verified;
+use crate::load::{self, Loaded};
 
 /// The safety backup goes through pg-backup's own code: streamed to a
 /// `.partial` name, checked for completeness, checksummed, verified and
@@ -80,20 +77,21 @@ fn clear_database(settings: &ConnectionSettings) -> anyhow::Result<()> {
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
-pub fn run(
-    ctx: &Context,
-    args: &RestoreArgs,
-    verified: &Verified,
-    connection: &ConnectionSettings,
-    admin: &mut Db,
-    facts: &ServerFacts,
-    target: &str,
-    psql: &Path,
-    pg_restore: Option<PathBuf>,
-    started: Instant,
+/// Steps 5 to 8 of a restore for `--in-place`: after the confirmation, with
+/// the lock held.
+pub(super) fn run(
+    restore: &Restore<'_>,
+    file: &VerifiedFile,
+    server: &mut Server,
     lock: DatabaseLock,
 ) -> anyhow::Result<ExitCode> {
+    let (ctx, args, connection, target) = (
+        restore.ctx,
+        restore.args,
+        &restore.connection,
+        restore.target.as_str(),
+    );
+    let (verified, admin, facts) = (&file.verified, &mut server.admin, &server.facts);
     let printer = &ctx.printer;
     let dir = args
         .safety_dir
@@ -150,25 +148,10 @@ pub fn run(
         }
     };
     printer.status(&format!("restoring into \"{target}\" (in place) …"));
-    let job = LoadJob {
-        path: verified.path.clone(),
-        kind: verified.kind,
-        settings: connection.with_database(target),
-        psql: psql.to_owned(),
-        pg_restore,
-        jobs: ctx.settings.jobs,
-        filter: FilterOptions {
-            drop_transaction_timeout: facts.drop_transaction_timeout,
-            no_owner: ctx.settings.no_owner,
-            no_privileges: ctx.settings.no_privileges,
-            owner_map: ctx.settings.owner_map.clone(),
-        },
-        // Kept simple on this fallback path: analyze after the load.
-        analyze_early: false,
-        // The live target itself: a failure or Ctrl-C before the reset
-        // would leave its tables without autovacuum.
-        hold_autovacuum: false,
-    };
+    // Kept simple on this fallback path: analyze after the load. The live
+    // target itself: a failure or Ctrl-C before the reset would leave its
+    // tables without autovacuum, so no hold.
+    let job = restore.load_job(file, server, target, false, false);
     let loaded = load::load(&job, printer);
     let (loaded, failure) = match loaded {
         Ok(Ok(loaded)) => (loaded, None),
@@ -217,7 +200,7 @@ pub fn run(
     let summary = format!(
         "restored {} into \"{target}\" in place in {:.1}s ({terminated} session(s) terminated){}",
         verified.path.display(),
-        started.elapsed().as_secs_f64(),
+        restore.started.elapsed().as_secs_f64(),
         safety
             .as_ref()
             .map(|p| format!("; safety backup: {}", p.display()))
