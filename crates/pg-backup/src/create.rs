@@ -288,6 +288,8 @@ pub fn backup_on_behalf(
     Ok(attempt(printer, &shared, &opts, settings, prefix)?.path)
 }
 
+/// One backup, in the order the module documentation gives; each step
+/// returns what the next one needs.
 fn attempt(
     printer: &Printer,
     shared: &Shared,
@@ -295,316 +297,506 @@ fn attempt(
     settings: &ConnectionSettings,
     prefix: &str,
 ) -> anyhow::Result<Done> {
-    let dir = &shared.dir;
-    fsx::ensure_private_dir(dir)?;
-    let _dir_lock = DirLock::acquire(
-        dir,
-        &format!("backing up {}", settings.database),
-        shared.wait,
-        |holder| {
-            printer.status(&format!(
-                "waiting for another pg-backup in {}: {holder}",
-                dir.display()
-            ));
-        },
-    )?;
-    for stale in inventory::stale_partials(dir, prefix) {
-        printer.warning(&format!(
-            "removing {} left by an interrupted earlier run",
-            stale.display()
-        ));
-        std::fs::remove_file(&stale)
-            .with_context(|| format!("cannot remove {}", stale.display()))?;
-    }
-
-    printer.detail(&format!("connecting to {}", settings.display_url()));
-    let mut db = Db::connect(settings)?;
-    let server_version = db
-        .query_value("SHOW server_version", &[])?
-        .unwrap_or_default();
-    let server_major = db.server_major()?;
-    db.close();
-    let pg_dump = find_pg_dump(opts, shared, settings, server_major)?;
-    printer.detail(&format!(
-        "using pg_dump {} ({})",
-        pg_dump.version, pg_dump.label
-    ));
-
-    let db_lock = match opts.on_behalf {
-        OnBehalf::PgBackup => Some(take_advisory_lock(printer, settings, shared.wait)?),
-        OnBehalf::Caller => None,
+    let backup = Backup {
+        printer,
+        shared,
+        opts,
+        settings,
+        prefix,
+        dir: &shared.dir,
     };
-    let mut snapshot = ExportedSnapshot::export(settings, Some(opts.lock_wait_timeout))?;
-    let unreadable = snapshot.unreadable_tables()?;
-    if !unreadable.is_empty() {
-        return Err(anyhow!(
-            "permission denied: role \"{user}\" cannot read {} in database \"{db}\", so pg_dump would fail: {}\n  \
-             hint: run the backup as the database owner, or grant SELECT on those tables \
-             (PostgreSQL 14+: GRANT pg_read_all_data TO \"{user}\")",
-            if unreadable.len() == 1 {
-                "a table"
-            } else {
-                "some tables"
-            },
-            unreadable.join(", "),
-            user = settings.user,
-            db = settings.database,
-        ));
-    }
-
+    // 1. Lock the directory, then (after finding pg_dump) the database.
+    let _dir_lock = backup.lock_directory()?;
+    let server = backup.inspect_server()?;
+    let db_lock = backup.lock_database()?;
+    // 2. Snapshot, row counts, pg_dump into the `.partial` file (3: its
+    //    exit status is checked as it ends).
+    let snapshot = backup.export_snapshot()?;
     let started_at = Utc::now();
-    let name = free_name(dir, prefix, opts.kind)?;
-    let file = name.file_name();
-    let final_path = dir.join(&file);
-    let partial = dir.join(format!(".{file}.partial"));
-    let out = fsx::create_exclusive(&partial)?;
-    let mut cleanup = Cleanup {
-        paths: vec![partial.clone()],
-    };
-
-    let mut cmd = Command::new(&pg_dump.words[0]);
-    cmd.args(&pg_dump.words[1..]);
-    child::apply_env(&mut cmd, settings);
-    cmd.arg(match opts.kind {
-        Kind::Custom => "--format=custom",
-        _ => "--format=plain",
-    })
-    .arg(format!("--snapshot={}", snapshot.id))
-    .arg(format!(
-        "--lock-wait-timeout={}",
-        opts.lock_wait_timeout.as_millis()
-    ))
-    .arg("--no-password");
-    if let (Kind::Custom, Some(level)) = (opts.kind, opts.compress_level) {
-        cmd.arg(format!("--compress={level}"));
-    }
-
-    // Count rows in the dump's snapshot while pg_dump runs; the transaction
-    // stays open (keeping the snapshot importable) until both are done.
-    let counter = std::thread::spawn(move || {
-        let counts = snapshot.count_rows();
-        (snapshot, counts)
-    });
-
-    let sink = sink::open(
-        opts.kind,
-        out,
-        partial.clone(),
-        opts.compress_level,
-        opts.jobs,
-    )?;
-    let show_progress = printer.stderr_is_terminal() && !printer.is_quiet();
-    let label = format!("dumping {}", settings.database);
-    printer.status(&format!("{label} to {}", final_path.display()));
-    let plain = opts.kind.format() == shipshape_pg::manifest::DumpFormat::Plain;
-    let streamed = dump::stream(cmd, "pg_dump", sink, plain, |bytes, elapsed| {
-        if show_progress {
-            printer.progress(&format!(
-                "{label}: {} read, {}, {} elapsed",
-                human::bytes(bytes),
-                human::rate(bytes, elapsed),
-                human::duration(elapsed)
-            ));
-        }
-    });
-    if show_progress {
-        printer.clear_progress();
-    }
-    let streamed = streamed?;
-    if !streamed.status.success() {
-        return Err(pg_dump_failed(&pg_dump.label, &streamed, settings));
-    }
-    let written = streamed
-        .written
-        .with_context(|| {
-            format!(
-                "writing the backup of \"{}\" failed; nothing was kept",
-                settings.database
-            )
-        })
-        .map_err(disk_full_hint)?;
-    for line in streamed.stderr.lines().filter(|l| !l.trim().is_empty()) {
-        printer.warning(&format!("pg_dump: {line}"));
-    }
-    let (snapshot, counts) = counter
-        .join()
-        .map_err(|_| anyhow!("internal error: the row-count thread panicked"))?;
-    snapshot.finish();
-    let tables: Vec<TableRows> = counts.context("counting rows in the dump's snapshot")?;
-    let complete = match opts.kind.format() {
-        shipshape_pg::manifest::DumpFormat::Plain => {
-            shipshape_pg::archive::contains(&streamed.tail, shipshape_pg::archive::PLAIN_TRAILER)
-        }
-        shipshape_pg::manifest::DumpFormat::Custom => streamed
-            .head
-            .starts_with(shipshape_pg::archive::CUSTOM_MAGIC),
-    };
-    if !complete || streamed.uncompressed_bytes < 64 {
-        return Err(anyhow!(
-            "the dump of \"{}\" is incomplete: pg_dump's output ended after {} bytes without its closing \
-             \"-- PostgreSQL database dump complete\" line (or custom-format header); nothing was kept\n  \
-             hint: check pg_dump's messages above and the server log",
-            settings.database,
-            streamed.uncompressed_bytes
-        ));
-    }
-    // Every row the snapshot saw must be in the file.
-    if let Some(dumped) = &streamed.copy_rows {
-        let problems = copycount::compare(&tables, dumped);
-        if !problems.is_empty() {
-            return Err(anyhow!(
-                "the dump of \"{}\" does not hold the rows its snapshot counted; nothing was kept:\n{}\n  \
-                 hint: check pg_dump's messages and the server log; if --pg-dump filters the output, it must not drop rows",
-                settings.database,
-                problems
-                    .iter()
-                    .map(|p| format!("  - {p}"))
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            ));
-        }
-    }
+    let (mut files, out) = backup.create_partial()?;
+    let dumped = backup.dump(&server, snapshot, &files, out)?;
+    // 3. Completeness marker and COPY row counts.
+    backup.check_dump(&dumped)?;
     drop(db_lock);
-
-    // Nothing gets a final name before it is verified: the backup, its
-    // globals file and its manifest stay `.partial` (or, for the manifest,
-    // absent) until every check has passed, so a SIGKILL at any point leaves
-    // at most `.partial` files (removed by the next run), never a file under
-    // a final backup name.
-    let globals = if opts.globals {
-        let globals_name = name.globals_file_name();
-        let globals_partial = dir.join(format!(".{globals_name}.partial"));
-        cleanup.paths.push(globals_partial.clone());
-        dump_globals(settings, server_major, shared, opts, &globals_partial)?;
-        Some((globals_name, globals_partial))
-    } else {
-        None
-    };
-
-    let finished_at = Utc::now();
-    let mut manifest = Manifest {
-        manifest_version: MANIFEST_VERSION,
-        file: file.clone(),
-        database: settings.database.clone(),
-        server_version,
-        pg_dump_version: pg_dump.version.clone(),
-        format: opts.kind.format(),
-        compression: opts.kind.compression(),
-        compression_level: opts.compress_level.and_then(|l| i32::try_from(l).ok()),
-        started_at: started_at.trunc_subsecs(3),
-        finished_at: finished_at.trunc_subsecs(3),
-        duration_seconds: round3((finished_at - started_at).as_seconds_f64()),
-        compressed_bytes: written.bytes,
-        uncompressed_bytes: streamed.uncompressed_bytes,
-        sha256: written.sha256.clone(),
-        tables,
-        globals_file: globals.as_ref().map(|(name, _)| name.clone()),
-        verification: Verification {
-            status: VerifyStatus::Unverified,
-            method: "none".to_owned(),
-            verified_at: None,
-            detail: None,
-        },
-        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
-    };
-
-    // Verify what is on disk (the fsynced `.partial`, the same file that
-    // will carry the final name), not what we think we wrote.
-    printer.detail(&format!("verifying {file}"));
-    let (_, problems) = match &written.members {
-        Some(members) => {
-            check::check_gzip_members(&partial, &file, members, opts.jobs, Some(&manifest))
-        }
-        None => check::check(&partial, &file, opts.kind, Some(&manifest)),
-    };
-    if !problems.is_empty() {
-        return Err(verification_failed(
-            &file,
-            problems.iter().map(ToString::to_string),
-        ));
-    }
-    let mut method = "checksum";
-    if opts.verify_restore {
-        printer.status(&format!(
-            "restoring {file} into a throwaway database to verify it"
-        ));
-        let problems = restore_check::verify_restore(
-            settings,
-            server_major,
-            &partial,
-            &manifest,
-            shared.connection.pg_bin_dir.as_deref(),
-        )?;
-        if !problems.is_empty() {
-            return Err(verification_failed(&file, problems.into_iter()));
-        }
-        method = "restore";
-    }
-    manifest.verification = Verification {
-        status: VerifyStatus::Verified,
-        method: method.to_owned(),
-        verified_at: Some(Utc::now().trunc_subsecs(3)),
-        detail: Some(match method {
-            "restore" => format!(
-                "full decompression pass, SHA-256 matched; restored into a throwaway database and {} table row counts matched",
-                manifest.tables.len()
-            ),
-            _ => "full decompression pass, SHA-256 and sizes matched".to_owned(),
-        }),
-    };
-
-    // Verified: the manifest first (a crash right after it leaves an orphan
-    // manifest, never a backup without one), then the globals file, then
-    // the backup under its final name, then the directory entry fsynced.
-    if final_path.exists() {
-        return Err(anyhow!(
-            "{} appeared while dumping; refusing to overwrite it",
-            final_path.display()
-        ));
-    }
-    let manifest_file = manifest_path(&final_path);
-    cleanup.paths.push(manifest_file.clone());
-    write_manifest(&manifest_file, &manifest)?;
-    if let Some((globals_name, globals_partial)) = &globals {
-        let globals_path = dir.join(globals_name);
-        std::fs::rename(globals_partial, &globals_path).with_context(|| {
-            format!(
-                "cannot rename {} to {}",
-                globals_partial.display(),
-                globals_path.display()
-            )
-        })?;
-        cleanup.paths.push(globals_path);
-    }
-    std::fs::rename(&partial, &final_path).with_context(|| {
-        format!(
-            "cannot rename {} to {}",
-            partial.display(),
-            final_path.display()
-        )
-    })?;
-    cleanup.paths.push(final_path.clone());
-    fsx::sync_dir(dir)?;
-    cleanup.disarm();
-
-    // Retention only after a verified backup, never touching the new one.
-    let retention = match opts.on_behalf {
-        OnBehalf::Caller => None,
-        OnBehalf::PgBackup => {
-            match prune::apply(printer, dir, prefix, &shared.policy, false, Some(&file)) {
-                Ok(outcome) => Some(outcome),
-                Err(err) => {
-                    printer.warning(&format!("retention was not applied: {err:#}"));
-                    None
-                }
-            }
-        }
-    };
+    backup.save_globals(&server, &mut files)?;
+    // 4. Verify what is on disk.
+    let mut manifest = backup.unverified_manifest(&server, &files, &dumped, started_at);
+    backup.verify(&server, &files, &dumped, &mut manifest)?;
+    // 5. Manifest, final name, directory fsynced.
+    let path = backup.publish(files, &manifest)?;
+    // 6. Retention.
+    let retention = backup.apply_retention(&manifest.file);
     Ok(Done {
-        path: final_path,
+        path,
         manifest,
         retention,
     })
+}
+
+/// One run of [`attempt`]: what is backed up, where, and how.
+struct Backup<'a> {
+    printer: &'a Printer,
+    shared: &'a Shared,
+    opts: &'a CreateOptions,
+    settings: &'a ConnectionSettings,
+    prefix: &'a str,
+    dir: &'a Path,
+}
+
+/// The server as the dump sees it, and the pg_dump that fits it.
+struct Server {
+    version: String,
+    major: u32,
+    pg_dump: DumpProgram,
+}
+
+/// The files of a backup being written: under `.partial` names (removed
+/// when this is dropped) until [`Backup::publish`].
+struct PendingFiles {
+    name: BackupName,
+    /// The backup's final file name, e.g. `app_20250101_000000.sql.gz`.
+    file: String,
+    final_path: PathBuf,
+    partial: PathBuf,
+    /// `--globals`: the final file name and the `.partial` path.
+    globals: Option<(String, PathBuf)>,
+    cleanup: Cleanup,
+}
+
+/// pg_dump's output, written, with the rows the snapshot counted.
+struct Dumped {
+    written: sink::Written,
+    uncompressed_bytes: u64,
+    head: Vec<u8>,
+    tail: Vec<u8>,
+    /// Rows per table in the dump's COPY blocks (plain format only).
+    copy_rows: Option<Vec<TableRows>>,
+    /// Rows per table in the dump's snapshot.
+    tables: Vec<TableRows>,
+}
+
+impl Backup<'_> {
+    /// The directory exists (0700) and is ours; `.partial` files an
+    /// interrupted run left are removed.
+    fn lock_directory(&self) -> anyhow::Result<DirLock> {
+        let (printer, dir) = (self.printer, self.dir);
+        fsx::ensure_private_dir(dir)?;
+        let dir_lock = DirLock::acquire(
+            dir,
+            &format!("backing up {}", self.settings.database),
+            self.shared.wait,
+            |holder| {
+                printer.status(&format!(
+                    "waiting for another pg-backup in {}: {holder}",
+                    dir.display()
+                ));
+            },
+        )?;
+        for stale in inventory::stale_partials(dir, self.prefix) {
+            printer.warning(&format!(
+                "removing {} left by an interrupted earlier run",
+                stale.display()
+            ));
+            std::fs::remove_file(&stale)
+                .with_context(|| format!("cannot remove {}", stale.display()))?;
+        }
+        Ok(dir_lock)
+    }
+
+    /// The server's version, and a pg_dump at least as new.
+    fn inspect_server(&self) -> anyhow::Result<Server> {
+        let settings = self.settings;
+        self.printer
+            .detail(&format!("connecting to {}", settings.display_url()));
+        let mut db = Db::connect(settings)?;
+        let version = db
+            .query_value("SHOW server_version", &[])?
+            .unwrap_or_default();
+        let major = db.server_major()?;
+        db.close();
+        let pg_dump = find_pg_dump(self.opts, self.shared, settings, major)?;
+        self.printer.detail(&format!(
+            "using pg_dump {} ({})",
+            pg_dump.version, pg_dump.label
+        ));
+        Ok(Server {
+            version,
+            major,
+            pg_dump,
+        })
+    }
+
+    /// The cross-tool advisory lock, unless the caller holds it already.
+    fn lock_database(&self) -> anyhow::Result<Option<DatabaseLock>> {
+        Ok(match self.opts.on_behalf {
+            OnBehalf::PgBackup => Some(take_advisory_lock(
+                self.printer,
+                self.settings,
+                self.shared.wait,
+            )?),
+            OnBehalf::Caller => None,
+        })
+    }
+
+    /// The snapshot pg_dump and the row counts share; a table the role
+    /// cannot read fails here, before pg_dump would.
+    fn export_snapshot(&self) -> anyhow::Result<ExportedSnapshot> {
+        let settings = self.settings;
+        let mut snapshot = ExportedSnapshot::export(settings, Some(self.opts.lock_wait_timeout))?;
+        let unreadable = snapshot.unreadable_tables()?;
+        if !unreadable.is_empty() {
+            return Err(anyhow!(
+                "permission denied: role \"{user}\" cannot read {} in database \"{db}\", so pg_dump would fail: {}\n  \
+                 hint: run the backup as the database owner, or grant SELECT on those tables \
+                 (PostgreSQL 14+: GRANT pg_read_all_data TO \"{user}\")",
+                if unreadable.len() == 1 {
+                    "a table"
+                } else {
+                    "some tables"
+                },
+                unreadable.join(", "),
+                user = settings.user,
+                db = settings.database,
+            ));
+        }
+        Ok(snapshot)
+    }
+
+    /// A free name, and its `.partial` file created (O_EXCL, 0600).
+    fn create_partial(&self) -> anyhow::Result<(PendingFiles, std::fs::File)> {
+        let name = free_name(self.dir, self.prefix, self.opts.kind)?;
+        let file = name.file_name();
+        let final_path = self.dir.join(&file);
+        let partial = self.dir.join(format!(".{file}.partial"));
+        let out = fsx::create_exclusive(&partial)?;
+        let cleanup = Cleanup {
+            paths: vec![partial.clone()],
+        };
+        let files = PendingFiles {
+            name,
+            file,
+            final_path,
+            partial,
+            globals: None,
+            cleanup,
+        };
+        Ok((files, out))
+    }
+
+    /// pg_dump as run for this backup, in `snapshot`.
+    fn pg_dump_command(&self, server: &Server, snapshot: &str) -> Command {
+        let (opts, words) = (self.opts, &server.pg_dump.words);
+        let mut cmd = Command::new(&words[0]);
+        cmd.args(&words[1..]);
+        child::apply_env(&mut cmd, self.settings);
+        cmd.arg(match opts.kind {
+            Kind::Custom => "--format=custom",
+            _ => "--format=plain",
+        })
+        .arg(format!("--snapshot={snapshot}"))
+        .arg(format!(
+            "--lock-wait-timeout={}",
+            opts.lock_wait_timeout.as_millis()
+        ))
+        .arg("--no-password");
+        if let (Kind::Custom, Some(level)) = (opts.kind, opts.compress_level) {
+            cmd.arg(format!("--compress={level}"));
+        }
+        cmd
+    }
+
+    /// Run pg_dump into the `.partial` file through compression and
+    /// hashing, counting the snapshot's rows meanwhile.
+    fn dump(
+        &self,
+        server: &Server,
+        mut snapshot: ExportedSnapshot,
+        files: &PendingFiles,
+        out: std::fs::File,
+    ) -> anyhow::Result<Dumped> {
+        let (printer, opts, settings) = (self.printer, self.opts, self.settings);
+        let cmd = self.pg_dump_command(server, &snapshot.id);
+        // Count rows in the dump's snapshot while pg_dump runs; the transaction
+        // stays open (keeping the snapshot importable) until both are done.
+        let counter = std::thread::spawn(move || {
+            let counts = snapshot.count_rows();
+            (snapshot, counts)
+        });
+
+        let sink = sink::open(
+            opts.kind,
+            out,
+            files.partial.clone(),
+            opts.compress_level,
+            opts.jobs,
+        )?;
+        let show_progress = printer.stderr_is_terminal() && !printer.is_quiet();
+        let label = format!("dumping {}", settings.database);
+        printer.status(&format!("{label} to {}", files.final_path.display()));
+        let plain = opts.kind.format() == shipshape_pg::manifest::DumpFormat::Plain;
+        let streamed = dump::stream(cmd, "pg_dump", sink, plain, |bytes, elapsed| {
+            if show_progress {
+                printer.progress(&format!(
+                    "{label}: {} read, {}, {} elapsed",
+                    human::bytes(bytes),
+                    human::rate(bytes, elapsed),
+                    human::duration(elapsed)
+                ));
+            }
+        });
+        if show_progress {
+            printer.clear_progress();
+        }
+        let streamed = streamed?;
+        if !streamed.status.success() {
+            return Err(pg_dump_failed(&server.pg_dump.label, &streamed, settings));
+        }
+        let written = streamed
+            .written
+            .with_context(|| {
+                format!(
+                    "writing the backup of \"{}\" failed; nothing was kept",
+                    settings.database
+                )
+            })
+            .map_err(disk_full_hint)?;
+        for line in streamed.stderr.lines().filter(|l| !l.trim().is_empty()) {
+            printer.warning(&format!("pg_dump: {line}"));
+        }
+        let (snapshot, counts) = counter
+            .join()
+            .map_err(|_| anyhow!("internal error: the row-count thread panicked"))?;
+        snapshot.finish();
+        let tables: Vec<TableRows> = counts.context("counting rows in the dump's snapshot")?;
+        Ok(Dumped {
+            written,
+            uncompressed_bytes: streamed.uncompressed_bytes,
+            head: streamed.head,
+            tail: streamed.tail,
+            copy_rows: streamed.copy_rows,
+            tables,
+        })
+    }
+
+    /// The dump ends with pg_dump's completeness marker and holds every
+    /// row the snapshot saw.
+    fn check_dump(&self, dumped: &Dumped) -> anyhow::Result<()> {
+        let database = &self.settings.database;
+        let complete = match self.opts.kind.format() {
+            shipshape_pg::manifest::DumpFormat::Plain => {
+                shipshape_pg::archive::contains(&dumped.tail, shipshape_pg::archive::PLAIN_TRAILER)
+            }
+            shipshape_pg::manifest::DumpFormat::Custom => {
+                dumped.head.starts_with(shipshape_pg::archive::CUSTOM_MAGIC)
+            }
+        };
+        if !complete || dumped.uncompressed_bytes < 64 {
+            return Err(anyhow!(
+                "the dump of \"{database}\" is incomplete: pg_dump's output ended after {} bytes without its closing \
+                 \"-- PostgreSQL database dump complete\" line (or custom-format header); nothing was kept\n  \
+                 hint: check pg_dump's messages above and the server log",
+                dumped.uncompressed_bytes
+            ));
+        }
+        // Every row the snapshot saw must be in the file.
+        if let Some(in_dump) = &dumped.copy_rows {
+            let problems = copycount::compare(&dumped.tables, in_dump);
+            if !problems.is_empty() {
+                return Err(anyhow!(
+                    "the dump of \"{database}\" does not hold the rows its snapshot counted; nothing was kept:\n{}\n  \
+                     hint: check pg_dump's messages and the server log; if --pg-dump filters the output, it must not drop rows",
+                    problems
+                        .iter()
+                        .map(|p| format!("  - {p}"))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// `--globals`: roles and grants beside the backup, still `.partial`.
+    ///
+    /// Nothing gets a final name before it is verified: the backup, its
+    /// globals file and its manifest stay `.partial` (or, for the manifest,
+    /// absent) until every check has passed, so a SIGKILL at any point leaves
+    /// at most `.partial` files (removed by the next run), never a file under
+    /// a final backup name.
+    fn save_globals(&self, server: &Server, files: &mut PendingFiles) -> anyhow::Result<()> {
+        if !self.opts.globals {
+            return Ok(());
+        }
+        let globals_name = files.name.globals_file_name();
+        let globals_partial = self.dir.join(format!(".{globals_name}.partial"));
+        files.cleanup.paths.push(globals_partial.clone());
+        dump_globals(
+            self.settings,
+            server.major,
+            self.shared,
+            self.opts,
+            &globals_partial,
+        )?;
+        files.globals = Some((globals_name, globals_partial));
+        Ok(())
+    }
+
+    /// The manifest of what was written, not yet verified.
+    fn unverified_manifest(
+        &self,
+        server: &Server,
+        files: &PendingFiles,
+        dumped: &Dumped,
+        started_at: DateTime<Utc>,
+    ) -> Manifest {
+        let opts = self.opts;
+        let finished_at = Utc::now();
+        Manifest {
+            manifest_version: MANIFEST_VERSION,
+            file: files.file.clone(),
+            database: self.settings.database.clone(),
+            server_version: server.version.clone(),
+            pg_dump_version: server.pg_dump.version.clone(),
+            format: opts.kind.format(),
+            compression: opts.kind.compression(),
+            compression_level: opts.compress_level.and_then(|l| i32::try_from(l).ok()),
+            started_at: started_at.trunc_subsecs(3),
+            finished_at: finished_at.trunc_subsecs(3),
+            duration_seconds: round3((finished_at - started_at).as_seconds_f64()),
+            compressed_bytes: dumped.written.bytes,
+            uncompressed_bytes: dumped.uncompressed_bytes,
+            sha256: dumped.written.sha256.clone(),
+            tables: dumped.tables.clone(),
+            globals_file: files.globals.as_ref().map(|(name, _)| name.clone()),
+            verification: Verification {
+                status: VerifyStatus::Unverified,
+                method: "none".to_owned(),
+                verified_at: None,
+                detail: None,
+            },
+            tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+        }
+    }
+
+    /// Verify what is on disk (the fsynced `.partial`, the same file that
+    /// will carry the final name), not what we think we wrote; with
+    /// `--verify-restore` also restore it. Records how in the manifest.
+    fn verify(
+        &self,
+        server: &Server,
+        files: &PendingFiles,
+        dumped: &Dumped,
+        manifest: &mut Manifest,
+    ) -> anyhow::Result<()> {
+        let (printer, opts, file) = (self.printer, self.opts, &files.file);
+        printer.detail(&format!("verifying {file}"));
+        let (_, problems) = match &dumped.written.members {
+            Some(members) => {
+                check::check_gzip_members(&files.partial, file, members, opts.jobs, Some(manifest))
+            }
+            None => check::check(&files.partial, file, opts.kind, Some(manifest)),
+        };
+        if !problems.is_empty() {
+            return Err(verification_failed(
+                file,
+                problems.iter().map(ToString::to_string),
+            ));
+        }
+        let mut method = "checksum";
+        if opts.verify_restore {
+            printer.status(&format!(
+                "restoring {file} into a throwaway database to verify it"
+            ));
+            let problems = restore_check::verify_restore(
+                self.settings,
+                server.major,
+                &files.partial,
+                manifest,
+                self.shared.connection.pg_bin_dir.as_deref(),
+            )?;
+            if !problems.is_empty() {
+                return Err(verification_failed(file, problems.into_iter()));
+            }
+            method = "restore";
+        }
+        manifest.verification = Verification {
+            status: VerifyStatus::Verified,
+            method: method.to_owned(),
+            verified_at: Some(Utc::now().trunc_subsecs(3)),
+            detail: Some(match method {
+                "restore" => format!(
+                    "full decompression pass, SHA-256 matched; restored into a throwaway database and {} table row counts matched",
+                    manifest.tables.len()
+                ),
+                _ => "full decompression pass, SHA-256 and sizes matched".to_owned(),
+            }),
+        };
+        Ok(())
+    }
+
+    /// Verified: the manifest first (a crash right after it leaves an orphan
+    /// manifest, never a backup without one), then the globals file, then
+    /// the backup under its final name, then the directory entry fsynced.
+    /// Returns the backup's path.
+    fn publish(&self, files: PendingFiles, manifest: &Manifest) -> anyhow::Result<PathBuf> {
+        let PendingFiles {
+            final_path,
+            partial,
+            globals,
+            mut cleanup,
+            ..
+        } = files;
+        if final_path.exists() {
+            return Err(anyhow!(
+                "{} appeared while dumping; refusing to overwrite it",
+                final_path.display()
+            ));
+        }
+        let manifest_file = manifest_path(&final_path);
+        cleanup.paths.push(manifest_file.clone());
+        write_manifest(&manifest_file, manifest)?;
+        if let Some((globals_name, globals_partial)) = &globals {
+            let globals_path = self.dir.join(globals_name);
+            rename(globals_partial, &globals_path)?;
+            cleanup.paths.push(globals_path);
+        }
+        rename(&partial, &final_path)?;
+        cleanup.paths.push(final_path.clone());
+        fsx::sync_dir(self.dir)?;
+        cleanup.disarm();
+        Ok(final_path)
+    }
+
+    /// Retention only after a verified backup, never touching the new one
+    /// (`file`); a failure is a warning, the backup stands.
+    fn apply_retention(&self, file: &str) -> Option<prune::Outcome> {
+        match self.opts.on_behalf {
+            OnBehalf::Caller => None,
+            OnBehalf::PgBackup => {
+                let policy = &self.shared.policy;
+                match prune::apply(
+                    self.printer,
+                    self.dir,
+                    self.prefix,
+                    policy,
+                    false,
+                    Some(file),
+                ) {
+                    Ok(outcome) => Some(outcome),
+                    Err(err) => {
+                        self.printer
+                            .warning(&format!("retention was not applied: {err:#}"));
+                        None
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn rename(from: &Path, to: &Path) -> anyhow::Result<()> {
+    std::fs::rename(from, to)
+        .with_context(|| format!("cannot rename {} to {}", from.display(), to.display()))
 }
 
 fn round3(value: f64) -> f64 {
