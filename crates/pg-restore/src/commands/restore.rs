@@ -15,7 +15,7 @@ use super::{Context, check_target_name, shell_quote};
 use crate::RestoreArgs;
 use crate::dbops;
 use crate::filter::FilterOptions;
-use crate::load::{self, LoadFailure, LoadJob, Loaded};
+use crate::load::{self, FinishedLoad, LoadFailure, LoadJob};
 use crate::names::{self, PRE_RESTORE, RESTORING};
 use crate::parallel::LoadedRows;
 use crate::server::{self, Intent, ServerFacts};
@@ -207,7 +207,7 @@ struct RunNames {
 /// The load into the new database, done; what analyzing it needs.
 struct LoadedBeside {
     job: LoadJob,
-    load: Loaded,
+    load: FinishedLoad,
 }
 
 /// The new database, loaded and analyzed, with the rows the load counted.

@@ -18,7 +18,7 @@ use shipshape_pg::{ConnectionSettings, Db};
 use super::{Restore, Server, VerifiedFile};
 use crate::commands::{Context, shell_quote};
 use crate::dbops;
-use crate::load::{self, Loaded};
+use crate::load::{self, FinishedLoad};
 
 /// The safety backup goes through pg-backup's own code: streamed to a
 /// `.partial` name, checked for completeness, checksummed, verified and
@@ -156,7 +156,7 @@ pub(super) fn run(
     let (loaded, failure) = match loaded {
         Ok(Ok(loaded)) => (loaded, None),
         Ok(Err(f)) => (
-            Loaded::default(),
+            FinishedLoad::default(),
             Some(match f.line {
                 Some(line) => format!(
                     "{} (line {line}){}",
@@ -168,7 +168,7 @@ pub(super) fn run(
                 None => f.message,
             }),
         ),
-        Err(err) => (Loaded::default(), Some(format!("{err:#}"))),
+        Err(err) => (FinishedLoad::default(), Some(format!("{err:#}"))),
     };
     if let Some(message) = failure {
         let mut d = Diagnostic::error(
