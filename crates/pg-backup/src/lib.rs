@@ -7,27 +7,25 @@ use clap::{Args, Parser, Subcommand};
 use shipshape_core::{ExitCode, GlobalArgs, Printer};
 use shipshape_pg::ConnectionArgs;
 
-mod check;
+mod commands;
 mod config;
 mod copycount;
-mod create;
 mod dirlock;
 mod dump;
+mod file_check;
 mod fsx;
 mod hooks;
 mod human;
-mod list;
 mod metrics;
 // Backup names and the directory inventory are shared with pg-restore.
 use shipshape_repo::inventory;
 pub use shipshape_repo::naming;
-mod prune;
 mod restore_check;
 mod retention;
 mod sink;
 mod sys;
-mod verify;
 
+use commands::{create, list, prune, verify};
 use config::{CompressArg, DumpFormatArg};
 pub use create::backup_on_behalf;
 

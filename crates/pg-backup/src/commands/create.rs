@@ -34,11 +34,12 @@ use shipshape_pg::manifest::{
 use shipshape_pg::snapshot::ExportedSnapshot;
 use shipshape_pg::{ConnectionSettings, Db, child, programs};
 
+use super::prune;
 use crate::config::{CreateOptions, OnBehalf, Shared};
 use crate::dirlock::DirLock;
 use crate::naming::{BackupName, Kind};
 use crate::{
-    check, copycount, dump, fsx, hooks, human, inventory, metrics, prune, restore_check, sink,
+    copycount, dump, file_check, fsx, hooks, human, inventory, metrics, restore_check, sink,
 };
 
 /// A finished, verified backup.
@@ -691,10 +692,14 @@ impl Backup<'_> {
         let (printer, opts, file) = (self.printer, self.opts, &files.file);
         printer.detail(&format!("verifying {file}"));
         let (_, problems) = match &dumped.written.members {
-            Some(members) => {
-                check::check_gzip_members(&files.partial, file, members, opts.jobs, Some(manifest))
-            }
-            None => check::check(&files.partial, file, opts.kind, Some(manifest)),
+            Some(members) => file_check::check_gzip_members(
+                &files.partial,
+                file,
+                members,
+                opts.jobs,
+                Some(manifest),
+            ),
+            None => file_check::check(&files.partial, file, opts.kind, Some(manifest)),
         };
         if !problems.is_empty() {
             return Err(verification_failed(
