@@ -18,7 +18,7 @@ use shipshape_pg::{ConnectionSettings, Db};
 use super::{Restore, Server, VerifiedFile};
 use crate::commands::{Context, shell_quote};
 use crate::dbops;
-use crate::load::{self, FinishedLoad};
+use crate::load;
 
 /// The safety backup goes through pg-backup's own code: streamed to a
 /// `.partial` name, checked for completeness, checksummed, verified and
@@ -85,35 +85,51 @@ pub(super) fn run(
     server: &mut Server,
     lock: DatabaseLock,
 ) -> anyhow::Result<ExitCode> {
-    let (ctx, args, connection, target) = (
-        restore.ctx,
-        restore.args,
-        &restore.connection,
-        restore.target.as_str(),
-    );
-    let (verified, admin, facts) = (&file.verified, &mut server.admin, &server.facts);
-    let printer = &ctx.printer;
-    let dir = args
+    let safety = take_safety_backup(restore, server)?;
+    shipshape_core::interrupt::check()?;
+    let terminated = empty_target(restore, server)?;
+    load_into_target(restore, file, server, safety.as_ref())?;
+    drop(lock);
+    report_success(restore, file, terminated, safety.as_ref())
+}
+
+/// The safety backup of an existing target, and the command that puts it
+/// back.
+struct SafetyBackup {
+    path: PathBuf,
+    recovery: String,
+}
+
+/// The safety backup into `--safety-dir`, when there is a target to lose.
+fn take_safety_backup(
+    restore: &Restore<'_>,
+    server: &Server,
+) -> anyhow::Result<Option<SafetyBackup>> {
+    let (printer, target) = (restore.printer, restore.target.as_str());
+    if server.facts.target.is_none() {
+        return Ok(None);
+    }
+    let dir = restore
+        .args
         .safety_dir
         .clone()
         .unwrap_or_else(|| PathBuf::from("."));
-    let safety = match &facts.target {
-        Some(_) => {
-            printer.status(&format!("taking a safety backup of \"{target}\" …"));
-            let path = safety_backup(ctx, connection, target, &dir)?;
-            printer.status(&format!("safety backup: {}", path.display()));
-            Some(path)
-        }
-        None => None,
-    };
-    shipshape_core::interrupt::check()?;
-    let recovery = safety.as_ref().map(|p| {
-        format!(
-            "pg-restore --yes --in-place --target {} {}",
-            shell_quote(target),
-            shell_quote(&p.display().to_string())
-        )
-    });
+    printer.status(&format!("taking a safety backup of \"{target}\" …"));
+    let path = safety_backup(restore.ctx, &restore.connection, target, &dir)?;
+    printer.status(&format!("safety backup: {}", path.display()));
+    let recovery = format!(
+        "pg-restore --yes --in-place --target {} {}",
+        shell_quote(target),
+        shell_quote(&path.display().to_string())
+    );
+    Ok(Some(SafetyBackup { path, recovery }))
+}
+
+/// Sessions ended and the target emptied: dropped and recreated like it
+/// was when the role may create databases, else cleared schema by schema
+/// (a missing target is created). Returns how many sessions were ended.
+fn empty_target(restore: &Restore<'_>, server: &mut Server) -> anyhow::Result<u64> {
+    let (target, admin, facts) = (restore.target.as_str(), &mut server.admin, &server.facts);
     let can_create = facts.superuser
         || admin
             .query_value(
@@ -122,42 +138,47 @@ pub(super) fn run(
             )?
             .as_deref()
             == Some("true");
-    let terminated = match &facts.target {
-        Some(info) => {
-            dbops::allow_connections(admin, target, false)?;
-            let n = dbops::terminate_sessions(
-                admin,
-                target,
-                Duration::from_secs(ctx.settings.terminate_timeout_seconds),
-            )?;
-            if can_create {
-                dbops::drop_database(admin, target)?;
-                dbops::create_like(admin, target, Some(info))?;
-                if !info.allow_connections {
-                    dbops::allow_connections(admin, target, false)?;
-                }
-            } else {
-                dbops::allow_connections(admin, target, true)?;
-                clear_database(&connection.with_database(target))?;
-            }
-            n
-        }
-        None => {
-            dbops::create_like(admin, target, None)?;
-            0
-        }
+    let Some(info) = &facts.target else {
+        dbops::create_like(admin, target, None)?;
+        return Ok(0);
     };
+    dbops::allow_connections(admin, target, false)?;
+    let terminated = dbops::terminate_sessions(
+        admin,
+        target,
+        Duration::from_secs(restore.ctx.settings.terminate_timeout_seconds),
+    )?;
+    if can_create {
+        dbops::drop_database(admin, target)?;
+        dbops::create_like(admin, target, Some(info))?;
+        if !info.allow_connections {
+            dbops::allow_connections(admin, target, false)?;
+        }
+    } else {
+        dbops::allow_connections(admin, target, true)?;
+        clear_database(&restore.connection.with_database(target))?;
+    }
+    Ok(terminated)
+}
+
+/// The load into the emptied target, then `ANALYZE`; a failure names the
+/// command that puts the safety backup back.
+fn load_into_target(
+    restore: &Restore<'_>,
+    file: &VerifiedFile,
+    server: &Server,
+    safety: Option<&SafetyBackup>,
+) -> anyhow::Result<()> {
+    let (printer, target) = (restore.printer, restore.target.as_str());
     printer.status(&format!("restoring into \"{target}\" (in place) …"));
     // Kept simple on this fallback path: analyze after the load. The live
     // target itself: a failure or Ctrl-C before the reset would leave its
     // tables without autovacuum, so no hold.
     let job = restore.load_job(file, server, target, false, false);
-    let loaded = load::load(&job, printer);
-    let (loaded, failure) = match loaded {
-        Ok(Ok(loaded)) => (loaded, None),
-        Ok(Err(f)) => (
-            FinishedLoad::default(),
-            Some(match f.line {
+    let loaded = match load::load(&job, printer) {
+        Ok(Ok(loaded)) => loaded,
+        Ok(Err(f)) => {
+            let message = match f.line {
                 Some(line) => format!(
                     "{} (line {line}){}",
                     f.message,
@@ -166,44 +187,66 @@ pub(super) fn run(
                         .unwrap_or_default()
                 ),
                 None => f.message,
-            }),
-        ),
-        Err(err) => (FinishedLoad::default(), Some(format!("{err:#}"))),
+            };
+            return Err(load_failed(restore, file, &message, safety));
+        }
+        Err(err) => return Err(load_failed(restore, file, &format!("{err:#}"), safety)),
     };
-    if let Some(message) = failure {
-        let mut d = Diagnostic::error(
-            "restore-failed",
-            format!(
-                "the in-place restore of {} into \"{target}\" failed: {message}",
-                verified.path.display()
-            ),
-        );
-        d = d.with_help(match &recovery {
-            Some(cmd) => format!("\"{target}\" is now incomplete; put the safety backup back with:\n  {cmd}"),
-            None => format!("\"{target}\" did not exist before; drop the incomplete database or fix the cause and run again"),
-        });
-        let mut report = Report::new("pg-restore", env!("CARGO_PKG_VERSION"));
-        report.push(d);
-        report.insert("target", target);
-        report.insert(
-            "safety_backup",
-            safety.as_ref().map(|p| p.display().to_string()),
-        );
-        report.insert("recovery_command", &recovery);
-        return Err(ReportedFailure::runtime(report).into());
-    }
-    let mut restored = Db::connect(&connection.with_database(target))?;
+    let mut restored = Db::connect(&restore.connection.with_database(target))?;
     crate::parallel::analyze(&job, &mut restored, &loaded.analyzed)?;
     loaded.autovacuum.resume(&mut restored)?;
     restored.close();
-    drop(lock);
+    Ok(())
+}
+
+/// The error of a failed in-place load: the target is incomplete now, so
+/// it says how to put the safety backup back.
+fn load_failed(
+    restore: &Restore<'_>,
+    file: &VerifiedFile,
+    message: &str,
+    safety: Option<&SafetyBackup>,
+) -> anyhow::Error {
+    let target = &restore.target;
+    let d = Diagnostic::error(
+        "restore-failed",
+        format!(
+            "the in-place restore of {} into \"{target}\" failed: {message}",
+            file.verified.path.display()
+        ),
+    )
+    .with_help(match safety {
+        Some(s) => format!(
+            "\"{target}\" is now incomplete; put the safety backup back with:\n  {}",
+            s.recovery
+        ),
+        None => format!("\"{target}\" did not exist before; drop the incomplete database or fix the cause and run again"),
+    });
+    let mut report = Report::new("pg-restore", env!("CARGO_PKG_VERSION"));
+    report.push(d);
+    report.insert("target", target);
+    report.insert(
+        "safety_backup",
+        safety.map(|s| s.path.display().to_string()),
+    );
+    report.insert("recovery_command", safety.map(|s| &s.recovery));
+    ReportedFailure::runtime(report).into()
+}
+
+/// What was restored, how long it took, where the safety backup is.
+fn report_success(
+    restore: &Restore<'_>,
+    file: &VerifiedFile,
+    terminated: u64,
+    safety: Option<&SafetyBackup>,
+) -> anyhow::Result<ExitCode> {
+    let (printer, target) = (restore.printer, &restore.target);
     let summary = format!(
         "restored {} into \"{target}\" in place in {:.1}s ({terminated} session(s) terminated){}",
-        verified.path.display(),
+        file.verified.path.display(),
         restore.started.elapsed().as_secs_f64(),
         safety
-            .as_ref()
-            .map(|p| format!("; safety backup: {}", p.display()))
+            .map(|s| format!("; safety backup: {}", s.path.display()))
             .unwrap_or_default()
     );
     if printer.format() == shipshape_core::OutputFormat::Human {
@@ -213,7 +256,7 @@ pub(super) fn run(
         report.insert("target", target);
         report.insert(
             "safety_backup",
-            safety.as_ref().map(|p| p.display().to_string()),
+            safety.map(|s| s.path.display().to_string()),
         );
         report.insert("terminated_sessions", terminated);
         printer.report(&report)?;
