@@ -139,19 +139,9 @@ pub enum OnBehalf {
     Caller,
 }
 
-/// Everything loaded.
-#[derive(Debug)]
-pub struct Loaded {
-    pub file: FileConfig,
-    pub path: Option<PathBuf>,
-}
-
-pub fn load(global: &GlobalArgs) -> Result<Loaded, config::ConfigError> {
-    let loaded = config::load::<FileConfig>(global)?;
-    Ok(Loaded {
-        file: loaded.table,
-        path: loaded.path,
-    })
+/// The `[pg-backup]` table of shipshape.toml (empty without a file).
+pub fn load(global: &GlobalArgs) -> Result<FileConfig, config::ConfigError> {
+    Ok(config::load::<FileConfig>(global)?.table)
 }
 
 pub fn shared(

@@ -7,27 +7,25 @@ use clap::{Args, Parser, Subcommand};
 use shipshape_core::{ExitCode, GlobalArgs, Printer};
 use shipshape_pg::ConnectionArgs;
 
-mod check;
-pub mod config;
+mod commands;
+mod config;
 mod copycount;
-mod create;
 mod dirlock;
 mod dump;
+mod file_check;
 mod fsx;
 mod hooks;
 mod human;
-mod list;
 mod metrics;
 // Backup names and the directory inventory are shared with pg-restore.
 use shipshape_repo::inventory;
 pub use shipshape_repo::naming;
-mod prune;
 mod restore_check;
-pub mod retention;
+mod retention;
 mod sink;
 mod sys;
-mod verify;
 
+use commands::{create, list, prune, verify};
 use config::{CompressArg, DumpFormatArg};
 pub use create::backup_on_behalf;
 
@@ -49,108 +47,108 @@ with a manifest <file>.json beside each. A bare `pg-backup` is `pg-backup create
     after_help = format!("{EXAMPLES}\n\n{}", shipshape_core::cli::after_help()))]
 pub struct Cli {
     #[command(flatten)]
-    pub global: GlobalArgs,
+    pub(crate) global: GlobalArgs,
 
     #[command(flatten)]
-    pub connection: ConnectionArgs,
+    pub(crate) connection: ConnectionArgs,
 
     #[command(flatten)]
-    pub shared: SharedArgs,
+    pub(crate) shared: SharedArgs,
 
     #[command(subcommand)]
-    pub command: Option<Commands>,
+    pub(crate) command: Option<Commands>,
 
     /// Options of `create` (a bare `pg-backup` creates a backup).
     #[command(flatten)]
-    pub create: CreateArgs,
+    pub(crate) create: CreateArgs,
 }
 
 /// Options every subcommand understands.
 #[derive(Debug, Clone, Default, Args)]
-pub struct SharedArgs {
+pub(crate) struct SharedArgs {
     /// Backup directory (created 0700 if missing) [default: current directory]
     #[arg(long, global = true, value_name = "DIR", env = "PG_BACKUP_DIR")]
-    pub dir: Option<PathBuf>,
+    pub(crate) dir: Option<PathBuf>,
 
     /// File name prefix [default: the database name]
     #[arg(long, global = true, value_name = "NAME", env = "PG_BACKUP_PREFIX")]
-    pub prefix: Option<String>,
+    pub(crate) prefix: Option<String>,
 
     /// Keep backups younger than N days (by the UTC time in the name) [default: 7]
     #[arg(long, global = true, value_name = "N")]
-    pub keep_days: Option<u32>,
+    pub(crate) keep_days: Option<u32>,
 
     /// Also keep the newest verified backup of each of the last N days [default: 0]
     #[arg(long, global = true, value_name = "N")]
-    pub keep_daily: Option<u32>,
+    pub(crate) keep_daily: Option<u32>,
 
     /// Also keep the newest verified backup of each of the last N ISO weeks [default: 0]
     #[arg(long, global = true, value_name = "N")]
-    pub keep_weekly: Option<u32>,
+    pub(crate) keep_weekly: Option<u32>,
 
     /// Also keep the newest verified backup of each of the last N months [default: 0]
     #[arg(long, global = true, value_name = "N")]
-    pub keep_monthly: Option<u32>,
+    pub(crate) keep_monthly: Option<u32>,
 
     /// Never go below N verified backups, however old [default: 1]
     #[arg(long, global = true, value_name = "N")]
-    pub keep_min: Option<u32>,
+    pub(crate) keep_min: Option<u32>,
 
     /// If another pg-backup holds the directory or database lock, wait for it instead of exiting 3
     #[arg(long, global = true)]
-    pub wait: bool,
+    pub(crate) wait: bool,
 }
 
 /// Options of `create`.
 #[derive(Debug, Clone, Default, Args)]
-pub struct CreateArgs {
+pub(crate) struct CreateArgs {
     /// pg_dump format: plain SQL (.sql.gz/.sql.zst, restore with psql) or custom (.dump, restore with pg_restore -j)
     #[arg(long, value_enum, value_name = "FORMAT")]
-    pub dump_format: Option<DumpFormatArg>,
+    pub(crate) dump_format: Option<DumpFormatArg>,
 
     /// Compression of plain dumps [default: gzip]
     #[arg(long, value_enum, value_name = "ALGO")]
-    pub compress: Option<CompressArg>,
+    pub(crate) compress: Option<CompressArg>,
 
     /// Compression level: gzip 1-9 [6], zstd 1-19 [3], custom 0-9 [pg_dump's default]
     #[arg(long, value_name = "N")]
-    pub compress_level: Option<u32>,
+    pub(crate) compress_level: Option<u32>,
 
     /// Compression threads [default: number of CPUs]
     #[arg(long, value_name = "N")]
-    pub jobs: Option<usize>,
+    pub(crate) jobs: Option<usize>,
 
     /// Fail instead of waiting longer than this for a table lock (a migration) [default: 300]
     #[arg(long, value_name = "SECONDS")]
-    pub lock_wait_timeout: Option<u64>,
+    pub(crate) lock_wait_timeout: Option<u64>,
 
     /// Run pg_dump this way, e.g. "docker exec -i -e PGPASSWORD db pg_dump" (split into words, no shell)
     #[arg(long, value_name = "CMD")]
-    pub pg_dump: Option<String>,
+    pub(crate) pg_dump: Option<String>,
 
     /// After writing, restore into a throwaway database and compare every table's row count
     #[arg(long)]
-    pub verify_restore: bool,
+    pub(crate) verify_restore: bool,
 
     /// Also save roles and grants (pg_dumpall --globals-only, without passwords) beside the backup
     #[arg(long)]
-    pub globals: bool,
+    pub(crate) globals: bool,
 
     /// Like --globals, including role password hashes
     #[arg(long)]
-    pub globals_with_passwords: bool,
+    pub(crate) globals_with_passwords: bool,
 
     /// Run CMD after a successful backup (no shell; PG_BACKUP_* variables describe the result)
     #[arg(long, value_name = "CMD")]
-    pub on_success: Option<String>,
+    pub(crate) on_success: Option<String>,
 
     /// Run CMD after a failed backup (no shell; PG_BACKUP_* variables describe the failure)
     #[arg(long, value_name = "CMD")]
-    pub on_failure: Option<String>,
+    pub(crate) on_failure: Option<String>,
 
     /// Write Prometheus textfile-collector metrics to PATH (atomically)
     #[arg(long, value_name = "PATH")]
-    pub metrics_file: Option<PathBuf>,
+    pub(crate) metrics_file: Option<PathBuf>,
 }
 
 impl CreateArgs {
@@ -191,7 +189,7 @@ impl CreateArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Commands {
+pub(crate) enum Commands {
     /// Back up the database (the default)
     Create(CreateArgs),
     /// List the backups in DIR: name, time, size, age, verification, checksum
@@ -226,14 +224,14 @@ impl shipshape_core::run::ToolCli for Cli {
 /// Run the tool.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let printer = Printer::new(&cli.global);
-    let loaded = config::load(&cli.global)?;
-    let shared = config::shared(&cli.shared, &cli.connection, &loaded.file)?;
+    let file_config = config::load(&cli.global)?;
+    let shared = config::shared(&cli.shared, &cli.connection, &file_config)?;
     let create_args = match &cli.command {
         // `pg-backup --verify-restore create --jobs 2`: both places count.
         Some(Commands::Create(args)) => args.clone().or(&cli.create),
         _ => cli.create.clone(),
     };
-    let create_opts = config::create(&create_args, &loaded.file)?;
+    let create_opts = config::create(&create_args, &file_config)?;
     if cli.global.print_config {
         let settings = shared.settings().ok();
         let effective = config::effective(&shared, &create_opts, settings.as_ref());

@@ -15,7 +15,6 @@ mod dbops;
 mod direct;
 mod filter;
 mod hooks;
-mod inplace;
 mod input;
 mod load;
 mod names;
@@ -52,21 +51,21 @@ const EXAMPLES: &str = "Examples:
     after_help = format!("{EXAMPLES}\n\n{}", shipshape_core::cli::after_help()))]
 pub struct Cli {
     #[command(flatten)]
-    pub global: GlobalArgs,
+    pub(crate) global: GlobalArgs,
 
     #[command(flatten)]
-    pub connection: ConnectionArgs,
+    pub(crate) connection: ConnectionArgs,
 
     #[command(subcommand)]
-    pub command: Option<Command>,
+    pub(crate) command: Option<Command>,
 
     #[command(flatten)]
-    pub restore: RestoreArgs,
+    pub(crate) restore: RestoreArgs,
 }
 
 /// Subcommands; without one, pg-restore restores FILE.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Show what a backup file contains (tables with their data sizes, other objects); no server needed
     List {
         /// The backup file (.sql.gz, .sql.zst, .sql, pg_dump -Fc .dump, or a directory-format dump)
@@ -80,87 +79,87 @@ pub enum Command {
 
 /// Flags of a restore.
 #[derive(Debug, Args, Default)]
-pub struct RestoreArgs {
+pub(crate) struct RestoreArgs {
     /// The backup file; its kind is detected from its content
     #[arg(value_name = "FILE")]
-    pub file: Option<PathBuf>,
+    pub(crate) file: Option<PathBuf>,
 
     /// Restore the newest verified backup in --dir (or `dir` in shipshape.toml)
     #[arg(long)]
-    pub latest: bool,
+    pub(crate) latest: bool,
 
     /// A pg-backup directory, for --latest
     #[arg(long, value_name = "DIR")]
-    pub dir: Option<PathBuf>,
+    pub(crate) dir: Option<PathBuf>,
 
     /// Restore into this database instead of the one the connection settings name
     #[arg(long, value_name = "NAME")]
-    pub target: Option<String>,
+    pub(crate) target: Option<String>,
 
     /// Do not ask for confirmation (required when stdin is not a terminal)
     #[arg(short, long)]
-    pub yes: bool,
+    pub(crate) yes: bool,
 
     /// Parallel connections for loading data and building indexes [default: number of cores]
     #[arg(short, long, value_name = "N")]
-    pub jobs: Option<usize>,
+    pub(crate) jobs: Option<usize>,
 
     /// Do not restore object ownership; everything is owned by the connecting user
     #[arg(long)]
-    pub no_owner: bool,
+    pub(crate) no_owner: bool,
 
     /// Do not restore GRANT/REVOKE (access privileges)
     #[arg(long)]
-    pub no_privileges: bool,
+    pub(crate) no_privileges: bool,
 
     /// Give objects owned by role OLD (and its grants) to role NEW instead; repeatable
     #[arg(long, value_name = "OLD=NEW")]
-    pub owner_map: Vec<String>,
+    pub(crate) owner_map: Vec<String>,
 
     /// Drop the previous database after a successful swap instead of keeping it
     #[arg(long)]
-    pub drop_previous: bool,
+    pub(crate) drop_previous: bool,
 
     /// Command run just before the swap (split into words, no shell), e.g. to stop app servers
     #[arg(long, value_name = "CMD")]
-    pub pre_swap: Option<String>,
+    pub(crate) pre_swap: Option<String>,
 
     /// Command run just after the swap (also after a failed swap was undone)
     #[arg(long, value_name = "CMD")]
-    pub post_swap: Option<String>,
+    pub(crate) post_swap: Option<String>,
 
     /// Fallback without CREATEDB: safety backup, then drop and recreate the target and restore into it
     #[arg(long)]
-    pub in_place: bool,
+    pub(crate) in_place: bool,
 
     /// Where --in-place writes its safety backup [default: the current directory]
     #[arg(long, value_name = "DIR")]
-    pub safety_dir: Option<PathBuf>,
+    pub(crate) safety_dir: Option<PathBuf>,
 }
 
 /// Flags of `rollback`.
 #[derive(Debug, Args)]
-pub struct RollbackArgs {
+pub(crate) struct RollbackArgs {
     /// The database to roll back [default: the one the connection settings name]
     #[arg(long, value_name = "NAME")]
-    pub target: Option<String>,
+    pub(crate) target: Option<String>,
     /// Do not ask for confirmation (required when stdin is not a terminal)
     #[arg(short, long)]
-    pub yes: bool,
+    pub(crate) yes: bool,
 }
 
 /// Flags of `prune`.
 #[derive(Debug, Args)]
-pub struct PruneArgs {
+pub(crate) struct PruneArgs {
     /// The database whose kept copies are pruned [default: the one the connection settings name]
     #[arg(long, value_name = "NAME")]
-    pub target: Option<String>,
+    pub(crate) target: Option<String>,
     /// How many kept databases to leave [default: keep_previous from shipshape.toml, else 1]
     #[arg(long, value_name = "N")]
-    pub keep: Option<usize>,
+    pub(crate) keep: Option<usize>,
     /// Show what would be dropped, drop nothing
     #[arg(long)]
-    pub dry_run: bool,
+    pub(crate) dry_run: bool,
 }
 
 impl shipshape_core::run::ToolCli for Cli {

@@ -35,7 +35,7 @@ pub struct LoadFailure {
 /// What a finished load leaves for the steps after it.
 #[derive(Debug, Default)]
 #[must_use = "autovacuum stays off until `autovacuum.resume` is called"]
-pub struct Loaded {
+pub struct FinishedLoad {
     /// Rows per table as the server reported them (parallel load only).
     pub rows: LoadedRows,
     /// Tables whose autovacuum the load turned off (parallel load only);
@@ -447,12 +447,12 @@ pub fn with_archive_sql<T>(
 pub fn load(
     job: &LoadJob,
     printer: &shipshape_core::Printer,
-) -> anyhow::Result<Result<Loaded, LoadFailure>> {
+) -> anyhow::Result<Result<FinishedLoad, LoadFailure>> {
     if job.kind.is_sql() && job.jobs > 1 {
         printer.detail(&format!("loading with {} parallel connections", job.jobs));
         return crate::parallel::load(job, printer);
     }
-    Ok(load_whole(job, printer)?.map(|()| Loaded::default()))
+    Ok(load_whole(job, printer)?.map(|()| FinishedLoad::default()))
 }
 
 /// One psql (or pg_restore) for the whole backup.

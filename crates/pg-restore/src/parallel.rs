@@ -448,7 +448,7 @@ fn pair_counts(tables: Vec<(String, String)>, reported: &[Option<u64>]) -> Loade
 pub fn load(
     job: &LoadJob,
     printer: &shipshape_core::Printer,
-) -> anyhow::Result<Result<crate::load::Loaded, crate::load::LoadFailure>> {
+) -> anyhow::Result<Result<crate::load::FinishedLoad, crate::load::LoadFailure>> {
     crate::split::load_parallel(job, printer)
 }
 

@@ -29,7 +29,7 @@ use std::io::BufRead as _;
 use crate::autovacuum::Paused;
 use crate::filter::Filter;
 use crate::input::SqlStream;
-use crate::load::{LoadFailure, LoadJob, Loaded, statement_at};
+use crate::load::{FinishedLoad, LoadFailure, LoadJob, statement_at};
 use crate::parallel::{LoadedRows, Piece, Pool};
 
 /// Rows per COPY piece (bytes): large enough that per-statement overhead
@@ -358,7 +358,7 @@ impl Splitter<'_> {
 
     /// The rest of the restore once the stream has ended; returns the rows
     /// the data pieces loaded, per table, and the paused autovacuum.
-    fn finish(mut self) -> Result<Loaded, Failed> {
+    fn finish(mut self) -> Result<FinishedLoad, Failed> {
         self.flush()?;
         if !self.schema_done {
             self.finish_schema()?;
@@ -396,7 +396,7 @@ impl Splitter<'_> {
             pool.finish()?;
             self.step_done("the rest of the dump, in order");
         }
-        Ok(Loaded {
+        Ok(FinishedLoad {
             rows: loaded,
             autovacuum: self.autovacuum,
             analyzed,
@@ -429,7 +429,7 @@ impl From<LoadFailure> for Failed {
 pub fn load_parallel(
     job: &LoadJob,
     printer: &shipshape_core::Printer,
-) -> anyhow::Result<Result<Loaded, LoadFailure>> {
+) -> anyhow::Result<Result<FinishedLoad, LoadFailure>> {
     let mut stream = SqlStream::open(&job.path, job.kind)?;
     let _ticker = crate::progress::Ticker::start(
         printer,
@@ -460,7 +460,7 @@ pub fn load_parallel(
         data_bytes: std::collections::HashMap::new(),
     };
     let mut filter = Filter::new(job.filter.clone());
-    let result = (|| -> Result<Loaded, Failed> {
+    let result = (|| -> Result<FinishedLoad, Failed> {
         let reader = &mut stream;
         let mut line = Vec::with_capacity(256);
         let mut n = 0u64;

@@ -1,6 +1,8 @@
 //! `pg-restore FILE`: verify, check, lock, confirm, load beside, check,
 //! swap, report.
 
+mod in_place;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -13,35 +15,35 @@ use super::{Context, check_target_name, shell_quote};
 use crate::RestoreArgs;
 use crate::dbops;
 use crate::filter::FilterOptions;
-use crate::load::{self, LoadJob};
+use crate::load::{self, FinishedLoad, LoadFailure, LoadJob};
 use crate::names::{self, PRE_RESTORE, RESTORING};
 use crate::parallel::LoadedRows;
-use crate::server::{self, Intent};
+use crate::server::{self, Intent, ServerFacts};
 use crate::verify::{self, Outcome, Verified};
 use shipshape_core::human::bytes as human_bytes;
 
 const TOOL: &str = "pg-restore";
 
-fn report() -> Report {
+fn new_report() -> Report {
     Report::new(TOOL, env!("CARGO_PKG_VERSION"))
 }
 
 /// Drops the half-restored database unless disarmed: on errors, failed
 /// checks and Ctrl-C alike, the target is left exactly as it was.
-struct Restoring {
+struct PartialDatabase {
     settings: ConnectionSettings,
     name: Option<String>,
     printer: Printer,
 }
 
-impl Restoring {
+impl PartialDatabase {
+    /// The swap made it the target: keep it.
     fn disarm(&mut self) {
         self.name = None;
     }
-}
 
-impl Drop for Restoring {
-    fn drop(&mut self) {
+    /// Drop it now (once), saying so.
+    fn discard(&mut self) {
         if let Some(name) = self.name.take() {
             let dropped = Db::connect(&self.settings.maintenance())
                 .map_err(anyhow::Error::from)
@@ -56,6 +58,12 @@ impl Drop for Restoring {
                 )),
             }
         }
+    }
+}
+
+impl Drop for PartialDatabase {
+    fn drop(&mut self) {
+        self.discard();
     }
 }
 
@@ -119,438 +127,672 @@ fn age(modified: Option<chrono::DateTime<chrono::Utc>>) -> String {
     }
 }
 
+/// A restore, step by step as docs/pg-restore.md lists them ("What a run
+/// does"); each step returns what the next one needs.
 pub fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<ExitCode> {
-    let printer = &ctx.printer;
-    let started = Instant::now();
-    let file = match (&args.file, args.latest) {
-        (Some(_), true) => {
-            return Err(UsageError::new("give either FILE or --latest, not both").into());
-        }
-        (Some(file), false) => file.clone(),
+    let restore = Restore::plan(ctx, args)?;
+    // 1. Verify the file, before touching any server.
+    let file = match restore.verify_file()? {
+        Checked::Passed(file) => file,
+        Checked::Failed(report) => return restore.stop_unchanged(&report),
+    };
+    // 2. Check the server, still changing nothing.
+    let mut server = match restore.check_server(&file)? {
+        Checked::Passed(server) => server,
+        Checked::Failed(report) => return restore.stop_unchanged(&report),
+    };
+    // 3. Lock, for the whole run.
+    let lock = restore.lock()?;
+    let names = restore.free_names(&mut server.admin)?;
+    // 4. Confirm.
+    restore.confirm(&file, &server, &names)?;
+    if args.in_place {
+        return in_place::run(&restore, &file, &mut server, lock);
+    }
+    // 5. Restore beside.
+    let mut partial = restore.create_beside(&mut server, &names)?;
+    let loaded = restore.load_beside(&file, &mut server, &names, &mut partial)?;
+    let restored = restore.analyze_beside(&mut server, &names, loaded)?;
+    // 6. Sanity check.
+    let tables_checked = restore.sanity_check(&file, restored, &mut partial)?;
+    // 7. Swap.
+    let terminated = restore.swap(&mut server, &names, partial)?;
+    // 8. Report.
+    let previous = restore.retire_previous(&mut server, &names)?;
+    drop(lock);
+    restore.report_success(&file, terminated, tables_checked, &previous)
+}
+
+/// One restore run: what it restores, into which database, and how.
+struct Restore<'a> {
+    ctx: &'a Context,
+    args: &'a RestoreArgs,
+    printer: &'a Printer,
+    /// When the run began (the verification and the total are timed from here).
+    started: Instant,
+    file: PathBuf,
+    connection: ConnectionSettings,
+    target: String,
+}
+
+/// A step that may end the run with findings and nothing changed.
+enum Checked<T> {
+    Passed(T),
+    Failed(Report),
+}
+
+/// Step 1's outcome: the file is sound, and how to read it.
+struct VerifiedFile {
+    verified: Verified,
+    /// Found only for archives: reading SQL does not need it.
+    pg_restore: Option<PathBuf>,
+}
+
+/// Step 2's outcome: the server, checked, with the connection the later
+/// steps administer it through.
+struct Server {
+    psql: PathBuf,
+    admin: Db,
+    facts: ServerFacts,
+}
+
+/// The two names a run gives databases, free when chosen.
+struct RunNames {
+    /// `<target>_restoring_<ts>`, the database the restore goes into.
+    restoring: String,
+    /// `<target>_pre_restore_<ts>`, what the current target becomes.
+    kept: String,
+}
+
+/// The load into the new database, done; what analyzing it needs.
+struct LoadedBeside {
+    job: LoadJob,
+    load: FinishedLoad,
+}
+
+/// The new database, loaded and analyzed, with the rows the load counted.
+struct RestoredBeside {
+    db: Db,
+    rows: LoadedRows,
+}
+
+/// What became of the previous database after the swap.
+struct Previous {
+    /// Where it is kept (`None`: there was none, or it was dropped).
+    kept: Option<String>,
+    /// Kept databases dropped for `keep_previous`.
+    pruned: Vec<String>,
+}
+
+/// The target `--target` names, else the connection's database.
+fn target_of(args: &RestoreArgs, connection: &ConnectionSettings) -> String {
+    args.target
+        .clone()
+        .unwrap_or_else(|| connection.database.clone())
+}
+
+/// FILE, or with `--latest` the newest verified backup in the directory.
+fn choose_file(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<PathBuf> {
+    match (&args.file, args.latest) {
+        (Some(_), true) => Err(UsageError::new("give either FILE or --latest, not both").into()),
+        (Some(file), false) => Ok(file.clone()),
         (None, true) => {
             let dir = ctx.settings.dir.clone().ok_or_else(|| {
                 UsageError::new(
                     "--latest needs --dir DIR (or dir in the [pg-restore] table of shipshape.toml)",
                 )
             })?;
-            let connection = ctx.connection()?;
-            let target = args
-                .target
-                .clone()
-                .unwrap_or_else(|| connection.database.clone());
-            let file = latest_in(&dir, &target, printer)?;
-            printer.status(&format!("latest verified backup: {}", file.display()));
-            file
+            let target = target_of(args, &ctx.connection()?);
+            let file = latest_in(&dir, &target, &ctx.printer)?;
+            ctx.printer
+                .status(&format!("latest verified backup: {}", file.display()));
+            Ok(file)
         }
-        (None, false) => {
-            return Err(UsageError::new(
-                "name the backup FILE to restore, or use --latest --dir DIR",
-            )
-            .into());
-        }
-    };
-    if !file.exists() {
-        return Err(UsageError::new(format!("{} does not exist", file.display())).into());
+        (None, false) => Err(UsageError::new(
+            "name the backup FILE to restore, or use --latest --dir DIR",
+        )
+        .into()),
     }
-    let connection = ctx.connection()?;
-    let target = args
-        .target
-        .clone()
-        .unwrap_or_else(|| connection.database.clone());
-    check_target_name(&target)?;
+}
 
-    // 1. Verify the whole file before touching any server.
-    // pg_restore reads archives; for SQL it is not needed (and finding it
-    // runs it once).
-    let pg_restore = if crate::input::detect(&file)?.is_sql() {
-        None
-    } else {
-        ctx.program("pg_restore").ok()
-    };
-    printer.status(&format!("verifying {} …", file.display()));
-    let verified = match verify::verify(
-        &file,
-        pg_restore.as_ref().map(|p| p.path.as_path()),
-        printer,
-    )? {
-        Outcome::Good(v) => *v,
-        Outcome::Bad(diagnostic) => {
-            let mut report = report();
-            report.push(diagnostic);
-            report.insert("file", file.display().to_string());
-            report.insert("changed", false);
-            printer.report(&report)?;
-            return Ok(ExitCode::Findings);
+impl<'a> Restore<'a> {
+    /// Which file, which server, which target: usage errors come here,
+    /// before anything is read.
+    fn plan(ctx: &'a Context, args: &'a RestoreArgs) -> anyhow::Result<Self> {
+        let started = Instant::now();
+        let file = choose_file(ctx, args)?;
+        if !file.exists() {
+            return Err(UsageError::new(format!("{} does not exist", file.display())).into());
         }
-    };
-    printer.detail(&format!(
-        "verification took {:.2}s",
-        started.elapsed().as_secs_f64()
-    ));
-    printer.status(&format!(
-        "verified: {} ({}, {}{})",
-        file.display(),
-        verified.kind.describe(),
-        human_bytes(verified.size),
-        if verified.manifest.is_some() {
-            ", SHA-256 matches the manifest"
+        let connection = ctx.connection()?;
+        let target = target_of(args, &connection);
+        check_target_name(&target)?;
+        Ok(Self {
+            ctx,
+            args,
+            printer: &ctx.printer,
+            started,
+            file,
+            connection,
+            target,
+        })
+    }
+
+    /// Findings that end the run before anything changed: exit 1.
+    fn stop_unchanged(&self, report: &Report) -> anyhow::Result<ExitCode> {
+        self.printer.report(report)?;
+        Ok(ExitCode::Findings)
+    }
+
+    /// Step 1: read the whole file and check it against its manifest.
+    fn verify_file(&self) -> anyhow::Result<Checked<VerifiedFile>> {
+        let printer = self.printer;
+        let file = &self.file;
+        // pg_restore reads archives; for SQL it is not needed (and finding
+        // it runs it once).
+        let pg_restore = if crate::input::detect(file)?.is_sql() {
+            None
         } else {
-            ""
-        }
-    ));
-
-    // 2. The server, before changing anything.
-    let psql = ctx.program("psql")?;
-    let mut admin = Db::connect(&connection.maintenance())?;
-    let intent = Intent {
-        no_owner: ctx.settings.no_owner,
-        no_privileges: ctx.settings.no_privileges,
-        in_place: args.in_place,
-    };
-    let facts = server::check(
-        &mut admin,
-        &target,
-        &verified,
-        intent,
-        &ctx.settings.owner_map,
-    )?;
-    if facts.has_errors() {
-        let mut report = report();
-        for d in verified.notes.iter().chain(&facts.diagnostics) {
-            report.push(d.clone());
-        }
-        report.insert("file", file.display().to_string());
-        report.insert("target", &target);
-        report.insert("changed", false);
-        printer.report(&report)?;
-        return Ok(ExitCode::Findings);
-    }
-    for d in &facts.diagnostics {
-        match d.severity {
-            shipshape_core::Severity::Warning => printer.warning(&format!(
-                "{}{}",
-                d.message,
-                d.help
-                    .as_ref()
-                    .map(|h| format!("\n  help: {h}"))
-                    .unwrap_or_default()
-            )),
-            _ => printer.status(&format!("note: {}", d.message)),
-        }
-    }
-
-    // The cross-tool lock, for the whole run.
-    let Some(lock) = DatabaseLock::try_acquire(&connection, &target)? else {
-        let holder =
-            DatabaseLock::holder(&connection, &target)?.unwrap_or_else(|| "another session".into());
-        anyhow::bail!(
-            "another pg-backup or pg-restore is working on \"{target}\" ({holder}); nothing was changed\n  hint: wait for it to finish and run again"
-        );
-    };
-
-    // Names carry the time to the second: a second run within the same
-    // second waits for the next one rather than collide.
-    let mut attempt = 0;
-    let (restoring, kept) = loop {
-        let ts = names::timestamp(chrono::Utc::now());
-        let restoring = names::name(&target, RESTORING, &ts);
-        let kept = names::name(&target, PRE_RESTORE, &ts);
-        if !admin.database_exists(&restoring)? && !admin.database_exists(&kept)? {
-            break (restoring, kept);
-        }
-        attempt += 1;
-        if attempt > 3 {
-            anyhow::bail!(
-                "databases \"{restoring}\" or \"{kept}\" already exist; drop them or run again later"
-            );
-        }
-        std::thread::sleep(Duration::from_millis(400));
-    };
-
-    // 3. Confirmation.
-    let mut lines = vec![
-        format!(
-            "  file:     {} ({}, {}, {})",
+            self.ctx.program("pg_restore").ok().map(|p| p.path)
+        };
+        printer.status(&format!("verifying {} …", file.display()));
+        let verified = match verify::verify(file, pg_restore.as_deref(), printer)? {
+            Outcome::Good(v) => *v,
+            Outcome::Bad(diagnostic) => {
+                let mut report = new_report();
+                report.push(diagnostic);
+                report.insert("file", file.display().to_string());
+                report.insert("changed", false);
+                return Ok(Checked::Failed(report));
+            }
+        };
+        printer.detail(&format!(
+            "verification took {:.2}s",
+            self.started.elapsed().as_secs_f64()
+        ));
+        printer.status(&format!(
+            "verified: {} ({}, {}{})",
             file.display(),
             verified.kind.describe(),
             human_bytes(verified.size),
-            age(verified.modified)
-        ),
-        format!(
-            "  server:   {} (PostgreSQL {})",
-            connection.target(),
-            facts.server_version
-        ),
-    ];
-    match &facts.target {
-        Some(t) => {
-            lines.push(format!(
-                "  target:   \"{target}\" ({} now) will be REPLACED",
-                human_bytes(t.size_bytes)
-            ));
-            lines.push(if args.drop_previous {
-                "  previous: dropped after a successful swap (--drop-previous)".to_owned()
+            if verified.manifest.is_some() {
+                ", SHA-256 matches the manifest"
             } else {
-                format!("  previous: kept as \"{kept}\" (pg-restore rollback puts it back)")
-            });
-        }
-        None => lines.push(format!(
-            "  target:   \"{target}\" does not exist yet and will be created"
-        )),
-    }
-    if args.in_place {
-        lines.push("  mode:     --in-place: a safety backup is taken, then the target is DROPPED and recreated".into());
-    }
-    crate::confirm::confirm(
-        printer,
-        args.yes,
-        &format!("restore into \"{target}\""),
-        &target,
-        &lines,
-    )?;
-    shipshape_core::interrupt::check()?;
-
-    if args.in_place {
-        return in_place(
-            ctx,
-            args,
-            &verified,
-            &connection,
-            &mut admin,
-            &facts,
-            &target,
-            &psql.path,
-            pg_restore.as_ref().map(|p| p.path.clone()),
-            started,
-            lock,
-        );
-    }
-
-    // 4. Restore beside the target.
-    dbops::create_like(&mut admin, &restoring, facts.target.as_ref())?;
-    let mut guard = Restoring {
-        settings: connection.clone(),
-        name: Some(restoring.clone()),
-        printer: printer.clone(),
-    };
-    printer.status(&format!("restoring into \"{restoring}\" …"));
-    let analyze_early = match &facts.target {
-        Some(_) => !dbops::sets_statistics_target(&mut admin, &target)?,
-        None => true,
-    };
-    let job = LoadJob {
-        path: file.clone(),
-        kind: verified.kind,
-        settings: connection.with_database(&restoring),
-        psql: psql.path.clone(),
-        pg_restore: pg_restore.as_ref().map(|p| p.path.clone()),
-        jobs: ctx.settings.jobs,
-        filter: FilterOptions {
-            drop_transaction_timeout: facts.drop_transaction_timeout,
-            no_owner: ctx.settings.no_owner,
-            no_privileges: ctx.settings.no_privileges,
-            owner_map: ctx.settings.owner_map.clone(),
-        },
-        analyze_early,
-        hold_autovacuum: true,
-    };
-    let step = Instant::now();
-    let loaded = load::load(&job, printer)?;
-    printer.detail(&format!("load took {:.2}s", step.elapsed().as_secs_f64()));
-    let loaded = match loaded {
-        Ok(loaded) => loaded,
-        Err(failure) => {
-            drop(guard);
-            let mut message = match failure.line {
-                Some(line) => format!(
-                    "the restore failed at line {line} of {}: {}",
-                    file.display(),
-                    failure.message
-                ),
-                None => format!(
-                    "the restore of {} failed: {}",
-                    file.display(),
-                    failure.message
-                ),
-            };
-            if let Some(statement) = &failure.statement {
-                message.push_str("\nfailing statement:\n");
-                for l in statement.lines() {
-                    message.push_str("    ");
-                    message.push_str(l);
-                    message.push('\n');
-                }
+                ""
             }
-            let mut d = Diagnostic::error("restore-failed", message.trim_end().to_owned())
-                .with_help(format!("\"{target}\" was not changed and the partial database was dropped; fix the cause (see the statement above) and run again"));
-            d.file = Some(file.display().to_string());
-            d.line = failure.line.and_then(|l| u32::try_from(l).ok());
-            let mut report = report();
-            report.push(d);
-            report.insert("target", &target);
+        ));
+        Ok(Checked::Passed(VerifiedFile {
+            verified,
+            pg_restore,
+        }))
+    }
+
+    /// Step 2: the server, its version and the privileges the run needs;
+    /// warnings are shown, errors end the run.
+    fn check_server(&self, file: &VerifiedFile) -> anyhow::Result<Checked<Server>> {
+        let settings = &self.ctx.settings;
+        let psql = self.ctx.program("psql")?;
+        let mut admin = Db::connect(&self.connection.maintenance())?;
+        let intent = Intent {
+            no_owner: settings.no_owner,
+            no_privileges: settings.no_privileges,
+            in_place: self.args.in_place,
+        };
+        let facts = server::check(
+            &mut admin,
+            &self.target,
+            &file.verified,
+            intent,
+            &settings.owner_map,
+        )?;
+        if facts.has_errors() {
+            let mut report = new_report();
+            for d in file.verified.notes.iter().chain(&facts.diagnostics) {
+                report.push(d.clone());
+            }
+            report.insert("file", self.file.display().to_string());
+            report.insert("target", &self.target);
             report.insert("changed", false);
-            return Err(ReportedFailure::runtime(report).into());
+            return Ok(Checked::Failed(report));
         }
-    };
-    shipshape_core::interrupt::check()?;
-    let mut restored_db = Db::connect(&connection.with_database(&restoring))?;
-    if facts.target.is_some() {
-        let copied = dbops::copy_database_properties(&mut admin, &target, &restoring)?;
-        if !copied.is_empty() {
-            printer.detail(&format!("copied from \"{target}\": {}", copied.join(", ")));
+        for d in &facts.diagnostics {
+            match d.severity {
+                shipshape_core::Severity::Warning => self.printer.warning(&format!(
+                    "{}{}",
+                    d.message,
+                    d.help
+                        .as_ref()
+                        .map(|h| format!("\n  help: {h}"))
+                        .unwrap_or_default()
+                )),
+                _ => self.printer.status(&format!("note: {}", d.message)),
+            }
         }
+        Ok(Checked::Passed(Server {
+            psql: psql.path,
+            admin,
+            facts,
+        }))
     }
-    let step = Instant::now();
-    printer.status("analyzing …");
-    crate::parallel::analyze(&job, &mut restored_db, &loaded.analyzed)?;
-    loaded.autovacuum.resume(&mut restored_db)?;
 
-    printer.detail(&format!(
-        "ANALYZE took {:.2}s",
-        step.elapsed().as_secs_f64()
-    ));
-    // 5. Sanity check.
-    let step = Instant::now();
-    if !loaded.rows.is_empty() {
-        printer.detail(&format!(
-            "row counts of {} table(s) from the server's COPY results",
-            loaded.rows.len()
-        ));
+    /// Step 3: the cross-tool advisory lock on the target.
+    fn lock(&self) -> anyhow::Result<DatabaseLock> {
+        let target = &self.target;
+        let Some(lock) = DatabaseLock::try_acquire(&self.connection, target)? else {
+            let holder = DatabaseLock::holder(&self.connection, target)?
+                .unwrap_or_else(|| "another session".into());
+            anyhow::bail!(
+                "another pg-backup or pg-restore is working on \"{target}\" ({holder}); nothing was changed\n  hint: wait for it to finish and run again"
+            );
+        };
+        Ok(lock)
     }
-    let checked = sanity_check(&mut restored_db, &verified, &loaded.rows)?;
-    printer.detail(&format!(
-        "sanity check took {:.2}s",
-        step.elapsed().as_secs_f64()
-    ));
-    restored_db.close();
-    if let Err(problems) = checked {
-        drop(guard);
-        let mut report = report();
-        for p in problems {
-            report.push(p);
+
+    /// Names carry the time to the second: a second run within the same
+    /// second waits for the next one rather than collide.
+    fn free_names(&self, admin: &mut Db) -> anyhow::Result<RunNames> {
+        let mut attempt = 0;
+        loop {
+            let ts = names::timestamp(chrono::Utc::now());
+            let restoring = names::name(&self.target, RESTORING, &ts);
+            let kept = names::name(&self.target, PRE_RESTORE, &ts);
+            if !admin.database_exists(&restoring)? && !admin.database_exists(&kept)? {
+                return Ok(RunNames { restoring, kept });
+            }
+            attempt += 1;
+            if attempt > 3 {
+                anyhow::bail!(
+                    "databases \"{restoring}\" or \"{kept}\" already exist; drop them or run again later"
+                );
+            }
+            std::thread::sleep(Duration::from_millis(400));
         }
-        report.insert("target", &target);
+    }
+
+    /// Step 4: show what will happen and ask (or require `--yes`).
+    fn confirm(
+        &self,
+        file: &VerifiedFile,
+        server: &Server,
+        names: &RunNames,
+    ) -> anyhow::Result<()> {
+        let (target, verified) = (&self.target, &file.verified);
+        let mut lines = vec![
+            format!(
+                "  file:     {} ({}, {}, {})",
+                self.file.display(),
+                verified.kind.describe(),
+                human_bytes(verified.size),
+                age(verified.modified)
+            ),
+            format!(
+                "  server:   {} (PostgreSQL {})",
+                self.connection.target(),
+                server.facts.server_version
+            ),
+        ];
+        match &server.facts.target {
+            Some(t) => {
+                lines.push(format!(
+                    "  target:   \"{target}\" ({} now) will be REPLACED",
+                    human_bytes(t.size_bytes)
+                ));
+                lines.push(if self.args.drop_previous {
+                    "  previous: dropped after a successful swap (--drop-previous)".to_owned()
+                } else {
+                    format!(
+                        "  previous: kept as \"{}\" (pg-restore rollback puts it back)",
+                        names.kept
+                    )
+                });
+            }
+            None => lines.push(format!(
+                "  target:   \"{target}\" does not exist yet and will be created"
+            )),
+        }
+        if self.args.in_place {
+            lines.push("  mode:     --in-place: a safety backup is taken, then the target is DROPPED and recreated".into());
+        }
+        crate::confirm::confirm(
+            self.printer,
+            self.args.yes,
+            &format!("restore into \"{target}\""),
+            target,
+            &lines,
+        )?;
+        shipshape_core::interrupt::check()?;
+        Ok(())
+    }
+
+    /// How to load `file` into `database`.
+    fn load_job(
+        &self,
+        file: &VerifiedFile,
+        server: &Server,
+        database: &str,
+        analyze_early: bool,
+        hold_autovacuum: bool,
+    ) -> LoadJob {
+        let settings = &self.ctx.settings;
+        LoadJob {
+            path: file.verified.path.clone(),
+            kind: file.verified.kind,
+            settings: self.connection.with_database(database),
+            psql: server.psql.clone(),
+            pg_restore: file.pg_restore.clone(),
+            jobs: settings.jobs,
+            filter: FilterOptions {
+                drop_transaction_timeout: server.facts.drop_transaction_timeout,
+                no_owner: settings.no_owner,
+                no_privileges: settings.no_privileges,
+                owner_map: settings.owner_map.clone(),
+            },
+            analyze_early,
+            hold_autovacuum,
+        }
+    }
+
+    /// Step 5a: the new database, created like the target, dropped again
+    /// unless the swap succeeds.
+    fn create_beside(
+        &self,
+        server: &mut Server,
+        names: &RunNames,
+    ) -> anyhow::Result<PartialDatabase> {
+        dbops::create_like(
+            &mut server.admin,
+            &names.restoring,
+            server.facts.target.as_ref(),
+        )?;
+        Ok(PartialDatabase {
+            settings: self.connection.clone(),
+            name: Some(names.restoring.clone()),
+            printer: self.printer.clone(),
+        })
+    }
+
+    /// Step 5b: load the file into the new database; a failed load drops it
+    /// and ends the run with the failing statement.
+    fn load_beside(
+        &self,
+        file: &VerifiedFile,
+        server: &mut Server,
+        names: &RunNames,
+        partial: &mut PartialDatabase,
+    ) -> anyhow::Result<LoadedBeside> {
+        let printer = self.printer;
+        printer.status(&format!("restoring into \"{}\" …", names.restoring));
+        let analyze_early = match &server.facts.target {
+            Some(_) => !dbops::sets_statistics_target(&mut server.admin, &self.target)?,
+            None => true,
+        };
+        let job = self.load_job(file, server, &names.restoring, analyze_early, true);
+        let step = Instant::now();
+        let loaded = load::load(&job, printer)?;
+        printer.detail(&format!("load took {:.2}s", step.elapsed().as_secs_f64()));
+        match loaded {
+            Ok(load) => Ok(LoadedBeside { job, load }),
+            Err(failure) => {
+                partial.discard();
+                Err(self.load_failed(&failure))
+            }
+        }
+    }
+
+    /// The error of a failed load: where in the dump, and what.
+    fn load_failed(&self, failure: &LoadFailure) -> anyhow::Error {
+        let (file, target) = (self.file.display(), &self.target);
+        let mut message = match failure.line {
+            Some(line) => format!(
+                "the restore failed at line {line} of {file}: {}",
+                failure.message
+            ),
+            None => format!("the restore of {file} failed: {}", failure.message),
+        };
+        if let Some(statement) = &failure.statement {
+            message.push_str("\nfailing statement:\n");
+            for l in statement.lines() {
+                message.push_str("    ");
+                message.push_str(l);
+                message.push('\n');
+            }
+        }
+        let mut d = Diagnostic::error("restore-failed", message.trim_end().to_owned())
+            .with_help(format!("\"{target}\" was not changed and the partial database was dropped; fix the cause (see the statement above) and run again"));
+        d.file = Some(file.to_string());
+        d.line = failure.line.and_then(|l| u32::try_from(l).ok());
+        let mut report = new_report();
+        report.push(d);
+        report.insert("target", target);
         report.insert("changed", false);
-        return Err(ReportedFailure::runtime(report).into());
+        ReportedFailure::runtime(report).into()
     }
-    let checked_tables = checked.unwrap_or_default();
-    shipshape_core::interrupt::check()?;
 
-    // 6. Swap.
-    let hook_env = [
-        ("PG_RESTORE_TARGET", target.as_str()),
-        ("PG_RESTORE_NEW", restoring.as_str()),
-        ("PG_RESTORE_PREVIOUS", kept.as_str()),
-    ];
-    if let Some(cmd) = &ctx.settings.pre_swap {
-        printer.status(&format!("running the pre-swap hook: {cmd}"));
-        if let Err(err) = crate::hooks::run("pre-swap", cmd, &hook_env) {
-            // Whatever the hook stopped should come back: run post-swap anyway.
-            if let Some(post) = &ctx.settings.post_swap {
-                let _ = crate::hooks::run("post-swap", post, &hook_env);
+    /// Step 5c: the target's database-level settings copied, then `ANALYZE`
+    /// (of what the load did not analyze already).
+    fn analyze_beside(
+        &self,
+        server: &mut Server,
+        names: &RunNames,
+        loaded: LoadedBeside,
+    ) -> anyhow::Result<RestoredBeside> {
+        let printer = self.printer;
+        shipshape_core::interrupt::check()?;
+        let mut db = Db::connect(&self.connection.with_database(&names.restoring))?;
+        if server.facts.target.is_some() {
+            let copied =
+                dbops::copy_database_properties(&mut server.admin, &self.target, &names.restoring)?;
+            if !copied.is_empty() {
+                printer.detail(&format!(
+                    "copied from \"{}\": {}",
+                    self.target,
+                    copied.join(", ")
+                ));
             }
-            return Err(err.context(format!("nothing was swapped; \"{target}\" is unchanged")));
         }
-    }
-    let swap_result = match &facts.target {
-        Some(t) => crate::swap::swap(
-            &mut admin,
-            &target,
-            &restoring,
-            &kept,
-            t.allow_connections,
-            Duration::from_secs(ctx.settings.terminate_timeout_seconds),
-        )
-        .map(|s| {
-            if let Some(w) = &s.warning {
-                printer.warning(w);
-            }
-            s.terminated
-        }),
-        None => dbops::rename(&mut admin, &restoring, &target).map(|()| 0),
-    };
-    let post = ctx.settings.post_swap.as_ref().map(|cmd| {
-        printer.status(&format!("running the post-swap hook: {cmd}"));
-        crate::hooks::run("post-swap", cmd, &hook_env)
-    });
-    let terminated = swap_result?;
-    guard.disarm();
-    if let Some(Err(err)) = post {
-        printer.warning(&format!("{err:#}; the restore itself succeeded"));
-    }
-
-    // 7. Report.
-    let mut previous = facts.target.as_ref().map(|_| kept.clone());
-    if args.drop_previous
-        && let Some(kept) = previous.take()
-    {
-        dbops::drop_database(&mut admin, &kept)?;
-        printer.status(&format!(
-            "dropped the previous database \"{kept}\" (--drop-previous)"
+        let step = Instant::now();
+        printer.status("analyzing …");
+        let LoadedBeside { job, load } = loaded;
+        crate::parallel::analyze(&job, &mut db, &load.analyzed)?;
+        load.autovacuum.resume(&mut db)?;
+        printer.detail(&format!(
+            "ANALYZE took {:.2}s",
+            step.elapsed().as_secs_f64()
         ));
+        Ok(RestoredBeside {
+            db,
+            rows: load.rows,
+        })
     }
-    let mut pruned = Vec::new();
-    if previous.is_some() && ctx.settings.keep_previous_configured {
-        let all = dbops::list_databases(&mut admin)?;
-        let kept_list = super::kept_databases(&all, &target, &[PRE_RESTORE, names::ROLLED_BACK]);
-        for (_, name) in kept_list.iter().skip(ctx.settings.keep_previous) {
-            dbops::drop_database(&mut admin, name)?;
-            printer.status(&format!(
-                "dropped \"{name}\" (keep_previous = {})",
-                ctx.settings.keep_previous
+
+    /// Step 6: every table with the backup's row count; a mismatch drops
+    /// the new database and ends the run. Returns how many tables were
+    /// checked.
+    fn sanity_check(
+        &self,
+        file: &VerifiedFile,
+        restored: RestoredBeside,
+        partial: &mut PartialDatabase,
+    ) -> anyhow::Result<usize> {
+        let printer = self.printer;
+        let RestoredBeside { mut db, rows } = restored;
+        let step = Instant::now();
+        if !rows.is_empty() {
+            printer.detail(&format!(
+                "row counts of {} table(s) from the server's COPY results",
+                rows.len()
             ));
-            pruned.push(name.clone());
         }
-        if previous.as_ref().is_some_and(|p| pruned.contains(p)) {
-            previous = None;
+        let checked = compare_row_counts(&mut db, &file.verified, &rows)?;
+        printer.detail(&format!(
+            "sanity check took {:.2}s",
+            step.elapsed().as_secs_f64()
+        ));
+        db.close();
+        match checked {
+            Ok(tables) => {
+                shipshape_core::interrupt::check()?;
+                Ok(tables)
+            }
+            Err(problems) => {
+                partial.discard();
+                let mut report = new_report();
+                for p in problems {
+                    report.push(p);
+                }
+                report.insert("target", &self.target);
+                report.insert("changed", false);
+                Err(ReportedFailure::runtime(report).into())
+            }
         }
     }
-    drop(lock);
-    let elapsed = started.elapsed();
-    let mut report = report();
-    for d in &verified.notes {
-        report.push(d.clone());
+
+    /// Step 7: the hooks around the swap of names. Returns how many of the
+    /// target's sessions were terminated.
+    fn swap(
+        &self,
+        server: &mut Server,
+        names: &RunNames,
+        mut partial: PartialDatabase,
+    ) -> anyhow::Result<u64> {
+        let (printer, settings, target) = (self.printer, &self.ctx.settings, &self.target);
+        let hook_env = [
+            ("PG_RESTORE_TARGET", target.as_str()),
+            ("PG_RESTORE_NEW", names.restoring.as_str()),
+            ("PG_RESTORE_PREVIOUS", names.kept.as_str()),
+        ];
+        if let Some(cmd) = &settings.pre_swap {
+            printer.status(&format!("running the pre-swap hook: {cmd}"));
+            if let Err(err) = crate::hooks::run("pre-swap", cmd, &hook_env) {
+                // Whatever the hook stopped should come back: run post-swap anyway.
+                if let Some(post) = &settings.post_swap {
+                    let _ = crate::hooks::run("post-swap", post, &hook_env);
+                }
+                return Err(err.context(format!("nothing was swapped; \"{target}\" is unchanged")));
+            }
+        }
+        let swapped = match &server.facts.target {
+            Some(t) => crate::swap::swap(
+                &mut server.admin,
+                target,
+                &names.restoring,
+                &names.kept,
+                t.allow_connections,
+                Duration::from_secs(settings.terminate_timeout_seconds),
+            )
+            .map(|s| {
+                if let Some(w) = &s.warning {
+                    printer.warning(w);
+                }
+                s.terminated
+            }),
+            None => dbops::rename(&mut server.admin, &names.restoring, target).map(|()| 0),
+        };
+        let post = settings.post_swap.as_ref().map(|cmd| {
+            printer.status(&format!("running the post-swap hook: {cmd}"));
+            crate::hooks::run("post-swap", cmd, &hook_env)
+        });
+        let terminated = swapped?;
+        partial.disarm();
+        if let Some(Err(err)) = post {
+            printer.warning(&format!("{err:#}; the restore itself succeeded"));
+        }
+        Ok(terminated)
     }
-    let summary = match &previous {
-        Some(kept) => format!(
-            "restored {} into \"{target}\" in {:.1}s ({} session(s) terminated); the previous database is kept as \"{kept}\"",
-            file.display(),
-            elapsed.as_secs_f64(),
-            terminated
-        ),
-        None => format!(
-            "restored {} into \"{target}\" in {:.1}s",
-            file.display(),
-            elapsed.as_secs_f64()
-        ),
-    };
-    let rollback = previous
-        .as_ref()
-        .map(|_| format!("pg-restore rollback --target {}", shell_quote(&target)));
-    report.insert("file", file.display().to_string());
-    report.insert("kind", verified.kind);
-    report.insert("target", &target);
-    report.insert("previous", &previous);
-    report.insert("terminated_sessions", terminated);
-    report.insert(
-        "duration_seconds",
-        (elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
-    );
-    report.insert("tables_checked", checked_tables);
-    report.insert("pruned", &pruned);
-    report.insert("rollback_command", &rollback);
-    report.insert("changed", true);
-    if printer.format() != shipshape_core::OutputFormat::Human {
-        printer.report(&report)?;
-    } else {
-        printer.summary(&format!(
-            "{summary}\n{}",
-            rollback
-                .map(|c| format!("rollback: {c}\n"))
-                .unwrap_or_default()
-        ))?;
+
+    /// Step 8a: `--drop-previous`, else pruning to `keep_previous` when it
+    /// is configured.
+    fn retire_previous(&self, server: &mut Server, names: &RunNames) -> anyhow::Result<Previous> {
+        let (printer, settings, admin) = (self.printer, &self.ctx.settings, &mut server.admin);
+        let mut previous = server.facts.target.as_ref().map(|_| names.kept.clone());
+        if self.args.drop_previous
+            && let Some(kept) = previous.take()
+        {
+            dbops::drop_database(admin, &kept)?;
+            printer.status(&format!(
+                "dropped the previous database \"{kept}\" (--drop-previous)"
+            ));
+        }
+        let mut pruned = Vec::new();
+        if previous.is_some() && settings.keep_previous_configured {
+            let all = dbops::list_databases(admin)?;
+            let kept_list =
+                super::kept_databases(&all, &self.target, &[PRE_RESTORE, names::ROLLED_BACK]);
+            for (_, name) in kept_list.iter().skip(settings.keep_previous) {
+                dbops::drop_database(admin, name)?;
+                printer.status(&format!(
+                    "dropped \"{name}\" (keep_previous = {})",
+                    settings.keep_previous
+                ));
+                pruned.push(name.clone());
+            }
+            if previous.as_ref().is_some_and(|p| pruned.contains(p)) {
+                previous = None;
+            }
+        }
+        Ok(Previous {
+            kept: previous,
+            pruned,
+        })
     }
-    Ok(ExitCode::Ok)
+
+    /// Step 8b: what was restored, how long it took, where the previous
+    /// database lives and how to roll back.
+    fn report_success(
+        &self,
+        file: &VerifiedFile,
+        terminated: u64,
+        tables_checked: usize,
+        previous: &Previous,
+    ) -> anyhow::Result<ExitCode> {
+        let (printer, target) = (self.printer, &self.target);
+        let elapsed = self.started.elapsed();
+        let mut report = new_report();
+        for d in &file.verified.notes {
+            report.push(d.clone());
+        }
+        let summary = match &previous.kept {
+            Some(kept) => format!(
+                "restored {} into \"{target}\" in {:.1}s ({} session(s) terminated); the previous database is kept as \"{kept}\"",
+                self.file.display(),
+                elapsed.as_secs_f64(),
+                terminated
+            ),
+            None => format!(
+                "restored {} into \"{target}\" in {:.1}s",
+                self.file.display(),
+                elapsed.as_secs_f64()
+            ),
+        };
+        let rollback = previous
+            .kept
+            .as_ref()
+            .map(|_| format!("pg-restore rollback --target {}", shell_quote(target)));
+        report.insert("file", self.file.display().to_string());
+        report.insert("kind", file.verified.kind);
+        report.insert("target", target);
+        report.insert("previous", &previous.kept);
+        report.insert("terminated_sessions", terminated);
+        report.insert(
+            "duration_seconds",
+            (elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
+        );
+        report.insert("tables_checked", tables_checked);
+        report.insert("pruned", &previous.pruned);
+        report.insert("rollback_command", &rollback);
+        report.insert("changed", true);
+        if printer.format() != shipshape_core::OutputFormat::Human {
+            printer.report(&report)?;
+        } else {
+            printer.summary(&format!(
+                "{summary}\n{}",
+                rollback
+                    .map(|c| format!("rollback: {c}\n"))
+                    .unwrap_or_default()
+            ))?;
+        }
+        Ok(ExitCode::Ok)
+    }
 }
 
 /// Every table the backup has data for exists, with the rows the backup
@@ -559,7 +801,7 @@ pub fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<ExitCode> {
 /// results where it has them (the server's own count of the rows each COPY
 /// stored, so a large restore is not read a second time), else from
 /// `count(*)`.
-fn sanity_check(
+fn compare_row_counts(
     db: &mut Db,
     verified: &Verified,
     loaded: &LoadedRows,
@@ -622,23 +864,4 @@ fn sanity_check(
     } else {
         Err(problems)
     })
-}
-
-#[allow(clippy::too_many_arguments)]
-fn in_place(
-    ctx: &Context,
-    args: &RestoreArgs,
-    verified: &Verified,
-    connection: &ConnectionSettings,
-    admin: &mut Db,
-    facts: &server::ServerFacts,
-    target: &str,
-    psql: &Path,
-    pg_restore: Option<PathBuf>,
-    started: Instant,
-    lock: DatabaseLock,
-) -> anyhow::Result<ExitCode> {
-    crate::inplace::run(
-        ctx, args, verified, connection, admin, facts, target, psql, pg_restore, started, lock,
-    )
 }

@@ -15,7 +15,7 @@ use shipshape_pg::manifest::{Manifest, Verification, VerifyStatus, manifest_path
 
 use crate::config::Shared;
 use crate::naming::Kind;
-use crate::{check, fsx, human, inventory};
+use crate::{file_check, fsx, human, inventory};
 
 pub fn run(
     printer: &Printer,
@@ -77,7 +77,7 @@ pub fn run(
             Ok(m) => (m, None),
             Err(err) => (None, Some(format!("{err:#}"))),
         };
-        let (scan, problems) = check::check(path, &file, kind, manifest.as_ref());
+        let (scan, problems) = file_check::check(path, &file, kind, manifest.as_ref());
         if let Some(problem) = &manifest_problem {
             report.push(
                 Diagnostic::error("manifest-invalid", problem.clone())
@@ -163,7 +163,7 @@ pub fn run(
                              do not rely on it: take a new backup and check the dump's source",
                         ),
                 );
-                problems.push(check::Problem {
+                problems.push(file_check::Problem {
                     code: "restore-mismatch",
                     message,
                 });
