@@ -17,6 +17,7 @@ pub mod render;
 pub mod report;
 pub mod run;
 pub mod secret;
+pub mod version;
 
 pub use cli::{ColorWhen, GlobalArgs, OutputFormat};
 pub use diagnostic::{Diagnostic, Location, Severity};
