@@ -9,6 +9,8 @@
 //!   otherwise rebuild this crate, and with it every tool and test binary.
 //!   Release builds watch only this worktree's HEAD and the branch it names.
 
+#![allow(clippy::print_stdout)] // cargo reads a build script's stdout
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};

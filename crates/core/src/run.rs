@@ -1,6 +1,6 @@
 //! The one place where a run becomes an exit code.
 
-use clap::{CommandFactory as _, FromArgMatches as _, Parser};
+use clap::Parser;
 
 use crate::cli::GlobalArgs;
 use crate::error::{exit_code_for, is_broken_pipe};
