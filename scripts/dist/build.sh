@@ -43,6 +43,8 @@ mkdir -p "$WORK/gen" "$DIST"
 
 say "generating man pages and completions"
 "$CARGO" run --release --quiet -p shipshape-dist -- "$WORK/gen"
+# clap's `help` subcommand gets pages too (pg-backup-help-list.1 …); they only say "see --help".
+rm -f "$WORK"/gen/man/*-help.1 "$WORK"/gen/man/*-help-*.1
 
 # One prefix tree (bin/, share/) per target; unpack it into /usr/local or ~/.local.
 for target in $targets; do
@@ -97,7 +99,7 @@ gzip -9n <README.md >"$deb/README.md.gz"
     echo
     "$CARGO" tree --quiet --edges normal --prefix none --format '{p} — {l}' \
         --target "$host" $(for t in $TOOLS; do printf -- '-p %s ' "$t"; done) |
-        grep -v '(/' | sed 's/ (\*)$//' | sort -u
+        grep -v -e '(/' -e '^$' | sed 's/ (\*)$//' | sort -u
 } | gzip -9n >"$deb/THIRD-PARTY.gz"
 
 tools_dir=target/tools
@@ -106,8 +108,12 @@ if ! [ -x "$tools_dir/bin/cargo-deb" ]; then
     "$CARGO" install --locked --root "$tools_dir" cargo-deb
 fi
 say "building the .deb"
+# cargo-deb warns about every asset path that contains "target/" but is not
+# target/release/; those are ours, on purpose. Anything else is shown.
 SOURCE_DATE_EPOCH=$epoch "$tools_dir/bin/cargo-deb" --no-build -p shipshape-dist \
-    --deb-version "$deb_version" --output "$DIST/" >/dev/null
+    --deb-version "$deb_version" --output "$DIST/" >"$WORK/cargo-deb.log" 2>&1 ||
+    { cat "$WORK/cargo-deb.log" >&2; die "cargo deb failed"; }
+grep -v -e '^warning: Only source paths starting with exactly' -e '^/' "$WORK/cargo-deb.log" >&2 || true
 
 (cd "$DIST" && sha256sum -- *.tar.gz *.deb >SHA256SUMS)
 say "done:"
