@@ -5,7 +5,8 @@
 # `man pg-backup`, check where the completions and units landed, remove the
 # package and check that `dpkg -r` left no file behind. Then lintian.
 #
-# Needs root (debootstrap, chroot). DEBIAN_MIRROR overrides the mirror;
+# Exit 0 ok, 1 a check failed, 2 cannot start (not root, no .deb), 3
+# debootstrap failed. Needs root (debootstrap, chroot). DEBIAN_MIRROR overrides the mirror;
 # DIST_CHECK_SUITE the release (default bookworm). `rm -rf target/dist-check`
 # forgets the cached tree.
 set -eu
@@ -31,7 +32,7 @@ deb=$1
 sh scripts/dist/deps.sh
 
 cleanup() {
-    for m in "$ROOT/proc" "$ROOT/dev/pts"; do
+    for m in "$ROOT/proc" "$ROOT/dev/pts" "$CACHE/build/proc" "$CACHE/build/sys"; do
         if mountpoint -q "$m" 2>/dev/null; then umount "$m" || true; fi
     done
 }
@@ -40,14 +41,19 @@ trap 'exit 130' INT TERM
 
 if ! [ -f "$TREE_TAR" ]; then
     say "debootstrap $SUITE (minbase + $INCLUDE) from $MIRROR, cached as $TREE_TAR"
-    rm -rf "$CACHE/build"
+    cleanup # a debootstrap killed half-way leaves its /proc and /sys mounted
+    rm -rf --one-file-system "$CACHE/build"
     mkdir -p "$CACHE"
-    debootstrap --variant=minbase --include="$INCLUDE" "$SUITE" "$CACHE/build" "$MIRROR" >"$CACHE/debootstrap.log" 2>&1 ||
-        { tail -n 20 "$CACHE/debootstrap.log" >&2; fail "debootstrap (full log: $CACHE/debootstrap.log)"; }
+    if ! debootstrap --variant=minbase --include="$INCLUDE" "$SUITE" "$CACHE/build" "$MIRROR" >"$CACHE/debootstrap.log" 2>&1; then
+        tail -n 20 "$CACHE/debootstrap.log" >&2
+        echo "dist-check: debootstrap failed (full log: $CACHE/debootstrap.log)" >&2
+        exit 3
+    fi
     rm -rf "$CACHE/build/var/cache/apt/archives/"*.deb
     tar -C "$CACHE/build" -cf "$TREE_TAR.tmp" .
     mv "$TREE_TAR.tmp" "$TREE_TAR"
-    rm -rf "$CACHE/build"
+    cleanup
+    rm -rf --one-file-system "$CACHE/build"
 fi
 
 say "fresh $SUITE tree in $ROOT"
