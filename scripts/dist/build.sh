@@ -115,6 +115,10 @@ SOURCE_DATE_EPOCH=$epoch "$tools_dir/bin/cargo-deb" --no-build -p shipshape-dist
     { cat "$WORK/cargo-deb.log" >&2; die "cargo deb failed"; }
 grep -v -e '^warning: Only source paths starting with exactly' -e '^/' "$WORK/cargo-deb.log" >&2 || true
 
+for f in "$DIST"/*.deb; do
+    SOURCE_DATE_EPOCH=$epoch sh scripts/dist/md5sums.sh "$f" "$WORK/md5sums"
+done
+
 (cd "$DIST" && sha256sum -- *.tar.gz *.deb >SHA256SUMS)
 say "done:"
 ls -l "$DIST" >&2

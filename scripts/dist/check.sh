@@ -90,6 +90,7 @@ cp "$deb" "$ROOT/tmp/"
 in_root dpkg -i "/tmp/${deb##*/}" >"$CACHE/dpkg-install.log" 2>&1 ||
     { cat "$CACHE/dpkg-install.log" >&2; fail "dpkg -i"; }
 
+in_root dpkg --verify shipshape >&2 || fail "dpkg --verify shipshape (md5sums) reported the files above"
 version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
 for tool in $TOOLS; do
     out=$(in_root "$tool" --version) || fail "$tool --version exited $?"
