@@ -102,10 +102,13 @@ gzip -9n <README.md >"$deb/README.md.gz"
         grep -v -e '(/' -e '^$' | sed 's/ (\*)$//' | sort -u
 } | gzip -9n >"$deb/THIRD-PARTY.gz"
 
+# cargo-deb, pinned (a new release may package differently), built once into
+# target/tools/ (not ~/.cargo: nothing outside the repository changes).
 tools_dir=target/tools
-if ! [ -x "$tools_dir/bin/cargo-deb" ]; then
-    say "installing cargo-deb into $tools_dir (once)"
-    "$CARGO" install --locked --root "$tools_dir" cargo-deb
+cargo_deb_version=3.8.0
+if ! "$tools_dir/bin/cargo-deb" --version 2>/dev/null | grep -qx "cargo-deb $cargo_deb_version"; then
+    say "installing cargo-deb $cargo_deb_version into $tools_dir (once, a few minutes)"
+    "$CARGO" install --locked --root "$tools_dir" --version "$cargo_deb_version" cargo-deb
 fi
 say "building the .deb"
 # cargo-deb warns about every asset path that contains "target/" but is not
