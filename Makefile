@@ -4,9 +4,8 @@
 
 CARGO ?= cargo
 TOOLS := validate-env pg-backup pg-restore migrate-check alert-lint
-DIST  := target/dist
 
-.PHONY: all build release test fmt-check clippy test-deps demo bench install dist clean
+.PHONY: all build release test fmt-check clippy test-deps demo bench install dist dist-check clean
 
 all: build
 
@@ -47,12 +46,13 @@ bench: release
 install:
 	@for tool in $(TOOLS); do $(CARGO) install --locked --path crates/$$tool || exit $$?; done
 
-## dist: release binaries, shell completions and man pages in target/dist/
+## dist: target/dist/: a .tar.gz per target, the shipshape .deb (cargo-deb) and SHA256SUMS
 dist: release
-	mkdir -p $(DIST)/bin
-	for tool in $(TOOLS); do cp target/release/$$tool $(DIST)/bin/; done
-	$(CARGO) run --release -p shipshape-dist -- $(DIST)
-	@echo "wrote $(DIST)/bin, $(DIST)/completions, $(DIST)/man"
+	@CARGO="$(CARGO)" sh scripts/dist/build.sh
+
+## dist-check: install the .deb in a fresh Debian bookworm chroot, run every tool, remove it (root)
+dist-check: dist
+	@sh scripts/dist/check.sh
 
 clean:
 	$(CARGO) clean

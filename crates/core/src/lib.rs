@@ -19,6 +19,7 @@ pub mod report;
 pub mod run;
 pub mod secret;
 pub mod sys;
+pub mod version;
 
 pub use cli::{ColorWhen, GlobalArgs, OutputFormat};
 pub use diagnostic::{Diagnostic, Severity};

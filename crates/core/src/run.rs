@@ -24,7 +24,13 @@ pub trait ToolCli: Parser {
 /// - Any other error is printed on stderr with its causes, and mapped by
 ///   [`exit_code_for`]: usage/config → 2, interrupted → 130, else 3.
 pub fn main<C: ToolCli>(run: impl FnOnce(C) -> anyhow::Result<ExitCode>) -> std::process::ExitCode {
-    let cli = match C::try_parse() {
+    // As `C::try_parse()`, with the version that names the commit and build date.
+    let mut command = C::command().version(crate::version::version());
+    let parsed = command
+        .try_get_matches_from_mut(std::env::args_os())
+        .and_then(|mut matches| C::from_arg_matches_mut(&mut matches))
+        .map_err(|err| err.format(&mut command));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(err) => {
             let _ = err.print();
