@@ -15,7 +15,7 @@ mod dump;
 mod file_check;
 mod fsx;
 mod hooks;
-mod human;
+use shipshape_core::human;
 mod metrics;
 // Backup names and the directory inventory are shared with pg-restore.
 use shipshape_repo::inventory;

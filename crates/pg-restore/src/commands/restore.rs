@@ -115,15 +115,12 @@ fn latest_in(dir: &Path, target: &str, printer: &Printer) -> anyhow::Result<Path
 }
 
 fn age(modified: Option<chrono::DateTime<chrono::Utc>>) -> String {
-    let Some(at) = modified else {
-        return "unknown age".into();
-    };
-    let secs = (chrono::Utc::now() - at).num_seconds().max(0);
-    match secs {
-        0..=119 => format!("{secs} seconds old"),
-        120..=7199 => format!("{} minutes old", secs / 60),
-        7200..=172_799 => format!("{} hours old", secs / 3600),
-        _ => format!("{} days old", secs / 86400),
+    match modified {
+        Some(at) => format!(
+            "{} old",
+            shipshape_core::human::age((chrono::Utc::now() - at).num_seconds().max(0))
+        ),
+        None => "unknown age".into(),
     }
 }
 
