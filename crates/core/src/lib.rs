@@ -14,6 +14,7 @@ pub mod exit;
 pub mod human;
 pub mod interrupt;
 pub mod printer;
+pub mod prompt;
 pub mod render;
 pub mod report;
 pub mod run;

@@ -27,7 +27,6 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use anyhow::Context as _;
 use clap::Parser;
 use shipshape_core::config as core_config;
 use shipshape_core::{Diagnostic, ExitCode, GlobalArgs, Printer, UsageError};
@@ -420,27 +419,20 @@ pub(crate) fn confirm_in_place(
             "--in-place needs --database-url naming the database explicitly (DATABASE_URL and PG* are not enough for a destructive run)",
         ));
     }
-    if cli.yes {
-        return Ok(());
-    }
-    if !printer.stdin_is_terminal() {
-        return Err(usage(format!(
-            "--in-place would run every down in database \"{}\" and there is no terminal to confirm; add --yes",
+    shipshape_core::prompt::confirm_name(
+        printer,
+        cli.yes,
+        &format!(
+            "apply and revert every migration in database \"{}\"",
             server.database
-        )));
-    }
-    printer.stderr_line(&format!(
-        "migrate-check will apply and revert every migration in database \"{}\" on {}.\nType the database name to continue: ",
-        server.database,
-        server.target()
-    ));
-    let mut answer = String::new();
-    std::io::stdin()
-        .read_line(&mut answer)
-        .context("reading the confirmation from the terminal")?;
-    if answer.trim() != server.database {
-        return Err(usage("the name did not match; nothing was done"));
-    }
+        ),
+        &server.database,
+        &[format!(
+            "migrate-check will apply and revert every migration in database \"{}\" on {}.",
+            server.database,
+            server.target()
+        )],
+    )?;
     Ok(())
 }
 

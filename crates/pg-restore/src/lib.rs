@@ -9,7 +9,6 @@
 mod autovacuum;
 mod commands;
 mod config;
-mod confirm;
 mod copydata;
 mod dbops;
 mod direct;

@@ -450,7 +450,7 @@ impl<'a> Restore<'a> {
         if self.args.in_place {
             lines.push("  mode:     --in-place: a safety backup is taken, then the target is DROPPED and recreated".into());
         }
-        crate::confirm::confirm(
+        shipshape_core::prompt::confirm_name(
             self.printer,
             self.args.yes,
             &format!("restore into \"{target}\""),

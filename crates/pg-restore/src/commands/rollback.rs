@@ -48,7 +48,7 @@ pub fn run(ctx: &Context, args: &RollbackArgs) -> anyhow::Result<ExitCode> {
     if current.is_some() {
         lines.push(format!("  current:  \"{target}\" is kept as \"{rolled}\""));
     }
-    crate::confirm::confirm(
+    shipshape_core::prompt::confirm_name(
         printer,
         args.yes,
         &format!("roll back \"{target}\""),

@@ -1,13 +1,15 @@
-//! Step 3: confirmation. On a terminal the operator sees what will happen
-//! and types the database name; without a terminal `--yes` is required, so
-//! a pipeline never replaces a database by accident.
+//! Confirming a destructive step (pg-restore replacing a database,
+//! migrate-check --in-place): on a terminal the operator sees what will
+//! happen and types the database name; without a terminal `--yes` is
+//! required, so a pipeline never destroys a database by accident.
 
 use std::io::BufRead as _;
 
-use shipshape_core::{Printer, UsageError};
+use crate::{Printer, UsageError};
 
-/// Ask (or refuse). `lines` are shown before the prompt.
-pub fn confirm(
+/// Ask for `name` to be typed (or refuse). `lines` are shown before the
+/// prompt; `action` completes "refusing to …".
+pub fn confirm_name(
     printer: &Printer,
     yes: bool,
     action: &str,
