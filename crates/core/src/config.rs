@@ -162,6 +162,18 @@ pub fn layer<V>(flag: Option<V>, env: Option<V>, file: Option<V>, default: V) ->
     flag.or(env).or(file).unwrap_or(default)
 }
 
+/// A path written in `shipshape.toml`, relative to the directory of that
+/// file (as every path in it is), whatever the current directory.
+pub fn relative_to_file(path: &Path, file: Option<&Path>) -> PathBuf {
+    match file
+        .and_then(Path::parent)
+        .filter(|p| !p.as_os_str().is_empty())
+    {
+        Some(base) if path.is_relative() => base.join(path),
+        _ => path.to_path_buf(),
+    }
+}
+
 /// A non-empty environment variable. An empty variable counts as unset, as
 /// libpq and docker compose treat them.
 pub fn env_var(name: &str) -> Option<String> {
@@ -239,6 +251,24 @@ fn redact_assignments(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_in_the_file_are_relative_to_it() {
+        let file = Path::new("/etc/shipshape/shipshape.toml");
+        assert_eq!(
+            relative_to_file(Path::new("backups"), Some(file)),
+            Path::new("/etc/shipshape/backups")
+        );
+        assert_eq!(
+            relative_to_file(Path::new("/abs"), Some(file)),
+            Path::new("/abs")
+        );
+        assert_eq!(
+            relative_to_file(Path::new("b"), Some(Path::new("shipshape.toml"))),
+            Path::new("b")
+        );
+        assert_eq!(relative_to_file(Path::new("b"), None), Path::new("b"));
+    }
 
     #[test]
     fn print_config_redacts_secret_keys_urls_and_assignments() {

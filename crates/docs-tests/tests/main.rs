@@ -467,3 +467,54 @@ fn print_config_never_shows_a_secret_in_any_tool() {
         );
     }
 }
+
+/// Paths in `shipshape.toml` are relative to the file, whatever the current
+/// directory, and `--print-config` shows them resolved.
+#[test]
+fn paths_in_the_config_file_are_relative_to_it() {
+    let work = tempfile::tempdir().unwrap();
+    let etc = work.path().join("etc");
+    std::fs::create_dir(&etc).unwrap();
+    let config = etc.join("shipshape.toml");
+    std::fs::write(
+        &config,
+        "[pg-backup]\ndir = 'backups'\npg_bin_dir = 'pg/bin'\nmetrics_file = 'metrics/pg_backup.prom'\n\n\
+         [pg-restore]\ndir = 'backups'\npg_bin_dir = 'pg/bin'\n\n\
+         [migrate-check]\ndir = 'migrations'\n",
+    )
+    .unwrap();
+    let etc = etc.display().to_string();
+    let expected: [(&str, &[String]); 3] = [
+        (
+            "pg-backup",
+            &[
+                format!("dir = \"{etc}/backups\""),
+                format!("pg_bin_dir = \"{etc}/pg/bin\""),
+                format!("metrics_file = \"{etc}/metrics/pg_backup.prom\""),
+            ],
+        ),
+        (
+            "pg-restore",
+            &[
+                format!("dir = \"{etc}/backups\""),
+                format!("pg_bin_dir = \"{etc}/pg/bin\""),
+            ],
+        ),
+        ("migrate-check", &[format!("dir = \"{etc}/migrations\"")]),
+    ];
+    for (tool, lines) in expected {
+        let run = cli::run(
+            cli::command(bin_dir().join(tool))
+                .current_dir(work.path())
+                .args(["--config", config.to_str().unwrap(), "--print-config"]),
+        );
+        assert_eq!(run.code, Some(0), "{tool}: {}", run.snapshot());
+        for line in lines {
+            assert!(
+                run.stdout.contains(line.as_str()),
+                "{tool}: no {line:?} in\n{}",
+                run.stdout
+            );
+        }
+    }
+}

@@ -177,15 +177,9 @@ fn resolve_dir(cli: &Cli, config: &Config, config_file: Option<&Path>) -> anyhow
     if let Some(dir) = cli.dir.clone() {
         return Ok(dir);
     }
-    if let Some(dir) = config.dir.as_deref().map(PathBuf::from) {
+    if let Some(dir) = config.dir.as_deref() {
         // Relative to the configuration file, like every path in it.
-        let base = config_file
-            .and_then(Path::parent)
-            .filter(|p| !p.as_os_str().is_empty());
-        return Ok(match base {
-            Some(base) if dir.is_relative() => base.join(dir),
-            _ => dir,
-        });
+        return Ok(core_config::relative_to_file(Path::new(dir), config_file));
     }
     // migrations/ (most tools), db/migrations/ (dbmate's default).
     for default in ["migrations", "db/migrations"] {
@@ -296,7 +290,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let printer = Printer::new(&cli.global);
     let loaded_config = core_config::load::<Config>(&cli.global)?;
     if cli.global.print_config {
-        return print_config(&cli, &printer, loaded_config.table);
+        return print_config(
+            &cli,
+            &printer,
+            loaded_config.table,
+            loaded_config.path.as_deref(),
+        );
     }
     let plan = plan(&cli, loaded_config.table, loaded_config.path.as_deref())?;
     let server = ConnectionSettings::resolve(
@@ -366,14 +365,25 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// `--print-config`: the file's table with the command line's overrides.
-fn print_config(cli: &Cli, printer: &Printer, config: Config) -> anyhow::Result<ExitCode> {
+fn print_config(
+    cli: &Cli,
+    printer: &Printer,
+    config: Config,
+    file: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
     let mut effective = config;
     effective.layout = cli.layout.map(|l| l.name().to_owned()).or(effective.layout);
+    // The directory as it will be used: the file's relative to the file.
+    let from_file = effective.dir.map(|d| {
+        core_config::relative_to_file(Path::new(&d), file)
+            .display()
+            .to_string()
+    });
     effective.dir = cli
         .dir
         .as_ref()
         .map(|d| d.display().to_string())
-        .or(effective.dir);
+        .or(from_file);
     effective.template = cli.template.clone().or(effective.template);
     printer.data(&core_config::to_toml_fragment(&effective)?)?;
     Ok(ExitCode::Ok)

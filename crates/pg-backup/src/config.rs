@@ -141,7 +141,15 @@ pub enum OnBehalf {
 
 /// The `[pg-backup]` table of shipshape.toml (empty without a file).
 pub fn load(global: &GlobalArgs) -> Result<FileConfig, config::ConfigError> {
-    Ok(config::load::<FileConfig>(global)?.table)
+    let loaded = config::load::<FileConfig>(global)?;
+    let file = loaded.path.as_deref();
+    let mut table = loaded.table;
+    // Paths in the file are relative to it, whatever the current directory.
+    let rebase = |path: Option<PathBuf>| path.map(|p| config::relative_to_file(&p, file));
+    table.dir = rebase(table.dir);
+    table.pg_bin_dir = rebase(table.pg_bin_dir);
+    table.metrics_file = rebase(table.metrics_file);
+    Ok(table)
 }
 
 pub fn shared(

@@ -15,6 +15,8 @@ pub struct RestoreConfig {
     pub database_url: Option<Secret<String>>,
     /// pg-backup directory for --latest.
     pub dir: Option<PathBuf>,
+    /// Directory of pg_restore and psql, when --pg-bin-dir is not given.
+    pub pg_bin_dir: Option<PathBuf>,
     /// How many previous databases to keep per target (`prune` and after each restore).
     pub keep_previous: Option<usize>,
     /// Parallel connections for loading.
@@ -38,6 +40,8 @@ impl ToolConfig for RestoreConfig {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub dir: Option<PathBuf>,
+    /// --pg-bin-dir, else `pg_bin_dir` in the file.
+    pub pg_bin_dir: Option<PathBuf>,
     pub keep_previous: usize,
     /// keep_previous was set (file or environment): restores prune after the swap.
     pub keep_previous_configured: bool,
@@ -76,7 +80,11 @@ pub fn parse_owner_map(items: &[String]) -> anyhow::Result<Vec<(String, String)>
 }
 
 impl Settings {
-    pub fn resolve(cli: &crate::RestoreArgs, file: &RestoreConfig) -> anyhow::Result<Self> {
+    pub fn resolve(
+        cli: &crate::RestoreArgs,
+        pg_bin_dir: Option<&std::path::Path>,
+        file: &RestoreConfig,
+    ) -> anyhow::Result<Self> {
         let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
         let jobs = layer(cli.jobs, env_parse("PG_RESTORE_JOBS")?, file.jobs, cores).max(1);
         let owner_items = if cli.owner_map.is_empty() {
@@ -102,6 +110,9 @@ impl Settings {
                 None,
             ),
             keep_previous: layer(None, keep_env, file.keep_previous, 1),
+            pg_bin_dir: pg_bin_dir
+                .map(Into::into)
+                .or_else(|| file.pg_bin_dir.clone()),
             jobs,
             pre_swap,
             post_swap,
@@ -117,6 +128,7 @@ impl Settings {
         RestoreConfig {
             database_url,
             dir: self.dir.clone(),
+            pg_bin_dir: self.pg_bin_dir.clone(),
             keep_previous: Some(self.keep_previous),
             jobs: Some(self.jobs),
             pre_swap: self.pre_swap.clone(),

@@ -38,7 +38,7 @@ impl Context {
         Ok(programs::find(
             name,
             0,
-            self.cli_connection.pg_bin_dir.as_deref(),
+            self.settings.pg_bin_dir.as_deref(),
         )?)
     }
 }
@@ -46,9 +46,16 @@ impl Context {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let printer = Printer::new(&cli.global);
     let loaded = config::load::<RestoreConfig>(&cli.global)?;
-    let settings = Settings::resolve(&cli.restore, &loaded.table)?;
+    let file = loaded.path.as_deref();
+    let mut table = loaded.table;
+    // Paths in the file are relative to it, whatever the current directory.
+    let rebase =
+        |path: Option<std::path::PathBuf>| path.map(|p| config::relative_to_file(&p, file));
+    table.dir = rebase(table.dir);
+    table.pg_bin_dir = rebase(table.pg_bin_dir);
+    let settings = Settings::resolve(&cli.restore, cli.connection.pg_bin_dir.as_deref(), &table)?;
     if cli.global.print_config {
-        let effective = settings.to_config(loaded.table.database_url.clone());
+        let effective = settings.to_config(table.database_url.clone());
         printer.data(&to_toml_fragment(&effective)?)?;
         return Ok(ExitCode::Ok);
     }
@@ -66,7 +73,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let ctx = Context {
         printer,
         settings,
-        file_config: loaded.table,
+        file_config: table,
         cli_connection: cli.connection.clone(),
     };
     match cli.command {

@@ -44,7 +44,7 @@ fn safety_backup(
     pg_backup::backup_on_behalf(
         &ctx.printer,
         &connection.with_database(target),
-        ctx.cli_connection.pg_bin_dir.as_deref(),
+        ctx.settings.pg_bin_dir.as_deref(),
         dir,
         &format!("{safe}_safety"),
         pg_backup::naming::Kind::Custom,
