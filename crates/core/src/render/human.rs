@@ -63,12 +63,25 @@ fn write_diagnostic(out: &mut String, d: &Diagnostic) {
         _ => String::new(),
     };
     let style = severity_style(d.severity);
+    // What the finding is about leads, as promtool names the group and rule,
+    // unless the message already names it (or its last part: an alert's
+    // name without its group).
+    let named = |subject: &str| {
+        let last = subject.rsplit('/').next().unwrap_or(subject);
+        d.message.contains(subject) || (!last.is_empty() && d.message.contains(last))
+    };
+    let message = match &d.subject {
+        Some(subject) if !subject.is_empty() && !named(subject) => {
+            format!("{subject}: {}", d.message)
+        }
+        _ => d.message.clone(),
+    };
     let _ = writeln!(
         out,
         "  {position:>7}  {style}{:<7}{style:#}  {}  {DIM}[{}]{DIM:#}",
         d.severity.as_str(),
         // Continuation lines of a multi-line message line up under its first line.
-        d.message.replace('\n', &format!("\n{:20}", "")),
+        message.replace('\n', &format!("\n{:20}", "")),
         d.code
     );
     if let Some(help) = &d.help {
