@@ -14,7 +14,7 @@ fn main() -> anyhow::Result<()> {
         .map_or_else(|| PathBuf::from("target/dist"), PathBuf::from);
     let commands = [
         validate_env::Cli::command(),
-        pg_backup::Cli::command(),
+        shipshape_backup::Cli::command(),
         pg_restore::Cli::command(),
         migrate_check::Cli::command(),
         alert_lint::Cli::command(),

@@ -1,3 +1,3 @@
 fn main() -> std::process::ExitCode {
-    shipshape_core::run::main(pg_backup::run)
+    shipshape_core::run::main(shipshape_backup::run)
 }

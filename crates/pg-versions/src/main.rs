@@ -10,7 +10,7 @@ fn main() -> std::process::ExitCode {
     if name == "pg-restore" {
         shipshape_core::run::main(pg_restore::run)
     } else if name == "pg-backup" {
-        shipshape_core::run::main(pg_backup::run)
+        shipshape_core::run::main(shipshape_backup::run)
     } else if name == "migrate-check" {
         shipshape_core::run::main(migrate_check::run)
     } else {

@@ -41,13 +41,13 @@ fn safety_backup(
             }
         })
         .collect();
-    pg_backup::backup_on_behalf(
+    shipshape_backup::backup_on_behalf(
         &ctx.printer,
         &connection.with_database(target),
         ctx.settings.pg_bin_dir.as_deref(),
         dir,
         &format!("{safe}_safety"),
-        pg_backup::naming::Kind::Custom,
+        shipshape_backup::naming::Kind::Custom,
     )
     .with_context(|| format!("the safety backup of \"{target}\" failed, so nothing was changed"))
 }
