@@ -10,6 +10,9 @@ use shipshape_core::config::{self, ToolConfig};
 use shipshape_core::{GlobalArgs, Secret, UsageError};
 use shipshape_pg::{ConnectionArgs, ConnectionSettings};
 
+use shipshape_repo::crypt::{self, Encryption, EncryptionSources};
+use shipshape_repo::remote::{RemoteUrl, S3FileConfig, S3Settings, settings::process_env};
+
 use crate::naming::{self, Kind};
 use crate::retention::Policy;
 use crate::{CreateArgs, SharedArgs};
@@ -62,6 +65,15 @@ pub struct FileConfig {
     pub on_failure: Option<String>,
     pub metrics_file: Option<PathBuf>,
     pub wait: Option<bool>,
+    /// Off-site repository, `s3://bucket/prefix`.
+    pub to: Option<String>,
+    pub s3_endpoint: Option<String>,
+    pub s3_region: Option<String>,
+    pub s3_virtual_hosted: Option<bool>,
+    /// age recipients (public keys) the off-site copy is encrypted to.
+    pub encrypt_to: Option<Vec<String>>,
+    pub recipients_file: Option<PathBuf>,
+    pub passphrase_file: Option<PathBuf>,
 }
 
 impl ToolConfig for FileConfig {
@@ -72,10 +84,22 @@ pub const DEFAULT_KEEP_DAYS: u32 = 7;
 pub const DEFAULT_KEEP_MIN: u32 = 1;
 pub const DEFAULT_LOCK_WAIT_SECONDS: u64 = 300;
 
+/// An off-site repository and how to reach it.
+#[derive(Debug, Clone)]
+pub struct RemoteRepo {
+    pub url: RemoteUrl,
+    pub s3: S3Settings,
+}
+
 /// Settings every subcommand uses.
 #[derive(Debug, Clone)]
 pub struct Shared {
     pub dir: PathBuf,
+    /// Is there a local repository? False when only `--to` names one.
+    pub local: bool,
+    pub remote: Option<RemoteRepo>,
+    /// Encryption and decryption by passphrase (scrypt).
+    pub passphrase_file: Option<PathBuf>,
     /// `None` for `list`/`verify` without an explicit prefix: all backups.
     pub prefix: Option<String>,
     pub policy: Policy,
@@ -123,6 +147,8 @@ pub struct CreateOptions {
     pub on_success: Option<Vec<String>>,
     pub on_failure: Option<Vec<String>>,
     pub metrics_file: Option<PathBuf>,
+    /// age encryption of the off-site copy.
+    pub encryption: Option<std::sync::Arc<Encryption>>,
     /// Who asked for the backup; decides the locking and retention.
     pub on_behalf: OnBehalf,
 }
@@ -149,6 +175,8 @@ pub fn load(global: &GlobalArgs) -> Result<FileConfig, config::ConfigError> {
     table.dir = rebase(table.dir);
     table.pg_bin_dir = rebase(table.pg_bin_dir);
     table.metrics_file = rebase(table.metrics_file);
+    table.recipients_file = rebase(table.recipients_file);
+    table.passphrase_file = rebase(table.passphrase_file);
     Ok(table)
 }
 
@@ -169,12 +197,16 @@ pub fn shared(
     if connection.pg_bin_dir.is_none() {
         connection.pg_bin_dir = file.pg_bin_dir.clone();
     }
+    let remote = remote_repo(args, file)?;
+    let dir = args.dir.clone().or_else(|| file.dir.clone());
     Ok(Shared {
-        dir: args
-            .dir
+        local: dir.is_some() || remote.is_none(),
+        dir: dir.unwrap_or_else(|| PathBuf::from(".")),
+        remote,
+        passphrase_file: args
+            .passphrase_file
             .clone()
-            .or_else(|| file.dir.clone())
-            .unwrap_or_else(|| PathBuf::from(".")),
+            .or_else(|| file.passphrase_file.clone()),
         prefix,
         policy: Policy {
             keep_days: config::layer(args.keep_days, None, file.keep_days, DEFAULT_KEEP_DAYS),
@@ -189,7 +221,66 @@ pub fn shared(
     })
 }
 
-pub fn create(args: &CreateArgs, file: &FileConfig) -> Result<CreateOptions, UsageError> {
+/// `--to` (or `to` in the file) and the S3 settings to reach it.
+fn remote_repo(args: &SharedArgs, file: &FileConfig) -> Result<Option<RemoteRepo>, UsageError> {
+    let Some(text) = args.to.clone().or_else(|| file.to.clone()) else {
+        return Ok(None);
+    };
+    let url = RemoteUrl::parse(&text).map_err(|e| UsageError::new(format!("--to: {e}")))?;
+    let file_s3 = S3FileConfig {
+        s3_endpoint: file.s3_endpoint.clone(),
+        s3_region: file.s3_region.clone(),
+        s3_virtual_hosted: file.s3_virtual_hosted,
+    };
+    let s3 = S3Settings::resolve(&args.s3, &file_s3, &process_env);
+    Ok(Some(RemoteRepo { url, s3 }))
+}
+
+/// The passphrase sources: `--passphrase-file`, else `PG_BACKUP_PASSPHRASE`.
+pub fn passphrase_sources(shared: &Shared) -> EncryptionSources {
+    EncryptionSources {
+        passphrase_file: shared.passphrase_file.clone(),
+        passphrase_env: std::env::var(crypt::PASSPHRASE_ENV).ok(),
+        ..EncryptionSources::default()
+    }
+}
+
+fn encryption(
+    args: &CreateArgs,
+    file: &FileConfig,
+    shared: &Shared,
+) -> Result<Option<std::sync::Arc<Encryption>>, UsageError> {
+    let mut sources = passphrase_sources(shared);
+    sources.recipients = if args.encrypt_to.is_empty() {
+        file.encrypt_to.clone().unwrap_or_default()
+    } else {
+        args.encrypt_to.clone()
+    };
+    sources.recipients_files = args
+        .recipients_file
+        .clone()
+        .or_else(|| file.recipients_file.clone())
+        .into_iter()
+        .collect();
+    let asked = !sources.recipients.is_empty() || !sources.recipients_files.is_empty();
+    if asked && shared.remote.is_none() {
+        return Err(UsageError::new(
+            "--encrypt-to and --recipients-file encrypt the off-site copy: add --to s3://BUCKET/PREFIX              (the local copy stays on the database host, which can read the database anyway)",
+        ));
+    }
+    if shared.remote.is_none() {
+        return Ok(None);
+    }
+    Encryption::resolve(&sources)
+        .map(|e| e.map(std::sync::Arc::new))
+        .map_err(|e| UsageError::new(e.to_string()))
+}
+
+pub fn create(
+    args: &CreateArgs,
+    file: &FileConfig,
+    shared: &Shared,
+) -> Result<CreateOptions, UsageError> {
     let format = config::layer(
         args.dump_format,
         None,
@@ -228,6 +319,12 @@ pub fn create(args: &CreateArgs, file: &FileConfig) -> Result<CreateOptions, Usa
     if jobs == 0 {
         return Err(UsageError::new("--jobs must be at least 1"));
     }
+    let globals = args.globals || args.globals_with_passwords || file.globals.unwrap_or(false);
+    if globals && !shared.local {
+        return Err(UsageError::new(
+            "--globals is saved beside the local copy only: add --dir for a local repository as well as --to",
+        ));
+    }
     let split = |value: Option<&String>, origin: &str| {
         value
             .map(|v| shipshape_core::command::split(v, origin))
@@ -257,6 +354,7 @@ pub fn create(args: &CreateArgs, file: &FileConfig) -> Result<CreateOptions, Usa
             "--on-failure",
         )?,
         on_behalf: OnBehalf::PgBackup,
+        encryption: encryption(args, file, shared)?,
         metrics_file: args
             .metrics_file
             .clone()
@@ -303,5 +401,12 @@ pub fn effective(
         on_failure: join(&create.on_failure),
         metrics_file: create.metrics_file.clone(),
         wait: Some(shared.wait),
+        to: shared.remote.as_ref().map(|r| r.url.to_string()),
+        s3_endpoint: shared.remote.as_ref().map(|r| r.s3.endpoint_label()),
+        s3_region: shared.remote.as_ref().map(|r| r.s3.region.clone()),
+        s3_virtual_hosted: shared.remote.as_ref().map(|r| r.s3.virtual_hosted),
+        encrypt_to: create.encryption.as_ref().map(|e| e.labels()),
+        recipients_file: None,
+        passphrase_file: shared.passphrase_file.clone(),
     }
 }

@@ -10,6 +10,7 @@ use shipshape_pg::ConnectionArgs;
 mod commands;
 mod config;
 mod copycount;
+mod destination;
 mod dirlock;
 mod dump;
 mod file_check;
@@ -17,6 +18,7 @@ mod fsx;
 mod hooks;
 use shipshape_core::human;
 mod metrics;
+mod offsite;
 // Backup names and the directory inventory are shared with pg-restore.
 use shipshape_repo::inventory;
 pub use shipshape_repo::naming;
@@ -97,6 +99,19 @@ pub(crate) struct SharedArgs {
     /// If another pg-backup holds the directory or database lock, wait for it instead of exiting 3
     #[arg(long, global = true)]
     pub(crate) wait: bool,
+
+    /// Off-site repository s3://BUCKET/PREFIX: create streams the backup there (with --dir, as well
+    /// as locally; each keeps its own retention); list, verify and prune work on it
+    #[arg(long, global = true, value_name = "URL", env = "PG_BACKUP_TO")]
+    pub(crate) to: Option<String>,
+
+    #[command(flatten)]
+    pub(crate) s3: shipshape_repo::remote::S3Args,
+
+    /// Passphrase (first line of FILE) for age scrypt encryption or decryption
+    /// [env: PG_BACKUP_PASSPHRASE]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub(crate) passphrase_file: Option<PathBuf>,
 }
 
 /// Options of `create`.
@@ -149,6 +164,14 @@ pub(crate) struct CreateArgs {
     /// Write Prometheus textfile-collector metrics to PATH (atomically)
     #[arg(long, value_name = "PATH")]
     pub(crate) metrics_file: Option<PathBuf>,
+
+    /// Encrypt the off-site copy to this age recipient (age1… or an SSH public key; repeatable)
+    #[arg(long, value_name = "RECIPIENT")]
+    pub(crate) encrypt_to: Vec<String>,
+
+    /// Encrypt the off-site copy to the recipients in FILE (one per line, # comments)
+    #[arg(long, value_name = "FILE")]
+    pub(crate) recipients_file: Option<PathBuf>,
 }
 
 impl CreateArgs {
@@ -168,6 +191,14 @@ impl CreateArgs {
             on_success: self.on_success.or_else(|| other.on_success.clone()),
             on_failure: self.on_failure.or_else(|| other.on_failure.clone()),
             metrics_file: self.metrics_file.or_else(|| other.metrics_file.clone()),
+            encrypt_to: if self.encrypt_to.is_empty() {
+                other.encrypt_to.clone()
+            } else {
+                self.encrypt_to
+            },
+            recipients_file: self
+                .recipients_file
+                .or_else(|| other.recipients_file.clone()),
         }
     }
 
@@ -185,6 +216,8 @@ impl CreateArgs {
             || self.on_success.is_some()
             || self.on_failure.is_some()
             || self.metrics_file.is_some()
+            || !self.encrypt_to.is_empty()
+            || self.recipients_file.is_some()
     }
 }
 
@@ -203,9 +236,18 @@ pub(crate) enum Commands {
         #[arg(long)]
         all: bool,
         /// Also restore the newest intact backup checked (or FILE) into a throwaway database
-        /// and compare every table's row count with its manifest (needs CREATEDB)
-        #[arg(long)]
+        /// and compare every table's row count with its manifest (needs CREATEDB): the restore drill
+        #[arg(long, visible_alias = "restore")]
         verify_restore: bool,
+        /// Check the newest backup (the default without FILE or --all; says so in a script)
+        #[arg(long, conflicts_with_all = ["file", "all"])]
+        latest: bool,
+        /// age identity file (or unencrypted SSH private key) to decrypt encrypted off-site backups (repeatable)
+        #[arg(long, value_name = "FILE")]
+        identity: Vec<PathBuf>,
+        /// Record the restore drill's outcome as pg_backup_last_restore_test_* metrics in PATH
+        #[arg(long, value_name = "PATH")]
+        metrics_file: Option<PathBuf>,
     },
     /// Apply retention now: delete backups no rule keeps
     Prune {
@@ -231,7 +273,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Commands::Create(args)) => args.clone().or(&cli.create),
         _ => cli.create.clone(),
     };
-    let create_opts = config::create(&create_args, &file_config)?;
+    let create_opts = config::create(&create_args, &file_config, &shared)?;
     if cli.global.print_config {
         let settings = shared.settings().ok();
         let effective = config::effective(&shared, &create_opts, settings.as_ref());
@@ -252,7 +294,20 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             file,
             all,
             verify_restore,
-        }) => verify::run(&printer, &shared, file.as_deref(), *all, *verify_restore),
+            latest: _,
+            identity,
+            metrics_file,
+        }) => verify::run(
+            &printer,
+            &shared,
+            &verify::Request {
+                file: file.as_deref(),
+                all: *all,
+                restore: *verify_restore,
+                identities: identity,
+                metrics_file: metrics_file.as_deref(),
+            },
+        ),
         Some(Commands::Prune { dry_run }) => prune::run(&printer, &shared, *dry_run),
     }
 }

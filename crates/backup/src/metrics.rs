@@ -71,6 +71,48 @@ pub fn write(path: &Path, run: &RunMetrics) -> anyhow::Result<()> {
     crate::fsx::write_atomic(path, text.as_bytes())
 }
 
+/// The restore drill's outcome (`pg-backup verify --restore
+/// --metrics-file PATH`), in its own file (a backup run replaces its own
+/// file whole): the last successful drill's time is carried over on
+/// failure, as for backups, so a `RestoreTestTooOld` alert keeps counting.
+pub fn write_restore_test(path: &Path, database: &str, success: bool) -> anyhow::Result<()> {
+    let previous = std::fs::read_to_string(path).unwrap_or_default();
+    let now = chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
+    let labels = format!("database=\"{}\"", escape(database));
+    let last_success = if success {
+        Some(now)
+    } else {
+        previous_value(
+            &previous,
+            "pg_backup_last_restore_test_success_timestamp_seconds",
+        )
+    };
+    let mut text = String::new();
+    let mut metric = |name: &str, help: &str, value: Option<f64>| {
+        let _ = writeln!(text, "# HELP {name} {help}");
+        let _ = writeln!(text, "# TYPE {name} gauge");
+        if let Some(value) = value {
+            let _ = writeln!(text, "{name}{{{labels}}} {value}");
+        }
+    };
+    metric(
+        "pg_backup_last_restore_test_success_timestamp_seconds",
+        "Unix time of the last restore drill that restored a backup and matched every row count.",
+        last_success,
+    );
+    metric(
+        "pg_backup_last_restore_test_status",
+        "1 if the last restore drill succeeded, 0 if it failed.",
+        Some(if success { 1.0 } else { 0.0 }),
+    );
+    metric(
+        "pg_backup_last_restore_test_run_timestamp_seconds",
+        "Unix time the last restore drill ended, successful or not.",
+        Some(now),
+    );
+    crate::fsx::write_atomic(path, text.as_bytes())
+}
+
 fn escape(value: &str) -> String {
     value
         .replace('\\', "\\\\")

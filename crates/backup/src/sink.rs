@@ -1,11 +1,11 @@
-//! Where dump bytes go: compressed (parallel gzip, multi-threaded zstd) or
-//! as they are (custom-format archives, already compressed by pg_dump) into
-//! the `.partial` file, with the SHA-256 of the bytes written computed on the
-//! way, and an fsync at the end.
+//! What happens to dump bytes: compressed (parallel gzip, multi-threaded
+//! zstd) or passed as they are (custom-format archives, already compressed
+//! by pg_dump) into a [`Destination`] (the `.partial` file, an upload, or
+//! both), with the SHA-256 of the compressed stream computed on the way.
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::thread::JoinHandle;
 
@@ -13,6 +13,7 @@ use anyhow::{Context as _, anyhow};
 use crossbeam_channel::{Receiver, Sender, bounded};
 use sha2::{Digest as _, Sha256};
 
+use crate::destination::{Destination, LocalFile, RemoteWritten};
 use crate::naming::Kind;
 
 /// The file as written.
@@ -23,6 +24,8 @@ pub struct Written {
     /// Parallel gzip: the size of each gzip member in order, so the
     /// verification pass can decompress members on several threads.
     pub members: Option<Vec<u64>>,
+    /// What the upload stored, when there is one.
+    pub remote: Option<RemoteWritten>,
 }
 
 /// Consumes the dump in blocks.
@@ -33,37 +36,31 @@ pub trait Sink: Send {
     fn finish(self: Box<Self>) -> anyhow::Result<Written>;
 }
 
-/// Hashes and counts what passes through to the file.
+/// Hashes and counts the compressed stream on its way to the destination.
 struct HashingFile {
-    out: BufWriter<File>,
+    out: Box<dyn Destination>,
     hasher: Sha256,
     bytes: u64,
-    path: PathBuf,
+    label: String,
 }
 
 impl HashingFile {
-    fn new(file: File, path: PathBuf) -> Self {
+    fn new(out: Box<dyn Destination>) -> Self {
         Self {
-            out: BufWriter::with_capacity(1 << 20, file),
+            label: out.label(),
+            out,
             hasher: Sha256::new(),
             bytes: 0,
-            path,
         }
     }
 
     fn finish(self) -> anyhow::Result<Written> {
-        let path = self.path;
-        let file = self
-            .out
-            .into_inner()
-            .map_err(|e| e.into_error())
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        file.sync_all()
-            .with_context(|| format!("cannot fsync {}", path.display()))?;
+        let remote = self.out.finish()?;
         Ok(Written {
             sha256: shipshape_pg::archive::hex(&self.hasher.finalize()),
             bytes: self.bytes,
             members: None,
+            remote,
         })
     }
 }
@@ -89,13 +86,24 @@ pub fn open(
     level: Option<u32>,
     jobs: usize,
 ) -> anyhow::Result<Box<dyn Sink>> {
-    let out = HashingFile::new(file, path.clone());
+    open_to(kind, Box::new(LocalFile::new(file, path)), level, jobs)
+}
+
+/// A sink for `kind` writing to `destination`.
+pub fn open_to(
+    kind: Kind,
+    destination: Box<dyn Destination>,
+    level: Option<u32>,
+    jobs: usize,
+) -> anyhow::Result<Box<dyn Sink>> {
+    let out = HashingFile::new(destination);
+    let path = out.label.clone();
     Ok(match kind {
         Kind::Custom => Box::new(Raw { out: Some(out) }),
         Kind::SqlZstd => {
             let level = i32::try_from(level.unwrap_or(3)).unwrap_or(3);
             let mut enc = zstd::stream::write::Encoder::new(out, level)
-                .with_context(|| format!("cannot start zstd for {}", path.display()))?;
+                .with_context(|| format!("cannot start zstd for {path}"))?;
             enc.include_checksum(true)
                 .and_then(|()| enc.multithread(u32::try_from(jobs).unwrap_or(1)))
                 .context("cannot configure zstd (multi-threading)")?;
@@ -118,9 +126,9 @@ impl Sink for Raw {
             .out
             .as_mut()
             .ok_or_else(|| anyhow!("sink already finished"))?;
-        let path = out.path.clone();
+        let label = out.label.clone();
         out.write_all(&block)
-            .with_context(|| format!("cannot write {}", path.display()))
+            .with_context(|| format!("cannot write {label}"))
     }
 
     fn finish(mut self: Box<Self>) -> anyhow::Result<Written> {
@@ -133,7 +141,7 @@ impl Sink for Raw {
 
 struct Zstd {
     enc: Option<zstd::stream::write::Encoder<'static, HashingFile>>,
-    path: PathBuf,
+    path: String,
 }
 
 impl Sink for Zstd {
@@ -143,7 +151,7 @@ impl Sink for Zstd {
             .as_mut()
             .ok_or_else(|| anyhow!("sink already finished"))?;
         enc.write_all(&block)
-            .with_context(|| format!("cannot write {}", self.path.display()))
+            .with_context(|| format!("cannot write {}", self.path))
     }
 
     fn finish(mut self: Box<Self>) -> anyhow::Result<Written> {
@@ -152,7 +160,7 @@ impl Sink for Zstd {
             .take()
             .ok_or_else(|| anyhow!("sink already finished"))?;
         enc.finish()
-            .with_context(|| format!("cannot write {}", self.path.display()))?
+            .with_context(|| format!("cannot write {}", self.path))?
             .finish()
     }
 }
@@ -215,7 +223,7 @@ fn write_in_order(mut out: HashingFile, rx: &Receiver<(u64, Vec<u8>)>) -> anyhow
         pending.insert(seq, member);
         while let Some(member) = pending.remove(&next) {
             out.write_all(&member)
-                .with_context(|| format!("cannot write {}", out.path.display()))?;
+                .with_context(|| format!("cannot write {}", out.label))?;
             members.push(member.len() as u64);
             next += 1;
         }

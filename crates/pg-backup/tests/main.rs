@@ -8,4 +8,5 @@ mod cli;
 mod create;
 mod failures;
 mod manage;
+// mod offsite;
 mod support;

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use shipshape_core::Secret;
 use shipshape_core::config::{ToolConfig, env_var, layer};
+use shipshape_repo::remote::settings::process_env;
+use shipshape_repo::remote::{RemoteUrl, S3FileConfig, S3Settings};
 
 /// `[pg-restore]` in shipshape.toml. Every key is documented in docs/configuration.md.
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -30,6 +32,14 @@ pub struct RestoreConfig {
     pub owner_map: Option<Vec<String>>,
     /// Seconds to wait for sessions to end after they were terminated before the swap gives up.
     pub terminate_timeout_seconds: Option<u64>,
+    /// Off-site repository for --latest, `s3://bucket/prefix`.
+    pub from: Option<String>,
+    pub s3_endpoint: Option<String>,
+    pub s3_region: Option<String>,
+    pub s3_virtual_hosted: Option<bool>,
+    /// age identity files that decrypt off-site backups.
+    pub identity: Option<Vec<PathBuf>>,
+    pub passphrase_file: Option<PathBuf>,
 }
 
 impl ToolConfig for RestoreConfig {
@@ -52,6 +62,12 @@ pub struct Settings {
     pub no_privileges: bool,
     pub owner_map: Vec<(String, String)>,
     pub terminate_timeout_seconds: u64,
+    /// `--from`: the off-site repository `--latest` looks in.
+    pub from: Option<RemoteUrl>,
+    /// How to reach the store (used for `--from` and `s3://` FILEs).
+    pub s3: S3Settings,
+    pub identities: Vec<PathBuf>,
+    pub passphrase_file: Option<PathBuf>,
 }
 
 fn env_parse<T: std::str::FromStr>(name: &str) -> anyhow::Result<Option<T>> {
@@ -101,7 +117,35 @@ impl Settings {
             }
         }
         let keep_previous_configured = keep_env.is_some() || file.keep_previous.is_some();
+        let from = cli
+            .from
+            .clone()
+            .or_else(|| env_var("PG_RESTORE_FROM"))
+            .or_else(|| file.from.clone())
+            .map(|text| RemoteUrl::parse(&text))
+            .transpose()
+            .map_err(|e| shipshape_core::UsageError::new(format!("--from: {e}")))?;
+        let s3 = S3Settings::resolve(
+            &cli.s3,
+            &S3FileConfig {
+                s3_endpoint: file.s3_endpoint.clone(),
+                s3_region: file.s3_region.clone(),
+                s3_virtual_hosted: file.s3_virtual_hosted,
+            },
+            &process_env,
+        );
         Ok(Self {
+            from,
+            s3,
+            identities: if cli.identity.is_empty() {
+                file.identity.clone().unwrap_or_default()
+            } else {
+                cli.identity.clone()
+            },
+            passphrase_file: cli
+                .passphrase_file
+                .clone()
+                .or_else(|| file.passphrase_file.clone()),
             keep_previous_configured,
             dir: layer(
                 cli.dir.clone().map(Some),
@@ -142,6 +186,12 @@ impl Settings {
                     .collect(),
             ),
             terminate_timeout_seconds: Some(self.terminate_timeout_seconds),
+            from: self.from.as_ref().map(ToString::to_string),
+            s3_endpoint: Some(self.s3.endpoint_label()),
+            s3_region: Some(self.s3.region.clone()),
+            s3_virtual_hosted: Some(self.s3.virtual_hosted),
+            identity: Some(self.identities.clone()),
+            passphrase_file: self.passphrase_file.clone(),
         }
     }
 }

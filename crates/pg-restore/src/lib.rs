@@ -19,6 +19,7 @@ mod load;
 mod names;
 mod parallel;
 mod progress;
+mod remote;
 mod scan;
 mod server;
 mod split;
@@ -35,6 +36,9 @@ const EXAMPLES: &str = "Examples:
   pg-restore backup.sql.gz                      restore into the database DATABASE_URL names
   pg-restore --yes --target app_copy app.dump   restore into another database, no prompt
   pg-restore --latest --dir /var/backups/app    the newest verified backup in a pg-backup directory
+  pg-restore --latest --from s3://backups/app --identity backup.key
+                                                the newest verified off-site backup, decrypted
+  pg-restore s3://backups/app/app_20261207_030000.sql.gz.age --identity backup.key
   pg-restore list backup.sql.gz                 what the file contains (no server needed)
   pg-restore rollback --yes                     put back the database the last restore replaced
   pg-restore prune                              drop kept databases beyond keep_previous";
@@ -83,9 +87,24 @@ pub(crate) struct RestoreArgs {
     #[arg(value_name = "FILE")]
     pub(crate) file: Option<PathBuf>,
 
-    /// Restore the newest verified backup in --dir (or `dir` in shipshape.toml)
+    /// Restore the newest verified backup in --dir or --from (or `dir`/`from` in shipshape.toml)
     #[arg(long)]
     pub(crate) latest: bool,
+
+    /// Off-site repository s3://BUCKET/PREFIX that --latest looks in [env: PG_RESTORE_FROM]
+    #[arg(long, value_name = "URL")]
+    pub(crate) from: Option<String>,
+
+    /// age identity file (or unencrypted SSH private key) for encrypted off-site backups (repeatable)
+    #[arg(long, value_name = "FILE")]
+    pub(crate) identity: Vec<PathBuf>,
+
+    /// Passphrase (first line of FILE) of a passphrase-encrypted backup [env: PG_BACKUP_PASSPHRASE]
+    #[arg(long, value_name = "FILE")]
+    pub(crate) passphrase_file: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub(crate) s3: shipshape_repo::remote::S3Args,
 
     /// A pg-backup directory, for --latest
     #[arg(long, value_name = "DIR")]

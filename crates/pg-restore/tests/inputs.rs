@@ -117,6 +117,8 @@ fn write_manifest(
             detail: None,
         },
         tool_version: "0.1.0".into(),
+        remote: None,
+        encryption: None,
     };
     std::fs::write(
         manifest::manifest_path(file),

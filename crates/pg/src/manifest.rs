@@ -84,6 +84,39 @@ pub struct Manifest {
     pub globals_file: Option<String>,
     pub verification: Verification,
     pub tool_version: String,
+    /// Where the backup is stored in an object store (remote repositories).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote: Option<RemoteObject>,
+    /// How the stored bytes are encrypted; `sha256` and `compressed_bytes`
+    /// are then of the encrypted object, these of the plain (compressed) dump.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<EncryptionInfo>,
+}
+
+/// A backup's object in an object store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoteObject {
+    /// The bucket and key, `s3://bucket/prefix/name`.
+    pub url: String,
+    /// The store's ETag after the multipart upload completed.
+    pub e_tag: Option<String>,
+    /// Size as the store reported it (HEAD) after the upload.
+    pub size: u64,
+    pub part_size: u64,
+    pub parts: u64,
+}
+
+/// Client-side encryption of a stored backup.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EncryptionInfo {
+    /// `age`.
+    pub method: String,
+    /// The recipients' public keys (or `passphrase (scrypt)`).
+    pub recipients: Vec<String>,
+    /// SHA-256 and size of the backup before encryption (what a local copy
+    /// of the same dump holds).
+    pub plain_sha256: String,
+    pub plain_bytes: u64,
 }
 
 /// `backup.sql.gz` → `backup.sql.gz.json`.

@@ -61,6 +61,8 @@ pub struct BackupName {
     pub prefix: String,
     pub time: DateTime<Utc>,
     pub kind: Kind,
+    /// Encrypted with age: the name ends in `.age` (remote repositories).
+    pub encrypted: bool,
 }
 
 impl BackupName {
@@ -69,17 +71,36 @@ impl BackupName {
             prefix: prefix.to_owned(),
             time,
             kind,
+            encrypted: false,
         }
+    }
+
+    /// The same backup, encrypted or not.
+    #[must_use]
+    pub fn encrypted(mut self, encrypted: bool) -> Self {
+        self.encrypted = encrypted;
+        self
     }
 
     /// The file name.
     pub fn file_name(&self) -> String {
         format!(
-            "{}_{}{}",
+            "{}_{}{}{}",
             self.prefix,
             self.time.format(STAMP),
-            self.kind.extension()
+            self.kind.extension(),
+            if self.encrypted {
+                crate::crypt::SUFFIX
+            } else {
+                ""
+            }
         )
+    }
+
+    /// The file name without the encryption suffix: the name of the
+    /// decrypted backup.
+    pub fn plain_file_name(&self) -> String {
+        self.clone().encrypted(false).file_name()
     }
 
     /// The file holding `pg_dumpall --globals-only` output for this backup.
@@ -90,6 +111,11 @@ impl BackupName {
     /// Parse any pg-backup name (prefix unknown). The prefix is everything
     /// before the final `_YYYYmmdd_HHMMSS`.
     pub fn parse(name: &str) -> Option<Self> {
+        if let Some(plain) = name.strip_suffix(crate::crypt::SUFFIX) {
+            return Self::parse(plain)
+                .filter(|n| !n.encrypted)
+                .map(|n| n.encrypted(true));
+        }
         let kind = Kind::ALL
             .into_iter()
             .find(|k| name.ends_with(k.extension()))?;
@@ -106,11 +132,7 @@ impl BackupName {
             return None;
         }
         let time = NaiveDateTime::parse_from_str(stamp, STAMP).ok()?.and_utc();
-        let parsed = Self {
-            prefix: prefix.to_owned(),
-            time,
-            kind,
-        };
+        let parsed = Self::new(prefix, time, kind);
         // Round trip: rejects anything chrono accepted loosely.
         (parsed.file_name() == name).then_some(parsed)
     }
@@ -155,6 +177,10 @@ mod tests {
             BackupName::parse("app_20260102_030405.dump").map(|n| n.kind),
             Some(Kind::Custom)
         );
+        let age = BackupName::parse("app_20260102_030405.sql.zst.age").unwrap();
+        assert!(age.encrypted);
+        assert_eq!(age.file_name(), "app_20260102_030405.sql.zst.age");
+        assert_eq!(age.plain_file_name(), "app_20260102_030405.sql.zst");
         for bad in [
             "app_20261302_030405.sql.gz",
             "app_20260102_030405.sql.gz.json",
@@ -165,6 +191,8 @@ mod tests {
             "app-20260102-030405.sql.gz",
             "app_20260102_030405.globals.sql",
             "notes.txt",
+            "app_20260102_030405.sql.gz.age.age",
+            "app_20260102_030405.age",
         ] {
             assert_eq!(BackupName::parse(bad), None, "{bad}");
         }

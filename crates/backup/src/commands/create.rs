@@ -36,8 +36,10 @@ use shipshape_pg::{ConnectionSettings, Db, child, programs};
 
 use super::prune;
 use crate::config::{CreateOptions, OnBehalf, Shared};
+use crate::destination::{Both, Destination, LocalFile};
 use crate::dirlock::DirLock;
 use crate::naming::{BackupName, Kind};
+use crate::offsite::Offsite;
 use crate::{
     copycount, dump, file_check, fsx, hooks, human, inventory, metrics, restore_check, sink,
 };
@@ -45,9 +47,25 @@ use crate::{
 /// A finished, verified backup.
 #[derive(Debug)]
 struct Done {
-    path: PathBuf,
+    /// The local backup, if there is a local repository.
+    path: Option<PathBuf>,
+    /// The manifest of the plain dump (the local copy's).
     manifest: Manifest,
+    /// The off-site copy's manifest (`remote.url` says where).
+    remote_manifest: Option<Manifest>,
     retention: Option<prune::Outcome>,
+    remote_retention: Option<prune::Outcome>,
+}
+
+impl Done {
+    /// Where the backup is: the local file, else the object's URL.
+    fn location(&self) -> String {
+        match (&self.path, &self.remote_manifest) {
+            (Some(path), _) => path.display().to_string(),
+            (None, Some(m)) => m.remote.as_ref().map(|r| r.url.clone()).unwrap_or_default(),
+            (None, None) => String::new(),
+        }
+    }
 }
 
 pub fn run(printer: &Printer, shared: &Shared, opts: &CreateOptions) -> anyhow::Result<ExitCode> {
@@ -88,8 +106,8 @@ pub fn run(printer: &Printer, shared: &Shared, opts: &CreateOptions) -> anyhow::
                 let outcome = hooks::Outcome {
                     success: true,
                     database,
-                    file: Some(done.path.display().to_string()),
-                    manifest: Some(manifest_path(&done.path).display().to_string()),
+                    file: Some(done.location()),
+                    manifest: Some(format!("{}.json", done.location())),
                     size_bytes: Some(done.manifest.compressed_bytes),
                     duration_seconds: elapsed,
                     exit_code: 0,
@@ -284,9 +302,12 @@ pub fn backup_on_behalf(
             ..Default::default()
         },
         &no_file,
+        &shared,
     )?;
     opts.on_behalf = OnBehalf::Caller;
-    Ok(attempt(printer, &shared, &opts, settings, prefix)?.path)
+    attempt(printer, &shared, &opts, settings, prefix)?
+        .path
+        .ok_or_else(|| anyhow!("internal error: the safety backup has no local file"))
 }
 
 /// One backup, in the order the module documentation gives; each step
@@ -306,16 +327,19 @@ fn attempt(
         prefix,
         dir: &shared.dir,
     };
-    // 1. Lock the directory, then (after finding pg_dump) the database.
+    // 1. Lock the directory, reach the store, then (after finding pg_dump)
+    //    lock the database.
     let _dir_lock = backup.lock_directory()?;
+    let offsite = backup.open_offsite()?;
     let server = backup.inspect_server()?;
     let db_lock = backup.lock_database()?;
-    // 2. Snapshot, row counts, pg_dump into the `.partial` file (3: its
-    //    exit status is checked as it ends).
+    // 2. Snapshot, row counts, pg_dump into the `.partial` file and/or the
+    //    upload (3: its exit status is checked as it ends).
     let snapshot = backup.export_snapshot()?;
     let started_at = Utc::now();
-    let (mut files, out) = backup.create_partial()?;
-    let dumped = backup.dump(&server, snapshot, &files, out)?;
+    let (mut files, destination) =
+        backup.open_destinations(&server, offsite.as_ref(), started_at)?;
+    let dumped = backup.dump(&server, snapshot, &files, destination)?;
     // 3. Completeness marker and COPY row counts.
     backup.check_dump(&dumped)?;
     drop(db_lock);
@@ -323,14 +347,34 @@ fn attempt(
     // 4. Verify what is on disk.
     let mut manifest = backup.unverified_manifest(&server, &files, &dumped, started_at);
     backup.verify(&server, &files, &dumped, &mut manifest)?;
-    // 5. Manifest, final name, directory fsynced.
+    // 5. The off-site object completed, checked and described, then the
+    //    local manifest, final name, directory fsynced.
+    let remote_manifest = match (&offsite, files.upload.take(), &dumped.written.remote) {
+        (Some(offsite), Some(pending), Some(written)) => {
+            printer.detail(&format!(
+                "completing the upload of {}",
+                pending.name.file_name()
+            ));
+            Some(offsite.publish(pending, written, &manifest)?)
+        }
+        _ => None,
+    };
     let path = backup.publish(files, &manifest)?;
-    // 6. Retention.
-    let retention = backup.apply_retention(&manifest.file);
+    // 6. Retention, each repository its own.
+    let retention = path
+        .is_some()
+        .then(|| backup.apply_retention(&manifest.file))
+        .flatten();
+    let remote_retention = match (&offsite, &remote_manifest) {
+        (Some(offsite), Some(m)) => backup.apply_remote_retention(offsite, &m.file),
+        _ => None,
+    };
     Ok(Done {
         path,
         manifest,
+        remote_manifest,
         retention,
+        remote_retention,
     })
 }
 
@@ -349,6 +393,9 @@ struct Server {
     version: String,
     major: u32,
     pg_dump: DumpProgram,
+    /// `pg_database_size`: an upper bound for the compressed dump, which
+    /// sizes the upload's parts.
+    size_estimate: u64,
 }
 
 /// The files of a backup being written: under `.partial` names (removed
@@ -357,8 +404,12 @@ struct PendingFiles {
     name: BackupName,
     /// The backup's final file name, e.g. `app_20250101_000000.sql.gz`.
     file: String,
+    /// Is there a local copy (`final_path`, `partial`)?
+    local: bool,
     final_path: PathBuf,
     partial: PathBuf,
+    /// The off-site upload, until it is completed.
+    upload: Option<crate::offsite::Pending>,
     /// `--globals`: the final file name and the `.partial` path.
     globals: Option<(String, PathBuf)>,
     cleanup: Cleanup,
@@ -379,7 +430,10 @@ struct Dumped {
 impl Backup<'_> {
     /// The directory exists (0700) and is ours; `.partial` files an
     /// interrupted run left are removed.
-    fn lock_directory(&self) -> anyhow::Result<DirLock> {
+    fn lock_directory(&self) -> anyhow::Result<Option<DirLock>> {
+        if !self.shared.local {
+            return Ok(None);
+        }
         let (printer, dir) = (self.printer, self.dir);
         fsx::ensure_private_dir(dir)?;
         let dir_lock = DirLock::acquire(
@@ -401,7 +455,70 @@ impl Backup<'_> {
             std::fs::remove_file(&stale)
                 .with_context(|| format!("cannot remove {}", stale.display()))?;
         }
-        Ok(dir_lock)
+        Ok(Some(dir_lock))
+    }
+
+    /// `--to`: the store is reachable and the bucket exists, before any work.
+    fn open_offsite(&self) -> anyhow::Result<Option<Offsite>> {
+        let Some(repo) = &self.shared.remote else {
+            return Ok(None);
+        };
+        self.printer.detail(&format!(
+            "checking {} at {}",
+            repo.url,
+            repo.s3.endpoint_label()
+        ));
+        Offsite::open(repo, self.opts.encryption.clone())
+            .with_context(|| format!("cannot back up to {}", repo.url))
+            .map(Some)
+    }
+
+    /// The local `.partial` file and/or the upload, as one destination for
+    /// the dump pipeline.
+    fn open_destinations(
+        &self,
+        server: &Server,
+        offsite: Option<&Offsite>,
+        started_at: DateTime<Utc>,
+    ) -> anyhow::Result<(PendingFiles, Box<dyn Destination>)> {
+        let (mut files, local) = if self.shared.local {
+            let (files, out) = self.create_partial()?;
+            let local = LocalFile::new(out, files.partial.clone());
+            (files, Some(local))
+        } else {
+            let name = BackupName::new(self.prefix, started_at.trunc_subsecs(0), self.opts.kind);
+            (self.pending_without_file(name), None)
+        };
+        let Some(offsite) = offsite else {
+            let local = local.ok_or_else(|| anyhow!("internal error: no destination"))?;
+            return Ok((files, Box::new(local)));
+        };
+        let time = files.name.time;
+        let (remote, pending) =
+            offsite.start(self.prefix, self.opts.kind, time, server.size_estimate)?;
+        if local.is_none() {
+            // Remote only: the object's name is the backup's name.
+            files.name = pending.name.clone().encrypted(false);
+            files.file = files.name.file_name();
+        }
+        files.upload = Some(pending);
+        Ok(match local {
+            Some(local) => (files, Box::new(Both { local, remote })),
+            None => (files, Box::new(remote)),
+        })
+    }
+
+    fn pending_without_file(&self, name: BackupName) -> PendingFiles {
+        PendingFiles {
+            file: name.file_name(),
+            name,
+            local: false,
+            final_path: PathBuf::new(),
+            partial: PathBuf::new(),
+            upload: None,
+            globals: None,
+            cleanup: Cleanup { paths: Vec::new() },
+        }
     }
 
     /// The server's version, and a pg_dump at least as new.
@@ -414,6 +531,10 @@ impl Backup<'_> {
             .query_value("SHOW server_version", &[])?
             .unwrap_or_default();
         let major = db.server_major()?;
+        let size_estimate = db
+            .query_value("SELECT pg_database_size(current_database())::text", &[])?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
         db.close();
         let pg_dump = find_pg_dump(self.opts, self.shared, settings, major)?;
         self.printer.detail(&format!(
@@ -424,6 +545,7 @@ impl Backup<'_> {
             version,
             major,
             pg_dump,
+            size_estimate,
         })
     }
 
@@ -476,8 +598,10 @@ impl Backup<'_> {
         let files = PendingFiles {
             name,
             file,
+            local: true,
             final_path,
             partial,
+            upload: None,
             globals: None,
             cleanup,
         };
@@ -513,7 +637,7 @@ impl Backup<'_> {
         server: &Server,
         mut snapshot: ExportedSnapshot,
         files: &PendingFiles,
-        out: std::fs::File,
+        destination: Box<dyn Destination>,
     ) -> anyhow::Result<Dumped> {
         let (printer, opts, settings) = (self.printer, self.opts, self.settings);
         let cmd = self.pg_dump_command(server, &snapshot.id);
@@ -524,16 +648,12 @@ impl Backup<'_> {
             (snapshot, counts)
         });
 
-        let sink = sink::open(
-            opts.kind,
-            out,
-            files.partial.clone(),
-            opts.compress_level,
-            opts.jobs,
-        )?;
+        let target = destination.label();
+        let sink = sink::open_to(opts.kind, destination, opts.compress_level, opts.jobs)?;
         let show_progress = printer.stderr_is_terminal() && !printer.is_quiet();
         let label = format!("dumping {}", settings.database);
-        printer.status(&format!("{label} to {}", files.final_path.display()));
+        let _ = files;
+        printer.status(&format!("{label} to {target}"));
         let plain = opts.kind.format() == shipshape_pg::manifest::DumpFormat::Plain;
         let streamed = dump::stream(cmd, "pg_dump", sink, plain, |bytes, elapsed| {
             if show_progress {
@@ -625,7 +745,8 @@ impl Backup<'_> {
     /// at most `.partial` files (removed by the next run), never a file under
     /// a final backup name.
     fn save_globals(&self, server: &Server, files: &mut PendingFiles) -> anyhow::Result<()> {
-        if !self.opts.globals {
+        if !self.opts.globals || !files.local {
+            // Remote-only runs refuse --globals up front (config).
             return Ok(());
         }
         let globals_name = files.name.globals_file_name();
@@ -676,6 +797,8 @@ impl Backup<'_> {
                 detail: None,
             },
             tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+            remote: None,
+            encryption: None,
         }
     }
 
@@ -690,6 +813,9 @@ impl Backup<'_> {
         manifest: &mut Manifest,
     ) -> anyhow::Result<()> {
         let (printer, opts, file) = (self.printer, self.opts, &files.file);
+        if !files.local {
+            return self.verify_streamed(manifest);
+        }
         printer.detail(&format!("verifying {file}"));
         let (_, problems) = match &dumped.written.members {
             Some(members) => file_check::check_gzip_members(
@@ -739,11 +865,37 @@ impl Backup<'_> {
         Ok(())
     }
 
+    /// Remote only: what was checked while streaming is all there is on
+    /// this host (no file to read back; `pg-backup verify --to` reads the
+    /// object back in full).
+    fn verify_streamed(&self, manifest: &mut Manifest) -> anyhow::Result<()> {
+        if self.opts.verify_restore {
+            return Err(UsageError::new(
+                "--verify-restore needs a local copy to restore from: add --dir, or run the restore drill \
+                 `pg-backup verify --restore --latest --to URL --identity FILE` where the identity is kept",
+            )
+            .into());
+        }
+        manifest.verification = Verification {
+            status: VerifyStatus::Verified,
+            method: "stream".to_owned(),
+            verified_at: Some(Utc::now().trunc_subsecs(3)),
+            detail: Some(format!(
+                "pg_dump's completion marker and {} table row counts checked in the stream",
+                manifest.tables.len()
+            )),
+        };
+        Ok(())
+    }
+
     /// Verified: the manifest first (a crash right after it leaves an orphan
     /// manifest, never a backup without one), then the globals file, then
     /// the backup under its final name, then the directory entry fsynced.
     /// Returns the backup's path.
-    fn publish(&self, files: PendingFiles, manifest: &Manifest) -> anyhow::Result<PathBuf> {
+    fn publish(&self, files: PendingFiles, manifest: &Manifest) -> anyhow::Result<Option<PathBuf>> {
+        if !files.local {
+            return Ok(None);
+        }
         let PendingFiles {
             final_path,
             partial,
@@ -769,7 +921,7 @@ impl Backup<'_> {
         cleanup.paths.push(final_path.clone());
         fsx::sync_dir(self.dir)?;
         cleanup.disarm();
-        Ok(final_path)
+        Ok(Some(final_path))
     }
 
     /// Retention only after a verified backup, never touching the new one
@@ -794,6 +946,33 @@ impl Backup<'_> {
                         None
                     }
                 }
+            }
+        }
+    }
+}
+
+impl Backup<'_> {
+    /// Retention in the off-site repository, after its verified upload.
+    fn apply_remote_retention(&self, offsite: &Offsite, file: &str) -> Option<prune::Outcome> {
+        if self.opts.on_behalf == OnBehalf::Caller {
+            return None;
+        }
+        let policy = &self.shared.policy;
+        match prune::apply_remote(
+            self.printer,
+            &offsite.store,
+            self.prefix,
+            policy,
+            false,
+            Some(file),
+        ) {
+            Ok(outcome) => Some(outcome),
+            Err(err) => {
+                self.printer.warning(&format!(
+                    "retention was not applied in {}: {err:#}",
+                    offsite.store.url()
+                ));
+                None
             }
         }
     }
@@ -957,7 +1136,10 @@ fn report(printer: &Printer, done: &Done) -> anyhow::Result<()> {
                 String::new()
             };
             let duration = Duration::from_secs_f64(m.duration_seconds.max(0.0));
-            let mut text = format!("backup written: {}\n", done.path.display());
+            let mut text = match &done.path {
+                Some(path) => format!("backup written: {}\n", path.display()),
+                None => format!("backup uploaded: {}\n", done.location()),
+            };
             text.push_str(&format!(
                 "  database    {} (PostgreSQL {}, pg_dump {})\n",
                 m.database, m.server_version, m.pg_dump_version
@@ -991,12 +1173,29 @@ fn report(printer: &Printer, done: &Done) -> anyhow::Result<()> {
             if let Some(retention) = &done.retention {
                 text.push_str(&format!("  retention   {}\n", retention.summary()));
             }
+            if let Some(remote) = &done.remote_manifest {
+                text.push_str(&remote_lines(remote, done.path.is_some()));
+            }
+            if let Some(retention) = &done.remote_retention {
+                text.push_str(&format!(
+                    "  retention   {} (off-site)\n",
+                    retention.summary()
+                ));
+            }
             printer.data(&text)?;
         }
         _ => {
             let mut report = Report::new("pg-backup", env!("CARGO_PKG_VERSION"));
-            report.insert("path", done.path.display().to_string());
-            report.insert("backup", m);
+            if let Some(path) = &done.path {
+                report.insert("path", path.display().to_string());
+                report.insert("backup", m);
+            }
+            if let Some(remote) = &done.remote_manifest {
+                report.insert("offsite", remote);
+            }
+            if let Some(retention) = &done.remote_retention {
+                report.insert("offsite_retention", retention);
+            }
             if let Some(retention) = &done.retention {
                 report.insert("retention", retention);
             }
@@ -1004,4 +1203,29 @@ fn report(printer: &Printer, done: &Done) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The off-site copy in the human report.
+fn remote_lines(m: &Manifest, with_local: bool) -> String {
+    let mut text = String::new();
+    if let Some(remote) = &m.remote {
+        if with_local {
+            text.push_str(&format!("  off-site    {}\n", remote.url));
+        }
+        text.push_str(&format!(
+            "  stored      {} in {} parts, size confirmed by the store\n",
+            human::bytes(remote.size),
+            remote.parts
+        ));
+    }
+    if let Some(enc) = &m.encryption {
+        text.push_str(&format!(
+            "  encrypted   age, to {}\n",
+            enc.recipients.join(", ")
+        ));
+    }
+    if with_local {
+        text.push_str(&format!("  sha256      {} (off-site object)\n", m.sha256));
+    }
+    text
 }

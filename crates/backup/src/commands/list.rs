@@ -1,25 +1,33 @@
-//! `pg-backup list`: the backups in the directory with their time, size,
-//! age, verification and checksum status. Reads names and manifests only
-//! (fast); `pg-backup verify` reads the files themselves.
+//! `pg-backup list`: the backups in the directory (and/or the off-site
+//! repository, `--to`) with their time, size, age, verification and
+//! checksum status. Reads names and manifests only (fast); `pg-backup
+//! verify` reads the files themselves. Off-site objects of ours without a
+//! manifest are listed as `incomplete`.
 
 use chrono::Utc;
 use serde::Serialize;
 use shipshape_core::{ExitCode, Printer, Report};
 use shipshape_pg::manifest::VerifyStatus;
 
+use shipshape_repo::remote::inventory::{Leftover, RemoteEntry, RemoteInventory};
+use shipshape_repo::remote::{Store, inventory as remote_inventory};
+
 use crate::config::Shared;
 use crate::human;
 use crate::inventory::{self, Entry};
+use crate::naming::BackupName;
 
 #[derive(Debug, Serialize)]
 struct Row<'a> {
     file: &'a str,
     prefix: &'a str,
+    /// `local` or the off-site repository's URL.
+    location: &'a str,
     /// From the name, UTC.
     time: String,
     size_bytes: u64,
     age_seconds: i64,
-    /// `verified`, `failed`, `unverified` or `no-manifest`.
+    /// `verified`, `failed`, `unverified`, `no-manifest` or (off-site) `incomplete`.
     verified: &'static str,
     verification_method: Option<&'a str>,
     /// `recorded` (manifest has a SHA-256 and the size matches), `size-mismatch`,
@@ -29,7 +37,7 @@ struct Row<'a> {
     manifest: Option<&'a shipshape_pg::manifest::Manifest>,
 }
 
-fn row(entry: &Entry) -> Row<'_> {
+fn row<'a>(entry: &'a Entry, location: &'a str) -> Row<'a> {
     let now = Utc::now();
     let (verified, checksum) = match (&entry.manifest, &entry.manifest_error) {
         (Some(m), _) => (
@@ -50,6 +58,7 @@ fn row(entry: &Entry) -> Row<'_> {
     Row {
         file: &entry.file,
         prefix: &entry.name.prefix,
+        location,
         time: entry.name.time.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         size_bytes: entry.size,
         age_seconds: (now - entry.name.time).num_seconds(),
@@ -64,20 +73,90 @@ fn row(entry: &Entry) -> Row<'_> {
     }
 }
 
+fn remote_row<'a>(entry: &'a RemoteEntry, location: &'a str) -> Row<'a> {
+    let m = &entry.manifest;
+    Row {
+        file: &entry.file,
+        prefix: &entry.name.prefix,
+        location,
+        time: entry.name.time.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        size_bytes: entry.size,
+        age_seconds: (Utc::now() - entry.name.time).num_seconds(),
+        verified: match m.verification.status {
+            VerifyStatus::Verified => "verified",
+            VerifyStatus::Failed => "failed",
+            VerifyStatus::Unverified => "unverified",
+        },
+        verification_method: Some(m.verification.method.as_str()),
+        checksum: if m.compressed_bytes == entry.size {
+            "recorded"
+        } else {
+            "size-mismatch"
+        },
+        sha256: Some(m.sha256.as_str()),
+        manifest: Some(m),
+    }
+}
+
+fn leftover_row<'a>(leftover: &'a Leftover, location: &'a str) -> Row<'a> {
+    let name = BackupName::parse(leftover.file.trim_end_matches(".json"));
+    Row {
+        file: &leftover.file,
+        prefix: "",
+        location,
+        time: name.as_ref().map_or_else(String::new, |n| {
+            n.time.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+        }),
+        size_bytes: leftover.size,
+        age_seconds: (Utc::now() - leftover.last_modified).num_seconds(),
+        verified: "incomplete",
+        verification_method: Some(leftover.reason.as_str()),
+        checksum: "no-manifest",
+        sha256: None,
+        manifest: None,
+    }
+}
+
 pub fn run(printer: &Printer, shared: &Shared) -> anyhow::Result<ExitCode> {
-    let entries = if shared.dir.is_dir() {
+    let local = if shared.local {
+        if !shared.dir.is_dir() {
+            return Err(anyhow::anyhow!(
+                "backup directory {} does not exist\n  hint: pass --dir (or set dir in shipshape.toml)",
+                shared.dir.display()
+            ));
+        }
         inventory::scan(&shared.dir, shared.prefix.as_deref())?
     } else {
-        return Err(anyhow::anyhow!(
-            "backup directory {} does not exist\n  hint: pass --dir (or set dir in shipshape.toml)",
-            shared.dir.display()
-        ));
+        Vec::new()
     };
-    let rows: Vec<Row<'_>> = entries.iter().map(row).collect();
+    let (remote_url, remote): (String, RemoteInventory) = match &shared.remote {
+        Some(repo) => {
+            let store = Store::open(&repo.url, &repo.s3)?;
+            (
+                repo.url.to_string(),
+                remote_inventory::scan(&store, shared.prefix.as_deref())?,
+            )
+        }
+        None => (String::new(), RemoteInventory::default()),
+    };
+    let mut rows: Vec<Row<'_>> = local.iter().map(|e| row(e, "local")).collect();
+    rows.extend(remote.backups.iter().map(|e| remote_row(e, &remote_url)));
+    rows.extend(
+        remote
+            .incomplete
+            .iter()
+            .map(|l| leftover_row(l, &remote_url)),
+    );
+    let both = shared.local && shared.remote.is_some();
     match printer.format() {
         shipshape_core::OutputFormat::Human => {
             if rows.is_empty() {
-                printer.status(&format!("no backups in {}", shared.dir.display()));
+                let place = if shared.local {
+                    shared.dir.display().to_string()
+                } else {
+                    remote_url.clone()
+                };
+                printer.status(&format!("no backups in {place}"));
                 return Ok(ExitCode::Ok);
             }
             let name_width = rows.iter().map(|r| r.file.len()).max().unwrap_or(4).max(4);
@@ -85,7 +164,12 @@ pub fn run(printer: &Printer, shared: &Shared) -> anyhow::Result<ExitCode> {
                 "{:<name_width$}  {:<20}  {:>10}  {:>8}  {:<19}  {}\n",
                 "NAME", "TIME (UTC)", "SIZE", "AGE", "VERIFIED", "CHECKSUM"
             );
+            let mut shown = "";
             for r in &rows {
+                if both && r.location != shown {
+                    text.push_str(&format!("{}:\n", r.location));
+                    shown = r.location;
+                }
                 let verified = match r.verification_method {
                     Some(method) if r.verified == "verified" => format!("verified ({method})"),
                     _ => r.verified.to_owned(),
@@ -104,7 +188,12 @@ pub fn run(printer: &Printer, shared: &Shared) -> anyhow::Result<ExitCode> {
         }
         _ => {
             let mut report = Report::new("pg-backup", env!("CARGO_PKG_VERSION"));
-            report.insert("dir", shared.dir.display().to_string());
+            if shared.local {
+                report.insert("dir", shared.dir.display().to_string());
+            }
+            if shared.remote.is_some() {
+                report.insert("to", &remote_url);
+            }
             report.insert("backups", &rows);
             printer.report(&report)?;
         }

@@ -53,6 +53,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         |path: Option<std::path::PathBuf>| path.map(|p| config::relative_to_file(&p, file));
     table.dir = rebase(table.dir);
     table.pg_bin_dir = rebase(table.pg_bin_dir);
+    table.passphrase_file = rebase(table.passphrase_file);
+    table.identity = table.identity.map(|files| {
+        files
+            .into_iter()
+            .map(|f| config::relative_to_file(&f, file))
+            .collect()
+    });
     let settings = Settings::resolve(&cli.restore, cli.connection.pg_bin_dir.as_deref(), &table)?;
     if cli.global.print_config {
         let effective = settings.to_config(table.database_url.clone());

@@ -127,7 +127,10 @@ fn age(modified: Option<chrono::DateTime<chrono::Utc>>) -> String {
 /// A restore, step by step as docs/pg-restore.md lists them ("What a run
 /// does"); each step returns what the next one needs.
 pub fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<ExitCode> {
-    let restore = Restore::plan(ctx, args)?;
+    let mut restore = Restore::plan(ctx, args)?;
+    if let Some(report) = restore.refused.take() {
+        return restore.stop_unchanged(&report);
+    }
     // 1. Verify the file, before touching any server.
     let file = match restore.verify_file()? {
         Checked::Passed(file) => file,
@@ -170,6 +173,10 @@ struct Restore<'a> {
     file: PathBuf,
     connection: ConnectionSettings,
     target: String,
+    /// An off-site backup: its URL, and the spool its download is in.
+    remote: Option<(String, crate::remote::Spooled)>,
+    /// The off-site object was damaged or could not be decrypted.
+    refused: Option<Report>,
 }
 
 /// A step that may end the run with findings and nothing changed.
@@ -228,22 +235,44 @@ fn target_of(args: &RestoreArgs, connection: &ConnectionSettings) -> String {
         .unwrap_or_else(|| connection.database.clone())
 }
 
-/// FILE, or with `--latest` the newest verified backup in the directory.
-fn choose_file(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<PathBuf> {
+/// What to restore: a local file, or an off-site backup.
+enum Chosen {
+    Local(PathBuf),
+    Remote(Box<crate::remote::Chosen>),
+}
+
+/// FILE, or with `--latest` the newest verified backup in the directory
+/// (or in the off-site repository `--from` names).
+fn choose_file(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<Chosen> {
     match (&args.file, args.latest) {
         (Some(_), true) => Err(UsageError::new("give either FILE or --latest, not both").into()),
-        (Some(file), false) => Ok(file.clone()),
+        (Some(file), false) if crate::remote::is_remote(file) => Ok(Chosen::Remote(Box::new(
+            crate::remote::named(ctx, &file.to_string_lossy())?,
+        ))),
+        (Some(file), false) => Ok(Chosen::Local(file.clone())),
+        (None, true) if ctx.settings.from.is_some() && ctx.settings.dir.is_none() => {
+            let repo = ctx
+                .settings
+                .from
+                .clone()
+                .ok_or_else(|| anyhow::anyhow!("no --from"))?;
+            let target = target_of(args, &ctx.connection()?);
+            let chosen = crate::remote::latest(ctx, &repo, &target)?;
+            ctx.printer
+                .status(&format!("latest verified backup: {}", chosen.url()));
+            Ok(Chosen::Remote(Box::new(chosen)))
+        }
         (None, true) => {
             let dir = ctx.settings.dir.clone().ok_or_else(|| {
                 UsageError::new(
-                    "--latest needs --dir DIR (or dir in the [pg-restore] table of shipshape.toml)",
+                    "--latest needs --dir DIR or --from s3://BUCKET/PREFIX (or dir/from in the [pg-restore] table of shipshape.toml)",
                 )
             })?;
             let target = target_of(args, &ctx.connection()?);
             let file = latest_in(&dir, &target, &ctx.printer)?;
             ctx.printer
                 .status(&format!("latest verified backup: {}", file.display()));
-            Ok(file)
+            Ok(Chosen::Local(file))
         }
         (None, false) => Err(UsageError::new(
             "name the backup FILE to restore, or use --latest --dir DIR",
@@ -257,13 +286,23 @@ impl<'a> Restore<'a> {
     /// before anything is read.
     fn plan(ctx: &'a Context, args: &'a RestoreArgs) -> anyhow::Result<Self> {
         let started = Instant::now();
-        let file = choose_file(ctx, args)?;
-        if !file.exists() {
-            return Err(UsageError::new(format!("{} does not exist", file.display())).into());
-        }
         let connection = ctx.connection()?;
         let target = target_of(args, &connection);
         check_target_name(&target)?;
+        let (file, remote, refused) = match choose_file(ctx, args)? {
+            Chosen::Local(file) => {
+                if !file.exists() {
+                    return Err(
+                        UsageError::new(format!("{} does not exist", file.display())).into(),
+                    );
+                }
+                (file, None, None)
+            }
+            Chosen::Remote(chosen) => match crate::remote::download(ctx, &chosen, &ctx.printer)? {
+                Ok(spooled) => (spooled.path.clone(), Some((chosen.url(), spooled)), None),
+                Err(report) => (PathBuf::from(chosen.url()), None, Some(report)),
+            },
+        };
         Ok(Self {
             ctx,
             args,
@@ -272,7 +311,17 @@ impl<'a> Restore<'a> {
             file,
             connection,
             target,
+            remote,
+            refused,
         })
+    }
+
+    /// The backup as the user named it (an off-site URL rather than the spool).
+    fn shown(&self) -> String {
+        match &self.remote {
+            Some((url, _)) => url.clone(),
+            None => self.file.display().to_string(),
+        }
     }
 
     /// Findings that end the run before anything changed: exit 1.
@@ -347,7 +396,7 @@ impl<'a> Restore<'a> {
             for d in file.verified.notes.iter().chain(&facts.diagnostics) {
                 report.push(d.clone());
             }
-            report.insert("file", self.file.display().to_string());
+            report.insert("file", self.shown());
             report.insert("target", &self.target);
             report.insert("changed", false);
             return Ok(Checked::Failed(report));
@@ -748,16 +797,15 @@ impl<'a> Restore<'a> {
         for d in &file.verified.notes {
             report.push(d.clone());
         }
+        let shown = self.shown();
         let summary = match &previous.kept {
             Some(kept) => format!(
-                "restored {} into \"{target}\" in {:.1}s ({} session(s) terminated); the previous database is kept as \"{kept}\"",
-                self.file.display(),
+                "restored {shown} into \"{target}\" in {:.1}s ({} session(s) terminated); the previous database is kept as \"{kept}\"",
                 elapsed.as_secs_f64(),
                 terminated
             ),
             None => format!(
-                "restored {} into \"{target}\" in {:.1}s",
-                self.file.display(),
+                "restored {shown} into \"{target}\" in {:.1}s",
                 elapsed.as_secs_f64()
             ),
         };
@@ -765,7 +813,7 @@ impl<'a> Restore<'a> {
             .kept
             .as_ref()
             .map(|_| format!("pg-restore rollback --target {}", shell_quote(target)));
-        report.insert("file", self.file.display().to_string());
+        report.insert("file", self.shown());
         report.insert("kind", file.verified.kind);
         report.insert("target", target);
         report.insert("previous", &previous.kept);
