@@ -3,6 +3,7 @@
 //! - `cli`: command line, inputs, config, suppression, exit codes.
 //! - `checks`: every check's bad fixture, human and JSON output snapshotted.
 //! - `differential`: against the real promtool and amtool.
+//! - `positions`: a finding points at the token at fault.
 //! - `props`: no panic on arbitrary YAML or PromQL.
 
 #![allow(clippy::unwrap_used, clippy::print_stderr)] // test code: a panic is a failed test
@@ -10,6 +11,7 @@
 mod checks;
 mod cli;
 mod differential;
+mod positions;
 mod props;
 
 use std::path::PathBuf;
