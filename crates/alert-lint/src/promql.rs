@@ -521,13 +521,13 @@ pub enum Labels {
 }
 
 impl Labels {
-    fn any() -> Self {
+    pub fn any() -> Self {
         Self::Any {
             removed: BTreeSet::new(),
         }
     }
 
-    fn none() -> Self {
+    pub fn none() -> Self {
         Self::Only(BTreeSet::new())
     }
 
@@ -562,7 +562,7 @@ impl Labels {
         }
     }
 
-    fn with(self, labels: &[String]) -> Self {
+    pub fn with(self, labels: &[String]) -> Self {
         match self {
             Self::Any { mut removed } => {
                 for l in labels {
@@ -577,7 +577,7 @@ impl Labels {
         }
     }
 
-    fn union(self, other: Self) -> Self {
+    pub fn union(self, other: Self) -> Self {
         match (self, other) {
             (Self::Only(a), Self::Only(b)) => Self::Only(a.union(&b).cloned().collect()),
             (Self::Any { removed: a }, Self::Any { removed: b }) => Self::Any {
@@ -594,15 +594,26 @@ impl Labels {
 
 /// The labels the result of `expr` can carry.
 pub fn output_labels(expr: &Expr) -> Labels {
+    output_labels_with(expr, &|_| None)
+}
+
+/// What is known about the labels of the series a selector selects (from
+/// the recording rule that writes them); None: any label.
+pub type Resolve<'r> = dyn Fn(&VectorSelector) -> Option<Labels> + 'r;
+
+/// The labels the result of `expr` can carry, with the labels of selected
+/// series taken from `resolve` where it knows them.
+pub fn output_labels_with(expr: &Expr, resolve: &Resolve<'_>) -> Labels {
     match expr {
-        Expr::VectorSelector(_) | Expr::MatrixSelector(_) => Labels::any(),
+        Expr::VectorSelector(vs) => resolve(vs).unwrap_or_else(Labels::any),
+        Expr::MatrixSelector(ms) => resolve(&ms.vs).unwrap_or_else(Labels::any),
         Expr::NumberLiteral(_) | Expr::StringLiteral(_) | Expr::Extension(_) => Labels::none(),
-        Expr::Paren(p) => output_labels(&p.expr),
-        Expr::Unary(u) => output_labels(&u.expr),
-        Expr::Subquery(s) => output_labels(&s.expr),
-        Expr::Aggregate(a) => aggregate_labels(a),
-        Expr::Binary(b) => binary_labels(b),
-        Expr::Call(c) => call_labels(c),
+        Expr::Paren(p) => output_labels_with(&p.expr, resolve),
+        Expr::Unary(u) => output_labels_with(&u.expr, resolve),
+        Expr::Subquery(s) => output_labels_with(&s.expr, resolve),
+        Expr::Aggregate(a) => aggregate_labels(a, resolve),
+        Expr::Binary(b) => binary_labels(b, resolve),
+        Expr::Call(c) => call_labels(c, resolve),
     }
 }
 
@@ -631,8 +642,8 @@ pub fn grouping_labels(expr: &Expr) -> Vec<String> {
     out
 }
 
-fn aggregate_labels(a: &AggregateExpr) -> Labels {
-    let inner = output_labels(&a.expr);
+fn aggregate_labels(a: &AggregateExpr, resolve: &Resolve<'_>) -> Labels {
+    let inner = output_labels_with(&a.expr, resolve);
     let op = a.op.id();
     if matches!(op, token::T_TOPK | token::T_BOTTOMK) || a.op.to_string().starts_with("limit") {
         return inner;
@@ -657,15 +668,15 @@ fn is_scalar(expr: &Expr) -> bool {
     )
 }
 
-fn binary_labels(b: &BinaryExpr) -> Labels {
+fn binary_labels(b: &BinaryExpr, resolve: &Resolve<'_>) -> Labels {
     match (is_scalar(&b.lhs), is_scalar(&b.rhs)) {
         (true, true) => return Labels::none(),
-        (true, false) => return output_labels(&b.rhs),
-        (false, true) => return output_labels(&b.lhs),
+        (true, false) => return output_labels_with(&b.rhs, resolve),
+        (false, true) => return output_labels_with(&b.lhs, resolve),
         (false, false) => {}
     }
-    let lhs = output_labels(&b.lhs);
-    let rhs = output_labels(&b.rhs);
+    let lhs = output_labels_with(&b.lhs, resolve);
+    let rhs = output_labels_with(&b.rhs, resolve);
     let op = b.op.id();
     if op == token::T_LOR {
         return lhs.union(rhs);
@@ -689,9 +700,12 @@ fn binary_labels(b: &BinaryExpr) -> Labels {
     }
 }
 
-fn call_labels(c: &Call) -> Labels {
+fn call_labels(c: &Call, resolve: &Resolve<'_>) -> Labels {
     let args = &c.args.args;
-    let first = || args.first().map_or_else(Labels::none, |a| output_labels(a));
+    let first = || {
+        args.first()
+            .map_or_else(Labels::none, |a| output_labels_with(a, resolve))
+    };
     let string_arg = |i: usize| match args.get(i).map(|a| a.as_ref()) {
         Some(Expr::StringLiteral(s)) => Some(s.val.clone()),
         _ => None,
@@ -718,12 +732,12 @@ fn call_labels(c: &Call) -> Labels {
         "histogram_quantile" | "histogram_fraction" => args
             .iter()
             .find(|a| !is_scalar(a))
-            .map_or_else(Labels::none, |a| output_labels(a))
+            .map_or_else(Labels::none, |a| output_labels_with(a, resolve))
             .without(&["le".to_owned()]),
         _ => args
             .iter()
             .find(|a| !is_scalar(a) && !matches!(a.as_ref(), Expr::StringLiteral(_)))
-            .map_or_else(Labels::none, |a| output_labels(a)),
+            .map_or_else(Labels::none, |a| output_labels_with(a, resolve)),
     }
 }
 

@@ -65,6 +65,7 @@ checks! {
     rate_of_sum: Some(rate_of_sum::run),
     counter_without_rate: Some(counter_without_rate::run),
     label_dropped: Some(label_dropped::run),
+    recorded_label_dropped: Some(recorded_label_dropped::run),
     value_in_label: Some(value_in_label::run),
     regex_anchor: Some(regex_anchor::run),
     group_interval: Some(group_interval::run),
@@ -128,6 +129,7 @@ pub fn run_all(cx: &Cx<'_>, out: &mut Vec<Finding>) {
 }
 
 /// An alert or recording rule with where it lives.
+#[derive(Clone, Copy)]
 pub struct RuleRef<'a> {
     pub file: usize,
     pub group: &'a Group,

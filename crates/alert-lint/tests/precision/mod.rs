@@ -1,0 +1,117 @@
+//! The checks that reason across files or guess (labels through recording
+//! rules, shadowed routes, thresholds against units, label-value typos):
+//! what they find, and that they stay quiet where alert-lint cannot know —
+//! on the curated sets the other tests use, on the example stack, and in
+//! the near misses below.
+
+use shipshape_testkit::cli;
+
+use crate::positions::findings;
+use crate::{fixtures, tool};
+
+/// The checks added for issue 18 part 2.
+const NEW_CHECKS: &[&str] = &["recorded-label-dropped"];
+
+fn codes(files: &[(&str, &str)]) -> Vec<String> {
+    findings(files, &[]).into_iter().map(|f| f.0).collect()
+}
+
+/// Every `good-*` file of the differential corpus (rules, Alertmanager and
+/// Prometheus configs written from upstream's tests) linted together, and
+/// the example stack: none of the new checks reports anything there.
+#[test]
+fn no_new_findings_on_the_curated_sets() {
+    let root = fixtures().join("alert-lint/differential");
+    let mut paths = Vec::new();
+    for dir in [
+        "rules",
+        "alertmanager",
+        "prometheus",
+        "current/rules",
+        "current/alertmanager",
+    ] {
+        let mut names: Vec<_> = std::fs::read_dir(root.join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("good-")
+                    && p.extension().is_some_and(|e| e == "yml" || e == "yaml")
+            })
+            .collect();
+        names.sort();
+        paths.extend(names);
+    }
+    assert!(paths.len() > 150, "{}", paths.len());
+    let stack = fixtures().join("stack/monitoring");
+    for set in [paths, vec![stack]] {
+        let run = cli::run(tool().args(["--no-config", "--format", "json"]).args(&set));
+        let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        let new: Vec<&serde_json::Value> = json["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| NEW_CHECKS.contains(&d["code"].as_str().unwrap()))
+            .collect();
+        assert!(new.is_empty(), "{new:#?}");
+    }
+}
+
+const RECORDING: &str = r#"groups:
+  - name: r
+    rules:
+      - record: job:http_errors:ratio_rate5m
+        expr: sum by (job) (rate(http_errors_total[5m])) / sum by (job) (rate(http_requests_total[5m]))
+      - record: job:http_errors:rate5m
+        expr: sum without (instance) (rate(http_errors_total[5m]))
+      - record: instance:http_errors:rate5m
+        expr: rate(http_errors_total[5m])
+      - record: instance:http_errors:rate5m_labelled
+        expr: sum by (job) (rate(http_errors_total[5m]))
+        labels:
+          instance: all
+"#;
+
+fn alert(expr: &str, description: &str) -> String {
+    format!(
+        "groups:\n  - name: a\n    rules:\n      - alert: A\n        expr: {expr}\n        for: 5m\n        labels:\n          severity: warning\n        annotations:\n          summary: s\n          description: \"{description}\"\n"
+    )
+}
+
+#[test]
+fn labels_are_followed_through_recording_rules() {
+    let hit = |expr: &str| {
+        let text = alert(expr, "{{ $labels.instance }} fails");
+        codes(&[("rec.yml", RECORDING), ("alert.yml", &text)])
+            .iter()
+            .filter(|c| *c == "recorded-label-dropped")
+            .count()
+    };
+    // `sum by (job)` and `sum without (instance)` drop it.
+    assert_eq!(hit("job:http_errors:ratio_rate5m > 0.05"), 1);
+    assert_eq!(hit("job:http_errors:rate5m > 1"), 1);
+    // The recording rule keeps the series' own labels, or sets the label.
+    assert_eq!(hit("instance:http_errors:rate5m > 1"), 0);
+    assert_eq!(hit("instance:http_errors:rate5m_labelled > 1"), 0);
+    // Not recorded in the linted set: alert-lint cannot know.
+    assert_eq!(hit("job:other:ratio > 1"), 0);
+    // The alert's own aggregation drops it: label-dropped's finding, not this one.
+    let text = alert("sum(job:http_errors:rate5m) > 1", "{{ $labels.instance }}");
+    let found = codes(&[("rec.yml", RECORDING), ("alert.yml", &text)]);
+    assert!(found.contains(&"label-dropped".to_owned()), "{found:?}");
+    assert!(
+        !found.contains(&"recorded-label-dropped".to_owned()),
+        "{found:?}"
+    );
+    // Suppressed inline.
+    let text = alert("job:http_errors:rate5m > 1", "{{ $labels.instance }}").replace(
+        "      - alert: A\n",
+        "      - alert: A # alert-lint: disable=recorded-label-dropped\n",
+    );
+    assert!(
+        !codes(&[("rec.yml", RECORDING), ("alert.yml", &text)])
+            .contains(&"recorded-label-dropped".to_owned())
+    );
+}
