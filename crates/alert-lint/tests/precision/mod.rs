@@ -10,7 +10,7 @@ use crate::positions::findings;
 use crate::{fixtures, tool};
 
 /// The checks added for issue 18 part 2.
-const NEW_CHECKS: &[&str] = &["recorded-label-dropped"];
+const NEW_CHECKS: &[&str] = &["recorded-label-dropped", "am-shadowed-route"];
 
 fn codes(files: &[(&str, &str)]) -> Vec<String> {
     findings(files, &[]).into_iter().map(|f| f.0).collect()
@@ -114,4 +114,51 @@ fn labels_are_followed_through_recording_rules() {
         !codes(&[("rec.yml", RECORDING), ("alert.yml", &text)])
             .contains(&"recorded-label-dropped".to_owned())
     );
+}
+
+fn routes(children: &str) -> String {
+    format!(
+        "route:\n  receiver: ops\n  routes:\n{children}receivers:\n  - name: ops\n    webhook_configs:\n      - url: http://alert-router:8080/hook\n  - name: db\n    webhook_configs:\n      - url: http://alert-router:8080/db\n"
+    )
+}
+
+#[test]
+fn shadowed_routes_follow_continue_semantics() {
+    let shadowed = |children: &str| {
+        findings(&[("alertmanager.yml", &routes(children))], &[])
+            .into_iter()
+            .filter(|f| f.0 == "am-shadowed-route")
+            .map(|f| (f.1, f.2, f.3))
+            .collect::<Vec<_>>()
+    };
+    // A regex that accepts the later route's value shadows it.
+    let found = shadowed(
+        "    - matchers: [severity=~\"critical|warning\"]\n      receiver: ops\n    - matchers: [team=\"db\", severity=\"critical\"]\n      receiver: db\n",
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!((found[0].0, found[0].1), (6, 18));
+    assert!(
+        found[0]
+            .2
+            .contains("the route on line 4 (receiver \"ops\", {severity=~\"critical|warning\"})"),
+        "{found:?}"
+    );
+    // A catch-all sibling shadows everything after it.
+    let found =
+        shadowed("    - receiver: ops\n    - matchers: [team=\"db\"]\n      receiver: db\n");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].2.contains("no matchers: it catches every alert"),
+        "{found:?}"
+    );
+    // `continue: true` lets alerts through; a more specific earlier route,
+    // a different value, or a `!=` later route are not shadowed.
+    for children in [
+        "    - matchers: [severity=~\"critical|warning\"]\n      receiver: ops\n      continue: true\n    - matchers: [severity=\"critical\"]\n      receiver: db\n",
+        "    - matchers: [team=\"db\", severity=\"critical\"]\n      receiver: db\n    - matchers: [team=\"db\"]\n      receiver: ops\n",
+        "    - matchers: [severity=~\"critical|warning\"]\n      receiver: ops\n    - matchers: [severity=\"info\"]\n      receiver: db\n",
+        "    - matchers: [severity=\"critical\"]\n      receiver: ops\n    - matchers: [severity!=\"critical\"]\n      receiver: db\n",
+    ] {
+        assert_eq!(shadowed(children), [], "{children}");
+    }
 }
