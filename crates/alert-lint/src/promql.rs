@@ -167,6 +167,18 @@ fn find_token(text: &str, token: &str) -> Option<usize> {
     exact.or_else(|| if ident { None } else { text.find(token) })
 }
 
+/// Where a number literal with value `value` is written in `text` (outside
+/// selectors, ranges and strings), as a byte offset; the last one when it
+/// appears more than once (thresholds come last).
+pub fn number_offset(text: &str, value: f64) -> Option<usize> {
+    tokens(text)
+        .into_iter()
+        .filter(|t| t.kind == TokKind::Number && !t.nested)
+        .filter(|t| t.text.parse::<f64>().is_ok_and(|v| v == value))
+        .map(|t| t.start)
+        .next_back()
+}
+
 fn unterminated_quote(text: &str) -> Option<usize> {
     let mut open: Option<(char, usize)> = None;
     let mut escaped = false;

@@ -64,6 +64,7 @@ checks! {
     rate_window: Some(rate_window::run),
     rate_of_sum: Some(rate_of_sum::run),
     counter_without_rate: Some(counter_without_rate::run),
+    threshold_unit: Some(threshold_unit::run),
     label_dropped: Some(label_dropped::run),
     recorded_label_dropped: Some(recorded_label_dropped::run),
     value_in_label: Some(value_in_label::run),

@@ -10,7 +10,11 @@ use crate::positions::findings;
 use crate::{fixtures, tool};
 
 /// The checks added for issue 18 part 2.
-const NEW_CHECKS: &[&str] = &["recorded-label-dropped", "am-shadowed-route"];
+const NEW_CHECKS: &[&str] = &[
+    "recorded-label-dropped",
+    "am-shadowed-route",
+    "threshold-unit",
+];
 
 fn codes(files: &[(&str, &str)]) -> Vec<String> {
     findings(files, &[]).into_iter().map(|f| f.0).collect()
@@ -160,5 +164,46 @@ fn shadowed_routes_follow_continue_semantics() {
         "    - matchers: [severity=\"critical\"]\n      receiver: ops\n    - matchers: [severity!=\"critical\"]\n      receiver: db\n",
     ] {
         assert_eq!(shadowed(children), [], "{children}");
+    }
+}
+
+#[test]
+fn thresholds_are_checked_against_the_unit_only_when_clear() {
+    let hit = |expr: &str| {
+        let text = alert(expr, "d");
+        findings(&[("alert.yml", &text)], &[])
+            .into_iter()
+            .filter(|f| f.0 == "threshold-unit")
+            .map(|f| (f.1, f.2))
+            .collect::<Vec<_>>()
+    };
+    let q =
+        "histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket[5m])))";
+    assert_eq!(hit(&format!("{q} > 500")), [(5, 104)]);
+    assert_eq!(hit("rate(grpc_server_handling_seconds_sum[5m]) / rate(grpc_server_handling_seconds_count[5m]) > 250").len(), 1);
+    assert_eq!(hit("rate(http_request_duration_seconds_sum[5m]) / rate(http_request_duration_seconds_count[5m]) > 250").len(), 1);
+    assert_eq!(
+        hit("http_request_duration_seconds{quantile=\"0.99\"} > 300").len(),
+        1
+    );
+    assert_eq!(hit("job:http_errors:ratio_rate5m > 1").len(), 1);
+    assert_eq!(hit("max_over_time(cache_miss_ratio[10m]) >= 100").len(), 1);
+    assert_eq!(hit("5 < avg(cache_miss_ratio)").len(), 1);
+    // Plausible: seconds thresholds, ratios below 1, percentages computed
+    // in the expression, durations that are not per request, timestamps,
+    // ratios that may exceed 1.
+    for expr in [
+        &format!("{q} > 2") as &str,
+        &format!("{q} * 1000 > 500"),
+        "job:http_errors:ratio_rate5m > 0.05",
+        "job:http_errors:ratio_rate5m >= 1",
+        "job:http_errors:ratio_rate5m * 100 > 5",
+        "backup_duration_seconds > 3600",
+        "pg_replication_lag_seconds > 500",
+        "time() - process_start_time_seconds > 600",
+        "node_memory_overcommit_ratio > 2",
+        "job:http_errors:ratio_rate5m < 5",
+    ] {
+        assert_eq!(hit(expr), [], "{expr}");
     }
 }
