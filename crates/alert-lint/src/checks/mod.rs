@@ -56,6 +56,7 @@ checks! {
     template_syntax: Some(template_syntax::run),
     duplicate_rule: Some(duplicate_rule::run),
     severity_label: Some(severity_label::run),
+    label_value_typo: Some(label_value_typo::run),
     missing_annotation: Some(missing_annotation::run),
     alert_name_case: Some(alert_name_case::run),
     missing_for: Some(missing_for::run),

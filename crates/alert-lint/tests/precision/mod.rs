@@ -207,3 +207,71 @@ fn thresholds_are_checked_against_the_unit_only_when_clear() {
         assert_eq!(hit(expr), [], "{expr}");
     }
 }
+
+#[test]
+fn label_value_typos_are_reported_at_the_value_only_when_close() {
+    let am = routes(
+        "    - matchers: [team=\"database\"]\n      receiver: db\n    - matchers: [severity=~\"critical|warning\"]\n      receiver: ops\n",
+    );
+    let typos = |labels: &[(&str, &str)]| {
+        let mut text = String::from("groups:\n  - name: g\n    rules:\n");
+        for (i, (k, v)) in labels.iter().enumerate() {
+            text.push_str(&format!(
+                "      - alert: A{i}\n        expr: up == 0\n        for: 5m\n        labels:\n          {k}: {v}\n        annotations:\n          summary: s\n          description: d\n"
+            ));
+        }
+        findings(&[("rules.yml", &text), ("alertmanager.yml", &am)], &[])
+            .into_iter()
+            .filter(|f| f.0 == "label-value-typo")
+            .map(|f| (f.1, f.2, f.3))
+            .collect::<Vec<_>>()
+    };
+    let found = typos(&[("team", "database"), ("team", "databse")]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!((found[0].0, found[0].1), (16, 17));
+    assert!(
+        found[0].2.contains("probably a typo of \"database\""),
+        "{found:?}"
+    );
+    assert_eq!(typos(&[("severity", "Critical")]).len(), 1);
+    assert_eq!(
+        typos(&[("severity", "warning"), ("severity", "warnng")]).len(),
+        1
+    );
+    // From other alerts: the value more alerts use.
+    assert_eq!(
+        typos(&[
+            ("service", "payments"),
+            ("service", "payments"),
+            ("service", "paymnts")
+        ])
+        .len(),
+        1
+    );
+    // Routed values, far values, short values, digits and short segments
+    // that differ on purpose, and templates say nothing.
+    for labels in [
+        &[("team", "database")][..],
+        // Only the route differs: it may be the typo (dead-route says so).
+        &[("team", "databse")],
+        &[("team", "storage")],
+        &[("severity", "info")],
+        &[("tier", "p1"), ("tier", "p1"), ("tier", "p2")],
+        &[
+            ("region", "eu-west-1"),
+            ("region", "eu-west-1"),
+            ("region", "eu-west-2"),
+        ],
+        &[("team", "team-a"), ("team", "team-a"), ("team", "team-b")],
+        &[("team", "api"), ("team", "api"), ("team", "app")],
+        &[("team", "\"{{ $labels.team }}\"")],
+    ] {
+        assert_eq!(typos(labels), [], "{labels:?}");
+    }
+    // Suppressed inline.
+    let text = "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up == 0\n        for: 5m\n        labels:\n          team: databse # alert-lint: disable=label-value-typo\n";
+    assert!(
+        !codes(&[("rules.yml", text), ("alertmanager.yml", &am)])
+            .contains(&"label-value-typo".to_owned())
+    );
+}
