@@ -128,6 +128,260 @@ pub fn unbalanced_bracket(text: &str) -> Option<usize> {
     stack.last().map(|(_, i)| *i)
 }
 
+/// Where a PromQL parse error is, as a byte offset into `text`, when it can
+/// be told from the text and the error message: promql-parser reports
+/// grammar errors as a bare "invalid promql query" without a position, so
+/// the usual culprits are found by scanning the tokens — an unbalanced
+/// bracket, the token the message names, an unterminated string, an
+/// operator with no right-hand side, two operators or two operands in a
+/// row, `by`/`without`/`on`/`ignoring` without a label list.
+pub fn error_offset(text: &str, message: &str) -> Option<usize> {
+    if message.contains("unterminated quoted string") {
+        return unterminated_quote(text);
+    }
+    if let Some(offset) = unbalanced_bracket(text) {
+        return Some(offset);
+    }
+    // The token the message names ('rate2', '$').
+    if let Some(token) = message.split('\'').nth(1).filter(|t| !t.is_empty())
+        && let Some(found) = find_token(text, token)
+    {
+        return Some(found);
+    }
+    if message.contains("invalid promql query") {
+        return grammar_error(&tokens(text));
+    }
+    None
+}
+
+/// The first occurrence of `token` outside string literals that is not part
+/// of a longer identifier (for identifiers), else anywhere.
+fn find_token(text: &str, token: &str) -> Option<usize> {
+    let ident = token
+        .chars()
+        .all(|c| c.is_alphanumeric() || c == '_' || c == ':');
+    let exact = tokens(text)
+        .into_iter()
+        .find(|t| t.text == token && (ident || t.kind != TokKind::Str))
+        .map(|t| t.start);
+    exact.or_else(|| if ident { None } else { text.find(token) })
+}
+
+/// Where a number literal with value `value` is written in `text` (outside
+/// selectors, ranges and strings), as a byte offset; the last one when it
+/// appears more than once (thresholds come last).
+pub fn number_offset(text: &str, value: f64) -> Option<usize> {
+    tokens(text)
+        .into_iter()
+        .filter(|t| t.kind == TokKind::Number && !t.nested)
+        .filter(|t| t.text.parse::<f64>().is_ok_and(|v| v == value))
+        .map(|t| t.start)
+        .next_back()
+}
+
+fn unterminated_quote(text: &str) -> Option<usize> {
+    let mut open: Option<(char, usize)> = None;
+    let mut escaped = false;
+    for (i, c) in text.char_indices() {
+        match open {
+            Some((q, _)) => {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' && q != '`' {
+                    escaped = true;
+                } else if c == q || (c == '\n' && q != '`') {
+                    open = None;
+                }
+            }
+            None if matches!(c, '"' | '\'' | '`') => open = Some((c, i)),
+            None => {}
+        }
+    }
+    open.map(|(_, i)| i)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TokKind {
+    Ident,
+    Number,
+    Str,
+    Op,
+    Open,
+    Close,
+    Comma,
+    Other,
+}
+
+#[derive(Debug)]
+struct Tok<'t> {
+    kind: TokKind,
+    text: &'t str,
+    start: usize,
+    /// Inside `{…}` or `[…]` (matchers, ranges), where the expression
+    /// grammar does not apply.
+    nested: bool,
+}
+
+/// A rough PromQL tokenizer, enough to find where a grammar error is.
+fn tokens(text: &str) -> Vec<Tok<'_>> {
+    let mut out = Vec::new();
+    let bytes: Vec<(usize, char)> = text.char_indices().collect();
+    let mut i = 0;
+    let mut depth: Vec<char> = Vec::new();
+    while i < bytes.len() {
+        let (start, c) = bytes[i];
+        let nested = depth.iter().any(|d| *d != '(');
+        let end_of = |j: usize| bytes.get(j).map_or(text.len(), |(b, _)| *b);
+        if c.is_whitespace() {
+            i += 1;
+            continue;
+        }
+        if c == '#' {
+            while i < bytes.len() && bytes[i].1 != '\n' {
+                i += 1;
+            }
+            continue;
+        }
+        let (kind, len) = if c.is_alphabetic() || c == '_' || c == ':' {
+            let n = bytes[i..]
+                .iter()
+                .take_while(|(_, c)| c.is_alphanumeric() || *c == '_' || *c == ':')
+                .count();
+            (TokKind::Ident, n)
+        } else if c.is_ascii_digit()
+            || (c == '.' && bytes.get(i + 1).is_some_and(|(_, d)| d.is_ascii_digit()))
+        {
+            let n = bytes[i..]
+                .iter()
+                .take_while(|(_, c)| c.is_alphanumeric() || matches!(c, '.' | '_'))
+                .count();
+            (TokKind::Number, n)
+        } else if matches!(c, '"' | '\'' | '`') {
+            let mut j = i + 1;
+            let mut escaped = false;
+            while j < bytes.len() {
+                let d = bytes[j].1;
+                if escaped {
+                    escaped = false;
+                } else if d == '\\' && c != '`' {
+                    escaped = true;
+                } else if d == c {
+                    break;
+                }
+                j += 1;
+            }
+            (TokKind::Str, (j + 1).min(bytes.len()) - i)
+        } else if matches!(c, '(' | '{' | '[') {
+            depth.push(c);
+            (TokKind::Open, 1)
+        } else if matches!(c, ')' | '}' | ']') {
+            depth.pop();
+            (TokKind::Close, 1)
+        } else if c == ',' {
+            (TokKind::Comma, 1)
+        } else if "+-*/%^=!<>~".contains(c) {
+            let two = bytes.get(i + 1).map(|(_, d)| *d);
+            let pair = two.map(|d| format!("{c}{d}"));
+            let len = match pair.as_deref() {
+                Some("==" | "!=" | ">=" | "<=" | "=~" | "!~") => 2,
+                _ => 1,
+            };
+            (TokKind::Op, len)
+        } else {
+            (TokKind::Other, 1)
+        };
+        let end = end_of(i + len);
+        out.push(Tok {
+            kind,
+            text: &text[start..end],
+            start,
+            nested: nested || (kind == TokKind::Close && depth.iter().any(|d| *d != '(')),
+        });
+        i += len;
+    }
+    out
+}
+
+const BINARY_WORDS: &[&str] = &["and", "or", "unless", "atan2"];
+const MODIFIER_WORDS: &[&str] = &["by", "without", "on", "ignoring"];
+const OTHER_WORDS: &[&str] = &[
+    "offset",
+    "bool",
+    "group_left",
+    "group_right",
+    "start",
+    "end",
+];
+
+fn is_word(t: &Tok<'_>, words: &[&str]) -> bool {
+    t.kind == TokKind::Ident && words.iter().any(|w| t.text.eq_ignore_ascii_case(w))
+}
+
+/// Ends an operand: a name, number, string or closing bracket.
+fn ends_operand(t: &Tok<'_>) -> bool {
+    matches!(t.kind, TokKind::Number | TokKind::Str | TokKind::Close)
+        || (t.kind == TokKind::Ident
+            && !is_word(t, BINARY_WORDS)
+            && !is_word(t, MODIFIER_WORDS)
+            && !is_word(t, OTHER_WORDS))
+}
+
+fn is_binary(t: &Tok<'_>) -> bool {
+    (t.kind == TokKind::Op && !matches!(t.text, "=" | "!" | "~")) || is_word(t, BINARY_WORDS)
+}
+
+fn grammar_error(toks: &[Tok<'_>]) -> Option<usize> {
+    let top: Vec<&Tok<'_>> = toks.iter().filter(|t| !t.nested).collect();
+    // Closing parens of label lists (`by (a)`, `group_left (b)`): an
+    // operand may follow them.
+    let mut label_list_close = vec![false; top.len()];
+    let mut stack: Vec<bool> = Vec::new();
+    for (i, t) in top.iter().enumerate() {
+        match t.text {
+            "(" | "{" | "[" => stack.push(
+                t.text == "("
+                    && i > 0
+                    && (is_word(top[i - 1], MODIFIER_WORDS)
+                        || is_word(top[i - 1], &["group_left", "group_right"])),
+            ),
+            ")" | "}" | "]" => label_list_close[i] = stack.pop().unwrap_or(false),
+            _ => {}
+        }
+    }
+    for (i, pair) in top.windows(2).enumerate() {
+        let (a, b) = (pair[0], pair[1]);
+        if label_list_close[i] {
+            continue;
+        }
+        // `sum(x) by job`: a label list must follow.
+        if is_word(a, MODIFIER_WORDS) && b.text != "(" {
+            return Some(b.start);
+        }
+        // `x > > 1` (a sign may follow an operator: `x > -1`).
+        if is_binary(a) && is_binary(b) && !matches!(b.text, "-" | "+") {
+            return Some(b.start);
+        }
+        // `foo bar`, `sum(x) 5`: two operands with nothing between them.
+        if ends_operand(a)
+            && matches!(b.kind, TokKind::Ident | TokKind::Number | TokKind::Str)
+            && ends_operand(b)
+        {
+            return Some(b.start);
+        }
+        // `(x >)`, `f(x, )`.
+        if is_binary(a) && matches!(b.kind, TokKind::Close | TokKind::Comma) {
+            return Some(a.start);
+        }
+    }
+    // `x >`: an operator with nothing after it.
+    match top.last() {
+        Some(t) if is_binary(t) || is_word(t, MODIFIER_WORDS) || is_word(t, OTHER_WORDS) => {
+            Some(t.start)
+        }
+        _ => None,
+    }
+}
+
 /// Every sub-expression, depth first, with the name of the function call
 /// it is an argument of (for range selectors).
 pub fn walk<'e>(expr: &'e Expr, f: &mut dyn FnMut(&'e Expr, Option<&'e Call>)) {
@@ -279,13 +533,13 @@ pub enum Labels {
 }
 
 impl Labels {
-    fn any() -> Self {
+    pub fn any() -> Self {
         Self::Any {
             removed: BTreeSet::new(),
         }
     }
 
-    fn none() -> Self {
+    pub fn none() -> Self {
         Self::Only(BTreeSet::new())
     }
 
@@ -320,7 +574,7 @@ impl Labels {
         }
     }
 
-    fn with(self, labels: &[String]) -> Self {
+    pub fn with(self, labels: &[String]) -> Self {
         match self {
             Self::Any { mut removed } => {
                 for l in labels {
@@ -335,7 +589,7 @@ impl Labels {
         }
     }
 
-    fn union(self, other: Self) -> Self {
+    pub fn union(self, other: Self) -> Self {
         match (self, other) {
             (Self::Only(a), Self::Only(b)) => Self::Only(a.union(&b).cloned().collect()),
             (Self::Any { removed: a }, Self::Any { removed: b }) => Self::Any {
@@ -352,15 +606,26 @@ impl Labels {
 
 /// The labels the result of `expr` can carry.
 pub fn output_labels(expr: &Expr) -> Labels {
+    output_labels_with(expr, &|_| None)
+}
+
+/// What is known about the labels of the series a selector selects (from
+/// the recording rule that writes them); None: any label.
+pub type Resolve<'r> = dyn Fn(&VectorSelector) -> Option<Labels> + 'r;
+
+/// The labels the result of `expr` can carry, with the labels of selected
+/// series taken from `resolve` where it knows them.
+pub fn output_labels_with(expr: &Expr, resolve: &Resolve<'_>) -> Labels {
     match expr {
-        Expr::VectorSelector(_) | Expr::MatrixSelector(_) => Labels::any(),
+        Expr::VectorSelector(vs) => resolve(vs).unwrap_or_else(Labels::any),
+        Expr::MatrixSelector(ms) => resolve(&ms.vs).unwrap_or_else(Labels::any),
         Expr::NumberLiteral(_) | Expr::StringLiteral(_) | Expr::Extension(_) => Labels::none(),
-        Expr::Paren(p) => output_labels(&p.expr),
-        Expr::Unary(u) => output_labels(&u.expr),
-        Expr::Subquery(s) => output_labels(&s.expr),
-        Expr::Aggregate(a) => aggregate_labels(a),
-        Expr::Binary(b) => binary_labels(b),
-        Expr::Call(c) => call_labels(c),
+        Expr::Paren(p) => output_labels_with(&p.expr, resolve),
+        Expr::Unary(u) => output_labels_with(&u.expr, resolve),
+        Expr::Subquery(s) => output_labels_with(&s.expr, resolve),
+        Expr::Aggregate(a) => aggregate_labels(a, resolve),
+        Expr::Binary(b) => binary_labels(b, resolve),
+        Expr::Call(c) => call_labels(c, resolve),
     }
 }
 
@@ -389,8 +654,8 @@ pub fn grouping_labels(expr: &Expr) -> Vec<String> {
     out
 }
 
-fn aggregate_labels(a: &AggregateExpr) -> Labels {
-    let inner = output_labels(&a.expr);
+fn aggregate_labels(a: &AggregateExpr, resolve: &Resolve<'_>) -> Labels {
+    let inner = output_labels_with(&a.expr, resolve);
     let op = a.op.id();
     if matches!(op, token::T_TOPK | token::T_BOTTOMK) || a.op.to_string().starts_with("limit") {
         return inner;
@@ -415,15 +680,15 @@ fn is_scalar(expr: &Expr) -> bool {
     )
 }
 
-fn binary_labels(b: &BinaryExpr) -> Labels {
+fn binary_labels(b: &BinaryExpr, resolve: &Resolve<'_>) -> Labels {
     match (is_scalar(&b.lhs), is_scalar(&b.rhs)) {
         (true, true) => return Labels::none(),
-        (true, false) => return output_labels(&b.rhs),
-        (false, true) => return output_labels(&b.lhs),
+        (true, false) => return output_labels_with(&b.rhs, resolve),
+        (false, true) => return output_labels_with(&b.lhs, resolve),
         (false, false) => {}
     }
-    let lhs = output_labels(&b.lhs);
-    let rhs = output_labels(&b.rhs);
+    let lhs = output_labels_with(&b.lhs, resolve);
+    let rhs = output_labels_with(&b.rhs, resolve);
     let op = b.op.id();
     if op == token::T_LOR {
         return lhs.union(rhs);
@@ -447,9 +712,12 @@ fn binary_labels(b: &BinaryExpr) -> Labels {
     }
 }
 
-fn call_labels(c: &Call) -> Labels {
+fn call_labels(c: &Call, resolve: &Resolve<'_>) -> Labels {
     let args = &c.args.args;
-    let first = || args.first().map_or_else(Labels::none, |a| output_labels(a));
+    let first = || {
+        args.first()
+            .map_or_else(Labels::none, |a| output_labels_with(a, resolve))
+    };
     let string_arg = |i: usize| match args.get(i).map(|a| a.as_ref()) {
         Some(Expr::StringLiteral(s)) => Some(s.val.clone()),
         _ => None,
@@ -476,12 +744,12 @@ fn call_labels(c: &Call) -> Labels {
         "histogram_quantile" | "histogram_fraction" => args
             .iter()
             .find(|a| !is_scalar(a))
-            .map_or_else(Labels::none, |a| output_labels(a))
+            .map_or_else(Labels::none, |a| output_labels_with(a, resolve))
             .without(&["le".to_owned()]),
         _ => args
             .iter()
             .find(|a| !is_scalar(a) && !matches!(a.as_ref(), Expr::StringLiteral(_)))
-            .map_or_else(Labels::none, |a| output_labels(a)),
+            .map_or_else(Labels::none, |a| output_labels_with(a, resolve)),
     }
 }
 
@@ -572,6 +840,35 @@ mod tests {
         assert_eq!(unbalanced_bracket("x{a=\"(\"}"), None);
         assert_eq!(unbalanced_bracket("# (\nsum(x)"), None);
         assert_eq!(unbalanced_bracket("up{job=\"a\""), Some(2));
+    }
+
+    #[test]
+    fn grammar_errors_are_located() {
+        let at = |q: &str| {
+            let message = parse(q).unwrap_err();
+            error_offset(q, &message)
+        };
+        assert_eq!(at("sum(rate(x[5m])) >"), Some(17));
+        assert_eq!(at("foo bar"), Some(4));
+        assert_eq!(at("x > > 1"), Some(4));
+        assert_eq!(at("sum(x) by job"), Some(10));
+        assert_eq!(at("1 +"), Some(2));
+        assert_eq!(at("rate2(x[5m])"), Some(0));
+        assert_eq!(at("up{job=\"a\"} $ 1"), Some(12));
+        assert_eq!(at("sum(rate(x[5m])"), Some(3));
+        assert_eq!(at("x{a=\"b}"), Some(4));
+        assert_eq!(at("(x >) + 1"), Some(3));
+        // Valid neighbours are not taken for errors.
+        assert_eq!(
+            grammar_error(&tokens("x > -1 and on (a) y offset 5m")),
+            None
+        );
+        assert_eq!(
+            grammar_error(&tokens("sum by (job) (x{a=\"b c\"}[5m:1m])")),
+            None
+        );
+        assert_eq!(grammar_error(&tokens("a * on (x) group_left (y) b")), None);
+        assert_eq!(grammar_error(&tokens("a * on (x) group_left b")), None);
     }
 
     #[test]

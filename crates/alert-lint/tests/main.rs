@@ -3,6 +3,8 @@
 //! - `cli`: command line, inputs, config, suppression, exit codes.
 //! - `checks`: every check's bad fixture, human and JSON output snapshotted.
 //! - `differential`: against the real promtool and amtool.
+//! - `positions`: a finding points at the token at fault.
+//! - `precision`: the cross-file and heuristic checks stay quiet where they cannot know.
 //! - `props`: no panic on arbitrary YAML or PromQL.
 
 #![allow(clippy::unwrap_used, clippy::print_stderr)] // test code: a panic is a failed test
@@ -10,6 +12,8 @@
 mod checks;
 mod cli;
 mod differential;
+mod positions;
+mod precision;
 mod props;
 
 use std::path::PathBuf;

@@ -3,6 +3,7 @@
 use shipshape_core::Severity;
 
 use super::{Check, Cx};
+use crate::alertmanager::Matcher;
 use crate::finding::Finding;
 use crate::routing::{AlertLabels, Tri, all_routes};
 
@@ -19,19 +20,25 @@ pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {
         return;
     }
     let none_match = |matchers: &[crate::alertmanager::Matcher]| alerts.iter().all(|a| a.all(matchers) == Tri::No);
+    // The matcher at fault: the first that no alert can satisfy on its own.
+    fn culprit<'m>(matchers: &'m [Matcher], none_match: &dyn Fn(&[Matcher]) -> bool) -> Option<&'m Matcher> {
+        matchers.iter().find(|m| none_match(std::slice::from_ref(*m))).or(matchers.first())
+    }
     for am in &cx.ws.alertmanager {
         if let Some(root) = &am.route {
             for (route, depth) in all_routes(root) {
                 if depth > 0 && !route.matchers.is_empty() && none_match(&route.matchers) {
                     let list: Vec<String> = route.matchers.iter().map(|m| m.display()).collect();
-                    out.push(Finding::new(CHECK.id, am.file, route.pos, format!("route {{{}}} matches none of the {} linted alerts", list.join(", "), alerts.len())).help("check the label values against the rules' labels").scope(Some((route.pos.line, route.pos.end_line))));
+                    let (line, col) = culprit(&route.matchers, &none_match).map_or((route.pos.line, route.pos.col), |m| super::matcher_value_at(cx, am.file, m));
+                    out.push(Finding::new(CHECK.id, am.file, route.pos, format!("route {{{}}} matches none of the {} linted alerts", list.join(", "), alerts.len())).at(line, col).help("check the label values against the rules' labels").scope(Some((route.pos.line, route.pos.end_line))));
                 }
             }
         }
         for rule in &am.inhibit_rules {
             for (side, matchers) in [("source", &rule.source), ("target", &rule.target)] {
                 if !matchers.is_empty() && none_match(matchers) {
-                    out.push(Finding::new(CHECK.id, am.file, matchers[0].pos, format!("inhibit rule {side} matches none of the {} linted alerts", alerts.len())).help("check the label values against the rules' labels; an inhibit rule that matches nothing never mutes anything").scope(Some((rule.pos.line, rule.pos.end_line))));
+                    let (line, col) = super::matcher_value_at(cx, am.file, culprit(matchers, &none_match).unwrap_or(&matchers[0]));
+                    out.push(Finding::new(CHECK.id, am.file, matchers[0].pos, format!("inhibit rule {side} matches none of the {} linted alerts", alerts.len())).at(line, col).help("check the label values against the rules' labels; an inhibit rule that matches nothing never mutes anything").scope(Some((rule.pos.line, rule.pos.end_line))));
                 }
             }
         }

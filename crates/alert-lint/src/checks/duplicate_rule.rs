@@ -24,7 +24,7 @@ pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {
                 let key = (rule.name().to_owned(), labels);
                 if let Some(first) = seen.get(&key) {
                     let r = super::RuleRef { file: rf.file, group: g, rule };
-                    out.push(r.finding(CHECK.id, rule.pos, format!("rule {:?} duplicates the rule on line {first} (same name and labels)", rule.name())));
+                    out.push(r.finding(CHECK.id, rule.alert.as_ref().or(rule.record.as_ref()).map_or(rule.pos, |n| n.pos), format!("rule {:?} duplicates the rule on line {first} (same name and labels)", rule.name())));
                 } else {
                     seen.insert(key, rule.pos.line);
                 }

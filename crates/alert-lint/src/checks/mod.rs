@@ -56,6 +56,7 @@ checks! {
     template_syntax: Some(template_syntax::run),
     duplicate_rule: Some(duplicate_rule::run),
     severity_label: Some(severity_label::run),
+    label_value_typo: Some(label_value_typo::run),
     missing_annotation: Some(missing_annotation::run),
     alert_name_case: Some(alert_name_case::run),
     missing_for: Some(missing_for::run),
@@ -64,7 +65,9 @@ checks! {
     rate_window: Some(rate_window::run),
     rate_of_sum: Some(rate_of_sum::run),
     counter_without_rate: Some(counter_without_rate::run),
+    threshold_unit: Some(threshold_unit::run),
     label_dropped: Some(label_dropped::run),
+    recorded_label_dropped: Some(recorded_label_dropped::run),
     value_in_label: Some(value_in_label::run),
     regex_anchor: Some(regex_anchor::run),
     group_interval: Some(group_interval::run),
@@ -128,6 +131,7 @@ pub fn run_all(cx: &Cx<'_>, out: &mut Vec<Finding>) {
 }
 
 /// An alert or recording rule with where it lives.
+#[derive(Clone, Copy)]
 pub struct RuleRef<'a> {
     pub file: usize,
     pub group: &'a Group,
@@ -176,6 +180,32 @@ impl RuleRef<'_> {
         self.finding(check, pos, message).at(line, col)
     }
 
+    /// Line and column of byte `offset` of the `expr` value: exact for
+    /// single-line plain or quoted scalars and literal blocks; in other
+    /// layouts (folded, multi-line plain, escapes) the text at the offset
+    /// is searched for in the node.
+    pub fn expr_offset(&self, cx: &Cx<'_>, offset: usize) -> (u32, u32) {
+        let Some(expr) = &self.rule.expr else {
+            return (self.rule.pos.line, self.rule.pos.col);
+        };
+        let source = &cx.ws.files[self.file].source;
+        let p = expr.pos;
+        let exact = source.position_in_scalar(
+            p.line,
+            p.col,
+            p.end_line,
+            self.rule.expr_style,
+            &expr.value,
+            offset,
+        );
+        if exact != (p.line, p.col) || offset == 0 {
+            return exact;
+        }
+        let rest = expr.value.get(offset..).unwrap_or("");
+        let word: String = rest.chars().take_while(|c| !c.is_whitespace()).collect();
+        source.locate(&p.node(), &word)
+    }
+
     /// A finding about text inside `expr` (falls back to the expr node).
     pub fn in_expr(
         &self,
@@ -187,6 +217,32 @@ impl RuleRef<'_> {
         let pos = self.rule.expr.as_ref().map_or(self.rule.pos, |e| e.pos);
         let (line, col) = cx.ws.files[self.file].source.locate(&pos.node(), needle);
         self.finding(check, pos, message).at(line, col)
+    }
+}
+
+/// Where a matcher's value is written (`databse` in `team="databse"` or in
+/// `match: {team: databse}`), else where the matcher is.
+pub fn matcher_value_at(cx: &Cx<'_>, file: usize, m: &crate::alertmanager::Matcher) -> (u32, u32) {
+    let source = &cx.ws.files[file].source;
+    let node = m.pos.node();
+    let text = source.slice(&node);
+    let after_name = text.find(m.name.as_str()).map_or(0, |i| i + m.name.len());
+    match text
+        .get(after_name..)
+        .and_then(|rest| rest.find(m.value.as_str()))
+    {
+        Some(i) if !m.value.is_empty() => {
+            let prefix = &text[..after_name + i];
+            let rows = u32::try_from(prefix.matches('\n').count()).unwrap_or(0);
+            let in_line = prefix.rsplit('\n').next().unwrap_or("");
+            let cols = u32::try_from(in_line.chars().count()).unwrap_or(0);
+            if rows == 0 {
+                (m.pos.line, m.pos.col + cols)
+            } else {
+                (m.pos.line + rows, cols + 1)
+            }
+        }
+        _ => (m.pos.line, m.pos.col),
     }
 }
 

@@ -25,22 +25,20 @@ pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {
         let expr = match parsed {
             Ok(e) => e,
             Err(message) => {
+                let position = crate::promql::error_offset(rule.expr.as_ref().map_or("", |e| e.value.as_str()), message).map(|offset| r.expr_offset(cx, offset));
                 let message = format!("invalid PromQL: {}", message.trim());
-                // An unbalanced bracket is pointed at exactly; else the
-                // token the parser names ('rate2'), when it names one.
-                if let (Some(expr), Some(offset)) = (&rule.expr, crate::promql::unbalanced_bracket(&rule.expr.as_ref().map_or(String::new(), |e| e.value.clone()))) {
-                    let source = &cx.ws.files[r.file].source;
-                    let (line, col) = source.position_in_scalar(expr.pos.line, expr.pos.col, expr.pos.end_line, rule.expr_style, &expr.value, offset);
-                    out.push(r.finding(CHECK.id, expr.pos, message).at(line, col));
-                    continue;
+                let expr_pos = rule.expr.as_ref().map_or(rule.pos, |e| e.pos);
+                let mut finding = r.finding(CHECK.id, expr_pos, message);
+                if let Some((line, col)) = position {
+                    finding = finding.at(line, col);
                 }
-                let token = message.split('\'').nth(1).unwrap_or("");
-                out.push(r.in_expr(cx, CHECK.id, token, message.clone()));
+                out.push(finding);
                 continue;
             }
         };
-        if let Some((_, number)) = crate::promql::unitless_duration(&rule.expr.as_ref().map_or(String::new(), |e| e.value.clone())) {
-            out.push(r.in_expr(cx, CHECK.id, &number, format!("invalid PromQL: missing unit character in duration {number:?}")).help(format!("write e.g. {number}s or {number}m")));
+        if let Some((offset, number)) = crate::promql::unitless_duration(&rule.expr.as_ref().map_or(String::new(), |e| e.value.clone())) {
+            let (line, col) = r.expr_offset(cx, offset);
+            out.push(r.finding(CHECK.id, rule.expr.as_ref().map_or(rule.pos, |e| e.pos), format!("invalid PromQL: missing unit character in duration {number:?}")).at(line, col).help(format!("write e.g. {number}s or {number}m")));
         }
         if !v3 {
             for vs in promql::selectors(expr) {
