@@ -1,8 +1,11 @@
 //! End-to-end tests of crates/core's shared behaviour through the
 //! `report-fixture` binary: config precedence, every output format, colour
-//! rules, exit codes, broken pipes.
+//! rules, exit codes, broken pipes. The Garage harness's own tests are in
+//! `garage`.
 
 #![allow(clippy::unwrap_used, clippy::print_stderr)] // test code: a panic is a failed test
+
+mod garage;
 
 use std::process::{Command, Stdio};
 
