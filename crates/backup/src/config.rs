@@ -265,7 +265,8 @@ fn encryption(
     let asked = !sources.recipients.is_empty() || !sources.recipients_files.is_empty();
     if asked && shared.remote.is_none() {
         return Err(UsageError::new(
-            "--encrypt-to and --recipients-file encrypt the off-site copy: add --to s3://BUCKET/PREFIX              (the local copy stays on the database host, which can read the database anyway)",
+            "--encrypt-to and --recipients-file encrypt the off-site copy: add --to s3://BUCKET/PREFIX \
+             (the local copy stays on the database host, which can read the database anyway)",
         ));
     }
     if shared.remote.is_none() {
@@ -318,6 +319,13 @@ pub fn create(
     let jobs = config::layer(args.jobs, None, file.jobs, cores);
     if jobs == 0 {
         return Err(UsageError::new("--jobs must be at least 1"));
+    }
+    let verify_restore = args.verify_restore || file.verify_restore.unwrap_or(false);
+    if verify_restore && !shared.local {
+        return Err(UsageError::new(
+            "--verify-restore needs a local copy to restore from: add --dir, or run the restore drill \
+             `pg-backup verify --restore --latest --to URL --identity FILE` where the identity is kept",
+        ));
     }
     let globals = args.globals || args.globals_with_passwords || file.globals.unwrap_or(false);
     if globals && !shared.local {

@@ -8,5 +8,5 @@ mod cli;
 mod create;
 mod failures;
 mod manage;
-// mod offsite;
+mod offsite;
 mod support;

@@ -10,6 +10,18 @@ use age::secrecy::ExposeSecret as _;
 use shipshape_testkit::cli::{self, Run};
 use shipshape_testkit::garage::{self, Cluster, Garage, TestBucket};
 
+/// The backups `pg-backup list --to` sees through `endpoint` (JSON rows).
+fn listed_via(scene: &Scene, store: &Garage, endpoint: &str, url: &str) -> Vec<serde_json::Value> {
+    let run = cli::run(
+        remote_cmd(scene, store)
+            .env("AWS_ENDPOINT_URL", endpoint)
+            .args(["list", "--to", url, "--format", "json"]),
+    );
+    assert_eq!(run.code, Some(0), "{}", run.snapshot());
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    report["backups"].as_array().cloned().unwrap_or_default()
+}
+
 use crate::support::{Scene, alive, fingerprint, send_signal, tool, wait_for};
 
 /// pg-backup with the scene's database and the store's credentials, no --dir.
@@ -32,7 +44,7 @@ fn ok(run: Run) -> Run {
 }
 
 /// Backup objects (not manifests) under `prefix/` in the bucket.
-fn backup_keys(bucket: &TestBucket, prefix: &str) -> Vec<String> {
+fn backup_keys(bucket: &TestBucket<'_>, prefix: &str) -> Vec<String> {
     bucket
         .keys(&format!("{prefix}/"))
         .into_iter()
@@ -75,7 +87,11 @@ fn round_trip_through_the_store() {
     let scene = Scene::new("ss_pgb_offsite");
     let url = bucket.url("prod/app");
     let run = ok(run_remote(&scene, store, &["--to", &url]));
-    assert!(run.stdout.contains("backup uploaded: s3://"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("backup uploaded: s3://"),
+        "{}",
+        run.stdout
+    );
     let keys = bucket.keys("prod/app/");
     assert_eq!(keys.len(), 2, "{keys:?}");
     let object = backup_keys(&bucket, "prod/app").pop().unwrap();
@@ -87,12 +103,23 @@ fn round_trip_through_the_store() {
 
     let list = ok(run_remote(&scene, store, &["list", "--to", &url]));
     assert!(list.stdout.contains("verified (upload)"), "{}", list.stdout);
-    let verify = ok(run_remote(&scene, store, &["verify", "--all", "--to", &url]));
-    assert!(verify.stderr.contains("intact") || verify.stdout.contains("intact"), "{}", verify.snapshot());
+    let verify = ok(run_remote(
+        &scene,
+        store,
+        &["verify", "--all", "--to", &url],
+    ));
+    assert!(
+        verify.stderr.contains("intact") || verify.stdout.contains("intact"),
+        "{}",
+        verify.snapshot()
+    );
 
     let manifest: serde_json::Value =
         serde_json::from_slice(&bucket.get(&format!("{object}.json")).unwrap()).unwrap();
-    assert_eq!(manifest["remote"]["url"], format!("s3://{}/{object}", bucket.name()));
+    assert_eq!(
+        manifest["remote"]["url"],
+        format!("s3://{}/{object}", bucket.name())
+    );
     assert!(manifest.get("encryption").is_none());
     assert_restores_to_source(&scene, &bucket.get(&object).unwrap());
 }
@@ -106,7 +133,11 @@ fn encrypted_round_trip_wrong_identity_and_the_restore_drill() {
     let (identity, public) = age_key(keys.path(), "backup.key");
     let (other, _) = age_key(keys.path(), "other.key");
     let url = bucket.url("app");
-    ok(run_remote(&scene, store, &["--to", &url, "--encrypt-to", &public]));
+    ok(run_remote(
+        &scene,
+        store,
+        &["--to", &url, "--encrypt-to", &public],
+    ));
     let object = backup_keys(&bucket, "app").pop().unwrap();
     assert!(object.ends_with(".sql.gz.age"), "{object}");
     let stored = bucket.get(&object).unwrap();
@@ -119,26 +150,58 @@ fn encrypted_round_trip_wrong_identity_and_the_restore_drill() {
     // Without an identity: the stored bytes are checked, a warning says the
     // contents were not.
     let run = ok(run_remote(&scene, store, &["verify", "--to", &url]));
-    assert!(run.snapshot().contains("not-decrypted"), "{}", run.snapshot());
+    assert!(
+        run.snapshot().contains("not-decrypted"),
+        "{}",
+        run.snapshot()
+    );
     // The wrong identity: exit 1, naming the recipient it was encrypted to.
-    let run = run_remote(&scene, store, &["verify", "--to", &url, "--identity", other.to_str().unwrap()]);
+    let run = run_remote(
+        &scene,
+        store,
+        &[
+            "verify",
+            "--to",
+            &url,
+            "--identity",
+            other.to_str().unwrap(),
+        ],
+    );
     assert_eq!(run.code, Some(1), "{}", run.snapshot());
     assert!(run.snapshot().contains(&public), "{}", run.snapshot());
-    assert!(run.snapshot().contains("wrong-identity"), "{}", run.snapshot());
+    assert!(
+        run.snapshot().contains("wrong-identity"),
+        "{}",
+        run.snapshot()
+    );
     // The restore drill with the right one, recorded as metrics.
     let metrics = keys.path().join("drill.prom");
     let run = ok(run_remote(
         &scene,
         store,
         &[
-            "verify", "--restore", "--latest", "--to", &url,
-            "--identity", identity.to_str().unwrap(),
-            "--metrics-file", metrics.to_str().unwrap(),
+            "verify",
+            "--restore",
+            "--latest",
+            "--to",
+            &url,
+            "--identity",
+            identity.to_str().unwrap(),
+            "--metrics-file",
+            metrics.to_str().unwrap(),
         ],
     ));
-    assert!(run.snapshot().contains("restored into a throwaway database"), "{}", run.snapshot());
+    assert!(
+        run.snapshot()
+            .contains("restored into a throwaway database"),
+        "{}",
+        run.snapshot()
+    );
     let text = std::fs::read_to_string(&metrics).unwrap();
-    assert!(text.contains("pg_backup_last_restore_test_status{"), "{text}");
+    assert!(
+        text.contains("pg_backup_last_restore_test_status{"),
+        "{text}"
+    );
     assert!(text.contains("} 1\n"), "{text}");
 }
 
@@ -186,7 +249,10 @@ fn retention_on_the_store_never_touches_what_is_not_ours() {
     let mut old_manifest: serde_json::Value = serde_json::from_slice(&manifest).unwrap();
     old_manifest["file"] = old.clone().into();
     bucket.put(&format!("app/{old}"), b"old".to_vec());
-    bucket.put(&format!("app/{old}.json"), serde_json::to_vec(&old_manifest).unwrap());
+    bucket.put(
+        &format!("app/{old}.json"),
+        serde_json::to_vec(&old_manifest).unwrap(),
+    );
     // Not ours: other names, another prefix's backup, a "subdirectory",
     // another repository in the same bucket.
     let foreign = [
@@ -199,10 +265,22 @@ fn retention_on_the_store_never_touches_what_is_not_ours() {
     for key in &foreign {
         bucket.put(key, b"not ours".to_vec());
     }
-    let dry = ok(run_remote(&scene, store, &["prune", "--dry-run", "--to", &url, "--keep-days", "7"]));
-    assert!(dry.stdout.contains(&format!("would delete {old}")), "{}", dry.stdout);
+    let dry = ok(run_remote(
+        &scene,
+        store,
+        &["prune", "--dry-run", "--to", &url, "--keep-days", "7"],
+    ));
+    assert!(
+        dry.stdout.contains(&format!("would delete {old}")),
+        "{}",
+        dry.stdout
+    );
     assert!(bucket.get(&format!("app/{old}")).is_some());
-    let run = ok(run_remote(&scene, store, &["prune", "--to", &url, "--keep-days", "7"]));
+    let run = ok(run_remote(
+        &scene,
+        store,
+        &["prune", "--to", &url, "--keep-days", "7"],
+    ));
     assert!(run.stdout.contains("deleted"), "{}", run.stdout);
     assert!(bucket.get(&format!("app/{old}")).is_none());
     assert!(bucket.get(&format!("app/{old}.json")).is_none());
@@ -224,12 +302,20 @@ fn wrong_credentials_and_a_missing_bucket_fail_before_any_work() {
             .args(["--to", &bucket.url("app")]),
     );
     assert_eq!(run.code, Some(3), "{}", run.snapshot());
-    assert!(run.stderr.contains("refused the credentials"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("refused the credentials"),
+        "{}",
+        run.stderr
+    );
     assert!(!run.snapshot().contains("wrong-secret-value-123"));
     assert!(!run.snapshot().contains(&secret));
     assert!(bucket.keys("").is_empty());
 
-    let run = run_remote(&scene, store, &["--to", "s3://no-such-bucket-shipshape/app"]);
+    let run = run_remote(
+        &scene,
+        store,
+        &["--to", "s3://no-such-bucket-shipshape/app"],
+    );
     assert_eq!(run.code, Some(3), "{}", run.snapshot());
     assert!(run.stderr.contains("does not exist"), "{}", run.stderr);
 }
@@ -269,7 +355,11 @@ fn pg_dump_killed_or_ctrl_c_mid_upload_leaves_nothing_under_a_final_name() {
     let hook = scene.script("hook.sh", &format!("env > '{}'", hook_file.display()));
     for case in ["killed", "interrupt"] {
         let mark = scene.root.path().join(format!("{case}.mark"));
-        let then = if case == "killed" { "kill -9 $$" } else { "cat" };
+        let then = if case == "killed" {
+            "kill -9 $$"
+        } else {
+            "cat"
+        };
         let wrapper = pausing_pg_dump(&scene, &mark, 20_000_000, 3, then);
         let child = remote_cmd(&scene, store)
             .args(["--to", &url, "--compress-level", "1", "--pg-dump"])
@@ -287,13 +377,20 @@ fn pg_dump_killed_or_ctrl_c_mid_upload_leaves_nothing_under_a_final_name() {
         let run = Run::from_output(&child.wait_with_output().unwrap());
         let code = if case == "interrupt" { 130 } else { 3 };
         assert_eq!(run.code, Some(code), "{case}: {}", run.snapshot());
-        assert!(bucket.keys("app/").is_empty(), "{case}: {:?}", bucket.keys(""));
+        assert!(
+            bucket.keys("app/").is_empty(),
+            "{case}: {:?}",
+            bucket.keys("")
+        );
         assert!(
             bucket.incomplete_multipart_uploads().is_empty(),
             "{case}: the upload was not aborted"
         );
         let env = std::fs::read_to_string(&hook_file).unwrap();
-        assert!(env.contains(&format!("PG_BACKUP_EXIT_CODE={code}")), "{env}");
+        assert!(
+            env.contains(&format!("PG_BACKUP_EXIT_CODE={code}")),
+            "{env}"
+        );
     }
 }
 
@@ -309,7 +406,10 @@ fn a_damaged_object_fails_verify() {
     let mut flipped = good.clone();
     let middle = flipped.len() / 2;
     flipped[middle] ^= 0x01;
-    for (damaged, code) in [(flipped, "checksum-mismatch"), (good[..good.len() - 100].to_vec(), "size-mismatch")] {
+    for (damaged, code) in [
+        (flipped, "checksum-mismatch"),
+        (good[..good.len() - 100].to_vec(), "size-mismatch"),
+    ] {
         bucket.put(&object, damaged);
         let run = run_remote(&scene, store, &["verify", "--to", &url]);
         assert_eq!(run.code, Some(1), "{}", run.snapshot());
@@ -317,57 +417,74 @@ fn a_damaged_object_fails_verify() {
     }
 }
 
-#[test]
-fn a_storage_node_lost_mid_upload() {
-    let cluster = Cluster::start();
-    let bucket = cluster.create_bucket("pgb-nodes");
-    let scene = big_scene("ss_pgb_nodes");
-    let url = bucket.url("app");
-    let hook_file = scene.root.path().join("hook.env");
-    let hook = scene.script("hook.sh", &format!("env > '{}'", hook_file.display()));
-    let start = |endpoint: &str, mark: &Path| {
-        let wrapper = pausing_pg_dump(&scene, mark, 20_000_000, 2, "cat");
-        remote_cmd(&scene, cluster.store())
-            .env("AWS_ENDPOINT_URL", endpoint)
-            .args(["--to", &url, "--compress-level", "1", "--pg-dump"])
-            .arg(&wrapper)
-            .arg("--on-failure")
-            .arg(&hook)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
-    };
-    // A node that is not the endpoint: replication 3 carries on.
-    let mark = scene.root.path().join("one.mark");
-    let child = start(&cluster.endpoint(0), &mark);
+/// Run a backup to `cluster` through node `endpoint` with a dump that
+/// pauses after 20 MB (parts already uploaded), kill node `victim` during
+/// the pause, and return the run.
+fn backup_losing_a_node(
+    scene: &Scene,
+    cluster: &Cluster,
+    url: &str,
+    endpoint: usize,
+    victim: usize,
+    hook: &Path,
+) -> Run {
+    let mark = scene.root.path().join(format!("lose-{victim}.mark"));
+    let wrapper = pausing_pg_dump(scene, &mark, 20_000_000, 2, "cat");
+    let child = remote_cmd(scene, cluster)
+        .env("AWS_ENDPOINT_URL", cluster.node_endpoint(endpoint))
+        .args(["--to", url, "--compress-level", "1", "--pg-dump"])
+        .arg(&wrapper)
+        .arg("--on-failure")
+        .arg(hook)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     wait_for("the dump to pause", || mark.exists());
-    cluster.kill(2);
-    let run = Run::from_output(&child.wait_with_output().unwrap());
-    assert_eq!(run.code, Some(0), "{}", run.snapshot());
-    assert_eq!(backup_keys(&bucket, "app").len(), 1);
-
-    // The endpoint itself: exit 3, nothing under a final name, the hook ran.
-    let before = bucket.keys("app/");
-    let mark = scene.root.path().join("two.mark");
-    let child = start(&cluster.endpoint(0), &mark);
-    wait_for("the dump to pause", || mark.exists());
-    cluster.kill(0);
+    cluster.kill(victim);
     let pid = child.id();
     let run = Run::from_output(&child.wait_with_output().unwrap());
     assert!(!alive(pid));
+    run
+}
+
+#[test]
+fn a_storage_node_lost_mid_upload() {
+    let scene = big_scene("ss_pgb_nodes");
+    let hook_file = scene.root.path().join("hook.env");
+    let hook = scene.script("hook.sh", &format!("env > '{}'", hook_file.display()));
+
+    // A node that is not the endpoint: with replication 3 the upload
+    // carries on and the backup completes.
+    let cluster = Cluster::start();
+    let bucket = cluster.create_bucket("pgb-nodes");
+    let url = bucket.url("app");
+    let run = backup_losing_a_node(&scene, &cluster, &url, 0, 2, &hook);
+    assert_eq!(run.code, Some(0), "{}", run.snapshot());
+    assert_eq!(backup_keys(&bucket, "app").len(), 1);
+    drop(bucket);
+    drop(cluster);
+
+    // The endpoint itself: exit 3, the hook ran, nothing under a final
+    // name (seen through a surviving node), and a rerun through a
+    // surviving node succeeds.
+    let cluster = Cluster::start();
+    let bucket = cluster.create_bucket("pgb-endpoint");
+    let url = bucket.url("app");
+    let run = backup_losing_a_node(&scene, &cluster, &url, 0, 0, &hook);
     assert_eq!(run.code, Some(3), "{}", run.snapshot());
     let env = std::fs::read_to_string(&hook_file).unwrap();
     assert!(env.contains("PG_BACKUP_EXIT_CODE=3"), "{env}");
-    let after = bucket.keys_via(&cluster.endpoint(1), "app/");
-    assert_eq!(before, after, "an object appeared under a final name");
-
-    // A rerun against a live node succeeds.
-    std::thread::sleep(std::time::Duration::from_secs(1));
+    let listed = listed_via(&scene, &cluster, &cluster.node_endpoint(1), &url);
+    assert!(listed.is_empty(), "an object appeared: {listed:?}");
     let run = cli::run(
-        remote_cmd(&scene, cluster.store())
-            .env("AWS_ENDPOINT_URL", cluster.endpoint(1))
+        remote_cmd(&scene, &cluster)
+            .env("AWS_ENDPOINT_URL", cluster.node_endpoint(1))
             .args(["--to", &url, "--compress-level", "1"]),
     );
     assert_eq!(run.code, Some(0), "{}", run.snapshot());
+    let listed = listed_via(&scene, &cluster, &cluster.node_endpoint(2), &url);
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["verified"], "verified");
+    drop(bucket);
 }

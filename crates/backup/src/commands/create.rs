@@ -868,14 +868,8 @@ impl Backup<'_> {
     /// Remote only: what was checked while streaming is all there is on
     /// this host (no file to read back; `pg-backup verify --to` reads the
     /// object back in full).
+    /// (`--verify-restore` without a local copy is refused up front.)
     fn verify_streamed(&self, manifest: &mut Manifest) -> anyhow::Result<()> {
-        if self.opts.verify_restore {
-            return Err(UsageError::new(
-                "--verify-restore needs a local copy to restore from: add --dir, or run the restore drill \
-                 `pg-backup verify --restore --latest --to URL --identity FILE` where the identity is kept",
-            )
-            .into());
-        }
         manifest.verification = Verification {
             status: VerifyStatus::Verified,
             method: "stream".to_owned(),

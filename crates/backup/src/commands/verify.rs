@@ -216,7 +216,7 @@ fn verify_remote(
                 manifest: Some(fetched.plain_manifest.clone()),
                 manifest_problem: None,
             })?,
-            (None, true) => Ok("checksum"),
+            (None, true) => Ok("stored-checksum"),
             (_, false) => Err(fetched
                 .problems
                 .iter()
@@ -444,6 +444,9 @@ fn with_verification(mut m: Manifest, outcome: Outcome, by: &str) -> Manifest {
             Ok("restore") => format!(
                 "{by}: full decompression pass, SHA-256 matched; restored into a throwaway database and {} table row counts matched",
                 m.tables.len()
+            ),
+            Ok("stored-checksum") => format!(
+                "{by}: SHA-256 and size of the stored (encrypted) object matched; contents not checked (no identity)"
             ),
             Ok(_) => format!("{by}: full decompression pass, SHA-256 and sizes matched"),
             Err(problems) => problems,
