@@ -85,7 +85,7 @@ fn sha256(path: &Path) -> String {
 }
 
 /// A manifest the way pg-backup writes it.
-fn write_manifest(
+pub(crate) fn write_manifest(
     file: &Path,
     db: &str,
     tables: Vec<TableRows>,
@@ -127,7 +127,7 @@ fn write_manifest(
     .unwrap();
 }
 
-fn table_rows(db: &str) -> Vec<TableRows> {
+pub(crate) fn table_rows(db: &str) -> Vec<TableRows> {
     server()
         .psql(
             db,

@@ -7,6 +7,7 @@ mod checks;
 mod cli_basics;
 mod failures;
 mod inputs;
+mod offsite;
 mod swap;
 
 use std::path::{Path, PathBuf};
