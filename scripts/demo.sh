@@ -37,7 +37,7 @@ export DATABASE_URL
 echo "PostgreSQL: $(psql -X -A -t -d "$DATABASE_URL" -c 'SELECT version()' | cut -d, -f1)"
 
 status=0
-for tool in validate-env alert-lint migrate-check pg-backup pg-restore stack; do
+for tool in validate-env alert-lint migrate-check pg-backup offsite pg-restore stack; do
     echo
     echo "================================================================"
     echo "== $tool"

@@ -7,6 +7,12 @@
 #   pg_dump -Fc > f              custom format (pg_dump's own single-threaded compression)
 #   pg-backup                    snapshot row counts + parallel gzip -6 + SHA-256 + fsync
 #                                + manifest + full verification pass + retention
+#   pg_dump | gzip | aws s3 cp - s3://…     the common off-site script (awscli 1.x)
+#   pg-backup --to s3://…        the same backup streamed to the store as a
+#                                multipart upload, manifest last
+#
+# The store is a three-node Garage cluster with replication 3 on this machine
+# (scripts/dev/garage.sh on port 3980; BENCH_S3=0 leaves it out).
 #
 # The benchmark database is pgbench at a scale giving a few hundred MB of
 # plain SQL (BENCH_SCALE, default 30, about 300 MB) plus a table with text and
@@ -26,6 +32,12 @@ need jq jq
 [ -x /usr/bin/time ] || need /usr/bin/time time
 cargo build --release -q -p pg-backup
 tool="$PWD/target/release/pg-backup"
+s3=${BENCH_S3:-1}
+if [ "$s3" = 1 ]; then
+    sh scripts/deps/garage.sh
+    sh scripts/deps/awscli.sh
+    aws="$PWD/target/venv-awscli/bin/aws"
+fi
 
 started=""
 if [ -z "${DATABASE_URL:-}" ]; then
@@ -34,6 +46,7 @@ if [ -z "${DATABASE_URL:-}" ]; then
 fi
 cleanup() {
     if [ -n "$started" ]; then scripts/pg-throwaway.sh stop target/bench-pg; fi
+    if [ "$s3" = 1 ]; then GARAGE_DEV_PORT=3980 sh scripts/dev/garage.sh stop >/dev/null 2>&1 || true; fi
 }
 trap cleanup EXIT INT TERM
 
@@ -63,16 +76,30 @@ export PGDATABASE="$db"
 plain=$(pg_dump | wc -c)
 echo "== $db: $((plain / 1048576)) MiB of plain SQL; $(nproc) cores; gzip level $level; $runs runs each"
 
-hyperfine --warmup 1 --runs "$runs" --export-json "$work/hyperfine.json" \
-    -n 'pg_dump > /dev/null' "pg_dump > /dev/null" \
+set -- -n 'pg_dump > /dev/null' "pg_dump > /dev/null" \
     -n 'pg_dump | gzip' "pg_dump | gzip -$level > $work/out/gzip.sql.gz" \
     -n 'pg_dump | pigz' "pg_dump | pigz -$level > $work/out/pigz.sql.gz" \
     -n 'pg_dump -Fc' "pg_dump -Fc > $work/out/custom.dump" \
     -n 'pg-backup' "$tool --quiet --dir $work/out/pgb --prefix bench --compress-level $level --keep-days 0 --keep-min 1"
+if [ "$s3" = 1 ]; then
+    # Credentials reach both clients through AWS_* variables (none on a
+    # command line); a fresh cluster per run of this script.
+    GARAGE_DEV_PORT=3980 sh scripts/dev/garage.sh reset >/dev/null 2>&1 || true
+    eval "$(GARAGE_DEV_PORT=3980 sh scripts/dev/garage.sh start --nodes 3)"
+    set -- "$@" \
+        -n 'pg_dump | gzip | aws s3 cp' "pg_dump | gzip -$level | $aws s3 cp --only-show-errors - s3://shipshape/aws/bench.sql.gz" \
+        -n 'pg-backup --to s3' "$tool --quiet --to s3://shipshape/pgb --prefix bench --compress-level $level --keep-days 0 --keep-min 1"
+fi
+hyperfine --warmup 1 --runs "$runs" --export-json "$work/hyperfine.json" "$@"
 
 /usr/bin/time -v "$tool" --quiet --dir "$work/out/pgb" --prefix bench --compress-level "$level" \
     --keep-days 0 --keep-min 1 2> "$work/time.txt"
 rss_kib=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$work/time.txt")
+if [ "$s3" = 1 ]; then
+    /usr/bin/time -v "$tool" --quiet --to s3://shipshape/pgb --prefix bench --compress-level "$level" \
+        --keep-days 0 --keep-min 1 2> "$work/time-s3.txt"
+    rss_s3_kib=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$work/time-s3.txt")
+fi
 
 echo
 echo "== medians (seconds) and pg-backup's ratio to each"
@@ -86,3 +113,12 @@ ls -l "$work/out"/gzip.sql.gz "$work/out"/pigz.sql.gz "$work/out"/custom.dump "$
 echo
 echo "== pg-backup peak RSS: $((rss_kib / 1024)) MiB (goal: under 64 MiB)"
 echo "== goals: pg-backup <= 0.6x 'pg_dump | gzip' and <= 1.25x 'pg_dump > /dev/null'"
+if [ "$s3" = 1 ]; then
+    echo
+    echo "== off-site: medians and 'pg-backup --to s3''s ratio to each"
+    jq -r '.results as $r | ($r[] | select(.command == "pg-backup --to s3") | .median) as $pb |
+        $r[] | "\(.command)\t\(.median * 1000 | round / 1000)\t\($pb / .median * 100 | round / 100)x"' \
+        "$work/hyperfine.json" | awk -F'\t' '{ printf "  %-28s %8.3f s   pg-backup --to s3 = %s\n", $1, $2, $3 }'
+    echo "== pg-backup --to s3 peak RSS: $((rss_s3_kib / 1024)) MiB (goal: under 64 MiB)"
+    echo "== goals: pg-backup --to s3 <= 1.2x 'pg_dump > /dev/null' and faster than 'pg_dump | gzip | aws s3 cp'"
+fi

@@ -4,6 +4,10 @@
 #   gunzip -c f.sql.gz | psql      the restore_db.sh way (plain SQL, one connection)
 #   pg_restore -j2 f.dump          custom-format archive, two connections
 #   pg-restore f.sql.gz            verify + restore beside + checks + swap (default --jobs)
+#   pg-restore DIR/<pg-backup file>      the same through a pg-backup file and manifest
+#   pg-restore s3://…/<same backup>      download + stored checksum + spool, then the same
+#                                  (a three-node Garage cluster here, scripts/dev/garage.sh
+#                                  on port 3990; BENCH_S3=0 leaves the last two out)
 #
 # The benchmark database is pg-backup's, bench_backup_<scale>: pgbench at a
 # scale giving a few hundred MB of plain SQL (BENCH_SCALE, default 30, about
@@ -19,8 +23,10 @@ if ! command -v hyperfine >/dev/null 2>&1; then
 fi
 command -v jq >/dev/null 2>&1 || apt-get install -y jq >/dev/null 2>&1 || true
 # Always build: a stale binary would measure old code (a no-op when fresh).
-cargo build --release -q -p pg-restore
+cargo build --release -q -p pg-restore -p pg-backup
 tool="$PWD/target/release/pg-restore"
+s3=${BENCH_S3:-1}
+[ "$s3" = 1 ] && sh scripts/deps/garage.sh
 
 started=""
 if [ -z "${DATABASE_URL:-}" ]; then
@@ -29,6 +35,7 @@ if [ -z "${DATABASE_URL:-}" ]; then
 fi
 cleanup() {
     if [ -n "$started" ]; then scripts/pg-throwaway.sh stop target/bench-pg; fi
+    if [ "$s3" = 1 ]; then GARAGE_DEV_PORT=3990 sh scripts/dev/garage.sh stop >/dev/null 2>&1 || true; fi
 }
 trap cleanup EXIT INT TERM
 
@@ -63,10 +70,23 @@ echo "== inputs: $(du -h "$gz" | cut -f1) $gz ($(gunzip -c "$gz" | wc -c | awk '
 # Each run starts from a checkpoint: a restore writes about 1 GB of WAL, and a
 # checkpoint left running by the previous run would land on the next one.
 prepare="dropdb --if-exists bench_psql; dropdb --if-exists bench_pgr; dropdb --if-exists bench_tool; psql -X -q -d postgres -c CHECKPOINT"
-hyperfine --runs "${BENCH_RUNS:-3}" --prepare "$prepare" --export-json "$work/results.json" \
-    -n 'gunzip -c | psql' "createdb bench_psql && gunzip -c $gz | psql -X -q -v ON_ERROR_STOP=1 -d bench_psql >/dev/null" \
+set -- -n 'gunzip -c | psql' "createdb bench_psql && gunzip -c $gz | psql -X -q -v ON_ERROR_STOP=1 -d bench_psql >/dev/null" \
     -n 'pg_restore -j2' "createdb bench_pgr && pg_restore -j2 --exit-on-error -d bench_pgr $dump" \
     -n 'pg-restore' "$tool --yes --quiet --target bench_tool $gz"
+if [ "$s3" = 1 ]; then
+    # One pg-backup run writes the same backup locally and to the store.
+    GARAGE_DEV_PORT=3990 sh scripts/dev/garage.sh reset >/dev/null 2>&1 || true
+    eval "$(GARAGE_DEV_PORT=3990 sh scripts/dev/garage.sh start --nodes 3)"
+    rm -rf "$work/pgb"
+    PGDATABASE="$db" "$PWD/target/release/pg-backup" --quiet --dir "$work/pgb" --to s3://shipshape/restore --prefix bench
+    local_file=$(ls "$work/pgb"/bench_*.sql.gz)
+    remote_file="s3://shipshape/restore/$(basename "$local_file")"
+    prepare="$prepare; dropdb --if-exists bench_local; dropdb --if-exists bench_s3"
+    set -- "$@" \
+        -n 'pg-restore pg-backup file' "$tool --yes --quiet --target bench_local $local_file" \
+        -n 'pg-restore s3://' "$tool --yes --quiet --target bench_s3 $remote_file"
+fi
+hyperfine --runs "${BENCH_RUNS:-3}" --prepare "$prepare" --export-json "$work/results.json" "$@"
 sh -c "$prepare"
 
 median() {
@@ -80,4 +100,9 @@ if command -v jq >/dev/null 2>&1; then
     echo "== medians (s): gunzip|psql $psql_t, pg_restore -j2 $pgr_t, pg-restore $tool_t"
     awk -v a="$tool_t" -v b="$psql_t" 'BEGIN { printf "pg-restore / (gunzip -c | psql) = %.2fx (goal <= 0.80x)\n", a / b }'
     awk -v a="$tool_t" -v b="$pgr_t" 'BEGIN { printf "pg-restore / (pg_restore -j2)  = %.2fx\n", a / b }'
+    if [ "$s3" = 1 ]; then
+        local_t=$(median 'pg-restore pg-backup file')
+        s3_t=$(median 'pg-restore s3://')
+        awk -v a="$s3_t" -v b="$local_t" 'BEGIN { printf "pg-restore s3:// / pg-restore local file = %.2fx (goal <= 1.15x)\n", a / b }'
+    fi
 fi

@@ -39,6 +39,9 @@ const EXAMPLES: &str = "Examples:
   pg-backup list --dir /var/backups/app
   pg-backup verify --all --verify-restore --dir /var/backups/app
   pg-backup prune --dry-run --dir /var/backups/app --keep-days 14
+  pg-backup keygen --output backup.key           # prints the public key for --encrypt-to
+  pg-backup --dir /b --to s3://backups/app --encrypt-to age1…   # and an encrypted off-site copy
+  pg-backup verify --restore --latest --to s3://backups/app --identity backup.key  # the restore drill
 
 Files are named DIR/<prefix>_<YYYYmmdd_HHMMSS>.sql.gz (timestamp in UTC),
 with a manifest <file>.json beside each. A bare `pg-backup` is `pg-backup create`.";
@@ -249,6 +252,15 @@ pub(crate) enum Commands {
         #[arg(long, value_name = "PATH")]
         metrics_file: Option<PathBuf>,
     },
+    /// Create an age identity for encrypted off-site backups; prints its public key
+    Keygen {
+        /// Where to write the identity (private key; created 0600, never overwritten)
+        #[arg(long, short, value_name = "FILE")]
+        output: PathBuf,
+        /// A post-quantum key (age1pq1…, needs age 1.3+ to read elsewhere) instead of X25519
+        #[arg(long)]
+        post_quantum: bool,
+    },
     /// Apply retention now: delete backups no rule keeps
     Prune {
         /// Show what would be deleted without deleting
@@ -309,5 +321,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             },
         ),
         Some(Commands::Prune { dry_run }) => prune::run(&printer, &shared, *dry_run),
+        Some(Commands::Keygen {
+            output,
+            post_quantum,
+        }) => commands::keygen::run(&printer, output, *post_quantum),
     }
 }

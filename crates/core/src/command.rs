@@ -30,7 +30,7 @@ pub const SECRET_VARS: [&str; 7] = [
     "PGSERVICEFILE",
     "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN",
-    "SHIPSHAPE_AGE_PASSPHRASE",
+    "PG_BACKUP_PASSPHRASE",
 ];
 
 /// Prefixes of variables through which a migration tool's settings may name

@@ -269,6 +269,16 @@ fn retention_on_the_store_never_touches_what_is_not_ours() {
     for key in &foreign {
         bucket.put(key, b"not ours");
     }
+    // Ours, without a manifest (an upload never verified): listed as
+    // incomplete, kept within the grace period.
+    let unverified = format!("{prefix}_20200102_000000.sql.gz");
+    bucket.put(&format!("app/{unverified}"), b"half");
+    let list = ok(run_remote(&scene, store, &["list", "--to", &url]));
+    assert!(
+        list.stdout.contains(&unverified) && list.stdout.contains("incomplete"),
+        "{}",
+        list.stdout
+    );
     let dry = ok(run_remote(
         &scene,
         store,
@@ -291,6 +301,10 @@ fn retention_on_the_store_never_touches_what_is_not_ours() {
     for key in &foreign {
         assert!(bucket.get(key).is_some(), "{key} was touched");
     }
+    assert!(
+        bucket.get(&format!("app/{unverified}")).is_some(),
+        "deleted within the grace period"
+    );
     assert!(bucket.get(&current).is_some());
 }
 

@@ -42,6 +42,15 @@ pub fn apply_env(cmd: &mut Command, settings: &ConnectionSettings) {
     for var in LIBPQ_VARS {
         cmd.env_remove(var);
     }
+    // The object store's secrets and the backup passphrase are no business
+    // of pg_dump, psql or pg_restore.
+    for var in [
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "PG_BACKUP_PASSPHRASE",
+    ] {
+        cmd.env_remove(var);
+    }
     cmd.envs(libpq_env(settings));
 }
 

@@ -299,9 +299,11 @@ impl Upload {
 
     fn abort_now(&mut self) {
         if !self.done {
-            let _ = self.tx.try_send(Msg::Abort);
-            // A full channel means the driver is busy with a part; closing
-            // our side is enough once the writer is gone too.
+            // Waits for room in the channel: the driver keeps draining it
+            // (finishing in-flight parts first), and fails at once if the
+            // driver has already ended. A `try_send` could lose the message
+            // while a part waits, and the driver would then wait for us.
+            let _ = self.tx.blocking_send(Msg::Abort);
             self.done = true;
         }
         self.wait_for_driver();
