@@ -27,217 +27,282 @@ fn at(node: &Node, key: &str) -> Option<Pos> {
     node.get(key).map(Pos::of)
 }
 
-/// (message, the offending setting when there is one) for each missing
-/// requirement or bad setting; None points at the integration.
-// Arms list independent requirements side by side; collapsing the single
-// ones into match guards would hide that symmetry.
-#[allow(clippy::collapsible_match)]
-fn missing(am: &Config, kind: &str, node: &Node) -> Vec<(&'static str, Option<Pos>)> {
+/// What is wrong with one integration: for each missing requirement or bad
+/// setting, (message, the offending setting when there is one); None points
+/// at the integration.
+type Problems = Vec<(&'static str, Option<Pos>)>;
+
+/// Every problem of one integration: what its kind requires, then the
+/// settings given both inline and as a file.
+fn problems(am: &Config, kind: &str, node: &Node) -> Problems {
     let mut out = Vec::new();
     match kind {
-        "email" => {
-            if !has(node, &["to"]) {
-                out.push(("missing `to` address in email config", None));
-            }
-            let headers: Vec<String> = node.get("headers").and_then(Node::as_map).unwrap_or_default().iter().filter_map(|(k, _)| k.as_str().map(str::to_ascii_lowercase)).collect();
-            if headers.iter().enumerate().any(|(i, h)| headers[..i].contains(h)) {
-                let dup = node.get("headers").and_then(Node::as_map).unwrap_or_default().iter().filter(|(k, _)| k.as_str().is_some_and(|k| headers.iter().filter(|h| **h == k.to_ascii_lowercase()).count() > 1)).nth(1).map(|(k, _)| Pos::of(k));
-                out.push(("duplicate header in email config (header names are case-insensitive)", dup));
-            }
-            if !has(node, &["smarthost"]) && !global(am, &["smtp_smarthost"]) {
-                out.push(("no `smarthost` in email config and no global smtp_smarthost", None));
-            }
-            if !has(node, &["from"]) && !global(am, &["smtp_from"]) {
-                out.push(("no `from` in email config and no global smtp_from", None));
-            }
-        }
-        "pagerduty" => {
-            if !has(node, &["routing_key", "service_key", "routing_key_file", "service_key_file"]) {
-                out.push(("missing `routing_key` or `service_key` in PagerDuty config", None));
-            }
-        }
-        "slack" => {
-            if !has(node, &["api_url", "api_url_file", "app_token", "app_token_file"]) && !global(am, &["slack_api_url", "slack_api_url_file", "slack_app_token", "slack_app_token_file"]) {
-                out.push(("no `api_url` in Slack config and no global slack_api_url", None));
-            }
-            if has(node, &["api_url", "api_url_file"]) && has(node, &["app_token", "app_token_file"]) {
-                out.push(("at most one of api_url/api_url_file & app_token/app_token_file must be configured", at(node, "app_token").or_else(|| at(node, "app_token_file"))));
-            }
-            let update = node.get("update_message").and_then(Node::as_str).is_some_and(|v| matches!(v, "true" | "True" | "TRUE" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "y" | "Y"));
-            if update && node.get("api_url").and_then(Node::as_str) != Some("https://slack.com/api/chat.postMessage") {
-                out.push(("update_message can only be used with bot tokens: api_url must be https://slack.com/api/chat.postMessage", at(node, "update_message")));
-            }
-            for action in node.get("actions").and_then(Node::as_seq).unwrap_or_default() {
-                if !has(action, &["type"]) {
-                    out.push(("missing type in Slack action configuration", Some(Pos::of(action))));
-                }
-                if !has(action, &["text"]) {
-                    out.push(("missing text in Slack action configuration", Some(Pos::of(action))));
-                }
-                if !has(action, &["url", "name"]) {
-                    out.push(("missing name or url in Slack action configuration", Some(Pos::of(action))));
-                }
-                if action.get("confirm").is_some_and(|c| !c.is_null() && !has(c, &["text"])) {
-                    out.push(("missing text in Slack confirmation configuration", at(action, "confirm")));
-                }
-            }
-            for field in node.get("fields").and_then(Node::as_seq).unwrap_or_default() {
-                if !has(field, &["title"]) {
-                    out.push(("missing title in Slack field configuration", Some(Pos::of(field))));
-                }
-                if !has(field, &["value"]) {
-                    out.push(("missing value in Slack field configuration", Some(Pos::of(field))));
-                }
-            }
-        }
-        "webhook" => {
-            if !has(node, &["url", "url_file"]) {
-                out.push(("one of `url` or `url_file` must be configured in webhook config", None));
-            }
-        }
-        "opsgenie" => {
-            if !has(node, &["api_key", "api_key_file"]) && !global(am, &["opsgenie_api_key", "opsgenie_api_key_file"]) {
-                out.push(("no `api_key` in OpsGenie config and no global opsgenie_api_key", None));
-            }
-            for r in node.get("responders").and_then(Node::as_seq).unwrap_or_default() {
-                if !has(r, &["id", "username", "name"]) {
-                    out.push(("an OpsGenie responder needs at least one of id, username or name", Some(Pos::of(r))));
-                }
-                let kind = r.get("type").and_then(Node::as_str).unwrap_or("");
-                if !kind.contains("{{") && !matches!(kind.to_ascii_lowercase().as_str(), "team" | "teams" | "user" | "escalation" | "schedule") {
-                    out.push(("an OpsGenie responder's type must be team, teams, user, escalation or schedule (or a template)", at(r, "type").or(Some(Pos::of(r)))));
-                }
-            }
-        }
-        "victorops" => {
-            if !has(node, &["api_key", "api_key_file"]) && !global(am, &["victorops_api_key", "victorops_api_key_file"]) {
-                out.push(("no `api_key` in VictorOps config and no global victorops_api_key", None));
-            }
-            if !has(node, &["routing_key"]) {
-                out.push(("missing `routing_key` in VictorOps config", None));
-            }
-            let reserved = ["routing_key", "message_type", "state_message", "entity_display_name", "monitoring_tool", "entity_id", "entity_state"];
-            if let Some((k, _)) = node.get("custom_fields").and_then(Node::as_map).unwrap_or_default().iter().find(|(k, _)| k.as_str().is_some_and(|k| reserved.contains(&k))) {
-                out.push(("VictorOps custom_fields may not use a fixed field (routing_key, message_type, state_message, entity_display_name, monitoring_tool, entity_id, entity_state)", Some(Pos::of(k))));
-            }
-        }
-        "pushover" => {
-            if !has(node, &["user_key", "user_key_file"]) {
-                out.push(("missing `user_key` in Pushover config", None));
-            }
-            if !has(node, &["token", "token_file"]) {
-                out.push(("missing `token` in Pushover config", None));
-            }
-            for key in ["retry", "expire", "ttl"] {
-                if node.get(key).and_then(Node::as_str).is_some_and(|d| !d.is_empty() && !go_duration(d)) {
-                    out.push(("Pushover retry, expire and ttl must be Go durations such as 30s, 1m or 1h30m", at(node, key)));
-                }
-            }
-        }
-        "telegram" => {
-            if !has(node, &["bot_token", "bot_token_file"]) && !global(am, &["telegram_bot_token", "telegram_bot_token_file"]) {
-                out.push(("missing `bot_token` in Telegram config (and no global telegram_bot_token)", None));
-            }
-            let chat_id = has(node, &["chat_id"]) && node.get("chat_id").and_then(Node::as_str).and_then(crate::schema::go_yaml_int) != Some(0);
-            if !chat_id && !has(node, &["chat_id_file"]) {
-                out.push(("missing `chat_id` or `chat_id_file` in Telegram config", None));
-            }
-            if chat_id && has(node, &["chat_id_file"]) {
-                out.push(("at most one of chat_id & chat_id_file must be configured", at(node, "chat_id_file")));
-            }
-            if node.get("parse_mode").and_then(Node::as_str).is_some_and(|m| !matches!(m, "" | "Markdown" | "MarkdownV2" | "HTML")) {
-                out.push(("unknown parse_mode in Telegram config, must be Markdown, MarkdownV2, HTML or empty", at(node, "parse_mode")));
-            }
-        }
-        "discord" | "msteams" | "msteamsv2" => {
-            if !has(node, &["webhook_url", "webhook_url_file"]) {
-                out.push(("missing `webhook_url` in config", None));
-            }
-        }
-        "sns" => {
-            // Alertmanager's test is `(target == "") != (topic == "") != (phone == "")`:
-            // none or two of them set is an error (all three passes).
-            let set = ["target_arn", "topic_arn", "phone_number"].iter().filter(|k| has(node, &[**k])).count();
-            if set == 0 || set == 2 {
-                out.push(("must provide either a Target ARN, Topic ARN, or Phone Number for SNS config", None));
-            }
-        }
-        "wechat" => {
-            if !has(node, &["api_secret", "api_secret_file"]) && !global(am, &["wechat_api_secret", "wechat_api_secret_file"]) {
-                out.push(("no `api_secret` in WeChat config and no global wechat_api_secret", None));
-            }
-            if !has(node, &["corp_id"]) && !global(am, &["wechat_api_corp_id"]) {
-                out.push(("no `corp_id` in WeChat config and no global wechat_api_corp_id", None));
-            }
-            if node.get("message_type").and_then(Node::as_str).is_some_and(|t| !matches!(t, "" | "text" | "markdown")) {
-                out.push(("WeChat message_type must be text or markdown", at(node, "message_type")));
-            }
-        }
-        "webex" => {
-            if !has(node, &["room_id"]) {
-                out.push(("missing `room_id` in Webex config", None));
-            }
-            // prometheus/common turns bearer_token(_file) into an authorization.
-            let http = node.get("http_config");
-            if !http.is_some_and(|h| h.get("authorization").is_some_and(|a| !a.is_null()) || has(h, &["bearer_token", "bearer_token_file"])) {
-                out.push(("missing webex_configs.http_config.authorization", None));
-            }
-        }
-        "jira" => {
-            if !has(node, &["api_url"]) && !global(am, &["jira_api_url"]) {
-                out.push(("no `api_url` in Jira config and no global jira_api_url", None));
-            }
-            if !has(node, &["project"]) {
-                out.push(("missing `project` in Jira config", None));
-            }
-            if !has(node, &["issue_type"]) {
-                out.push(("missing `issue_type` in Jira config", None));
-            }
-            if node.get("api_type").and_then(Node::as_str).is_some_and(|t| !matches!(t, "auto" | "cloud" | "datacenter")) {
-                out.push(("unknown api_type in Jira config, must be auto, cloud or datacenter", at(node, "api_type")));
-            }
-        }
-        "rocketchat" => {
-            if !has(node, &["token_id", "token_id_file"]) && !global(am, &["rocketchat_token_id", "rocketchat_token_id_file"]) {
-                out.push(("no `token_id` in Rocket.Chat config and no global rocketchat_token_id", None));
-            }
-            if !has(node, &["token", "token_file"]) && !global(am, &["rocketchat_token", "rocketchat_token_file"]) {
-                out.push(("no `token` in Rocket.Chat config and no global rocketchat_token", None));
-            }
-        }
-        "mattermost" => {
-            if !has(node, &["webhook_url", "webhook_url_file"]) && !global(am, &["mattermost_webhook_url", "mattermost_webhook_url_file"]) {
-                out.push(("missing `webhook_url` in Mattermost config and no global mattermost_webhook_url", None));
-            }
-            let attachments = node.get("attachments").and_then(Node::as_seq).unwrap_or_default();
-            let fields = std::iter::once(node).chain(attachments).flat_map(|n| n.get("fields").and_then(Node::as_seq).unwrap_or_default());
-            for field in fields {
-                if !has(field, &["title"]) {
-                    out.push(("missing title in Mattermost field configuration", Some(Pos::of(field))));
-                }
-                if !has(field, &["value"]) {
-                    out.push(("missing value in Mattermost field configuration", Some(Pos::of(field))));
-                }
-            }
-        }
-        "incidentio" => {
-            if !has(node, &["url", "url_file"]) {
-                out.push(("one of `url` or `url_file` must be configured in incident.io config", None));
-            }
-            // A non-null http_config replaces the default, so it must carry
-            // the authorization when no alert source token is given.
-            let token = has(node, &["alert_source_token", "alert_source_token_file"]);
-            let http = node.get("http_config").filter(|h| !h.is_null());
-            let authorization = http.is_some_and(|h| h.get("authorization").is_some_and(|a| !a.is_null()));
-            if authorization && token {
-                out.push(("cannot specify alert_source_token or alert_source_token_file when using http_config.authorization", at(node, "alert_source_token").or_else(|| at(node, "alert_source_token_file"))));
-            }
-            if http.is_some() && !authorization && !token {
-                out.push(("at least one of alert_source_token, alert_source_token_file or http_config.authorization must be configured", None));
-            }
-        }
+        "email" => email(am, node, &mut out),
+        "pagerduty" => pagerduty(node, &mut out),
+        "slack" => slack(am, node, &mut out),
+        "webhook" => webhook(node, &mut out),
+        "opsgenie" => opsgenie(am, node, &mut out),
+        "victorops" => victorops(am, node, &mut out),
+        "pushover" => pushover(node, &mut out),
+        "telegram" => telegram(am, node, &mut out),
+        "discord" | "msteams" | "msteamsv2" => discord_or_teams(node, &mut out),
+        "sns" => sns(node, &mut out),
+        "wechat" => wechat(am, node, &mut out),
+        "webex" => webex(node, &mut out),
+        "jira" => jira(am, node, &mut out),
+        "rocketchat" => rocketchat(am, node, &mut out),
+        "mattermost" => mattermost(am, node, &mut out),
+        "incidentio" => incidentio(node, &mut out),
         _ => {}
     }
+    file_form_conflicts(node, &mut out);
+    out
+}
+
+/// An email integration: a recipient, unique headers (ignoring case), and a
+/// smarthost and sender of its own or from `global`.
+fn email(am: &Config, node: &Node, out: &mut Problems) {
+    if !has(node, &["to"]) {
+        out.push(("missing `to` address in email config", None));
+    }
+    let headers: Vec<String> = node.get("headers").and_then(Node::as_map).unwrap_or_default().iter().filter_map(|(k, _)| k.as_str().map(str::to_ascii_lowercase)).collect();
+    if headers.iter().enumerate().any(|(i, h)| headers[..i].contains(h)) {
+        let dup = node.get("headers").and_then(Node::as_map).unwrap_or_default().iter().filter(|(k, _)| k.as_str().is_some_and(|k| headers.iter().filter(|h| **h == k.to_ascii_lowercase()).count() > 1)).nth(1).map(|(k, _)| Pos::of(k));
+        out.push(("duplicate header in email config (header names are case-insensitive)", dup));
+    }
+    if !has(node, &["smarthost"]) && !global(am, &["smtp_smarthost"]) {
+        out.push(("no `smarthost` in email config and no global smtp_smarthost", None));
+    }
+    if !has(node, &["from"]) && !global(am, &["smtp_from"]) {
+        out.push(("no `from` in email config and no global smtp_from", None));
+    }
+}
+
+/// A PagerDuty integration: a routing or service key, inline or in a file.
+fn pagerduty(node: &Node, out: &mut Problems) {
+    if !has(node, &["routing_key", "service_key", "routing_key_file", "service_key_file"]) {
+        out.push(("missing `routing_key` or `service_key` in PagerDuty config", None));
+    }
+}
+
+/// A Slack integration: a webhook URL or app token (not both), chat.postMessage
+/// for `update_message`, and complete actions and fields.
+fn slack(am: &Config, node: &Node, out: &mut Problems) {
+    if !has(node, &["api_url", "api_url_file", "app_token", "app_token_file"]) && !global(am, &["slack_api_url", "slack_api_url_file", "slack_app_token", "slack_app_token_file"]) {
+        out.push(("no `api_url` in Slack config and no global slack_api_url", None));
+    }
+    if has(node, &["api_url", "api_url_file"]) && has(node, &["app_token", "app_token_file"]) {
+        out.push(("at most one of api_url/api_url_file & app_token/app_token_file must be configured", at(node, "app_token").or_else(|| at(node, "app_token_file"))));
+    }
+    let update = node.get("update_message").and_then(Node::as_str).is_some_and(|v| matches!(v, "true" | "True" | "TRUE" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "y" | "Y"));
+    if update && node.get("api_url").and_then(Node::as_str) != Some("https://slack.com/api/chat.postMessage") {
+        out.push(("update_message can only be used with bot tokens: api_url must be https://slack.com/api/chat.postMessage", at(node, "update_message")));
+    }
+    for action in node.get("actions").and_then(Node::as_seq).unwrap_or_default() {
+        if !has(action, &["type"]) {
+            out.push(("missing type in Slack action configuration", Some(Pos::of(action))));
+        }
+        if !has(action, &["text"]) {
+            out.push(("missing text in Slack action configuration", Some(Pos::of(action))));
+        }
+        if !has(action, &["url", "name"]) {
+            out.push(("missing name or url in Slack action configuration", Some(Pos::of(action))));
+        }
+        if action.get("confirm").is_some_and(|c| !c.is_null() && !has(c, &["text"])) {
+            out.push(("missing text in Slack confirmation configuration", at(action, "confirm")));
+        }
+    }
+    for field in node.get("fields").and_then(Node::as_seq).unwrap_or_default() {
+        if !has(field, &["title"]) {
+            out.push(("missing title in Slack field configuration", Some(Pos::of(field))));
+        }
+        if !has(field, &["value"]) {
+            out.push(("missing value in Slack field configuration", Some(Pos::of(field))));
+        }
+    }
+}
+
+/// A webhook integration: a URL, inline or in a file.
+fn webhook(node: &Node, out: &mut Problems) {
+    if !has(node, &["url", "url_file"]) {
+        out.push(("one of `url` or `url_file` must be configured in webhook config", None));
+    }
+}
+
+/// An OpsGenie integration: an API key, and responders that name someone and
+/// have a known type.
+fn opsgenie(am: &Config, node: &Node, out: &mut Problems) {
+    if !has(node, &["api_key", "api_key_file"]) && !global(am, &["opsgenie_api_key", "opsgenie_api_key_file"]) {
+        out.push(("no `api_key` in OpsGenie config and no global opsgenie_api_key", None));
+    }
+    for r in node.get("responders").and_then(Node::as_seq).unwrap_or_default() {
+        if !has(r, &["id", "username", "name"]) {
+            out.push(("an OpsGenie responder needs at least one of id, username or name", Some(Pos::of(r))));
+        }
+        let kind = r.get("type").and_then(Node::as_str).unwrap_or("");
+        if !kind.contains("{{") && !matches!(kind.to_ascii_lowercase().as_str(), "team" | "teams" | "user" | "escalation" | "schedule") {
+            out.push(("an OpsGenie responder's type must be team, teams, user, escalation or schedule (or a template)", at(r, "type").or(Some(Pos::of(r)))));
+        }
+    }
+}
+
+/// A VictorOps integration: an API key, a routing key, and custom fields that
+/// leave the fixed ones alone.
+fn victorops(am: &Config, node: &Node, out: &mut Problems) {
+    if !has(node, &["api_key", "api_key_file"]) && !global(am, &["victorops_api_key", "victorops_api_key_file"]) {
+        out.push(("no `api_key` in VictorOps config and no global victorops_api_key", None));
+    }
+    if !has(node, &["routing_key"]) {
+        out.push(("missing `routing_key` in VictorOps config", None));
+    }
+    let reserved = ["routing_key", "message_type", "state_message", "entity_display_name", "monitoring_tool", "entity_id", "entity_state"];
+    if let Some((k, _)) = node.get("custom_fields").and_then(Node::as_map).unwrap_or_default().iter().find(|(k, _)| k.as_str().is_some_and(|k| reserved.contains(&k))) {
+        out.push(("VictorOps custom_fields may not use a fixed field (routing_key, message_type, state_message, entity_display_name, monitoring_tool, entity_id, entity_state)", Some(Pos::of(k))));
+    }
+}
+
+/// A Pushover integration: a user key and token, and Go durations for the
+/// timing settings.
+fn pushover(node: &Node, out: &mut Problems) {
+    if !has(node, &["user_key", "user_key_file"]) {
+        out.push(("missing `user_key` in Pushover config", None));
+    }
+    if !has(node, &["token", "token_file"]) {
+        out.push(("missing `token` in Pushover config", None));
+    }
+    for key in ["retry", "expire", "ttl"] {
+        if node.get(key).and_then(Node::as_str).is_some_and(|d| !d.is_empty() && !go_duration(d)) {
+            out.push(("Pushover retry, expire and ttl must be Go durations such as 30s, 1m or 1h30m", at(node, key)));
+        }
+    }
+}
+
+/// A Telegram integration: a bot token, one chat id (inline or in a file), and
+/// a parse mode Telegram knows.
+fn telegram(am: &Config, node: &Node, out: &mut Problems) {
+    if !has(node, &["bot_token", "bot_token_file"]) && !global(am, &["telegram_bot_token", "telegram_bot_token_file"]) {
+        out.push(("missing `bot_token` in Telegram config (and no global telegram_bot_token)", None));
+    }
+    let chat_id = has(node, &["chat_id"]) && node.get("chat_id").and_then(Node::as_str).and_then(crate::schema::go_yaml_int) != Some(0);
+    if !chat_id && !has(node, &["chat_id_file"]) {
+        out.push(("missing `chat_id` or `chat_id_file` in Telegram config", None));
+    }
+    if chat_id && has(node, &["chat_id_file"]) {
+        out.push(("at most one of chat_id & chat_id_file must be configured", at(node, "chat_id_file")));
+    }
+    if node.get("parse_mode").and_then(Node::as_str).is_some_and(|m| !matches!(m, "" | "Markdown" | "MarkdownV2" | "HTML")) {
+        out.push(("unknown parse_mode in Telegram config, must be Markdown, MarkdownV2, HTML or empty", at(node, "parse_mode")));
+    }
+}
+
+/// Discord and Microsoft Teams (both versions): a webhook URL.
+fn discord_or_teams(node: &Node, out: &mut Problems) {
+    if !has(node, &["webhook_url", "webhook_url_file"]) {
+        out.push(("missing `webhook_url` in config", None));
+    }
+}
+
+/// An SNS integration: where to publish.
+fn sns(node: &Node, out: &mut Problems) {
+    // Alertmanager's test is `(target == "") != (topic == "") != (phone == "")`:
+    // none or two of them set is an error (all three passes).
+    let set = ["target_arn", "topic_arn", "phone_number"].iter().filter(|k| has(node, &[**k])).count();
+    if set == 0 || set == 2 {
+        out.push(("must provide either a Target ARN, Topic ARN, or Phone Number for SNS config", None));
+    }
+}
+
+/// A WeChat integration: an API secret and corp id (or the global ones), and a
+/// message type WeChat knows.
+fn wechat(am: &Config, node: &Node, out: &mut Problems) {
+    if !has(node, &["api_secret", "api_secret_file"]) && !global(am, &["wechat_api_secret", "wechat_api_secret_file"]) {
+        out.push(("no `api_secret` in WeChat config and no global wechat_api_secret", None));
+    }
+    if !has(node, &["corp_id"]) && !global(am, &["wechat_api_corp_id"]) {
+        out.push(("no `corp_id` in WeChat config and no global wechat_api_corp_id", None));
+    }
+    if node.get("message_type").and_then(Node::as_str).is_some_and(|t| !matches!(t, "" | "text" | "markdown")) {
+        out.push(("WeChat message_type must be text or markdown", at(node, "message_type")));
+    }
+}
+
+/// A Webex integration: a room and an authorization.
+fn webex(node: &Node, out: &mut Problems) {
+    if !has(node, &["room_id"]) {
+        out.push(("missing `room_id` in Webex config", None));
+    }
+    // prometheus/common turns bearer_token(_file) into an authorization.
+    let http = node.get("http_config");
+    if !http.is_some_and(|h| h.get("authorization").is_some_and(|a| !a.is_null()) || has(h, &["bearer_token", "bearer_token_file"])) {
+        out.push(("missing webex_configs.http_config.authorization", None));
+    }
+}
+
+/// A Jira integration: an API URL, project and issue type, and a known API type.
+fn jira(am: &Config, node: &Node, out: &mut Problems) {
+    if !has(node, &["api_url"]) && !global(am, &["jira_api_url"]) {
+        out.push(("no `api_url` in Jira config and no global jira_api_url", None));
+    }
+    if !has(node, &["project"]) {
+        out.push(("missing `project` in Jira config", None));
+    }
+    if !has(node, &["issue_type"]) {
+        out.push(("missing `issue_type` in Jira config", None));
+    }
+    if node.get("api_type").and_then(Node::as_str).is_some_and(|t| !matches!(t, "auto" | "cloud" | "datacenter")) {
+        out.push(("unknown api_type in Jira config, must be auto, cloud or datacenter", at(node, "api_type")));
+    }
+}
+
+/// A Rocket.Chat integration: a token and token id (or the global ones).
+fn rocketchat(am: &Config, node: &Node, out: &mut Problems) {
+    if !has(node, &["token_id", "token_id_file"]) && !global(am, &["rocketchat_token_id", "rocketchat_token_id_file"]) {
+        out.push(("no `token_id` in Rocket.Chat config and no global rocketchat_token_id", None));
+    }
+    if !has(node, &["token", "token_file"]) && !global(am, &["rocketchat_token", "rocketchat_token_file"]) {
+        out.push(("no `token` in Rocket.Chat config and no global rocketchat_token", None));
+    }
+}
+
+/// A Mattermost integration: a webhook URL, and complete fields (on the
+/// message and in its attachments).
+fn mattermost(am: &Config, node: &Node, out: &mut Problems) {
+    if !has(node, &["webhook_url", "webhook_url_file"]) && !global(am, &["mattermost_webhook_url", "mattermost_webhook_url_file"]) {
+        out.push(("missing `webhook_url` in Mattermost config and no global mattermost_webhook_url", None));
+    }
+    let attachments = node.get("attachments").and_then(Node::as_seq).unwrap_or_default();
+    let fields = std::iter::once(node).chain(attachments).flat_map(|n| n.get("fields").and_then(Node::as_seq).unwrap_or_default());
+    for field in fields {
+        if !has(field, &["title"]) {
+            out.push(("missing title in Mattermost field configuration", Some(Pos::of(field))));
+        }
+        if !has(field, &["value"]) {
+            out.push(("missing value in Mattermost field configuration", Some(Pos::of(field))));
+        }
+    }
+}
+
+/// An incident.io integration: a URL, and one way to authenticate.
+fn incidentio(node: &Node, out: &mut Problems) {
+    if !has(node, &["url", "url_file"]) {
+        out.push(("one of `url` or `url_file` must be configured in incident.io config", None));
+    }
+    // A non-null http_config replaces the default, so it must carry
+    // the authorization when no alert source token is given.
+    let token = has(node, &["alert_source_token", "alert_source_token_file"]);
+    let http = node.get("http_config").filter(|h| !h.is_null());
+    let authorization = http.is_some_and(|h| h.get("authorization").is_some_and(|a| !a.is_null()));
+    if authorization && token {
+        out.push(("cannot specify alert_source_token or alert_source_token_file when using http_config.authorization", at(node, "alert_source_token").or_else(|| at(node, "alert_source_token_file"))));
+    }
+    if http.is_some() && !authorization && !token {
+        out.push(("at least one of alert_source_token, alert_source_token_file or http_config.authorization must be configured", None));
+    }
+}
+
+/// Settings given both inline and as a file (`EXCLUSIVE`), each at the file
+/// form, with the message Alertmanager prints for that pair.
+fn file_form_conflicts(node: &Node, out: &mut Problems) {
     for (a, b) in EXCLUSIVE {
         if has(node, &[a]) && has(node, &[b]) {
             let message = match *a {
@@ -255,7 +320,6 @@ fn missing(am: &Config, kind: &str, node: &Node) -> Vec<(&'static str, Option<Po
             out.push((message, at(node, b)));
         }
     }
-    out
 }
 
 /// A setting and its `_file` form, of which Alertmanager accepts at most one.
@@ -376,7 +440,7 @@ pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {
         }
         for r in &am.receivers {
             for (kind, pos, node) in &r.integrations {
-                for (message, at) in missing(am, kind, node) {
+                for (message, at) in problems(am, kind, node) {
                     out.push(Finding::new(CHECK.id, am.file, at.unwrap_or(*pos), format!("receiver {:?}: {message}", r.name.value)).subject(r.name.value.clone()).scope(Some((pos.line, Pos::of(node).end_line))));
                 }
             }
