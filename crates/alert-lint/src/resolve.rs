@@ -46,28 +46,67 @@ fn check_id(id: &str, path: &Path, what: &str) -> anyhow::Result<()> {
 
 pub fn resolve(cli: &Cli, file: Config, path: &Path) -> anyhow::Result<Resolved> {
     let mut settings = Settings::default();
+    // `effective` starts as the file and ends as what the run uses, for
+    // --print-config: each step below writes back the value it settled on.
     let mut effective = file.clone();
-
-    let version = |flag: &Option<String>,
-                   file: &Option<String>,
-                   what: &str|
-     -> anyhow::Result<Option<(u32, u32)>> {
-        if let Some(v) = flag {
-            return parse_version(v)
-                .map(Some)
-                .map_err(|e| UsageError::new(format!("--{what}-version: {e}")).into());
-        }
-        if let Some(v) = file {
-            return parse_version(v)
-                .map(Some)
-                .map_err(|e| config_error(path, format!("{what}_version: {e}")));
-        }
-        Ok(None)
+    resolve_versions(cli, &file, path, &mut settings, &mut effective)?;
+    settings.dialect = layer(cli.dialect, None, file.dialect, Dialect::Prometheus);
+    effective.dialect = Some(settings.dialect);
+    resolve_intervals(cli, &file, path, &mut settings, &mut effective)?;
+    resolve_conventions(&file, path, &mut settings, &mut effective)?;
+    let (levels, overrides) = resolve_levels(cli, &file, path, &mut effective)?;
+    let fail_on = if cli.strict {
+        FailOn::Warning
+    } else {
+        layer(cli.fail_on, None, file.fail_on, FailOn::Error)
     };
+    effective.fail_on = Some(fail_on);
+    settings.strict = fail_on == FailOn::Warning;
+    let paths = resolve_paths(cli, &file)?;
+    effective.paths = paths.clone();
+    Ok(Resolved {
+        settings,
+        levels,
+        overrides,
+        paths,
+        effective,
+    })
+}
+
+/// A `major.minor` version from its flag, else from the file; a bad flag is
+/// a usage error, a bad file value a config error.
+fn version(
+    flag: &Option<String>,
+    file: &Option<String>,
+    what: &str,
+    path: &Path,
+) -> anyhow::Result<Option<(u32, u32)>> {
+    if let Some(v) = flag {
+        return parse_version(v)
+            .map(Some)
+            .map_err(|e| UsageError::new(format!("--{what}-version: {e}")).into());
+    }
+    if let Some(v) = file {
+        return parse_version(v)
+            .map(Some)
+            .map_err(|e| config_error(path, format!("{what}_version: {e}")));
+    }
+    Ok(None)
+}
+
+/// The Prometheus and Alertmanager versions the checks hold the files to.
+fn resolve_versions(
+    cli: &Cli,
+    file: &Config,
+    path: &Path,
+    settings: &mut Settings,
+    effective: &mut Config,
+) -> anyhow::Result<()> {
     if let Some(v) = version(
         &cli.prometheus_version,
         &file.prometheus_version,
         "prometheus",
+        path,
     )? {
         settings.prometheus = v;
     }
@@ -75,6 +114,7 @@ pub fn resolve(cli: &Cli, file: Config, path: &Path) -> anyhow::Result<Resolved>
         &cli.alertmanager_version,
         &file.alertmanager_version,
         "alertmanager",
+        path,
     )? {
         settings.alertmanager = v;
     }
@@ -86,9 +126,18 @@ pub fn resolve(cli: &Cli, file: Config, path: &Path) -> anyhow::Result<Resolved>
         "{}.{}",
         settings.alertmanager.0, settings.alertmanager.1
     ));
-    settings.dialect = layer(cli.dialect, None, file.dialect, Dialect::Prometheus);
-    effective.dialect = Some(settings.dialect);
+    Ok(())
+}
 
+/// The scrape interval (flag or file) and the longest group interval (file
+/// only) that the timing checks compare against.
+fn resolve_intervals(
+    cli: &Cli,
+    file: &Config,
+    path: &Path,
+    settings: &mut Settings,
+    effective: &mut Config,
+) -> anyhow::Result<()> {
     if let Some(text) = &cli.scrape_interval {
         settings.scrape_interval = duration::parse(text)
             .map_err(|e| UsageError::new(format!("--scrape-interval: {e}")))?;
@@ -102,6 +151,18 @@ pub fn resolve(cli: &Cli, file: Config, path: &Path) -> anyhow::Result<Resolved>
             .map_err(|e| config_error(path, format!("max_group_interval: {e}")))?;
     }
     effective.max_group_interval = Some(duration::format(settings.max_group_interval));
+    Ok(())
+}
+
+/// The team's conventions, from the file only: severities, required
+/// annotations (`runbook_url_required` adds runbook_url), the rate window
+/// factor and the recording-rule name pattern.
+fn resolve_conventions(
+    file: &Config,
+    path: &Path,
+    settings: &mut Settings,
+    effective: &mut Config,
+) -> anyhow::Result<()> {
     if let Some(s) = &file.severities {
         if s.is_empty() {
             return Err(config_error(
@@ -145,7 +206,17 @@ pub fn resolve(cli: &Cli, file: Config, path: &Path) -> anyhow::Result<Resolved>
             .map_err(|e| config_error(path, format!("record_name_pattern: {e}")))?;
     }
     effective.record_name_pattern = Some(settings.record_name_pattern.as_str().to_owned());
+    Ok(())
+}
 
+/// Each check's severity: the file's `severity` and `disable`, then the
+/// per-glob `overrides`, then `--disable` (which wins over the file).
+fn resolve_levels(
+    cli: &Cli,
+    file: &Config,
+    path: &Path,
+    effective: &mut Config,
+) -> anyhow::Result<(Levels, Vec<(globset::GlobSet, Levels)>)> {
     let mut levels = parse_levels(&file.severity, &file.disable, path, "")?;
     let mut overrides = Vec::new();
     for (i, o) in file.overrides.iter().enumerate() {
@@ -169,35 +240,24 @@ pub fn resolve(cli: &Cli, file: Config, path: &Path) -> anyhow::Result<Resolved>
         levels.insert(id.clone(), None);
     }
     effective.disable.extend(cli.disable.iter().cloned());
+    Ok((levels, overrides))
+}
 
-    let fail_on = if cli.strict {
-        FailOn::Warning
-    } else {
-        layer(cli.fail_on, None, file.fail_on, FailOn::Error)
-    };
-    effective.fail_on = Some(fail_on);
-    settings.strict = fail_on == FailOn::Warning;
-
-    let paths = if !cli.paths.is_empty() {
-        cli.paths.clone()
+/// What to lint: the arguments, else the file's `paths`, else `monitoring/`
+/// when there is one here.
+fn resolve_paths(cli: &Cli, file: &Config) -> anyhow::Result<Vec<String>> {
+    if !cli.paths.is_empty() {
+        Ok(cli.paths.clone())
     } else if !file.paths.is_empty() {
-        file.paths.clone()
+        Ok(file.paths.clone())
     } else if Path::new("monitoring").is_dir() {
-        vec!["monitoring/".to_owned()]
+        Ok(vec!["monitoring/".to_owned()])
     } else {
-        return Err(UsageError::new(
+        Err(UsageError::new(
             "no paths given and no monitoring/ directory here: pass files or directories to lint (or set `paths` in the [alert-lint] table)",
         )
-        .into());
-    };
-    effective.paths = paths.clone();
-    Ok(Resolved {
-        settings,
-        levels,
-        overrides,
-        paths,
-        effective,
-    })
+        .into())
+    }
 }
 
 fn parse_levels(
