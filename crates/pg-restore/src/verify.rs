@@ -89,152 +89,25 @@ pub fn verify(
         .ok()
         .map(chrono::DateTime::<chrono::Utc>::from);
     let mut notes = Vec::new();
-    let manifest = match Manifest::read_for(path) {
-        Ok(m) => m,
-        Err(err) => {
-            notes.push(
-                Diagnostic::warning(
-                    "manifest-unreadable",
-                    format!("{err:#}; the checksum cannot be compared"),
-                )
-                .with_file(path.display().to_string()),
-            );
-            None
-        }
-    };
-
-    let (info, sha256) = if kind.is_sql() {
-        let mut stream = SqlStream::open(path, kind)?;
-        let _ticker =
-            crate::progress::Ticker::start(printer, "verifying", size, stream.bytes_read());
-        match scan_lines(&mut stream).and_then(|info| {
-            // scan_lines read to EOF, so the decoder has finished; a decoding
-            // error surfaced as the read error, this only collects the hash.
-            let sha = stream
-                .finish()
-                .map_err(|e| std::io::Error::other(format!("{e:#}")))?;
-            Ok((info, sha))
-        }) {
-            Ok((info, sha)) => (info, Some(sha)),
-            Err(err) => {
-                shipshape_core::interrupt::check()?;
-                return Ok(bad(
-                    path,
-                    "damaged-file",
-                    format!("{err}"),
-                    "the file is truncated or corrupted; use another backup (pg-backup verify checks them all)",
-                ));
-            }
-        }
+    let manifest = read_manifest(path, &mut notes);
+    let read = if kind.is_sql() {
+        read_sql(path, kind, size, printer)?
     } else {
         let Some(pg_restore) = pg_restore else {
             anyhow::bail!("pg_restore is needed to read {}", path.display());
         };
-        let mut child = std::process::Command::new(pg_restore)
-            .arg("-f")
-            .arg("-")
-            .arg(path)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .with_context(|| format!("running {}", pg_restore.display()))?;
-        let stdout = child.stdout.take().context("pg_restore stdout")?;
-        let mut stderr = child.stderr.take().context("pg_restore stderr")?;
-        let err_thread = std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = stderr.read_to_string(&mut text);
-            text
-        });
-        let scanned = scan_lines(BufReader::with_capacity(1 << 20, stdout));
-        let status = crate::load::wait(&mut child)?;
-        let errors = err_thread.join().unwrap_or_default();
-        if !status.success() || scanned.is_err() {
-            return Ok(bad(
-                path,
-                "damaged-file",
-                format!(
-                    "pg_restore cannot read the archive: {}",
-                    errors.trim().lines().take(5).collect::<Vec<_>>().join("; ")
-                ),
-                "the archive is truncated, corrupted or from a newer pg_dump than this pg_restore; use another backup or a newer pg_restore (--pg-bin-dir)",
-            ));
-        }
-        let sha = if kind == Kind::Directory {
-            None
-        } else {
-            Some(input::sha256_file(path)?)
-        };
-        (scanned?, sha)
+        read_archive(path, kind, pg_restore)?
     };
-
-    if info.cluster_dump {
-        return Ok(bad(
-            path,
-            "not-a-database-dump",
-            "this is a pg_dumpall cluster dump, not a dump of one database".into(),
-            "restore it with psql as a superuser, or give pg-restore a pg_dump file",
-        ));
+    let (info, sha256) = match read {
+        FullRead::Complete { info, sha256 } => (info, sha256),
+        FullRead::Damaged(outcome) => return Ok(outcome),
+    };
+    if let Some(outcome) = not_restorable(path, kind, &info) {
+        return Ok(outcome);
     }
-    if !info.has_header {
-        return Ok(bad(
-            path,
-            "not-a-dump",
-            format!(
-                "{} does not look like a pg_dump file (no \"-- PostgreSQL database dump\" header)",
-                kind.describe()
-            ),
-            "pg-restore reads pg_dump output: plain SQL (optionally gzip or zstd), -Fc, -Fd or -Ft",
-        ));
-    }
-    if !info.complete {
-        return Ok(bad(
-            path,
-            "incomplete-dump",
-            "the dump is incomplete: pg_dump's closing \"-- PostgreSQL database dump complete\" line is missing".into(),
-            "the dump was cut short (pg_dump failed or the file was truncated); use another backup",
-        ));
-    }
-    if info.reconnects {
-        return Ok(bad(
-            path,
-            "dump-reconnects",
-            "the dump contains \\connect (made with pg_dump --create); it would restore into the original database name, not beside it".into(),
-            "make the dump without --create; pg-restore creates the database itself",
-        ));
-    }
-    if let Some(m) = &manifest {
-        let actual_name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-        if actual_name.as_deref() != Some(m.file.as_str()) {
-            notes.push(
-                Diagnostic::warning(
-                    "manifest-name",
-                    format!("the manifest describes {:?}, not this file name", m.file),
-                )
-                .with_file(path.display().to_string()),
-            );
-        }
-        if let Some(sha) = &sha256
-            && !sha.eq_ignore_ascii_case(m.sha256.trim())
-        {
-            return Ok(bad(
-                path,
-                "checksum-mismatch",
-                format!(
-                    "SHA-256 {sha} does not match the manifest's {}",
-                    m.sha256.trim()
-                ),
-                "the file changed after it was written (damage or tampering); use another backup",
-            ));
-        }
-    } else {
-        notes.push(
-            Diagnostic::info(
-                "no-manifest",
-                "no manifest beside the file: integrity checked by reading it completely, no checksum to compare",
-            )
-            .with_file(path.display().to_string()),
-        );
+    if let Some(outcome) = compare_manifest(path, manifest.as_ref(), sha256.as_deref(), &mut notes)
+    {
+        return Ok(outcome);
     }
     Ok(Outcome::Good(Box::new(Verified {
         path: path.to_owned(),
@@ -246,6 +119,202 @@ pub fn verify(
         info,
         notes,
     })))
+}
+
+/// What reading a backup to its end gave.
+enum FullRead {
+    /// Read completely: what the dump holds, and the SHA-256 of the bytes on
+    /// disk (none for a directory archive, which has no single file).
+    Complete {
+        info: DumpInfo,
+        sha256: Option<String>,
+    },
+    /// It could not be read to the end: the verdict saying why.
+    Damaged(Outcome),
+}
+
+/// The manifest beside `path`, if any; one that cannot be read is a note,
+/// not a failure (the file is still read completely).
+fn read_manifest(path: &Path, notes: &mut Vec<Diagnostic>) -> Option<Manifest> {
+    match Manifest::read_for(path) {
+        Ok(m) => m,
+        Err(err) => {
+            notes.push(
+                Diagnostic::warning(
+                    "manifest-unreadable",
+                    format!("{err:#}; the checksum cannot be compared"),
+                )
+                .with_file(path.display().to_string()),
+            );
+            None
+        }
+    }
+}
+
+/// A plain SQL dump (optionally gzip or zstd): decompress and scan it to the
+/// end, hashing the raw bytes on the way, with a progress line on a terminal.
+fn read_sql(
+    path: &Path,
+    kind: Kind,
+    size: u64,
+    printer: &shipshape_core::Printer,
+) -> anyhow::Result<FullRead> {
+    let mut stream = SqlStream::open(path, kind)?;
+    let _ticker = crate::progress::Ticker::start(printer, "verifying", size, stream.bytes_read());
+    match scan_lines(&mut stream).and_then(|info| {
+        // scan_lines read to EOF, so the decoder has finished; a decoding
+        // error surfaced as the read error, this only collects the hash.
+        let sha = stream
+            .finish()
+            .map_err(|e| std::io::Error::other(format!("{e:#}")))?;
+        Ok((info, sha))
+    }) {
+        Ok((info, sha)) => Ok(FullRead::Complete {
+            info,
+            sha256: Some(sha),
+        }),
+        Err(err) => {
+            // A read cut short by Ctrl-C is an interruption, not damage.
+            shipshape_core::interrupt::check()?;
+            Ok(FullRead::Damaged(bad(
+                path,
+                "damaged-file",
+                format!("{err}"),
+                "the file is truncated or corrupted; use another backup (pg-backup verify checks them all)",
+            )))
+        }
+    }
+}
+
+/// A custom, directory or tar archive: `pg_restore -f -` reads all of it and
+/// its SQL is scanned like a plain dump; the archive file is then hashed.
+fn read_archive(path: &Path, kind: Kind, pg_restore: &Path) -> anyhow::Result<FullRead> {
+    let mut child = std::process::Command::new(pg_restore)
+        .arg("-f")
+        .arg("-")
+        .arg(path)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("running {}", pg_restore.display()))?;
+    let stdout = child.stdout.take().context("pg_restore stdout")?;
+    let mut stderr = child.stderr.take().context("pg_restore stderr")?;
+    // Drained on its own thread so that a pg_restore writing a lot of
+    // errors cannot block on a full pipe while stdout is being read.
+    let err_thread = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let scanned = scan_lines(BufReader::with_capacity(1 << 20, stdout));
+    let status = crate::load::wait(&mut child)?;
+    let errors = err_thread.join().unwrap_or_default();
+    if !status.success() || scanned.is_err() {
+        return Ok(FullRead::Damaged(bad(
+            path,
+            "damaged-file",
+            format!(
+                "pg_restore cannot read the archive: {}",
+                errors.trim().lines().take(5).collect::<Vec<_>>().join("; ")
+            ),
+            "the archive is truncated, corrupted or from a newer pg_dump than this pg_restore; use another backup or a newer pg_restore (--pg-bin-dir)",
+        )));
+    }
+    let sha256 = if kind == Kind::Directory {
+        None
+    } else {
+        Some(input::sha256_file(path)?)
+    };
+    Ok(FullRead::Complete {
+        info: scanned?,
+        sha256,
+    })
+}
+
+/// A file read completely that still cannot be restored beside the target:
+/// a cluster dump, not pg_dump output, cut short, or made with --create.
+fn not_restorable(path: &Path, kind: Kind, info: &DumpInfo) -> Option<Outcome> {
+    if info.cluster_dump {
+        return Some(bad(
+            path,
+            "not-a-database-dump",
+            "this is a pg_dumpall cluster dump, not a dump of one database".into(),
+            "restore it with psql as a superuser, or give pg-restore a pg_dump file",
+        ));
+    }
+    if !info.has_header {
+        return Some(bad(
+            path,
+            "not-a-dump",
+            format!(
+                "{} does not look like a pg_dump file (no \"-- PostgreSQL database dump\" header)",
+                kind.describe()
+            ),
+            "pg-restore reads pg_dump output: plain SQL (optionally gzip or zstd), -Fc, -Fd or -Ft",
+        ));
+    }
+    if !info.complete {
+        return Some(bad(
+            path,
+            "incomplete-dump",
+            "the dump is incomplete: pg_dump's closing \"-- PostgreSQL database dump complete\" line is missing".into(),
+            "the dump was cut short (pg_dump failed or the file was truncated); use another backup",
+        ));
+    }
+    if info.reconnects {
+        return Some(bad(
+            path,
+            "dump-reconnects",
+            "the dump contains \\connect (made with pg_dump --create); it would restore into the original database name, not beside it".into(),
+            "make the dump without --create; pg-restore creates the database itself",
+        ));
+    }
+    None
+}
+
+/// The file against its manifest: a checksum that differs is fatal; a
+/// manifest for another file name, or none at all, is a note.
+fn compare_manifest(
+    path: &Path,
+    manifest: Option<&Manifest>,
+    sha256: Option<&str>,
+    notes: &mut Vec<Diagnostic>,
+) -> Option<Outcome> {
+    let Some(m) = manifest else {
+        notes.push(
+            Diagnostic::info(
+                "no-manifest",
+                "no manifest beside the file: integrity checked by reading it completely, no checksum to compare",
+            )
+            .with_file(path.display().to_string()),
+        );
+        return None;
+    };
+    let actual_name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+    if actual_name.as_deref() != Some(m.file.as_str()) {
+        notes.push(
+            Diagnostic::warning(
+                "manifest-name",
+                format!("the manifest describes {:?}, not this file name", m.file),
+            )
+            .with_file(path.display().to_string()),
+        );
+    }
+    if let Some(sha) = sha256
+        && !sha.eq_ignore_ascii_case(m.sha256.trim())
+    {
+        return Some(bad(
+            path,
+            "checksum-mismatch",
+            format!(
+                "SHA-256 {sha} does not match the manifest's {}",
+                m.sha256.trim()
+            ),
+            "the file changed after it was written (damage or tampering); use another backup",
+        ));
+    }
+    None
 }
 
 fn dir_size(path: &Path) -> u64 {
