@@ -37,11 +37,7 @@ pub fn write(path: &Path, run: &RunMetrics) -> anyhow::Result<()> {
     };
     let mut text = String::new();
     let mut metric = |name: &str, help: &str, value: Option<f64>| {
-        let _ = writeln!(text, "# HELP {name} {help}");
-        let _ = writeln!(text, "# TYPE {name} gauge");
-        if let Some(value) = value {
-            let _ = writeln!(text, "{name}{{{labels}}} {value}");
-        }
+        gauge(&mut text, &labels, name, help, value);
     };
     metric(
         "pg_backup_last_success_timestamp_seconds",
@@ -89,11 +85,7 @@ pub fn write_restore_test(path: &Path, database: &str, success: bool) -> anyhow:
     };
     let mut text = String::new();
     let mut metric = |name: &str, help: &str, value: Option<f64>| {
-        let _ = writeln!(text, "# HELP {name} {help}");
-        let _ = writeln!(text, "# TYPE {name} gauge");
-        if let Some(value) = value {
-            let _ = writeln!(text, "{name}{{{labels}}} {value}");
-        }
+        gauge(&mut text, &labels, name, help, value);
     };
     metric(
         "pg_backup_last_restore_test_success_timestamp_seconds",
@@ -111,6 +103,16 @@ pub fn write_restore_test(path: &Path, database: &str, success: bool) -> anyhow:
         Some(now),
     );
     crate::fsx::write_atomic(path, text.as_bytes())
+}
+
+/// One gauge in the text format; without a value only its HELP and TYPE
+/// (the series is absent, which `absent()` alerts see).
+fn gauge(text: &mut String, labels: &str, name: &str, help: &str, value: Option<f64>) {
+    let _ = writeln!(text, "# HELP {name} {help}");
+    let _ = writeln!(text, "# TYPE {name} gauge");
+    if let Some(value) = value {
+        let _ = writeln!(text, "{name}{{{labels}}} {value}");
+    }
 }
 
 fn escape(value: &str) -> String {

@@ -943,9 +943,7 @@ impl Backup<'_> {
             }
         }
     }
-}
 
-impl Backup<'_> {
     /// Retention in the off-site repository, after its verified upload.
     fn apply_remote_retention(&self, offsite: &Offsite, file: &str) -> Option<prune::Outcome> {
         if self.opts.on_behalf == OnBehalf::Caller {

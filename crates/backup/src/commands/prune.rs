@@ -47,6 +47,36 @@ impl Outcome {
     }
 }
 
+impl Outcome {
+    fn new(dry_run: bool, policy: &Policy) -> Self {
+        Self {
+            dry_run,
+            policy: *policy,
+            kept: Vec::new(),
+            deleted: Vec::new(),
+            failed: Vec::new(),
+        }
+    }
+}
+
+/// The policy's verdicts, with `protect` (the backup this run just made)
+/// always kept.
+fn decide(
+    policy: &Policy,
+    candidates: impl Iterator<Item = Candidate>,
+    protect: Option<&str>,
+) -> Vec<Verdict> {
+    let candidates: Vec<Candidate> = candidates.collect();
+    let mut verdicts = retention::decide(policy, &candidates, Utc::now());
+    for v in &mut verdicts {
+        if Some(v.file.as_str()) == protect && !v.keep {
+            v.keep = true;
+            v.reasons.push("just created".to_owned());
+        }
+    }
+    verdicts
+}
+
 /// Decide and (unless `dry_run`) delete. `protect` is never deleted (the
 /// backup this run just made). The caller holds the directory lock.
 pub fn apply(
@@ -58,28 +88,13 @@ pub fn apply(
     protect: Option<&str>,
 ) -> anyhow::Result<Outcome> {
     let entries = inventory::scan(dir, Some(prefix))?;
-    let candidates: Vec<Candidate> = entries
-        .iter()
-        .map(|e| Candidate {
-            file: e.file.clone(),
-            time: e.name.time,
-            verified: e.verified(),
-        })
-        .collect();
-    let mut verdicts = retention::decide(policy, &candidates, Utc::now());
-    for v in &mut verdicts {
-        if Some(v.file.as_str()) == protect && !v.keep {
-            v.keep = true;
-            v.reasons.push("just created".to_owned());
-        }
-    }
-    let mut outcome = Outcome {
-        dry_run,
-        policy: *policy,
-        kept: Vec::new(),
-        deleted: Vec::new(),
-        failed: Vec::new(),
-    };
+    let candidates = entries.iter().map(|e| Candidate {
+        file: e.file.clone(),
+        time: e.name.time,
+        verified: e.verified(),
+    });
+    let verdicts = decide(policy, candidates, protect);
+    let mut outcome = Outcome::new(dry_run, policy);
     for verdict in verdicts {
         if verdict.keep {
             outcome.kept.push(verdict);
@@ -135,29 +150,13 @@ pub fn apply_remote(
     protect: Option<&str>,
 ) -> anyhow::Result<Outcome> {
     let found = remote_inventory::scan(store, Some(prefix))?;
-    let candidates: Vec<Candidate> = found
-        .backups
-        .iter()
-        .map(|e| Candidate {
-            file: e.file.clone(),
-            time: e.name.time,
-            verified: e.verified(),
-        })
-        .collect();
-    let mut verdicts = retention::decide(policy, &candidates, Utc::now());
-    for v in &mut verdicts {
-        if Some(v.file.as_str()) == protect && !v.keep {
-            v.keep = true;
-            v.reasons.push("just created".to_owned());
-        }
-    }
-    let mut outcome = Outcome {
-        dry_run,
-        policy: *policy,
-        kept: Vec::new(),
-        deleted: Vec::new(),
-        failed: Vec::new(),
-    };
+    let candidates = found.backups.iter().map(|e| Candidate {
+        file: e.file.clone(),
+        time: e.name.time,
+        verified: e.verified(),
+    });
+    let verdicts = decide(policy, candidates, protect);
+    let mut outcome = Outcome::new(dry_run, policy);
     let mut doomed: Vec<(String, Vec<String>)> = Vec::new();
     for verdict in verdicts {
         if verdict.keep {
