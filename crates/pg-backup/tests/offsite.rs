@@ -270,9 +270,15 @@ fn retention_on_the_store_never_touches_what_is_not_ours() {
         bucket.put(key, b"not ours");
     }
     // Ours, without a manifest (an upload never verified): listed as
-    // incomplete, kept within the grace period.
+    // incomplete; removed once its name is older than the grace period,
+    // kept within it (an upload whose manifest is still to come).
     let unverified = format!("{prefix}_20200102_000000.sql.gz");
     bucket.put(&format!("app/{unverified}"), b"half");
+    let recent = format!(
+        "{prefix}_{}.sql.gz",
+        (chrono::Utc::now() - chrono::Duration::hours(1)).format("%Y%m%d_%H%M%S")
+    );
+    bucket.put(&format!("app/{recent}"), b"in progress");
     let list = ok(run_remote(&scene, store, &["list", "--to", &url]));
     assert!(
         list.stdout.contains(&unverified) && list.stdout.contains("incomplete"),
@@ -302,7 +308,11 @@ fn retention_on_the_store_never_touches_what_is_not_ours() {
         assert!(bucket.get(key).is_some(), "{key} was touched");
     }
     assert!(
-        bucket.get(&format!("app/{unverified}")).is_some(),
+        bucket.get(&format!("app/{unverified}")).is_none(),
+        "an old leftover was kept"
+    );
+    assert!(
+        bucket.get(&format!("app/{recent}")).is_some(),
         "deleted within the grace period"
     );
     assert!(bucket.get(&current).is_some());

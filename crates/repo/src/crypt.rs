@@ -382,6 +382,49 @@ mod tests {
         assert!(matches!(err, CryptError::NoIdentity { .. }));
     }
 
+    /// An SSH key pair as ssh-keygen makes it (OpenSSH is on every machine
+    /// these tests run on; the key types age supports are ed25519 and RSA).
+    #[test]
+    fn ssh_recipients_and_identities() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("id_ed25519");
+        let made = std::process::Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-C", "backup@test", "-f"])
+            .arg(&key)
+            .status()
+            .expect("ssh-keygen (openssh-client) is needed for this test");
+        assert!(made.success());
+        let public = std::fs::read_to_string(dir.path().join("id_ed25519.pub")).unwrap();
+        let enc = Encryption::resolve(&EncryptionSources {
+            recipients: vec![public.trim().to_owned()],
+            ..Default::default()
+        })
+        .unwrap()
+        .unwrap();
+        let cipher = encrypt(&enc, b"over ssh");
+        let dec = Decryption::load(&[key.clone()], &EncryptionSources::default()).unwrap();
+        let mut plain = Vec::new();
+        dec.reader(&cipher[..], "x.age", &enc.labels())
+            .unwrap()
+            .read_to_end(&mut plain)
+            .unwrap();
+        assert_eq!(plain, b"over ssh");
+        // A passphrase-protected SSH key is refused with a clear message.
+        let locked = dir.path().join("locked");
+        std::process::Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "secret-pass", "-f"])
+            .arg(&locked)
+            .status()
+            .unwrap();
+        let err = Decryption::load(&[locked], &EncryptionSources::default())
+            .err()
+            .unwrap();
+        assert!(
+            err.to_string().contains("protected by a passphrase"),
+            "{err}"
+        );
+    }
+
     #[test]
     fn passphrase_from_file_and_bad_recipients() {
         let dir = tempfile::tempdir().unwrap();

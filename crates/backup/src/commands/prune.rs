@@ -15,6 +15,7 @@ use shipshape_repo::remote::{Store, inventory as remote_inventory};
 use crate::config::Shared;
 use crate::dirlock::DirLock;
 use crate::inventory;
+use crate::naming::BackupName;
 use crate::retention::{self, Candidate, Policy, Verdict};
 
 /// What retention did (or would do).
@@ -132,9 +133,11 @@ pub fn apply(
     Ok(outcome)
 }
 
-/// How long an object of ours without a manifest may stay: a backup of a
-/// large database completes its upload some time before its manifest is
-/// written, and another run's `prune` must not take it for a leftover.
+/// How long an object of ours without a manifest may stay, counted from the
+/// time in its name (when its backup started, as retention counts): a
+/// backup of a large database completes its upload some time before its
+/// manifest is written, and another run's `prune` must not take it for a
+/// leftover.
 pub const INCOMPLETE_GRACE: chrono::Duration = chrono::Duration::hours(24);
 
 /// [`apply`] for an off-site repository: the same decisions on the same
@@ -167,7 +170,13 @@ pub fn apply_remote(
         }
     }
     let cutoff = Utc::now() - INCOMPLETE_GRACE;
-    for leftover in found.incomplete.iter().filter(|l| l.last_modified < cutoff) {
+    let started =
+        |file: &str| BackupName::parse(file.strip_suffix(".json").unwrap_or(file)).map(|n| n.time);
+    for leftover in found
+        .incomplete
+        .iter()
+        .filter(|l| started(&l.file).is_some_and(|t| t < cutoff))
+    {
         let companion = leftover
             .file
             .strip_suffix(".json")
