@@ -410,7 +410,7 @@ pub fn effective(
         metrics_file: create.metrics_file.clone(),
         wait: Some(shared.wait),
         to: shared.remote.as_ref().map(|r| r.url.to_string()),
-        s3_endpoint: shared.remote.as_ref().map(|r| r.s3.endpoint_label()),
+        s3_endpoint: shared.remote.as_ref().and_then(|r| r.s3.endpoint.clone()),
         s3_region: shared.remote.as_ref().map(|r| r.s3.region.clone()),
         s3_virtual_hosted: shared.remote.as_ref().map(|r| r.s3.virtual_hosted),
         encrypt_to: create.encryption.as_ref().map(|e| e.labels()),

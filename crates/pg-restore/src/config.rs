@@ -187,7 +187,7 @@ impl Settings {
             ),
             terminate_timeout_seconds: Some(self.terminate_timeout_seconds),
             from: self.from.as_ref().map(ToString::to_string),
-            s3_endpoint: Some(self.s3.endpoint_label()),
+            s3_endpoint: self.s3.endpoint.clone(),
             s3_region: Some(self.s3.region.clone()),
             s3_virtual_hosted: Some(self.s3.virtual_hosted),
             identity: Some(self.identities.clone()),
