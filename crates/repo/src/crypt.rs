@@ -402,7 +402,8 @@ mod tests {
         .unwrap()
         .unwrap();
         let cipher = encrypt(&enc, b"over ssh");
-        let dec = Decryption::load(&[key.clone()], &EncryptionSources::default()).unwrap();
+        let dec =
+            Decryption::load(std::slice::from_ref(&key), &EncryptionSources::default()).unwrap();
         let mut plain = Vec::new();
         dec.reader(&cipher[..], "x.age", &enc.labels())
             .unwrap()
