@@ -41,7 +41,7 @@ const EXAMPLES: &str = "Examples:
   pg-backup prune --dry-run --dir /var/backups/app --keep-days 14
   pg-backup keygen --output backup.key           # prints the public key for --encrypt-to
   pg-backup --dir /b --to s3://backups/app --encrypt-to age1…   # and an encrypted off-site copy
-  pg-backup verify --restore --latest --to s3://backups/app --identity backup.key  # the restore drill
+  pg-backup verify --restore --latest --to s3://backups/app --identity backup.key  # drill
 
 Files are named DIR/<prefix>_<YYYYmmdd_HHMMSS>.sql.gz (timestamp in UTC),
 with a manifest <file>.json beside each. A bare `pg-backup` is `pg-backup create`.";
