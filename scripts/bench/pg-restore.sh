@@ -29,12 +29,15 @@ s3=${BENCH_S3:-1}
 [ "$s3" = 1 ] && sh scripts/deps/garage.sh
 
 started=""
+# PG_MAJOR=N runs the throwaway server and the clients of that version
+# (target/pg/N from scripts/deps/postgres.sh), each version its own cluster.
+pgdir=target/bench-pg${PG_MAJOR:+-$PG_MAJOR}
 if [ -z "${DATABASE_URL:-}" ]; then
-    DATABASE_URL=$(scripts/pg-throwaway.sh start target/bench-pg)
+    DATABASE_URL=$(scripts/pg-throwaway.sh start "$pgdir")
     started=yes
 fi
 cleanup() {
-    if [ -n "$started" ]; then scripts/pg-throwaway.sh stop target/bench-pg; fi
+    if [ -n "$started" ]; then scripts/pg-throwaway.sh stop "$pgdir"; fi
     if [ "$s3" = 1 ]; then GARAGE_DEV_PORT=3990 sh scripts/dev/garage.sh stop >/dev/null 2>&1 || true; fi
 }
 trap cleanup EXIT INT TERM

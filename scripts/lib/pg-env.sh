@@ -14,7 +14,13 @@ pg_env_from_url() {
     case "$_userinfo" in *:*) export PGPASSWORD="${_userinfo#*:}" ;; esac
     export PGHOST="${_hostport%%:*}"
     case "$_hostport" in *:*) export PGPORT="${_hostport##*:}" ;; esac
-    _bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k4 -n | tail -1)
+    # PG_MAJOR=N: the build scripts/deps/postgres.sh installed (the same
+    # one scripts/pg-throwaway.sh started), else the system's newest.
+    if [ -n "${PG_MAJOR:-}" ] && [ -x "$PWD/target/pg/$PG_MAJOR/bin/psql" ]; then
+        _bindir="$PWD/target/pg/$PG_MAJOR/bin"
+    else
+        _bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k4 -n | tail -1)
+    fi
     if [ -n "$_bindir" ]; then
         if [ "${2:-}" = bin-first ]; then PATH="$_bindir:$PATH"; else PATH="$PATH:$_bindir"; fi
         export PATH
