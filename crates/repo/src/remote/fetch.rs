@@ -13,7 +13,7 @@ use crate::crypt::{CryptError, Decryption};
 use crate::remote::Store;
 use crate::remote::inventory::RemoteEntry;
 use anyhow::Context as _;
-use sha2::{Digest as _, Sha256};
+use shipshape_pg::archive::HashingReader;
 use shipshape_pg::manifest::Manifest;
 
 /// A private temporary directory for downloaded backups, removed on drop.
@@ -66,22 +66,6 @@ impl Fetched {
     }
 }
 
-/// Hashes what it reads.
-struct Hashing<R> {
-    inner: R,
-    hasher: Sha256,
-    bytes: u64,
-}
-
-impl<R: Read> Read for Hashing<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.bytes += n as u64;
-        Ok(n)
-    }
-}
-
 /// The manifest of the plain backup an encrypted object holds.
 pub fn plain_manifest(entry: &RemoteEntry) -> Manifest {
     let mut m = entry.manifest.clone();
@@ -120,11 +104,7 @@ pub fn download(
             return Ok(fetched);
         }
     };
-    let mut hashing = Hashing {
-        inner: reader,
-        hasher: Sha256::new(),
-        bytes: 0,
-    };
+    let mut hashing = HashingReader::new(reader);
     let encrypted = entry.manifest.encryption.is_some() || entry.name.encrypted;
     let plain_path = spool.dir.path().join(entry.name.plain_file_name());
     let copied = if !encrypted {
@@ -147,8 +127,7 @@ pub fn download(
     };
     // Whatever happened, read the rest so the stored checksum is complete.
     let _ = std::io::copy(&mut hashing, &mut std::io::sink());
-    fetched.stored_sha256 = shipshape_pg::archive::hex(&hashing.hasher.finalize());
-    fetched.stored_bytes = hashing.bytes;
+    (fetched.stored_sha256, fetched.stored_bytes) = hashing.finish();
     match copied {
         Ok(true) => fetched.plain = Some(plain_path),
         Ok(false) => {}
