@@ -22,8 +22,8 @@ use anyhow::{Context as _, anyhow};
 use chrono::{DateTime, SubsecRound as _, Utc};
 use shipshape_pg::manifest::{EncryptionInfo, Manifest, RemoteObject, Verification, VerifyStatus};
 use shipshape_repo::crypt::Encryption;
+use shipshape_repo::remote::Store;
 use shipshape_repo::remote::upload::{self, Upload};
-use shipshape_repo::remote::{Store, inventory};
 
 use crate::config::RemoteRepo;
 use crate::destination::{RemoteUpload, RemoteWritten};
@@ -58,10 +58,13 @@ impl Offsite {
         time: DateTime<Utc>,
         size_estimate: u64,
     ) -> anyhow::Result<(RemoteUpload, Pending)> {
-        let taken: Vec<String> = inventory::scan(&self.store, Some(prefix))?
-            .backups
-            .iter()
-            .map(|b| b.name.plain_file_name())
+        // Names only: a listing, not every manifest.
+        let taken: Vec<String> = self
+            .store
+            .list()?
+            .into_iter()
+            .filter_map(|o| BackupName::parse_for(&o.name, prefix))
+            .map(|n| n.plain_file_name())
             .collect();
         let mut time = time.trunc_subsecs(0);
         let mut name = BackupName::new(prefix, time, kind).encrypted(self.encryption.is_some());
