@@ -13,7 +13,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, anyhow};
 use shipshape_core::{Diagnostic, Printer, Report, UsageError};
-use shipshape_repo::crypt::{Decryption, EncryptionSources, PASSPHRASE_ENV};
+use shipshape_repo::crypt::{Decryption, EncryptionSources};
 use shipshape_repo::remote::fetch::{self, Spool};
 use shipshape_repo::remote::inventory::{self, RemoteEntry};
 use shipshape_repo::remote::{RemoteUrl, Store};
@@ -48,20 +48,20 @@ pub fn is_remote(file: &std::path::Path) -> bool {
 pub fn named(ctx: &Context, text: &str) -> anyhow::Result<Chosen> {
     let (repo, name) = RemoteUrl::split_object(text).map_err(|e| UsageError::new(e.to_string()))?;
     let store = Store::open(&repo, &ctx.settings.s3)?;
-    let found = inventory::scan(&store, None)?;
-    let entry = found
-        .backups
-        .into_iter()
-        .find(|e| e.file == name)
-        .ok_or_else(|| {
-            if found.incomplete.iter().any(|l| l.file == name) {
-                anyhow!(
-                    "{text} has no manifest: its upload was never verified, so it is not a backup"
-                )
-            } else {
-                anyhow!("{text} does not exist (pg-backup list --to {repo} shows what does)")
-            }
-        })?;
+    let entry = match inventory::find(&store, &name)? {
+        Some(Ok(entry)) => entry,
+        Some(Err(leftover)) => {
+            return Err(anyhow!(
+                "{text} is not a backup ({}): its upload was never verified",
+                leftover.reason
+            ));
+        }
+        None => {
+            return Err(anyhow!(
+                "{text} does not exist (pg-backup list --to {repo} shows what does)"
+            ));
+        }
+    };
     Ok(Chosen { store, entry })
 }
 
@@ -105,11 +105,7 @@ pub fn download(
 ) -> anyhow::Result<Result<Spooled, Report>> {
     let decryption = Decryption::load(
         &ctx.settings.identities,
-        &EncryptionSources {
-            passphrase_file: ctx.settings.passphrase_file.clone(),
-            passphrase_env: std::env::var(PASSPHRASE_ENV).ok(),
-            ..EncryptionSources::default()
-        },
+        &EncryptionSources::passphrase(ctx.settings.passphrase_file.clone()),
     )
     .map_err(|e| UsageError::new(e.to_string()))?;
     let url = chosen.url();

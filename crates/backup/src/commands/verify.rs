@@ -175,23 +175,29 @@ fn verify_remote(
     request: &Request<'_>,
 ) -> anyhow::Result<()> {
     let store = Store::open(&repo.url, &repo.s3)?;
-    let found = remote_inventory::scan(&store, run.shared.prefix.as_deref())?;
-    let entries: Vec<&RemoteEntry> = match request.file {
+    let entries: Vec<RemoteEntry> = match request.file {
+        // One named backup: its HEAD and manifest, not the whole prefix.
         Some(file) => {
             let name = file.to_string_lossy();
-            let entry = found
-                .backups
-                .iter()
-                .find(|e| e.file == name)
-                .ok_or_else(|| anyhow!("{} has no backup named {name}", repo.url))?;
-            vec![entry]
-        }
-        None if found.backups.is_empty() => {
-            return Err(anyhow!("no backups in {}", repo.url));
+            match remote_inventory::find(&store, &name)? {
+                Some(Ok(entry)) => vec![entry],
+                Some(Err(leftover)) => {
+                    return Err(anyhow!(
+                        "{} is not a backup: {}",
+                        store.url().join(&name),
+                        leftover.reason
+                    ));
+                }
+                None => return Err(anyhow!("{} has no backup named {name}", repo.url)),
+            }
         }
         None => {
+            let found = remote_inventory::scan(&store, run.shared.prefix.as_deref())?;
+            if found.backups.is_empty() {
+                return Err(anyhow!("no backups in {}", repo.url));
+            }
             let take = if request.all { found.backups.len() } else { 1 };
-            found.backups.iter().take(take).collect()
+            found.backups.into_iter().take(take).collect()
         }
     };
     let decryption = Decryption::load(
@@ -200,7 +206,7 @@ fn verify_remote(
     )
     .map_err(|e| UsageError::new(e.to_string()))?;
     let spool = fetch::Spool::new("pg-backup")?;
-    for entry in entries {
+    for entry in &entries {
         interrupt::check()?;
         run.printer
             .status(&format!("downloading {}", store.url().join(&entry.file)));

@@ -91,38 +91,67 @@ fn classify(
     objects: &[ObjectInfo],
     inventory: &mut RemoteInventory,
 ) -> Result<(), RemoteError> {
-    let manifest_name = format!("{}.json", object.name);
+    let has_manifest = objects
+        .iter()
+        .any(|o| o.name == format!("{}.json", object.name));
+    match with_manifest(store, object, name, has_manifest)? {
+        Ok(entry) => inventory.backups.push(entry),
+        Err(leftover) => inventory.incomplete.push(leftover),
+    }
+    Ok(())
+}
+
+/// The backup `object` is, with its manifest, or why it is not one.
+fn with_manifest(
+    store: &Store,
+    object: &ObjectInfo,
+    name: BackupName,
+    has_manifest: bool,
+) -> Result<Result<RemoteEntry, Leftover>, RemoteError> {
     let leftover = |reason: String| Leftover {
         file: object.name.clone(),
         size: object.size,
         last_modified: object.last_modified,
         reason,
     };
-    if !objects.iter().any(|o| o.name == manifest_name) {
-        inventory.incomplete.push(leftover(
+    let bytes = if has_manifest {
+        store.get_small(&format!("{}.json", object.name))?
+    } else {
+        None
+    };
+    let Some(bytes) = bytes else {
+        return Ok(Err(leftover(
             "no manifest: the upload was never verified".to_owned(),
-        ));
-        return Ok(());
-    }
-    let bytes = store.get_small(&manifest_name)?.unwrap_or_default();
-    match serde_json::from_slice::<Manifest>(&bytes) {
-        Ok(manifest) if manifest.file == object.name => {
-            inventory.backups.push(RemoteEntry {
-                name,
-                file: object.name.clone(),
-                size: object.size,
-                e_tag: object.e_tag.clone(),
-                last_modified: object.last_modified,
-                manifest,
-            });
-        }
-        Ok(manifest) => inventory.incomplete.push(leftover(format!(
+        )));
+    };
+    Ok(match serde_json::from_slice::<Manifest>(&bytes) {
+        Ok(manifest) if manifest.file == object.name => Ok(RemoteEntry {
+            name,
+            file: object.name.clone(),
+            size: object.size,
+            e_tag: object.e_tag.clone(),
+            last_modified: object.last_modified,
+            manifest,
+        }),
+        Ok(manifest) => Err(leftover(format!(
             "its manifest describes {}",
             manifest.file
         ))),
-        Err(err) => inventory
-            .incomplete
-            .push(leftover(format!("unreadable manifest: {err}"))),
-    }
-    Ok(())
+        Err(err) => Err(leftover(format!("unreadable manifest: {err}"))),
+    })
+}
+
+/// One backup by its object name, without listing the prefix: a HEAD and
+/// its manifest. `Ok(None)` when no object of that name exists.
+pub fn find(
+    store: &Store,
+    file: &str,
+) -> Result<Option<Result<RemoteEntry, Leftover>>, RemoteError> {
+    let Some(name) = BackupName::parse(file) else {
+        return Ok(None);
+    };
+    let Some(object) = store.head(file)? else {
+        return Ok(None);
+    };
+    with_manifest(store, &object, name, true).map(Some)
 }
