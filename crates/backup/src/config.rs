@@ -10,7 +10,7 @@ use shipshape_core::config::{self, ToolConfig};
 use shipshape_core::{GlobalArgs, Secret, UsageError};
 use shipshape_pg::{ConnectionArgs, ConnectionSettings};
 
-use shipshape_repo::crypt::{self, Encryption, EncryptionSources};
+use shipshape_repo::crypt::{Encryption, EncryptionSources};
 use shipshape_repo::remote::{RemoteUrl, S3FileConfig, S3Settings, settings::process_env};
 
 use crate::naming::{self, Kind};
@@ -238,11 +238,7 @@ fn remote_repo(args: &SharedArgs, file: &FileConfig) -> Result<Option<RemoteRepo
 
 /// The passphrase sources: `--passphrase-file`, else `PG_BACKUP_PASSPHRASE`.
 pub fn passphrase_sources(shared: &Shared) -> EncryptionSources {
-    EncryptionSources {
-        passphrase_file: shared.passphrase_file.clone(),
-        passphrase_env: std::env::var(crypt::PASSPHRASE_ENV).ok(),
-        ..EncryptionSources::default()
-    }
+    EncryptionSources::passphrase(shared.passphrase_file.clone())
 }
 
 fn encryption(

@@ -21,17 +21,27 @@ use std::time::{Duration, Instant};
 
 use crate::error::{Interrupted, UsageError};
 
-/// Variables that carry a secret (or say where one is): removed from every
-/// child's environment unless the tool sets them itself.
-pub const SECRET_VARS: [&str; 7] = [
-    "DATABASE_URL",
-    "PGPASSWORD",
-    "PGPASSFILE",
-    "PGSERVICEFILE",
+/// The variable that may hold the passphrase of passphrase-encrypted
+/// backups (pg-backup and pg-restore read it; no child may).
+pub const BACKUP_PASSPHRASE_VAR: &str = "PG_BACKUP_PASSPHRASE";
+
+/// Secrets that are not the database's: the object store's and the backup
+/// passphrase. Not even pg_dump, psql or pg_restore see them.
+pub const NON_DATABASE_SECRET_VARS: [&str; 3] = [
     "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN",
-    "PG_BACKUP_PASSPHRASE",
+    BACKUP_PASSPHRASE_VAR,
 ];
+
+/// Variables that carry a secret (or say where one is): removed from every
+/// child's environment unless the tool sets them itself, together with
+/// [`NON_DATABASE_SECRET_VARS`] (see [`is_secret_var`]).
+pub const SECRET_VARS: [&str; 4] = ["DATABASE_URL", "PGPASSWORD", "PGPASSFILE", "PGSERVICEFILE"];
+
+/// Is `name` one of [`SECRET_VARS`] or [`NON_DATABASE_SECRET_VARS`]?
+pub fn is_secret_var(name: &str) -> bool {
+    SECRET_VARS.contains(&name) || NON_DATABASE_SECRET_VARS.contains(&name)
+}
 
 /// Prefixes of variables through which a migration tool's settings may name
 /// a database: libpq's `PG*`, pydantic-style `POSTGRES_*`, SQLAlchemy's and
@@ -52,10 +62,9 @@ impl Scrub {
     /// Should the inherited variable `name` be removed?
     pub fn removes(&self, name: &str) -> bool {
         match self {
-            Self::Secrets => SECRET_VARS.contains(&name),
+            Self::Secrets => is_secret_var(name),
             Self::Connections { pass } => {
-                !pass.iter().any(|p| p == name)
-                    && (SECRET_VARS.contains(&name) || is_connection_var(name))
+                !pass.iter().any(|p| p == name) && (is_secret_var(name) || is_connection_var(name))
             }
         }
     }

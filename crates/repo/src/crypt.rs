@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use age::secrecy::SecretString;
 
 /// The environment variable that may hold a backup passphrase.
-pub const PASSPHRASE_ENV: &str = "PG_BACKUP_PASSPHRASE";
+pub const PASSPHRASE_ENV: &str = shipshape_core::command::BACKUP_PASSPHRASE_VAR;
 /// Added to the name of an encrypted object.
 pub const SUFFIX: &str = ".age";
 
@@ -60,6 +60,18 @@ pub struct EncryptionSources {
     pub passphrase_file: Option<PathBuf>,
     /// The value of [`PASSPHRASE_ENV`], if set.
     pub passphrase_env: Option<String>,
+}
+
+impl EncryptionSources {
+    /// Only a passphrase: `file` (`--passphrase-file`), else the value of
+    /// [`PASSPHRASE_ENV`]; what decrypting and encrypting both start from.
+    pub fn passphrase(file: Option<PathBuf>) -> Self {
+        Self {
+            passphrase_file: file,
+            passphrase_env: std::env::var(PASSPHRASE_ENV).ok(),
+            ..Self::default()
+        }
+    }
 }
 
 /// How new backups are encrypted.
