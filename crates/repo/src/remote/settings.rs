@@ -14,7 +14,7 @@
 //! - path-style addressing (`endpoint/bucket/key`) unless
 //!   `--s3-virtual-hosted`: every self-hosted store supports it.
 //!
-//! No secret is ever part of what [`S3Settings::describe`] returns.
+//! The secrets are [`Secret`]s: `Debug` never shows them.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -153,42 +153,6 @@ impl S3Settings {
             .clone()
             .unwrap_or_else(|| format!("AWS S3 ({})", self.region))
     }
-
-    /// The settings without secrets, for `--print-config` and messages.
-    pub fn describe(&self) -> BTreeMap<&'static str, String> {
-        let mut out = BTreeMap::new();
-        out.insert("s3_endpoint", self.endpoint_label());
-        out.insert("s3_region", self.region.clone());
-        out.insert(
-            "s3_addressing",
-            if self.virtual_hosted {
-                "virtual-hosted"
-            } else {
-                "path"
-            }
-            .to_owned(),
-        );
-        out.insert("s3_credentials", self.credentials_label());
-        out
-    }
-
-    /// Where the credentials come from (never the secret itself).
-    pub fn credentials_label(&self) -> String {
-        match &self.credentials {
-            CredentialSource::Environment => format!(
-                "AWS_ACCESS_KEY_ID={} from the environment",
-                self.access_key_id.as_deref().unwrap_or_default()
-            ),
-            CredentialSource::Profile { name, file } => format!(
-                "profile \"{name}\" in {} (access key {})",
-                file.display(),
-                self.access_key_id.as_deref().unwrap_or_default()
-            ),
-            CredentialSource::Ambient => {
-                "none given: web-identity, container or instance credentials".to_owned()
-            }
-        }
-    }
 }
 
 /// The `key = value` pairs of `[section]` in an INI file (AWS's shared
@@ -234,7 +198,7 @@ mod tests {
     }
 
     #[test]
-    fn environment_wins_and_secrets_stay_out_of_describe() {
+    fn environment_wins_and_secrets_stay_out_of_debug() {
         let env = env_of(&[
             ("AWS_ACCESS_KEY_ID", "GK123"),
             ("AWS_SECRET_ACCESS_KEY", "s3cr3t-value"),
@@ -246,12 +210,11 @@ mod tests {
         assert_eq!(s.endpoint.as_deref(), Some("http://127.0.0.1:3901"));
         assert_eq!(s.region, "garage");
         assert_eq!(s.credentials, CredentialSource::Environment);
-        let shown = format!("{:?}", s.describe());
+        let shown = format!("{s:?}");
         assert!(
             shown.contains("GK123") && !shown.contains("s3cr3t"),
             "{shown}"
         );
-        assert!(!format!("{s:?}").contains("s3cr3t"));
     }
 
     #[test]

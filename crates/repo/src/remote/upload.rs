@@ -253,14 +253,9 @@ impl io::Write for UploadWriter {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Completed {
     pub e_tag: Option<String>,
-    pub part_size: usize,
 }
 
 impl Upload {
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
     pub fn part_size(&self) -> usize {
         self.part_size
     }
@@ -286,10 +281,7 @@ impl Upload {
         };
         self.done = result.is_ok();
         self.wait_for_driver();
-        result.map(|put| Completed {
-            e_tag: put.e_tag,
-            part_size: self.part_size,
-        })
+        result.map(|put| Completed { e_tag: put.e_tag })
     }
 
     /// Abort now (also what dropping does).
