@@ -7,7 +7,7 @@
 use chrono::Utc;
 use serde::Serialize;
 use shipshape_core::{ExitCode, Printer, Report};
-use shipshape_pg::manifest::VerifyStatus;
+use shipshape_pg::manifest::{Manifest, VerifyStatus};
 
 use shipshape_repo::remote::inventory::{Leftover, RemoteEntry, RemoteInventory};
 use shipshape_repo::remote::{Store, inventory as remote_inventory};
@@ -34,67 +34,68 @@ struct Row<'a> {
     /// `no-manifest` or `manifest-invalid`.
     checksum: &'static str,
     sha256: Option<&'a str>,
-    manifest: Option<&'a shipshape_pg::manifest::Manifest>,
+    manifest: Option<&'a Manifest>,
 }
 
 fn row<'a>(entry: &'a Entry, location: &'a str) -> Row<'a> {
-    let now = Utc::now();
-    let (verified, checksum) = match (&entry.manifest, &entry.manifest_error) {
-        (Some(m), _) => (
+    let missing = if entry.manifest_error.is_some() {
+        "manifest-invalid"
+    } else {
+        "no-manifest"
+    };
+    backup_row(
+        (&entry.file, &entry.name, entry.size),
+        entry.manifest.as_ref(),
+        missing,
+        location,
+    )
+}
+
+fn remote_row<'a>(entry: &'a RemoteEntry, location: &'a str) -> Row<'a> {
+    backup_row(
+        (&entry.file, &entry.name, entry.size),
+        Some(&entry.manifest),
+        "no-manifest",
+        location,
+    )
+}
+
+/// A backup's row, local or off-site: verification from its manifest, the
+/// checksum `recorded` when the manifest's size is the file's (else
+/// `size-mismatch`), or `missing` when there is no manifest.
+fn backup_row<'a>(
+    (file, name, size): (&'a str, &'a BackupName, u64),
+    manifest: Option<&'a Manifest>,
+    missing: &'static str,
+    location: &'a str,
+) -> Row<'a> {
+    let (verified, checksum) = match manifest {
+        Some(m) => (
             match m.verification.status {
                 VerifyStatus::Verified => "verified",
                 VerifyStatus::Failed => "failed",
                 VerifyStatus::Unverified => "unverified",
             },
-            if m.compressed_bytes == entry.size {
+            if m.compressed_bytes == size {
                 "recorded"
             } else {
                 "size-mismatch"
             },
         ),
-        (None, Some(_)) => ("no-manifest", "manifest-invalid"),
-        (None, None) => ("no-manifest", "no-manifest"),
+        None => ("no-manifest", missing),
     };
     Row {
-        file: &entry.file,
-        prefix: &entry.name.prefix,
+        file,
+        prefix: &name.prefix,
         location,
-        time: entry.name.time.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-        size_bytes: entry.size,
-        age_seconds: (now - entry.name.time).num_seconds(),
+        time: name.time.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        size_bytes: size,
+        age_seconds: (Utc::now() - name.time).num_seconds(),
         verified,
-        verification_method: entry
-            .manifest
-            .as_ref()
-            .map(|m| m.verification.method.as_str()),
+        verification_method: manifest.map(|m| m.verification.method.as_str()),
         checksum,
-        sha256: entry.manifest.as_ref().map(|m| m.sha256.as_str()),
-        manifest: entry.manifest.as_ref(),
-    }
-}
-
-fn remote_row<'a>(entry: &'a RemoteEntry, location: &'a str) -> Row<'a> {
-    let m = &entry.manifest;
-    Row {
-        file: &entry.file,
-        prefix: &entry.name.prefix,
-        location,
-        time: entry.name.time.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-        size_bytes: entry.size,
-        age_seconds: (Utc::now() - entry.name.time).num_seconds(),
-        verified: match m.verification.status {
-            VerifyStatus::Verified => "verified",
-            VerifyStatus::Failed => "failed",
-            VerifyStatus::Unverified => "unverified",
-        },
-        verification_method: Some(m.verification.method.as_str()),
-        checksum: if m.compressed_bytes == entry.size {
-            "recorded"
-        } else {
-            "size-mismatch"
-        },
-        sha256: Some(m.sha256.as_str()),
-        manifest: Some(m),
+        sha256: manifest.map(|m| m.sha256.as_str()),
+        manifest,
     }
 }
 
