@@ -129,3 +129,44 @@ fn create_options_count_before_and_after_the_subcommand() {
         assert!(run.stdout.contains(line), "{line}: {}", run.stdout);
     }
 }
+
+#[test]
+fn keygen_writes_a_private_file_prints_only_the_public_key_and_never_overwrites() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("backup.key");
+    let run = cli::run(tool().args(["keygen", "--output"]).arg(&key));
+    assert_eq!(run.code, Some(0), "{}", run.snapshot());
+    let public = run.stdout.trim();
+    assert!(public.starts_with("age1"), "{}", run.stdout);
+    let text = std::fs::read_to_string(&key).unwrap();
+    let secret = text.lines().last().unwrap();
+    assert!(secret.starts_with("AGE-SECRET-KEY-1"), "{text}");
+    assert!(text.contains(&format!("# public key: {public}")), "{text}");
+    assert!(
+        !run.snapshot().contains(secret),
+        "the private key reached the output"
+    );
+    assert_eq!(
+        std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    // The file decrypts what is encrypted to the printed public key.
+    #[allow(deprecated)]
+    let recipient: age::x25519::Recipient = public.parse().unwrap();
+    let identity: age::x25519::Identity = secret.parse().unwrap();
+    let cipher = age::encrypt(&recipient, b"drill").unwrap();
+    assert_eq!(age::decrypt(&identity, &cipher).unwrap(), b"drill");
+    // A second run never replaces the key.
+    let again = cli::run(tool().args(["keygen", "--output"]).arg(&key));
+    assert_eq!(again.code, Some(3), "{}", again.snapshot());
+    assert_eq!(std::fs::read_to_string(&key).unwrap(), text);
+    let pq = dir.path().join("pq.key");
+    let run = cli::run(
+        tool()
+            .args(["keygen", "--post-quantum", "--output"])
+            .arg(&pq),
+    );
+    assert_eq!(run.code, Some(0), "{}", run.snapshot());
+    assert!(run.stdout.starts_with("age1pq1"), "{}", run.stdout);
+}
