@@ -1,6 +1,7 @@
 //! Rewriting a plain SQL dump on its way to the server, line for line (a
 //! dropped line becomes an empty line so psql's line numbers still point at
-//! the dump): `SET transaction_timeout` for servers that do not know it,
+//! the dump): `SET transaction_timeout` and pg_dump 18's planner statistics
+//! for servers that do not know them,
 //! ownership (`--no-owner`, `--owner-map`) and privileges
 //! (`--no-privileges`). COPY data is never touched.
 
@@ -8,11 +9,14 @@ use std::borrow::Cow;
 
 use shipshape_pg::quote::quote_ident;
 
-use crate::scan::{grantees, owner_to, parse_header};
+use crate::scan::{STATISTICS_DATA, grantees, owner_to, parse_header};
 
 #[derive(Debug, Clone, Default)]
 pub struct FilterOptions {
     pub drop_transaction_timeout: bool,
+    /// Leave out `STATISTICS DATA` entries (`pg_restore_relation_stats()`
+    /// and friends exist from PostgreSQL 18 on); ANALYZE computes them.
+    pub drop_statistics: bool,
     pub no_owner: bool,
     pub no_privileges: bool,
     pub owner_map: Vec<(String, String)>,
@@ -22,6 +26,7 @@ impl FilterOptions {
     /// Nothing to rewrite: the stream can be passed through unchanged.
     pub fn is_noop(&self) -> bool {
         !self.drop_transaction_timeout
+            && !self.drop_statistics
             && !self.no_owner
             && !self.no_privileges
             && self.owner_map.is_empty()
@@ -33,6 +38,7 @@ pub struct Filter {
     opts: FilterOptions,
     in_copy: bool,
     in_acl: bool,
+    in_statistics: bool,
     pub dropped: u64,
 }
 
@@ -62,8 +68,13 @@ impl Filter {
         if text.starts_with("--") {
             if let Some(h) = parse_header(text) {
                 self.in_acl = h.kind == "ACL" || h.kind == "DEFAULT ACL";
+                self.in_statistics = h.kind == STATISTICS_DATA;
             }
             return Cow::Borrowed(line);
+        }
+        if self.opts.drop_statistics && self.in_statistics && !text.is_empty() {
+            self.dropped += 1;
+            return Cow::Borrowed(b"");
         }
         if self.opts.drop_transaction_timeout && text.starts_with("SET transaction_timeout") {
             self.dropped += 1;
@@ -165,5 +176,23 @@ mod tests {
         assert_eq!(lines[1], "");
         assert_eq!(lines[0], "SET transaction_timeout = 0;");
         assert_eq!(lines.get(8).copied().unwrap_or(""), "");
+    }
+
+    #[test]
+    fn drops_statistics_entries_only_when_asked() {
+        let text = "--\n-- Statistics for Name: t; Type: STATISTICS DATA; Schema: public; Owner: -\n--\n\nSELECT * FROM pg_catalog.pg_restore_relation_stats(\n\t'relname', 't'\n);\n\n--\n-- Name: t t_pkey; Type: CONSTRAINT; Schema: public; Owner: app\n--\n\nALTER TABLE ONLY public.t ADD CONSTRAINT t_pkey PRIMARY KEY (id);";
+        let opts = FilterOptions {
+            drop_statistics: true,
+            ..FilterOptions::default()
+        };
+        let out = run(opts, text);
+        assert_eq!(
+            out.lines().count(),
+            text.lines().count(),
+            "line numbers kept"
+        );
+        assert!(!out.contains("pg_restore_relation_stats") && !out.contains("'relname'"));
+        assert!(out.contains("ADD CONSTRAINT t_pkey"), "{out}");
+        assert_eq!(run(FilterOptions::default(), text), text);
     }
 }

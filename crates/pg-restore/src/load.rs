@@ -363,6 +363,10 @@ pub fn pg_restore_load(job: &LoadJob) -> anyhow::Result<Result<(), LoadFailure>>
     if job.filter.no_privileges {
         cmd.arg("--no-privileges");
     }
+    if job.filter.drop_statistics {
+        // Only pg_dump 18+ writes statistics, so this pg_restore is 18+ too.
+        cmd.arg("--no-statistics");
+    }
     let mut child = cmd
         .arg(&job.path)
         .stdin(Stdio::null())

@@ -9,6 +9,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+/// The entry type of planner statistics in pg_dump 18's output.
+pub const STATISTICS_DATA: &str = "STATISTICS DATA";
+
 /// One entry's header.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Header {
@@ -19,11 +22,15 @@ pub struct Header {
     pub is_data: bool,
 }
 
-/// Parse `-- Name: x; Type: T; Schema: s; Owner: o` (or `-- Data for Name: …`).
+/// Parse `-- Name: x; Type: T; Schema: s; Owner: o` (or `-- Data for Name: …`,
+/// or pg_dump 18's `-- Statistics for Name: …; Type: STATISTICS DATA; …`).
 pub fn parse_header(line: &str) -> Option<Header> {
     let (rest, is_data) = if let Some(rest) = line.strip_prefix("-- Data for Name: ") {
         (rest, true)
-    } else if let Some(rest) = line.strip_prefix("-- Name: ") {
+    } else if let Some(rest) = line
+        .strip_prefix("-- Name: ")
+        .or_else(|| line.strip_prefix("-- Statistics for Name: "))
+    {
         (rest, false)
     } else {
         return None;
@@ -92,6 +99,11 @@ impl DumpInfo {
     /// Major version of the pg_dump that wrote it (`17` from `17.2 (Debian …)`).
     pub fn pg_dump_major(&self) -> Option<u32> {
         major_of(self.dumped_by.as_deref()?)
+    }
+
+    /// Entries of planner statistics (`pg_dump --statistics`, 18 and later).
+    pub fn statistics_entries(&self) -> u64 {
+        self.objects.get(STATISTICS_DATA).copied().unwrap_or(0)
     }
 
     pub fn server_major(&self) -> Option<u32> {
@@ -292,6 +304,18 @@ mod tests {
                 .unwrap();
         assert!(h.is_data);
         assert_eq!(h.owner.as_deref(), Some("my role"));
+        let h = parse_header(
+            "-- Statistics for Name: t_pkey; Type: STATISTICS DATA; Schema: public; Owner: -",
+        )
+        .unwrap();
+        assert_eq!(
+            (h.name.as_str(), h.kind.as_str()),
+            ("t_pkey", STATISTICS_DATA)
+        );
+        assert_eq!(
+            (h.schema.as_deref(), h.owner, h.is_data),
+            (Some("public"), None, false)
+        );
         let h = parse_header("-- Name: plpgsql; Type: EXTENSION; Schema: -; Owner: -").unwrap();
         assert_eq!((h.schema, h.owner), (None, None));
     }

@@ -22,6 +22,8 @@ pub struct ServerFacts {
     pub superuser: bool,
     pub target: Option<DbInfo>,
     pub drop_transaction_timeout: bool,
+    /// The dump's planner statistics are left out (the server is older than 18).
+    pub drop_statistics: bool,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -112,6 +114,16 @@ fn version_check(info: &DumpInfo, facts: &mut ServerFacts) {
                     facts.server_major
                 ),
             ));
+    }
+    if info.statistics_entries() > 0 && facts.server_major < 18 {
+        facts.drop_statistics = true;
+        facts.diagnostics.push(Diagnostic::info(
+            "statistics-dropped",
+            format!(
+                "the dump holds planner statistics (pg_dump --statistics); PostgreSQL {} cannot import them, so they are left out and ANALYZE computes them after the load",
+                facts.server_major
+            ),
+        ));
     }
     if let Some(source_major) = info.server_major()
         && source_major > facts.server_major

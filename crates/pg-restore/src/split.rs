@@ -68,6 +68,7 @@ fn ends_schema(kind: &str) -> bool {
             | "RULE"
             | "INDEX ATTACH"
             | "STATISTICS"
+            | crate::scan::STATISTICS_DATA
             | "ACL"
             | "DEFAULT ACL"
             | "BLOB DATA"

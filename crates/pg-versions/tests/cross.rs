@@ -1,7 +1,7 @@
 //! Between versions: upgrades by pg-backup + pg-restore (14 → 17, 17 → 18),
 //! a downgrade that must fail cleanly (17 → 15), 17's `SET
 //! transaction_timeout` and `\restrict` restored into 16 with 16's psql,
-//! 18's statistics in dumps, and pg-backup with a pg_dump older than the
+//! 18's statistics in dumps (into 18, and left out for 17), and pg-backup with a pg_dump older than the
 //! server.
 
 use std::path::{Path, PathBuf};
@@ -226,6 +226,57 @@ fn eighteen_statistics_in_dumps_restore() {
             run.snapshot()
         );
         let analyzed = server.psql(
+            &target.name,
+            "SELECT count(*) FROM pg_stats WHERE schemaname = 'public' AND tablename = 'customers'",
+        );
+        assert_ne!(
+            analyzed,
+            "0",
+            "no statistics after restoring {}",
+            file.display()
+        );
+    }
+}
+
+/// A dump made by pg_dump 18 `--statistics` restored into 17 (a step back
+/// after trying 18): 17 has no `pg_restore_relation_stats()`, so the
+/// statistics are left out, said so, and ANALYZE computes them instead.
+#[test]
+fn eighteen_statistics_restore_into_seventeen_without_them() {
+    let (new, old) = (cluster(18), cluster(17));
+    let source = populated(new, "ss_pgv18stats17_src");
+    source.psql("ANALYZE");
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("stats.sql");
+    dump_with_statistics(new, &source.name, "plain", &plain);
+    let archive = dir.path().join("stats.dump");
+    dump_with_statistics(new, &source.name, "custom", &archive);
+
+    let expected = fingerprint(new, &source.name);
+    for file in [&plain, &archive] {
+        let target = Target::new(old, "ss_pgv18stats17_dst");
+        let run = expect(
+            0,
+            run_tool_with(
+                "pg-restore",
+                old,
+                &new.bin_dir,
+                "postgres",
+                &["--yes", "--target", &target.name, file.to_str().unwrap()],
+            ),
+        );
+        assert!(
+            run.stderr.contains("planner statistics") && run.stderr.contains("left out"),
+            "{}",
+            run.snapshot()
+        );
+        assert_eq!(
+            fingerprint(old, &target.name),
+            expected,
+            "{}",
+            file.display()
+        );
+        let analyzed = old.psql(
             &target.name,
             "SELECT count(*) FROM pg_stats WHERE schemaname = 'public' AND tablename = 'customers'",
         );

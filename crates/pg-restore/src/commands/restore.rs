@@ -529,6 +529,7 @@ impl<'a> Restore<'a> {
             jobs: settings.jobs,
             filter: FilterOptions {
                 drop_transaction_timeout: server.facts.drop_transaction_timeout,
+                drop_statistics: server.facts.drop_statistics,
                 no_owner: settings.no_owner,
                 no_privileges: settings.no_privileges,
                 owner_map: settings.owner_map.clone(),
