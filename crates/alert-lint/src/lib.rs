@@ -257,6 +257,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if fail_on == FailOn::Warning && report.summary().warnings > 0 {
         report.failed = true;
     }
+    // Freeing every file's text, YAML tree and rule model one by one costs
+    // about 5% of a run on a large corpus, and the process exits next.
+    std::mem::forget(ws);
     printer.report(&report)?;
     Ok(report.exit_code())
 }

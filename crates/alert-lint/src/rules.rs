@@ -2,7 +2,8 @@
 //! tree with strict-schema findings on the way. Semantic checks run on the
 //! model afterwards (src/checks/).
 
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
 
 use promql_parser::parser::Expr;
 
@@ -43,8 +44,8 @@ pub struct Rule {
     /// How `expr` was written (to map positions inside it).
     pub expr_style: Option<Style>,
     /// The parsed `expr`, filled on first use (or in parallel by
-    /// [`parse_all`]).
-    parsed: OnceLock<Result<Expr, String>>,
+    /// [`parse_all`]); shared by every rule with the same text.
+    parsed: OnceLock<Parse>,
     pub for_: Option<SpDur>,
     /// `for:` was written (even if empty or invalid).
     pub for_key: Option<Pos>,
@@ -74,11 +75,17 @@ impl Rule {
 
     /// The parse result of `expr`; None when there is no (or a blank) expr.
     pub fn parsed(&self) -> Option<&Result<Expr, String>> {
-        let expr = self.expr.as_ref().filter(|e| !e.value.trim().is_empty())?;
-        Some(
-            self.parsed
-                .get_or_init(|| crate::promql::parse(&expr.value)),
-        )
+        let text = self.expr_text()?;
+        let parse = self
+            .parsed
+            .get_or_init(|| Arc::new(crate::promql::parse(text)));
+        Some(parse.as_ref())
+    }
+
+    /// The `expr` text, unless it is missing or blank.
+    fn expr_text(&self) -> Option<&str> {
+        let expr = self.expr.as_ref()?;
+        (!expr.value.trim().is_empty()).then_some(expr.value.as_str())
     }
 
     pub fn label(&self, name: &str) -> Option<&SpStr> {
@@ -228,33 +235,46 @@ fn load_rule(sink: &mut Sink<'_>, node: &Node, settings: &Settings) -> Rule {
     rule
 }
 
-/// Parse every rule's expression, spread over the available cores.
-/// PromQL parsing dominates a run (the parser rebuilds its tables per call),
-/// and expressions are independent.
+/// One expression's parse result, shared by the rules that wrote the same text.
+type Parse = Arc<Result<Expr, String>>;
+
+/// Parse every rule's expression, each distinct text once, spread over the
+/// available cores. Parsing dominates a run — promql-parser compiles a
+/// regex for every `=~` matcher — and real rule sets repeat expressions
+/// (kube-prometheus ships the kubernetes, node-exporter and Prometheus
+/// mixins' rules again, a multi-cluster setup lints copies per cluster).
 pub fn parse_all(files: &[RuleFile]) {
-    let rules: Vec<&Rule> = files
+    let mut by_text: HashMap<&str, Vec<&Rule>> = HashMap::new();
+    for rule in files
         .iter()
         .flat_map(|f| f.groups.iter().flat_map(|g| g.rules.iter()))
-        .collect();
+    {
+        if let Some(text) = rule.expr_text() {
+            by_text.entry(text).or_default().push(rule);
+        }
+    }
+    let distinct: Vec<(&str, Vec<&Rule>)> = by_text.into_iter().collect();
     let threads = std::thread::available_parallelism()
         .map_or(1, usize::from)
         .min(8);
-    if threads < 2 || rules.len() < 64 {
-        for rule in &rules {
-            let _ = rule.parsed();
-        }
+    if threads < 2 || distinct.len() < 64 {
+        distinct.iter().for_each(parse_shared);
         return;
     }
-    let chunk = rules.len().div_ceil(threads);
+    let chunk = distinct.len().div_ceil(threads);
     std::thread::scope(|scope| {
-        for part in rules.chunks(chunk) {
-            scope.spawn(move || {
-                for rule in part {
-                    let _ = rule.parsed();
-                }
-            });
+        for part in distinct.chunks(chunk) {
+            scope.spawn(move || part.iter().for_each(parse_shared));
         }
     });
+}
+
+/// Parse `text` once and give the result to every rule that wrote it.
+fn parse_shared((text, rules): &(&str, Vec<&Rule>)) {
+    let parse: Parse = Arc::new(crate::promql::parse(text));
+    for rule in rules {
+        let _ = rule.parsed.set(Arc::clone(&parse));
+    }
 }
 
 /// Name the rule (or group) of every finding inside one that does not name
