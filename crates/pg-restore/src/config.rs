@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use shipshape_core::Secret;
 use shipshape_core::config::{ToolConfig, env_var, layer};
-use shipshape_repo::remote::settings::process_env;
 use shipshape_repo::remote::{RemoteUrl, S3FileConfig, S3Settings};
 
 /// `[pg-restore]` in shipshape.toml. Every key is documented in docs/configuration.md.
@@ -70,15 +69,6 @@ pub struct Settings {
     pub passphrase_file: Option<PathBuf>,
 }
 
-fn env_parse<T: std::str::FromStr>(name: &str) -> anyhow::Result<Option<T>> {
-    match env_var(name) {
-        None => Ok(None),
-        Some(text) => text.parse().map(Some).map_err(|_| {
-            shipshape_core::UsageError::new(format!("{name}={text:?} is not a valid number")).into()
-        }),
-    }
-}
-
 /// Parse `old=new`.
 pub fn parse_owner_map(items: &[String]) -> anyhow::Result<Vec<(String, String)>> {
     items
@@ -96,19 +86,20 @@ pub fn parse_owner_map(items: &[String]) -> anyhow::Result<Vec<(String, String)>
 }
 
 impl Settings {
+    /// Flags (and the `PG_RESTORE_*` variables clap reads as those flags)
+    /// over the file over defaults.
     pub fn resolve(
         cli: &crate::RestoreArgs,
         pg_bin_dir: Option<&std::path::Path>,
         file: &RestoreConfig,
     ) -> anyhow::Result<Self> {
         let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
-        let jobs = layer(cli.jobs, env_parse("PG_RESTORE_JOBS")?, file.jobs, cores).max(1);
+        let jobs = layer(cli.jobs, None, file.jobs, cores).max(1);
         let owner_items = if cli.owner_map.is_empty() {
             file.owner_map.clone().unwrap_or_default()
         } else {
             cli.owner_map.clone()
         };
-        let keep_env: Option<usize> = env_parse("PG_RESTORE_KEEP_PREVIOUS")?;
         let pre_swap = cli.pre_swap.clone().or_else(|| file.pre_swap.clone());
         let post_swap = cli.post_swap.clone().or_else(|| file.post_swap.clone());
         for (origin, hook) in [("--pre-swap", &pre_swap), ("--post-swap", &post_swap)] {
@@ -116,11 +107,10 @@ impl Settings {
                 crate::hooks::validate(origin, text)?;
             }
         }
-        let keep_previous_configured = keep_env.is_some() || file.keep_previous.is_some();
+        let keep_previous_configured = cli.keep_previous.is_some() || file.keep_previous.is_some();
         let from = cli
             .from
             .clone()
-            .or_else(|| env_var("PG_RESTORE_FROM"))
             .or_else(|| file.from.clone())
             .map(|text| RemoteUrl::parse(&text))
             .transpose()
@@ -132,7 +122,7 @@ impl Settings {
                 s3_region: file.s3_region.clone(),
                 s3_virtual_hosted: file.s3_virtual_hosted,
             },
-            &process_env,
+            &env_var,
         );
         Ok(Self {
             from,
@@ -149,11 +139,11 @@ impl Settings {
             keep_previous_configured,
             dir: layer(
                 cli.dir.clone().map(Some),
-                env_var("PG_RESTORE_DIR").map(|d| Some(PathBuf::from(d))),
+                None,
                 file.dir.clone().map(Some),
                 None,
             ),
-            keep_previous: layer(None, keep_env, file.keep_previous, 1),
+            keep_previous: layer(cli.keep_previous, None, file.keep_previous, 1),
             pg_bin_dir: pg_bin_dir
                 .map(Into::into)
                 .or_else(|| file.pg_bin_dir.clone()),
