@@ -295,3 +295,59 @@ fn an_unreachable_server_is_reported_and_nothing_is_created() {
     assert_eq!(run.code, Some(3), "{}", run.snapshot());
     assert!(run.stderr.contains("127.0.0.1"), "{}", run.snapshot());
 }
+
+/// A plain dump of today's pg_dump starts with `\restrict`; a psql from
+/// before August 2025 stops there with "invalid command". pg-restore asks
+/// psql's version first and refuses before changing anything, naming the
+/// psql found and the release needed. (PyPI has no pre-`\restrict` build to
+/// install, so the old psql is a script that only answers `--version` as
+/// psql 17.5 does: the run must never get as far as running it.)
+#[test]
+fn a_psql_without_restrict_is_refused_before_anything_changes() {
+    let s = server();
+    let target = unique_name("prs_tgt");
+    let _cleanup = Cleanup(target.clone());
+    create_db(&target);
+    s.psql(&target, "CREATE TABLE precious (v text)");
+    let src = s.create_database("prs_src");
+    fill(&src.name, 3);
+    let dir = tempfile::tempdir().unwrap();
+    let sql = dump(&src.name, dir.path(), "plain");
+    let text = std::fs::read_to_string(&sql).unwrap();
+    assert!(
+        text.contains("\n\\restrict "),
+        "pg_dump wrote no \\restrict"
+    );
+    let bin = dir.path().join("oldbin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let psql = bin.join("psql");
+    std::fs::write(
+        &psql,
+        "#!/bin/sh\nif [ \"$1\" = --version ]; then echo 'psql (PostgreSQL) 17.5'; exit 0; fi\nexit 99\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&psql, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let run = cli::run(
+        tool_for(&target)
+            .args(["--yes", "--pg-bin-dir", bin.to_str().unwrap()])
+            .arg(&sql),
+    );
+    assert_eq!(run.code, Some(3), "{}", run.snapshot());
+    for part in [
+        "psql 17.5",
+        "\\restrict",
+        "psql 17.6 or newer",
+        "--pg-bin-dir",
+        "nothing was changed",
+    ] {
+        assert!(run.stderr.contains(part), "{part}: {}", run.snapshot());
+    }
+    assert_eq!(s.psql(&target, "SELECT count(*) FROM precious"), "0");
+    assert_eq!(
+        list_databases()
+            .into_iter()
+            .filter(|n| n.starts_with(&target))
+            .count(),
+        1
+    );
+}

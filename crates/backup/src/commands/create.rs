@@ -188,12 +188,11 @@ fn find_pg_dump(
                 text.trim()
             ));
         };
-        if major < server_major {
-            return Err(anyhow!(
-                "--pg-dump command \"{label}\" is pg_dump {version}, older than the server (PostgreSQL {server_major})\n  \
-                 hint: pg_dump must be at least as new as the server; use a newer image or client package"
-            ));
-        }
+        programs::Needs::server(server_major).check(
+            &format!("--pg-dump command \"{label}\""),
+            &version,
+            major,
+        )?;
         return Ok(DumpProgram {
             words: words.clone(),
             version,
@@ -202,7 +201,7 @@ fn find_pg_dump(
     }
     let found = programs::find(
         "pg_dump",
-        server_major,
+        programs::Needs::server(server_major),
         shared.connection.pg_bin_dir.as_deref(),
     )?;
     Ok(DumpProgram {
@@ -1088,7 +1087,7 @@ fn dump_globals(
 ) -> anyhow::Result<()> {
     let program = programs::find(
         "pg_dumpall",
-        server_major,
+        programs::Needs::server(server_major),
         shared.connection.pg_bin_dir.as_deref(),
     )?;
     let out = fsx::create_exclusive(path)?;

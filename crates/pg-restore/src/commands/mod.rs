@@ -34,13 +34,30 @@ impl Context {
         )?)
     }
 
-    pub fn program(&self, name: &str) -> anyhow::Result<programs::ClientProgram> {
+    /// A client program new enough for `needs` (the rule all three
+    /// PostgreSQL tools share), from `--pg-bin-dir`/`pg_bin_dir` or found.
+    pub fn program(
+        &self,
+        name: &str,
+        needs: programs::Needs,
+    ) -> anyhow::Result<programs::ClientProgram> {
         Ok(programs::find(
             name,
-            0,
+            needs,
             self.settings.pg_bin_dir.as_deref(),
         )?)
     }
+}
+
+/// What reading `file` needs before any server is known: a pg_restore at
+/// least as new as the pg_dump its manifest names (pg_restore refuses
+/// archives of a newer pg_dump).
+pub fn reading_needs(file: &std::path::Path) -> programs::Needs {
+    let manifest = shipshape_pg::manifest::Manifest::read_for(file)
+        .ok()
+        .flatten();
+    programs::Needs::default()
+        .with_dump_version(manifest.as_ref().map(|m| m.pg_dump_version.as_str()))
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
