@@ -31,6 +31,8 @@ pub struct RestoreConfig {
     pub owner_map: Option<Vec<String>>,
     /// Seconds to wait for sessions to end after they were terminated before the swap gives up.
     pub terminate_timeout_seconds: Option<u64>,
+    /// Queue behind another pg-backup/pg-restore holding the target's lock.
+    pub wait: Option<bool>,
     /// Off-site repository for --latest, `s3://bucket/prefix`.
     pub from: Option<String>,
     pub s3_endpoint: Option<String>,
@@ -61,6 +63,8 @@ pub struct Settings {
     pub no_privileges: bool,
     pub owner_map: Vec<(String, String)>,
     pub terminate_timeout_seconds: u64,
+    /// `--wait`: queue behind another holder of the target's lock.
+    pub wait: bool,
     /// `--from`: the off-site repository `--latest` looks in.
     pub from: Option<RemoteUrl>,
     /// How to reach the store (used for `--from` and `s3://` FILEs).
@@ -154,6 +158,7 @@ impl Settings {
             no_privileges: cli.no_privileges || file.no_privileges.unwrap_or(false),
             owner_map: parse_owner_map(&owner_items)?,
             terminate_timeout_seconds: file.terminate_timeout_seconds.unwrap_or(10),
+            wait: cli.wait || file.wait.unwrap_or(false),
         })
     }
 
@@ -176,6 +181,7 @@ impl Settings {
                     .collect(),
             ),
             terminate_timeout_seconds: Some(self.terminate_timeout_seconds),
+            wait: Some(self.wait),
             from: self.from.as_ref().map(ToString::to_string),
             s3_endpoint: self.s3.endpoint.clone(),
             s3_region: Some(self.s3.region.clone()),

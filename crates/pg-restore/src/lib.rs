@@ -154,6 +154,11 @@ pub(crate) struct RestoreArgs {
     #[arg(long)]
     pub(crate) in_place: bool,
 
+    /// If another pg-backup or pg-restore holds the target's lock, wait for it instead of exiting 3
+    /// (also for rollback and prune)
+    #[arg(long, global = true)]
+    pub(crate) wait: bool,
+
     /// Where --in-place writes its safety backup [default: the current directory]
     #[arg(long, value_name = "DIR")]
     pub(crate) safety_dir: Option<PathBuf>,

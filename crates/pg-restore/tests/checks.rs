@@ -351,3 +351,80 @@ fn a_psql_without_restrict_is_refused_before_anything_changes() {
         1
     );
 }
+
+/// `--wait` queues behind whoever holds the target's lock (here the test,
+/// with the key pg-backup uses) and restores once it is released.
+#[test]
+fn with_wait_the_restore_proceeds_when_the_holder_releases() {
+    let s = server();
+    let target = unique_name("prs_tgt");
+    let _cleanup = Cleanup(target.clone());
+    create_db(&target);
+    let src = s.create_database("prs_src");
+    fill(&src.name, 10);
+    let dir = tempfile::tempdir().unwrap();
+    let gz = dump(&src.name, dir.path(), "gzip");
+    let settings =
+        shipshape_pg::ConnectionSettings::resolve_with(Some(&s.url(&target)), None, |_| None)
+            .unwrap();
+    let held = shipshape_pg::lock::DatabaseLock::try_acquire(&settings, &target)
+        .unwrap()
+        .expect("the lock is free");
+    let child = tool_for(&target)
+        .args(["--yes", "--wait"])
+        .arg(&gz)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Long enough for the run to verify the file and find the lock taken.
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        list_databases()
+            .into_iter()
+            .filter(|n| n.starts_with(&target))
+            .count(),
+        1,
+        "nothing may change while the lock is held"
+    );
+    held.release();
+    let run = cli::Run::from_output(&child.wait_with_output().unwrap());
+    assert_eq!(run.code, Some(0), "{}", run.snapshot());
+    assert!(
+        run.stderr.contains("waiting for the lock on database")
+            && run.stderr.contains("backend pid"),
+        "{}",
+        run.snapshot()
+    );
+    assert_eq!(s.psql(&target, "SELECT count(*) FROM customers"), "10");
+}
+
+/// rollback and prune take the same lock the same way: without --wait a
+/// held lock is exit 3 naming the holder.
+#[test]
+fn rollback_and_prune_name_the_holder_of_a_held_lock() {
+    let s = server();
+    let target = unique_name("prs_tgt");
+    let _cleanup = Cleanup(target.clone());
+    create_db(&target);
+    create_db(&format!("{target}_pre_restore_20260101_000000"));
+    let settings =
+        shipshape_pg::ConnectionSettings::resolve_with(Some(&s.url(&target)), None, |_| None)
+            .unwrap();
+    let held = shipshape_pg::lock::DatabaseLock::try_acquire(&settings, &target)
+        .unwrap()
+        .expect("the lock is free");
+    for args in [&["rollback", "--yes"][..], &["prune", "--keep", "0"][..]] {
+        let run = cli::run(tool_for(&target).args(args));
+        assert_eq!(run.code, Some(3), "{args:?}: {}", run.snapshot());
+        assert!(
+            run.stderr.contains("is locked by another shipshape tool")
+                && run.stderr.contains("backend pid"),
+            "{args:?}: {}",
+            run.snapshot()
+        );
+    }
+    held.release();
+    let run = cli::run(tool_for(&target).args(["prune", "--keep", "0", "--wait"]));
+    assert_eq!(run.code, Some(0), "{}", run.snapshot());
+}

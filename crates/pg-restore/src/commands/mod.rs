@@ -7,6 +7,7 @@ mod rollback;
 
 use shipshape_core::config::{self, to_toml_fragment};
 use shipshape_core::{ExitCode, Printer};
+use shipshape_pg::lock::{DatabaseLock, Wait};
 use shipshape_pg::{ConnectionSettings, programs};
 
 use crate::config::{RestoreConfig, Settings};
@@ -45,6 +46,27 @@ impl Context {
             name,
             needs,
             self.settings.pg_bin_dir.as_deref(),
+        )?)
+    }
+}
+
+impl Context {
+    /// The cross-tool advisory lock on `target`: at once, or with `--wait`
+    /// (`wait` in shipshape.toml) after whoever holds it lets go.
+    pub fn lock(
+        &self,
+        connection: &ConnectionSettings,
+        target: &str,
+    ) -> anyhow::Result<DatabaseLock> {
+        Ok(DatabaseLock::acquire(
+            connection,
+            target,
+            Wait::from_flag(self.settings.wait),
+            |holder| {
+                self.printer.status(&format!(
+                    "waiting for the lock on database \"{target}\" held by {holder}"
+                ));
+            },
         )?)
     }
 }

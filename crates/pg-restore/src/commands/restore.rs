@@ -465,15 +465,7 @@ impl<'a> Restore<'a> {
 
     /// Step 3: the cross-tool advisory lock on the target.
     fn lock(&self) -> anyhow::Result<DatabaseLock> {
-        let target = &self.target;
-        let Some(lock) = DatabaseLock::try_acquire(&self.connection, target)? else {
-            let holder = DatabaseLock::holder(&self.connection, target)?
-                .unwrap_or_else(|| "another session".into());
-            anyhow::bail!(
-                "another pg-backup or pg-restore is working on \"{target}\" ({holder}); nothing was changed\n  hint: wait for it to finish and run again"
-            );
-        };
-        Ok(lock)
+        self.ctx.lock(&self.connection, &self.target)
     }
 
     /// Names carry the time to the second: a second run within the same
