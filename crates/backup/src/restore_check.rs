@@ -52,7 +52,15 @@ fn restore_plain(
     manifest: &Manifest,
     bin_dir: Option<&Path>,
 ) -> anyhow::Result<()> {
-    let psql = programs::find("psql", needs, bin_dir)?;
+    // psql reads SQL of any pg_dump: only the server's version counts.
+    let psql = programs::find(
+        "psql",
+        programs::Needs {
+            dump_major: None,
+            ..needs
+        },
+        bin_dir,
+    )?;
     // A pg_dump that knows `\restrict` writes it into every plain dump.
     if programs::knows_restrict(&manifest.pg_dump_version) {
         programs::check_restrict(&psql, Some(&manifest.pg_dump_version))?;

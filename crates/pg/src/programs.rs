@@ -1,9 +1,12 @@
 //! Finding `pg_dump`, `pg_restore` and `psql`, and the one rule for which
 //! version a run needs ([`Needs`]): a major at least the server's (pg_dump
 //! refuses an older one; psql and pg_restore may not understand what a newer
-//! server's dump holds) and, when restoring, at least the major of the
-//! pg_dump that wrote the dump (pg_restore refuses archives from a newer
-//! pg_dump). pg-backup, pg-restore and migrate-check all ask [`find`].
+//! server's dump holds) and, when pg_restore reads an archive, at least the
+//! major of the pg_dump that wrote it (pg_restore refuses archives from a
+//! newer pg_dump; psql loads plain SQL of any pg_dump, which keeps restoring
+//! into an older server possible). pg-backup and pg-restore ask [`find`];
+//! migrate-check runs no client program. A plain dump's `\restrict` needs a
+//! psql that knows it ([`check_restrict`]).
 //!
 //! Order: `--pg-bin-dir`, then each `PATH` entry, then
 //! `/usr/lib/postgresql/*/bin` (Debian's side-by-side installs, newest first).

@@ -17,7 +17,7 @@ pub fn run(ctx: &Context, file: &Path) -> anyhow::Result<ExitCode> {
     let pg_restore = if crate::input::detect(file)?.is_sql() {
         None
     } else {
-        Some(ctx.program("pg_restore", super::reading_needs(file))?)
+        Some(ctx.archive_reader(file)?)
     };
     let mut report = Report::new("pg-restore", env!("CARGO_PKG_VERSION"));
     report.insert("file", file.display().to_string());

@@ -71,15 +71,23 @@ impl Context {
     }
 }
 
-/// What reading `file` needs before any server is known: a pg_restore at
-/// least as new as the pg_dump its manifest names (pg_restore refuses
-/// archives of a newer pg_dump).
-pub fn reading_needs(file: &std::path::Path) -> programs::Needs {
-    let manifest = shipshape_pg::manifest::Manifest::read_for(file)
-        .ok()
-        .flatten();
-    programs::Needs::default()
-        .with_dump_version(manifest.as_ref().map(|m| m.pg_dump_version.as_str()))
+impl Context {
+    /// The pg_restore that reads archive `file` before any server is known:
+    /// one at least as new as the pg_dump its manifest names (pg_restore
+    /// refuses archives of a newer pg_dump), else any, so that verifying
+    /// reports an unreadable archive as a finding (exit 1) as it always has.
+    pub fn archive_reader(
+        &self,
+        file: &std::path::Path,
+    ) -> anyhow::Result<programs::ClientProgram> {
+        let manifest = shipshape_pg::manifest::Manifest::read_for(file)
+            .ok()
+            .flatten();
+        let needs = programs::Needs::default()
+            .with_dump_version(manifest.as_ref().map(|m| m.pg_dump_version.as_str()));
+        self.program("pg_restore", needs)
+            .or_else(|_| self.program("pg_restore", programs::Needs::default()))
+    }
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {

@@ -341,11 +341,7 @@ impl<'a> Restore<'a> {
         let pg_restore = if crate::input::detect(file)?.is_sql() {
             None
         } else {
-            Some(
-                self.ctx
-                    .program("pg_restore", super::reading_needs(file))?
-                    .path,
-            )
+            Some(self.ctx.archive_reader(file)?.path)
         };
         printer.status(&format!("verifying {} …", file.display()));
         let verified = match verify::verify(file, pg_restore.as_deref(), printer)? {
@@ -442,11 +438,16 @@ impl<'a> Restore<'a> {
             .manifest
             .as_ref()
             .map(|m| m.pg_dump_version.as_str());
-        let needs = programs::Needs::server(facts.server_major)
-            .with_dump_version(info.dumped_by.as_deref().or(manifest_version));
-        let psql = self.ctx.program("psql", needs)?;
+        // psql loads SQL of an older or newer pg_dump alike (into an older
+        // server too: the supported downgrade path); pg_restore refuses
+        // archives of a newer pg_dump.
+        let server = programs::Needs::server(facts.server_major);
+        let psql = self.ctx.program("psql", server)?;
         let pg_restore = match file.pg_restore {
-            Some(_) => Some(self.ctx.program("pg_restore", needs)?),
+            Some(_) => Some(self.ctx.program(
+                "pg_restore",
+                server.with_dump_version(info.dumped_by.as_deref().or(manifest_version)),
+            )?),
             None => None,
         };
         // What psql reads: the dump itself, or for an archive that needs
