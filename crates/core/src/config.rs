@@ -264,10 +264,13 @@ fn env_of_flag(
             long.as_deref()
                 .is_some_and(|l| a == l || a.starts_with(&format!("{l}=")))
         });
-        (arg.to_string() == flag
-            && !typed
-            && std::env::var_os(variable).is_some_and(|v| v == value))
-        .then(|| variable.to_string_lossy().into_owned())
+        // Compared by the long name: `Arg`'s Display panics on arguments of
+        // subcommands clap has not built.
+        let named = long
+            .as_deref()
+            .is_some_and(|l| flag.split([' ', '=']).next() == Some(l));
+        (named && !typed && std::env::var_os(variable).is_some_and(|v| v == value))
+            .then(|| variable.to_string_lossy().into_owned())
     });
     from_here.or_else(|| {
         command
