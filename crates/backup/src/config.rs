@@ -11,7 +11,7 @@ use shipshape_core::{GlobalArgs, Secret, UsageError};
 use shipshape_pg::{ConnectionArgs, ConnectionSettings};
 
 use shipshape_repo::crypt::{Encryption, EncryptionSources};
-use shipshape_repo::remote::{RemoteUrl, S3FileConfig, S3Settings, settings::process_env};
+use shipshape_repo::remote::{RemoteUrl, S3FileConfig, S3Settings};
 
 use crate::naming::{self, Kind};
 use crate::retention::Policy;
@@ -232,7 +232,7 @@ fn remote_repo(args: &SharedArgs, file: &FileConfig) -> Result<Option<RemoteRepo
         s3_region: file.s3_region.clone(),
         s3_virtual_hosted: file.s3_virtual_hosted,
     };
-    let s3 = S3Settings::resolve(&args.s3, &file_s3, &process_env);
+    let s3 = S3Settings::resolve(&args.s3, &file_s3, &config::env_var);
     Ok(Some(RemoteRepo { url, s3 }))
 }
 

@@ -27,9 +27,11 @@ pub fn verify_restore(
         "cannot create a throwaway database for --verify-restore (the role needs CREATEDB)",
     )?;
     let target = db.settings();
+    let needs =
+        programs::Needs::server(server_major).with_dump_version(Some(&manifest.pg_dump_version));
     let restored = match manifest.format {
-        DumpFormat::Plain => restore_plain(&target, server_major, path, manifest, bin_dir),
-        DumpFormat::Custom => restore_custom(&target, server_major, path, bin_dir),
+        DumpFormat::Plain => restore_plain(&target, needs, path, manifest, bin_dir),
+        DumpFormat::Custom => restore_custom(&target, needs, path, bin_dir),
     };
     let result = restored.and_then(|()| {
         let mut conn = Db::connect(&target)?;
@@ -45,12 +47,24 @@ pub fn verify_restore(
 
 fn restore_plain(
     target: &ConnectionSettings,
-    server_major: u32,
+    needs: programs::Needs,
     path: &Path,
     manifest: &Manifest,
     bin_dir: Option<&Path>,
 ) -> anyhow::Result<()> {
-    let psql = programs::find("psql", server_major, bin_dir)?;
+    // psql reads SQL of any pg_dump: only the server's version counts.
+    let psql = programs::find(
+        "psql",
+        programs::Needs {
+            dump_major: None,
+            ..needs
+        },
+        bin_dir,
+    )?;
+    // A pg_dump that knows `\restrict` writes it into every plain dump.
+    if programs::knows_restrict(&manifest.pg_dump_version) {
+        programs::check_restrict(&psql, Some(&manifest.pg_dump_version))?;
+    }
     let mut cmd = child::command(&psql.path, target);
     cmd.args([
         "-X",
@@ -72,11 +86,11 @@ fn restore_plain(
 
 fn restore_custom(
     target: &ConnectionSettings,
-    server_major: u32,
+    needs: programs::Needs,
     path: &Path,
     bin_dir: Option<&Path>,
 ) -> anyhow::Result<()> {
-    let pg_restore = programs::find("pg_restore", server_major, bin_dir)?;
+    let pg_restore = programs::find("pg_restore", needs, bin_dir)?;
     let mut cmd = child::command(&pg_restore.path, target);
     cmd.args([
         "--exit-on-error",

@@ -176,8 +176,107 @@ pub fn relative_to_file(path: &Path, file: Option<&Path>) -> PathBuf {
 
 /// A non-empty environment variable. An empty variable counts as unset, as
 /// libpq and docker compose treat them.
+///
+/// This is how every *ecosystem* variable is read (`DATABASE_URL`, `PG*`,
+/// `AWS_*`, `HOSTNAME`): their names and meanings belong to other programs.
+/// A tool's *own* variables (`PG_BACKUP_DIR`, `VALIDATE_ENV_SCHEMA` …) are
+/// never read here: each is `env = "…"` on the flag it stands for, so
+/// `--help` shows it and clap parses it like the flag (see
+/// [`clap_env_flags`]).
 pub fn env_var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// Prepare a tool's command for its flags' `env = "…"` variables: one set
+/// but empty counts as unset, as [`env_var`] has it (clap would pass the
+/// empty string on as the flag's value).
+pub fn clap_env_flags(mut command: clap::Command) -> clap::Command {
+    let empty: Vec<clap::Id> = command
+        .get_arguments()
+        .filter(|arg| arg.get_env().is_some_and(env_is_empty))
+        .map(|arg| arg.get_id().clone())
+        .collect();
+    for id in empty {
+        command = command.mut_arg(id, |arg| arg.env(None));
+    }
+    let names: Vec<String> = command
+        .get_subcommands()
+        .map(|sub| sub.get_name().to_owned())
+        .collect();
+    for name in names {
+        command = command.mut_subcommand(name, clap_env_flags);
+    }
+    command
+}
+
+fn env_is_empty(name: &std::ffi::OsStr) -> bool {
+    std::env::var_os(name).is_some_and(|value| value.is_empty())
+}
+
+/// When clap rejected a value that came from a flag's environment variable
+/// rather than from the command line, say which variable: clap's message
+/// names only the flag, which the user never typed.
+pub fn name_env_origin(
+    mut err: clap::Error,
+    command: &clap::Command,
+    argv: &[std::ffi::OsString],
+) -> clap::Error {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if !matches!(
+        err.kind(),
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation
+    ) {
+        return err;
+    }
+    let (Some(ContextValue::String(flag)), Some(ContextValue::String(value))) = (
+        err.get(ContextKind::InvalidArg),
+        err.get(ContextKind::InvalidValue),
+    ) else {
+        return err;
+    };
+    let Some(variable) = env_of_flag(command, flag, value, argv) else {
+        return err;
+    };
+    err.insert(
+        ContextKind::Suggested,
+        ContextValue::StyledStrs(vec![
+            format!(
+                "the value comes from the environment variable {variable}; correct or unset it"
+            )
+            .into(),
+        ]),
+    );
+    err
+}
+
+/// The variable of the flag clap displays as `flag` (`--jobs <N>`), when it
+/// is set to `value` and the flag is not on the command line.
+fn env_of_flag(
+    command: &clap::Command,
+    flag: &str,
+    value: &str,
+    argv: &[std::ffi::OsString],
+) -> Option<String> {
+    let from_here = command.get_arguments().find_map(|arg| {
+        let variable = arg.get_env()?;
+        let long = arg.get_long().map(|l| format!("--{l}"));
+        let typed = argv.iter().filter_map(|a| a.to_str()).any(|a| {
+            long.as_deref()
+                .is_some_and(|l| a == l || a.starts_with(&format!("{l}=")))
+        });
+        // Compared by the long name: `Arg`'s Display panics on arguments of
+        // subcommands clap has not built.
+        let named = long
+            .as_deref()
+            .is_some_and(|l| flag.split([' ', '=']).next() == Some(l));
+        (named && !typed && std::env::var_os(variable).is_some_and(|v| v == value))
+            .then(|| variable.to_string_lossy().into_owned())
+    });
+    from_here.or_else(|| {
+        command
+            .get_subcommands()
+            .find_map(|sub| env_of_flag(sub, flag, value, argv))
+    })
 }
 
 /// Render the effective configuration of a tool as a `shipshape.toml`

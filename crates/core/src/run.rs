@@ -25,11 +25,16 @@ pub trait ToolCli: Parser {
 ///   [`exit_code_for`]: usage/config → 2, interrupted → 130, else 3.
 pub fn main<C: ToolCli>(run: impl FnOnce(C) -> anyhow::Result<ExitCode>) -> std::process::ExitCode {
     // As `C::try_parse()`, with the version that names the commit and build date.
-    let mut command = C::command().version(crate::version::version());
+    let mut command =
+        crate::config::clap_env_flags(C::command().version(crate::version::version()));
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let parsed = command
-        .try_get_matches_from_mut(std::env::args_os())
+        .try_get_matches_from_mut(&argv)
         .and_then(|mut matches| C::from_arg_matches_mut(&mut matches))
-        .map_err(|err| err.format(&mut command));
+        .map_err(|err| {
+            let err = err.format(&mut command);
+            crate::config::name_env_origin(err, &command, &argv)
+        });
     let cli = match parsed {
         Ok(cli) => cli,
         Err(err) => {

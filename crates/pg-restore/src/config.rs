@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use shipshape_core::Secret;
 use shipshape_core::config::{ToolConfig, env_var, layer};
-use shipshape_repo::remote::settings::process_env;
 use shipshape_repo::remote::{RemoteUrl, S3FileConfig, S3Settings};
 
 /// `[pg-restore]` in shipshape.toml. Every key is documented in docs/configuration.md.
@@ -32,6 +31,8 @@ pub struct RestoreConfig {
     pub owner_map: Option<Vec<String>>,
     /// Seconds to wait for sessions to end after they were terminated before the swap gives up.
     pub terminate_timeout_seconds: Option<u64>,
+    /// Queue behind another pg-backup/pg-restore holding the target's lock.
+    pub wait: Option<bool>,
     /// Off-site repository for --latest, `s3://bucket/prefix`.
     pub from: Option<String>,
     pub s3_endpoint: Option<String>,
@@ -62,21 +63,14 @@ pub struct Settings {
     pub no_privileges: bool,
     pub owner_map: Vec<(String, String)>,
     pub terminate_timeout_seconds: u64,
+    /// `--wait`: queue behind another holder of the target's lock.
+    pub wait: bool,
     /// `--from`: the off-site repository `--latest` looks in.
     pub from: Option<RemoteUrl>,
     /// How to reach the store (used for `--from` and `s3://` FILEs).
     pub s3: S3Settings,
     pub identities: Vec<PathBuf>,
     pub passphrase_file: Option<PathBuf>,
-}
-
-fn env_parse<T: std::str::FromStr>(name: &str) -> anyhow::Result<Option<T>> {
-    match env_var(name) {
-        None => Ok(None),
-        Some(text) => text.parse().map(Some).map_err(|_| {
-            shipshape_core::UsageError::new(format!("{name}={text:?} is not a valid number")).into()
-        }),
-    }
 }
 
 /// Parse `old=new`.
@@ -96,19 +90,20 @@ pub fn parse_owner_map(items: &[String]) -> anyhow::Result<Vec<(String, String)>
 }
 
 impl Settings {
+    /// Flags (and the `PG_RESTORE_*` variables clap reads as those flags)
+    /// over the file over defaults.
     pub fn resolve(
         cli: &crate::RestoreArgs,
         pg_bin_dir: Option<&std::path::Path>,
         file: &RestoreConfig,
     ) -> anyhow::Result<Self> {
         let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
-        let jobs = layer(cli.jobs, env_parse("PG_RESTORE_JOBS")?, file.jobs, cores).max(1);
+        let jobs = layer(cli.jobs, None, file.jobs, cores).max(1);
         let owner_items = if cli.owner_map.is_empty() {
             file.owner_map.clone().unwrap_or_default()
         } else {
             cli.owner_map.clone()
         };
-        let keep_env: Option<usize> = env_parse("PG_RESTORE_KEEP_PREVIOUS")?;
         let pre_swap = cli.pre_swap.clone().or_else(|| file.pre_swap.clone());
         let post_swap = cli.post_swap.clone().or_else(|| file.post_swap.clone());
         for (origin, hook) in [("--pre-swap", &pre_swap), ("--post-swap", &post_swap)] {
@@ -116,11 +111,10 @@ impl Settings {
                 crate::hooks::validate(origin, text)?;
             }
         }
-        let keep_previous_configured = keep_env.is_some() || file.keep_previous.is_some();
+        let keep_previous_configured = cli.keep_previous.is_some() || file.keep_previous.is_some();
         let from = cli
             .from
             .clone()
-            .or_else(|| env_var("PG_RESTORE_FROM"))
             .or_else(|| file.from.clone())
             .map(|text| RemoteUrl::parse(&text))
             .transpose()
@@ -132,7 +126,7 @@ impl Settings {
                 s3_region: file.s3_region.clone(),
                 s3_virtual_hosted: file.s3_virtual_hosted,
             },
-            &process_env,
+            &env_var,
         );
         Ok(Self {
             from,
@@ -149,11 +143,11 @@ impl Settings {
             keep_previous_configured,
             dir: layer(
                 cli.dir.clone().map(Some),
-                env_var("PG_RESTORE_DIR").map(|d| Some(PathBuf::from(d))),
+                None,
                 file.dir.clone().map(Some),
                 None,
             ),
-            keep_previous: layer(None, keep_env, file.keep_previous, 1),
+            keep_previous: layer(cli.keep_previous, None, file.keep_previous, 1),
             pg_bin_dir: pg_bin_dir
                 .map(Into::into)
                 .or_else(|| file.pg_bin_dir.clone()),
@@ -164,6 +158,7 @@ impl Settings {
             no_privileges: cli.no_privileges || file.no_privileges.unwrap_or(false),
             owner_map: parse_owner_map(&owner_items)?,
             terminate_timeout_seconds: file.terminate_timeout_seconds.unwrap_or(10),
+            wait: cli.wait || file.wait.unwrap_or(false),
         })
     }
 
@@ -186,6 +181,7 @@ impl Settings {
                     .collect(),
             ),
             terminate_timeout_seconds: Some(self.terminate_timeout_seconds),
+            wait: Some(self.wait),
             from: self.from.as_ref().map(ToString::to_string),
             s3_endpoint: self.s3.endpoint.clone(),
             s3_region: Some(self.s3.region.clone()),

@@ -91,8 +91,8 @@ pub(crate) struct RestoreArgs {
     #[arg(long)]
     pub(crate) latest: bool,
 
-    /// Off-site repository s3://BUCKET/PREFIX that --latest looks in [env: PG_RESTORE_FROM]
-    #[arg(long, value_name = "URL")]
+    /// Off-site repository s3://BUCKET/PREFIX that --latest looks in
+    #[arg(long, value_name = "URL", env = "PG_RESTORE_FROM")]
     pub(crate) from: Option<String>,
 
     /// age identity file (or unencrypted SSH private key) for encrypted off-site backups (repeatable)
@@ -107,7 +107,7 @@ pub(crate) struct RestoreArgs {
     pub(crate) s3: shipshape_repo::remote::S3Args,
 
     /// A pg-backup directory, for --latest
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", env = "PG_RESTORE_DIR")]
     pub(crate) dir: Option<PathBuf>,
 
     /// Restore into this database instead of the one the connection settings name
@@ -119,7 +119,7 @@ pub(crate) struct RestoreArgs {
     pub(crate) yes: bool,
 
     /// Parallel connections for loading data and building indexes [default: number of cores]
-    #[arg(short, long, value_name = "N")]
+    #[arg(short, long, value_name = "N", env = "PG_RESTORE_JOBS")]
     pub(crate) jobs: Option<usize>,
 
     /// Do not restore object ownership; everything is owned by the connecting user
@@ -138,6 +138,10 @@ pub(crate) struct RestoreArgs {
     #[arg(long)]
     pub(crate) drop_previous: bool,
 
+    /// After the swap, drop this target's kept databases beyond the newest N (also the default of prune --keep) [default: keep all; prune keeps 1]
+    #[arg(long, value_name = "N", env = "PG_RESTORE_KEEP_PREVIOUS")]
+    pub(crate) keep_previous: Option<usize>,
+
     /// Command run just before the swap (split into words, no shell), e.g. to stop app servers
     #[arg(long, value_name = "CMD")]
     pub(crate) pre_swap: Option<String>,
@@ -149,6 +153,11 @@ pub(crate) struct RestoreArgs {
     /// Fallback without CREATEDB: safety backup, then drop and recreate the target and restore into it
     #[arg(long)]
     pub(crate) in_place: bool,
+
+    /// If another pg-backup or pg-restore holds the target's lock, wait for it instead of exiting 3
+    /// (also for rollback and prune)
+    #[arg(long, global = true)]
+    pub(crate) wait: bool,
 
     /// Where --in-place writes its safety backup [default: the current directory]
     #[arg(long, value_name = "DIR")]

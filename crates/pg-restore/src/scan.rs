@@ -87,6 +87,9 @@ pub struct DumpInfo {
     pub grantees: BTreeSet<String>,
     /// Lines `SET transaction_timeout = …` (pg_dump 17+).
     pub transaction_timeout_lines: u64,
+    /// The dump starts with psql's `\restrict` (pg_dump of the August 2025
+    /// releases and later), which an older psql does not know.
+    pub restrict: bool,
     /// The dump reconnects (`\connect`), i.e. was made with `--create` or by pg_dumpall.
     pub reconnects: bool,
     /// A pg_dumpall cluster dump rather than one database.
@@ -184,6 +187,8 @@ impl Scanner {
         }
         if line.starts_with("SET transaction_timeout") {
             self.info.transaction_timeout_lines += 1;
+        } else if line.starts_with("\\restrict ") {
+            self.info.restrict = true;
         } else if line.starts_with("\\connect ") || line.starts_with("\\c ") {
             self.info.reconnects = true;
         } else if let Some(kind) = self.current.as_ref().map(|h| h.kind.as_str())
@@ -342,6 +347,19 @@ mod tests {
         );
     }
 
+    /// The head of a real pg_dump 17.6 plain dump.
+    #[test]
+    fn restrict_is_noticed() {
+        let text = "--\n-- PostgreSQL database dump\n--\n\n\\restrict Qk3xT8vLr2mNa6YbW0cZpE4sHd9fJu1g\n\n-- Dumped from database version 17.6\n-- Dumped by pg_dump version 17.6\n";
+        let mut s = Scanner::default();
+        for line in text.lines() {
+            s.line(line.as_bytes());
+        }
+        let info = s.finish();
+        assert!(info.restrict);
+        assert_eq!(info.dumped_by.as_deref(), Some("17.6"));
+    }
+
     #[test]
     fn scan_counts_tables_and_completeness() {
         let text = "--\n-- PostgreSQL database dump\n--\n\n-- Dumped from database version 15.2\n-- Dumped by pg_dump version 17.1\nSET transaction_timeout = 0;\n\n--\n-- Data for Name: t; Type: TABLE DATA; Schema: public; Owner: app\n--\n\nCOPY public.t (id) FROM stdin;\n1\n2\n\\.\n\n--\n-- PostgreSQL database dump complete\n--\n\n";
@@ -351,6 +369,7 @@ mod tests {
         }
         let info = s.finish();
         assert!(info.has_header && info.complete);
+        assert!(!info.restrict);
         assert_eq!(info.pg_dump_major(), Some(17));
         assert_eq!(info.server_major(), Some(15));
         assert_eq!(info.transaction_timeout_lines, 1);

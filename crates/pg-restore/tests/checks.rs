@@ -295,3 +295,136 @@ fn an_unreachable_server_is_reported_and_nothing_is_created() {
     assert_eq!(run.code, Some(3), "{}", run.snapshot());
     assert!(run.stderr.contains("127.0.0.1"), "{}", run.snapshot());
 }
+
+/// A plain dump of today's pg_dump starts with `\restrict`; a psql from
+/// before August 2025 stops there with "invalid command". pg-restore asks
+/// psql's version first and refuses before changing anything, naming the
+/// psql found and the release needed. (PyPI has no pre-`\restrict` build to
+/// install, so the old psql is a script that only answers `--version` as
+/// psql 17.5 does: the run must never get as far as running it.)
+#[test]
+fn a_psql_without_restrict_is_refused_before_anything_changes() {
+    let s = server();
+    let target = unique_name("prs_tgt");
+    let _cleanup = Cleanup(target.clone());
+    create_db(&target);
+    s.psql(&target, "CREATE TABLE precious (v text)");
+    let src = s.create_database("prs_src");
+    fill(&src.name, 3);
+    let dir = tempfile::tempdir().unwrap();
+    let sql = dump(&src.name, dir.path(), "plain");
+    let text = std::fs::read_to_string(&sql).unwrap();
+    assert!(
+        text.contains("\n\\restrict "),
+        "pg_dump wrote no \\restrict"
+    );
+    let bin = dir.path().join("oldbin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let psql = bin.join("psql");
+    std::fs::write(
+        &psql,
+        "#!/bin/sh\nif [ \"$1\" = --version ]; then echo 'psql (PostgreSQL) 17.5'; exit 0; fi\nexit 99\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&psql, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let run = cli::run(
+        tool_for(&target)
+            .args(["--yes", "--pg-bin-dir", bin.to_str().unwrap()])
+            .arg(&sql),
+    );
+    assert_eq!(run.code, Some(3), "{}", run.snapshot());
+    for part in [
+        "psql 17.5",
+        "\\restrict",
+        "psql 17.6 or newer",
+        "--pg-bin-dir",
+        "nothing was changed",
+    ] {
+        assert!(run.stderr.contains(part), "{part}: {}", run.snapshot());
+    }
+    assert_eq!(s.psql(&target, "SELECT count(*) FROM precious"), "0");
+    assert_eq!(
+        list_databases()
+            .into_iter()
+            .filter(|n| n.starts_with(&target))
+            .count(),
+        1
+    );
+}
+
+/// `--wait` queues behind whoever holds the target's lock (here the test,
+/// with the key pg-backup uses) and restores once it is released.
+#[test]
+fn with_wait_the_restore_proceeds_when_the_holder_releases() {
+    let s = server();
+    let target = unique_name("prs_tgt");
+    let _cleanup = Cleanup(target.clone());
+    create_db(&target);
+    let src = s.create_database("prs_src");
+    fill(&src.name, 10);
+    let dir = tempfile::tempdir().unwrap();
+    let gz = dump(&src.name, dir.path(), "gzip");
+    let settings =
+        shipshape_pg::ConnectionSettings::resolve_with(Some(&s.url(&target)), None, |_| None)
+            .unwrap();
+    let held = shipshape_pg::lock::DatabaseLock::try_acquire(&settings, &target)
+        .unwrap()
+        .expect("the lock is free");
+    let child = tool_for(&target)
+        .args(["--yes", "--wait"])
+        .arg(&gz)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Long enough for the run to verify the file and find the lock taken.
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        list_databases()
+            .into_iter()
+            .filter(|n| n.starts_with(&target))
+            .count(),
+        1,
+        "nothing may change while the lock is held"
+    );
+    held.release();
+    let run = cli::Run::from_output(&child.wait_with_output().unwrap());
+    assert_eq!(run.code, Some(0), "{}", run.snapshot());
+    assert!(
+        run.stderr.contains("waiting for the lock on database")
+            && run.stderr.contains("backend pid"),
+        "{}",
+        run.snapshot()
+    );
+    assert_eq!(s.psql(&target, "SELECT count(*) FROM customers"), "10");
+}
+
+/// rollback and prune take the same lock the same way: without --wait a
+/// held lock is exit 3 naming the holder.
+#[test]
+fn rollback_and_prune_name_the_holder_of_a_held_lock() {
+    let s = server();
+    let target = unique_name("prs_tgt");
+    let _cleanup = Cleanup(target.clone());
+    create_db(&target);
+    create_db(&format!("{target}_pre_restore_20260101_000000"));
+    let settings =
+        shipshape_pg::ConnectionSettings::resolve_with(Some(&s.url(&target)), None, |_| None)
+            .unwrap();
+    let held = shipshape_pg::lock::DatabaseLock::try_acquire(&settings, &target)
+        .unwrap()
+        .expect("the lock is free");
+    for args in [&["rollback", "--yes"][..], &["prune", "--keep", "0"][..]] {
+        let run = cli::run(tool_for(&target).args(args));
+        assert_eq!(run.code, Some(3), "{args:?}: {}", run.snapshot());
+        assert!(
+            run.stderr.contains("is locked by another shipshape tool")
+                && run.stderr.contains("backend pid"),
+            "{args:?}: {}",
+            run.snapshot()
+        );
+    }
+    held.release();
+    let run = cli::run(tool_for(&target).args(["prune", "--keep", "0", "--wait"]));
+    assert_eq!(run.code, Some(0), "{}", run.snapshot());
+}

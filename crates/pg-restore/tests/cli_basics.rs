@@ -82,3 +82,84 @@ fn unknown_config_key_exits_2() {
     assert_eq!(run.code, Some(2), "{}", run.snapshot());
     assert!(run.stderr.contains("keep_previuos"), "{}", run.stderr);
 }
+
+/// `PG_RESTORE_*` variables are read as their flags: flag > variable >
+/// shipshape.toml > default, an empty variable is unset, and a bad value is
+/// exit 2 naming the variable.
+#[test]
+fn environment_variables_sit_between_flags_and_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("shipshape.toml"),
+        "[pg-restore]\njobs = 3\nkeep_previous = 4\ndir = 'from-file'\nfrom = 's3://file/x'\n",
+    )
+    .unwrap();
+    let print = |env: &[(&str, &str)], args: &[&str]| {
+        let mut cmd = tool();
+        cmd.current_dir(dir.path()).arg("--print-config").args(args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cli::run(&mut cmd)
+    };
+    let file = print(&[], &[]);
+    assert!(
+        file.stdout.contains("jobs = 3") && file.stdout.contains("keep_previous = 4"),
+        "{}",
+        file.snapshot()
+    );
+    let vars = [
+        ("PG_RESTORE_JOBS", "5"),
+        ("PG_RESTORE_KEEP_PREVIOUS", "6"),
+        ("PG_RESTORE_DIR", "/from-env"),
+        ("PG_RESTORE_FROM", "s3://env/y"),
+    ];
+    let env = print(&vars, &[]);
+    for line in [
+        "jobs = 5",
+        "keep_previous = 6",
+        "dir = \"/from-env\"",
+        "from = \"s3://env/y\"",
+    ] {
+        assert!(env.stdout.contains(line), "{line}: {}", env.snapshot());
+    }
+    let flags = print(
+        &vars,
+        &[
+            "--jobs",
+            "7",
+            "--keep-previous",
+            "8",
+            "--dir",
+            "/from-flag",
+            "--from",
+            "s3://flag/z",
+        ],
+    );
+    for line in [
+        "jobs = 7",
+        "keep_previous = 8",
+        "dir = \"/from-flag\"",
+        "from = \"s3://flag/z\"",
+    ] {
+        assert!(flags.stdout.contains(line), "{line}: {}", flags.snapshot());
+    }
+    // Empty counts as unset: the file's value.
+    let empty = print(&[("PG_RESTORE_JOBS", ""), ("PG_RESTORE_DIR", "")], &[]);
+    assert!(
+        empty.stdout.contains("jobs = 3") && empty.stdout.contains("from-file"),
+        "{}",
+        empty.snapshot()
+    );
+    let bad = print(&[("PG_RESTORE_JOBS", "four")], &[]);
+    assert_eq!(bad.code, Some(2), "{}", bad.snapshot());
+    assert!(bad.stderr.contains("PG_RESTORE_JOBS"), "{}", bad.stderr);
+    // The variable also sets what prune keeps.
+    let bad = print(&[("PG_RESTORE_KEEP_PREVIOUS", "-1")], &["prune"]);
+    assert_eq!(bad.code, Some(2), "{}", bad.snapshot());
+    assert!(
+        bad.stderr.contains("PG_RESTORE_KEEP_PREVIOUS"),
+        "{}",
+        bad.stderr
+    );
+}

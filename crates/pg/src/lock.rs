@@ -2,7 +2,9 @@
 //! and pg-restore while replacing it, so a cron backup never interleaves
 //! with a restore. It is taken on a connection to the maintenance database
 //! (the target may be renamed or dropped meanwhile) and keyed on the target's
-//! name, and it lasts as long as that connection.
+//! name, and it lasts as long as that connection. Either tool fails at once
+//! when another holds it, or with `--wait` queues behind it
+//! ([`DatabaseLock::acquire`]).
 
 use sha2::{Digest as _, Sha256};
 
@@ -20,6 +22,45 @@ pub fn lock_key(database: &str) -> i64 {
     i64::from_be_bytes(bytes)
 }
 
+/// Whether to queue behind another holder of the lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Wait {
+    /// Fail at once, naming the holder.
+    #[default]
+    No,
+    /// Poll until the holder is gone (Ctrl-C ends the wait).
+    Yes,
+}
+
+impl Wait {
+    /// `--wait` (or `wait = true` in shipshape.toml).
+    pub fn from_flag(wait: bool) -> Self {
+        if wait { Self::Yes } else { Self::No }
+    }
+}
+
+/// Why the lock was not taken.
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    #[error(
+        "database \"{database}\" is locked by another shipshape tool (a pg-backup or pg-restore run): {holder}; nothing was changed\n  \
+         hint: wait for it to finish, or pass --wait to queue behind it"
+    )]
+    Held { database: String, holder: String },
+    #[error("interrupted while waiting for the lock on database \"{database}\"")]
+    Interrupted {
+        database: String,
+        #[source]
+        source: shipshape_core::Interrupted,
+    },
+    #[error(transparent)]
+    Pg(#[from] PgError),
+}
+
+/// How often a waiting run asks again: a restore or backup takes seconds
+/// at least, and each try is one short query.
+const POLL: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// A held lock; dropping it closes the connection, which releases it.
 #[derive(Debug)]
 pub struct DatabaseLock {
@@ -28,6 +69,39 @@ pub struct DatabaseLock {
 }
 
 impl DatabaseLock {
+    /// Take the lock on `database`; when another session holds it, fail
+    /// naming the holder, or with [`Wait::Yes`] wait until it is released,
+    /// calling `waiting` once with the holder so the tool can say so.
+    pub fn acquire(
+        settings: &ConnectionSettings,
+        database: &str,
+        wait: Wait,
+        waiting: impl FnOnce(&str),
+    ) -> Result<Self, LockError> {
+        let mut waiting = Some(waiting);
+        loop {
+            if let Some(lock) = Self::try_acquire(settings, database)? {
+                return Ok(lock);
+            }
+            let holder = Self::holder(settings, database)?
+                .unwrap_or_else(|| "a session that just released it".to_owned());
+            if wait == Wait::No {
+                return Err(LockError::Held {
+                    database: database.to_owned(),
+                    holder,
+                });
+            }
+            if let Some(announce) = waiting.take() {
+                announce(&holder);
+            }
+            shipshape_core::interrupt::check().map_err(|source| LockError::Interrupted {
+                database: database.to_owned(),
+                source,
+            })?;
+            std::thread::sleep(POLL);
+        }
+    }
+
     /// Try once; `Ok(None)` when another session holds the lock.
     pub fn try_acquire(
         settings: &ConnectionSettings,

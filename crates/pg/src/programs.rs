@@ -1,5 +1,12 @@
-//! Finding `pg_dump`, `pg_restore` and `psql` whose major version is at least
-//! the server's: a pg_dump older than the server refuses to dump it.
+//! Finding `pg_dump`, `pg_restore` and `psql`, and the one rule for which
+//! version a run needs ([`Needs`]): a major at least the server's (pg_dump
+//! refuses an older one; psql and pg_restore may not understand what a newer
+//! server's dump holds) and, when pg_restore reads an archive, at least the
+//! major of the pg_dump that wrote it (pg_restore refuses archives from a
+//! newer pg_dump; psql loads plain SQL of any pg_dump, which keeps restoring
+//! into an older server possible). pg-backup and pg-restore ask [`find`];
+//! migrate-check runs no client program. A plain dump's `\restrict` needs a
+//! psql that knows it ([`check_restrict`]).
 //!
 //! Order: `--pg-bin-dir`, then each `PATH` entry, then
 //! `/usr/lib/postgresql/*/bin` (Debian's side-by-side installs, newest first).
@@ -20,9 +27,76 @@ pub struct ClientProgram {
     pub major: u32,
 }
 
-/// Find `name` with major version ≥ `min_major`. With `bin_dir`, only that
+/// What a run's client programs must be able to handle.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Needs {
+    /// The major version of the server the run talks to (`None` before it
+    /// has connected, e.g. while reading a file).
+    pub server_major: Option<u32>,
+    /// The major version of the pg_dump that wrote the dump being restored.
+    pub dump_major: Option<u32>,
+}
+
+impl Needs {
+    /// Talking to a server of this major version.
+    pub fn server(major: u32) -> Self {
+        Self {
+            server_major: Some(major),
+            dump_major: None,
+        }
+    }
+
+    /// Also reading a dump written by pg_dump of this major version.
+    #[must_use]
+    pub fn with_dump(self, dump_major: Option<u32>) -> Self {
+        Self { dump_major, ..self }
+    }
+
+    /// Also reading a dump whose producer printed this version (a
+    /// manifest's `pg_dump_version`, a plain dump's `Dumped by` line).
+    #[must_use]
+    pub fn with_dump_version(self, version: Option<&str>) -> Self {
+        self.with_dump(version.and_then(major_of))
+    }
+
+    /// The oldest major version that will do.
+    pub fn min_major(&self) -> u32 {
+        self.server_major.max(self.dump_major).unwrap_or(0)
+    }
+
+    /// Why that version, for messages.
+    pub fn reason(&self) -> String {
+        match (self.server_major, self.dump_major) {
+            (Some(server), Some(dump)) if dump > server => {
+                format!("the dump was written by pg_dump {dump}")
+            }
+            (Some(server), Some(_)) | (Some(server), None) => {
+                format!("the server is PostgreSQL {server}")
+            }
+            (None, Some(dump)) => format!("the dump was written by pg_dump {dump}"),
+            (None, None) => "any version".to_owned(),
+        }
+    }
+
+    /// Check a program found some other way (pg-backup's `--pg-dump`
+    /// command): `label` is how the user named it.
+    pub fn check(&self, label: &str, version: &str, major: u32) -> Result<(), PgError> {
+        if major >= self.min_major() {
+            return Ok(());
+        }
+        Err(PgError::ProgramTooOld {
+            program: label.to_owned(),
+            version: version.to_owned(),
+            needed: self.min_major(),
+            why: self.reason(),
+        })
+    }
+}
+
+/// Find `name` whose major version meets `needs`. With `bin_dir`, only that
 /// directory is considered: an explicit choice is never second-guessed.
-pub fn find(name: &str, min_major: u32, bin_dir: Option<&Path>) -> Result<ClientProgram, PgError> {
+pub fn find(name: &str, needs: Needs, bin_dir: Option<&Path>) -> Result<ClientProgram, PgError> {
+    let min_major = needs.min_major();
     let candidates = match bin_dir {
         Some(dir) => vec![dir.join(name)],
         None => candidates(
@@ -60,8 +134,69 @@ pub fn find(name: &str, min_major: u32, bin_dir: Option<&Path>) -> Result<Client
     Err(PgError::ProgramMissing {
         program: name.to_owned(),
         needed: min_major.max(1),
+        why: needs.reason(),
         found,
     })
+}
+
+/// The first release of each major line whose psql knows `\restrict` and
+/// `\unrestrict`, the commands pg_dump writes around a plain dump since the
+/// releases of 2025-08-14 (CVE-2025-8714): 13.22, 14.19, 15.14, 16.10,
+/// 17.6; 18.0 came later and has them. An older psql stops at the dump's
+/// first line with `invalid command \restrict`.
+const RESTRICT_SINCE: [(u32, u32); 5] = [(13, 22), (14, 19), (15, 14), (16, 10), (17, 6)];
+
+/// The oldest psql of `major`'s line that knows `\restrict` (`None`: no
+/// release of that line does, 12 and older having reached end of life first).
+pub fn restrict_since(major: u32) -> Option<(u32, u32)> {
+    if major >= 18 {
+        return Some((major, 0));
+    }
+    RESTRICT_SINCE.iter().copied().find(|(m, _)| *m == major)
+}
+
+/// Does this psql (`17.5`, `16.10 (Debian …)`, `18.1`) know `\restrict`?
+pub fn knows_restrict(version: &str) -> bool {
+    let mut numbers = version
+        .split(|c: char| !c.is_ascii_digit())
+        .map(|n| n.parse::<u32>().ok());
+    let (Some(Some(major)), minor) = (numbers.next(), numbers.next().flatten()) else {
+        return false;
+    };
+    // A pre-release (`18beta1`) counts as the line's first release.
+    restrict_since(major).is_some_and(|since| (major, minor.unwrap_or(0)) >= since)
+}
+
+/// A plain dump that uses `\restrict` needs a psql that knows it: say so
+/// before anything is changed, rather than when psql stops at line 5.
+/// `dumped_by` is the dump's `-- Dumped by pg_dump version` value.
+pub fn check_restrict(psql: &ClientProgram, dumped_by: Option<&str>) -> Result<(), PgError> {
+    if knows_restrict(&psql.version) {
+        return Ok(());
+    }
+    let needed = match restrict_since(psql.major) {
+        Some((major, minor)) => format!("psql {major}.{minor} or newer"),
+        None => {
+            "psql 13.22, 14.19, 15.14, 16.10, 17.6, 18.0 or newer of a line at least the dump's"
+                .to_owned()
+        }
+    };
+    Err(PgError::RestrictUnknown {
+        path: psql.path.clone(),
+        version: psql.version.clone(),
+        dumped_by: dumped_by.unwrap_or("a 2025-08 or later release").to_owned(),
+        needed,
+    })
+}
+
+/// The major version of `17.6`, `17.6 (Debian 17.6-1)`, `9.6.24`, `18beta1`.
+pub fn major_of(version: &str) -> Option<u32> {
+    let digits: String = version
+        .trim()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
 }
 
 /// Every place `name` might be, in order of preference, without duplicates.
@@ -158,6 +293,79 @@ mod tests {
             Some(("9.6.24".into(), 9))
         );
         assert_eq!(parse_version("garbage"), None);
+    }
+
+    #[test]
+    fn needs_the_newer_of_server_and_dump() {
+        let needs = Needs::server(16).with_dump(Some(17));
+        assert_eq!(needs.min_major(), 17);
+        assert_eq!(needs.reason(), "the dump was written by pg_dump 17");
+        let needs = Needs::server(17).with_dump(Some(15));
+        assert_eq!(needs.min_major(), 17);
+        assert_eq!(needs.reason(), "the server is PostgreSQL 17");
+        assert_eq!(Needs::default().with_dump(Some(18)).min_major(), 18);
+        assert_eq!(Needs::default().min_major(), 0);
+        let err = Needs::server(17)
+            .check("docker exec db pg_dump", "16.4", 16)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("pg_dump is version 16.4")
+                && err.contains("need major version 17")
+                && err.contains("--pg-bin-dir"),
+            "{err}"
+        );
+        assert!(Needs::server(17).check("x", "17.0", 17).is_ok());
+    }
+
+    /// Real `--version` lines: the releases of 2025-08-14 (and 18.0) were
+    /// the first to write and understand `\restrict`.
+    #[test]
+    fn which_psql_knows_restrict() {
+        let version = |line: &str| parse_version(line).unwrap().0;
+        for old in [
+            "psql (PostgreSQL) 17.5",
+            "psql (PostgreSQL) 16.9 (Debian 16.9-1.pgdg120+1)",
+            "psql (PostgreSQL) 15.13 (Ubuntu 15.13-0ubuntu0.23.10.1)",
+            "psql (PostgreSQL) 14.18",
+            "psql (PostgreSQL) 13.21",
+            "psql (PostgreSQL) 12.22",
+            "psql (PostgreSQL) 9.6.24",
+        ] {
+            assert!(!knows_restrict(&version(old)), "{old}");
+        }
+        for new in [
+            "psql (PostgreSQL) 17.6",
+            "psql (PostgreSQL) 17.11",
+            "psql (PostgreSQL) 16.10 (Debian 16.10-1.pgdg120+1)",
+            "psql (PostgreSQL) 15.20 (Debian 15.20-0+deb12u1)",
+            "psql (PostgreSQL) 14.19",
+            "psql (PostgreSQL) 13.22",
+            "psql (PostgreSQL) 18.0",
+            "psql (PostgreSQL) 19devel",
+        ] {
+            assert!(knows_restrict(&version(new)), "{new}");
+        }
+        let psql = ClientProgram {
+            path: PathBuf::from("/usr/lib/postgresql/17/bin/psql"),
+            version: "17.5".into(),
+            major: 17,
+        };
+        let err = check_restrict(&psql, Some("17.6 (Debian 17.6-1.pgdg120+1)"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("psql 17.5")
+                && err.contains("psql 17.6 or newer")
+                && err.contains("pg_dump 17.6")
+                && err.contains("--pg-bin-dir"),
+            "{err}"
+        );
+        let newer = ClientProgram {
+            version: "17.6".into(),
+            ..psql
+        };
+        assert!(check_restrict(&newer, None).is_ok());
     }
 
     #[test]

@@ -71,9 +71,11 @@ const SSL_MODES: [&str; 6] = [
 impl ConnectionSettings {
     /// Resolve from flags, the process environment and the config value.
     pub fn resolve(args: &ConnectionArgs, config_url: Option<&str>) -> Result<Self, UsageError> {
-        Self::resolve_with(args.database_url.as_deref(), config_url, |name| {
-            std::env::var(name).ok().filter(|v| !v.is_empty())
-        })
+        Self::resolve_with(
+            args.database_url.as_deref(),
+            config_url,
+            shipshape_core::config::env_var,
+        )
     }
 
     /// [`ConnectionSettings::resolve`] with an explicit environment, for tests.

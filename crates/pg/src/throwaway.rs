@@ -56,7 +56,7 @@ pub fn this_host() -> String {
     fs_err::read_to_string("/etc/hostname")
         .ok()
         .filter(|h| !h.trim().is_empty())
-        .or_else(|| std::env::var("HOSTNAME").ok())
+        .or_else(|| shipshape_core::config::env_var("HOSTNAME"))
         .map(|h| h.trim().to_owned())
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "unknown".to_owned())

@@ -89,7 +89,7 @@ fn finds_a_pg_dump_new_enough_for_the_server() {
     // Discovery sees PATH and /usr/lib/postgresql only: the test server may
     // be newer than anything there (17 from target/pg beside Debian's 15),
     // and then the error must say which version is needed.
-    match programs::find("pg_dump", major, None) {
+    match programs::find("pg_dump", programs::Needs::server(major), None) {
         Ok(found) => assert!(found.major >= major, "{found:?}"),
         Err(err) => assert!(
             err.to_string()
@@ -97,21 +97,36 @@ fn finds_a_pg_dump_new_enough_for_the_server() {
             "{err}"
         ),
     }
-    let in_dir =
-        programs::find("pg_dump", major, Some(&s.bin_dir)).expect("pg_dump in the bin dir");
+    let in_dir = programs::find("pg_dump", programs::Needs::server(major), Some(&s.bin_dir))
+        .expect("pg_dump in the bin dir");
     assert_eq!(in_dir.path, s.bin_dir.join("pg_dump"));
 }
 
 #[test]
 fn a_too_new_server_gets_a_clear_message() {
-    let err = programs::find("pg_dump", 99, None).unwrap_err();
+    let err = programs::find("pg_dump", programs::Needs::server(99), None).unwrap_err();
     let text = err.to_string();
     assert!(text.contains("need major version 99"), "{text}");
+    assert!(text.contains("the server is PostgreSQL 99"), "{text}");
+    // A dump from a newer pg_dump than the server raises the bar, and says so.
+    let needs = programs::Needs::server(17).with_dump(Some(99));
+    let text = programs::find("pg_restore", needs, None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        text.contains("need major version 99 or newer (the dump was written by pg_dump 99)"),
+        "{text}"
+    );
     assert!(
         text.contains("apt-get install postgresql-client-99"),
         "{text}"
     );
-    let err = programs::find("pg_dump", 1, Some(std::path::Path::new("/nonexistent"))).unwrap_err();
+    let err = programs::find(
+        "pg_dump",
+        programs::Needs::server(1),
+        Some(std::path::Path::new("/nonexistent")),
+    )
+    .unwrap_err();
     assert!(
         err.to_string().contains("/nonexistent has no pg_dump"),
         "{err}"

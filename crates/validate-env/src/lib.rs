@@ -49,21 +49,22 @@ pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
 
-    /// Schema file [default: $VALIDATE_ENV_SCHEMA, else `schema` in shipshape.toml, else ./env.schema.toml]
-    #[arg(long, global = true, value_name = "PATH")]
+    /// Schema file [default: `schema` in shipshape.toml, else ./env.schema.toml]
+    #[arg(long, global = true, value_name = "PATH", env = "VALIDATE_ENV_SCHEMA")]
     pub schema: Option<PathBuf>,
 
-    /// Environment profile (production, staging, …) [default: $VALIDATE_ENV_PROFILE, else `env` in shipshape.toml, else from the file name, else ENVIRONMENT/APP_ENV in the input]
-    #[arg(long, value_name = "NAME")]
+    /// Environment profile (production, staging, …) [default: `env` in shipshape.toml, else from the file name, else ENVIRONMENT/APP_ENV in the input]
+    #[arg(long, value_name = "NAME", env = "VALIDATE_ENV_PROFILE")]
     pub env: Option<String>,
 
-    /// Example file: every key in it must be present [default: $VALIDATE_ENV_EXAMPLE, else `example` in shipshape.toml]
-    #[arg(long, value_name = "PATH")]
+    /// Example file: every key in it must be present [default: `example` in shipshape.toml]
+    #[arg(long, value_name = "PATH", env = "VALIDATE_ENV_EXAMPLE")]
     pub example: Option<PathBuf>,
 
-    /// Treat warnings as errors (also $VALIDATE_ENV_STRICT=1, `strict` in shipshape.toml)
-    #[arg(long)]
-    pub strict: bool,
+    /// Treat warnings as errors (the variable takes 1/0, true/false, yes/no, on/off) [default: `strict` in shipshape.toml, else off]
+    #[arg(long, env = "VALIDATE_ENV_STRICT", num_args = 0, default_missing_value = "true",
+        value_parser = clap::builder::BoolishValueParser::new())]
+    pub strict: Option<bool>,
 
     /// Also report style notes (unordered-key, unnecessary-quotes)
     #[arg(long)]
@@ -77,8 +78,15 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub from_env: bool,
 
-    /// Whose reading of the files to validate [default: $VALIDATE_ENV_DIALECT, else `dialect` in shipshape.toml, else compose]
-    #[arg(long, value_enum, global = true, value_name = "DIALECT")]
+    /// Whose reading of the files to validate [default: `dialect` in shipshape.toml, else compose]
+    #[arg(
+        long,
+        value_enum,
+        global = true,
+        value_name = "DIALECT",
+        env = "VALIDATE_ENV_DIALECT",
+        ignore_case = true
+    )]
     pub dialect: Option<Dialect>,
 
     /// .env files, merged in order (later wins); '-' reads stdin
@@ -139,48 +147,39 @@ fn relative_to_config(loaded: &Loaded<Config>, path: Option<PathBuf>) -> Option<
     }
 }
 
-fn settings(cli: &Cli, loaded: &Loaded<Config>) -> anyhow::Result<Settings> {
+/// Flags (and their `VALIDATE_ENV_*` variables, which clap reads as the
+/// flags themselves) over shipshape.toml over defaults.
+fn settings(cli: &Cli, loaded: &Loaded<Config>) -> Settings {
     let file = &loaded.table;
-    let dialect_env = config::env_var("VALIDATE_ENV_DIALECT")
-        .map(|d| {
-            <Dialect as clap::ValueEnum>::from_str(&d, true).map_err(|_| {
-                UsageError::new(format!(
-                    "VALIDATE_ENV_DIALECT={d:?} is not compose, python-dotenv or nextjs"
-                ))
-            })
-        })
-        .transpose()?;
-    let strict_env =
-        config::env_var("VALIDATE_ENV_STRICT").map(|v| matches!(v.as_str(), "1" | "true" | "yes"));
-    Ok(Settings {
+    Settings {
         schema: config::layer(
             cli.schema.clone().map(Some),
-            config::env_var("VALIDATE_ENV_SCHEMA").map(|p| Some(PathBuf::from(p))),
+            None,
             relative_to_config(loaded, file.schema.clone()).map(Some),
             None,
         ),
         example: config::layer(
             cli.example.clone().map(Some),
-            config::env_var("VALIDATE_ENV_EXAMPLE").map(|p| Some(PathBuf::from(p))),
+            None,
             relative_to_config(loaded, file.example.clone()).map(Some),
             None,
         ),
         env: config::layer(
             cli.env.clone().map(Some),
-            config::env_var("VALIDATE_ENV_PROFILE").map(Some),
+            None,
             file.env.clone().map(Some),
             None,
         ),
-        dialect: config::layer(cli.dialect, dialect_env, file.dialect, Dialect::Compose),
-        strict: cli.strict || config::layer(None, strict_env, file.strict, false),
-    })
+        dialect: config::layer(cli.dialect, None, file.dialect, Dialect::Compose),
+        strict: config::layer(cli.strict, None, file.strict, false),
+    }
 }
 
 /// Run the tool.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let printer = Printer::new(&cli.global);
     let loaded = config::load::<Config>(&cli.global)?;
-    let settings = settings(&cli, &loaded)?;
+    let settings = settings(&cli, &loaded);
     if cli.global.print_config {
         let effective = Config {
             schema: settings.schema.clone(),

@@ -214,6 +214,73 @@ fn environment_variables_beat_the_file_and_flags_beat_both() {
     assert!(r.stderr.contains("nope.toml"), "{}", r.stderr);
 }
 
+/// VALIDATE_ENV_STRICT is read as `--strict` is: a false value beats the
+/// file's `strict = true`, an empty one is unset, a value that is no boolean
+/// is exit 2 naming the variable; `--help` shows every variable.
+#[test]
+fn strict_and_dialect_variables_are_read_as_their_flags() {
+    let scene = Scene::new();
+    scene.write(
+        "shipshape.toml",
+        "[validate-env]\nstrict = true\ndialect = \"nextjs\"\n",
+    );
+    let print = |vars: &[(&str, &str)], args: &[&str]| {
+        let mut cmd = shipshape_testkit::cli::command(env!("CARGO_BIN_EXE_validate-env"));
+        cmd.current_dir(scene.root())
+            .arg("--print-config")
+            .args(args);
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        shipshape_testkit::cli::run(&mut cmd)
+    };
+    let r = print(&[], &[]);
+    assert!(r.stdout.contains("strict = true"), "{}", r.snapshot());
+    assert!(
+        r.stdout.contains("dialect = \"nextjs\""),
+        "{}",
+        r.snapshot()
+    );
+    let r = print(
+        &[
+            ("VALIDATE_ENV_STRICT", "0"),
+            ("VALIDATE_ENV_DIALECT", "Python-Dotenv"),
+        ],
+        &[],
+    );
+    assert!(r.stdout.contains("strict = false"), "{}", r.snapshot());
+    assert!(
+        r.stdout.contains("dialect = \"python-dotenv\""),
+        "{}",
+        r.snapshot()
+    );
+    let r = print(
+        &[("VALIDATE_ENV_STRICT", "0"), ("VALIDATE_ENV_DIALECT", "")],
+        &["--strict", "--dialect", "compose"],
+    );
+    assert!(r.stdout.contains("strict = true"), "{}", r.snapshot());
+    assert!(
+        r.stdout.contains("dialect = \"compose\""),
+        "{}",
+        r.snapshot()
+    );
+    let r = print(&[("VALIDATE_ENV_STRICT", "")], &[]);
+    assert!(r.stdout.contains("strict = true"), "{}", r.snapshot());
+    let r = print(&[("VALIDATE_ENV_STRICT", "maybe")], &[]);
+    assert_eq!(r.code, Some(2), "{}", r.snapshot());
+    assert!(r.stderr.contains("VALIDATE_ENV_STRICT"), "{}", r.stderr);
+    let help = run(&["--help"]);
+    for var in [
+        "VALIDATE_ENV_SCHEMA",
+        "VALIDATE_ENV_PROFILE",
+        "VALIDATE_ENV_EXAMPLE",
+        "VALIDATE_ENV_STRICT",
+        "VALIDATE_ENV_DIALECT",
+    ] {
+        assert!(help.stdout.contains(var), "{var}: {}", help.stdout);
+    }
+}
+
 #[test]
 fn app_env_names_the_environment_when_environment_is_absent() {
     let r = crate::common::run_stdin(

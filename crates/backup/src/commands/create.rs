@@ -27,7 +27,7 @@ use anyhow::{Context as _, anyhow};
 use chrono::{DateTime, SubsecRound as _, Utc};
 use shipshape_core::error::exit_code_for;
 use shipshape_core::{ExitCode, Interrupted, Printer, Report, UsageError, interrupt};
-use shipshape_pg::lock::DatabaseLock;
+use shipshape_pg::lock::{DatabaseLock, Wait};
 use shipshape_pg::manifest::{
     MANIFEST_VERSION, Manifest, TableRows, Verification, VerifyStatus, manifest_path,
 };
@@ -188,12 +188,11 @@ fn find_pg_dump(
                 text.trim()
             ));
         };
-        if major < server_major {
-            return Err(anyhow!(
-                "--pg-dump command \"{label}\" is pg_dump {version}, older than the server (PostgreSQL {server_major})\n  \
-                 hint: pg_dump must be at least as new as the server; use a newer image or client package"
-            ));
-        }
+        programs::Needs::server(server_major).check(
+            &format!("--pg-dump command \"{label}\""),
+            &version,
+            major,
+        )?;
         return Ok(DumpProgram {
             words: words.clone(),
             version,
@@ -202,7 +201,7 @@ fn find_pg_dump(
     }
     let found = programs::find(
         "pg_dump",
-        server_major,
+        programs::Needs::server(server_major),
         shared.connection.pg_bin_dir.as_deref(),
     )?;
     Ok(DumpProgram {
@@ -217,30 +216,17 @@ fn take_advisory_lock(
     settings: &ConnectionSettings,
     wait: bool,
 ) -> anyhow::Result<DatabaseLock> {
-    let mut announced = false;
-    loop {
-        if let Some(lock) = DatabaseLock::try_acquire(settings, &settings.database)? {
-            return Ok(lock);
-        }
-        let holder = DatabaseLock::holder(settings, &settings.database)?
-            .unwrap_or_else(|| "a session that just released it".to_owned());
-        if !wait {
-            return Err(anyhow!(
-                "database \"{}\" is locked by another shipshape tool (a backup or a restore): {holder}\n  \
-                 hint: wait for it to finish, or pass --wait to queue behind it",
-                settings.database
-            ));
-        }
-        if !announced {
+    let database = &settings.database;
+    Ok(DatabaseLock::acquire(
+        settings,
+        database,
+        Wait::from_flag(wait),
+        |holder| {
             printer.status(&format!(
-                "waiting for the lock on database \"{}\" held by {holder}",
-                settings.database
+                "waiting for the lock on database \"{database}\" held by {holder}"
             ));
-            announced = true;
-        }
-        interrupt::check()?;
-        std::thread::sleep(Duration::from_millis(500));
-    }
+        },
+    )?)
 }
 
 /// Removes a file on drop unless disarmed.
@@ -1088,7 +1074,7 @@ fn dump_globals(
 ) -> anyhow::Result<()> {
     let program = programs::find(
         "pg_dumpall",
-        server_major,
+        programs::Needs::server(server_major),
         shared.connection.pg_bin_dir.as_deref(),
     )?;
     let out = fsx::create_exclusive(path)?;

@@ -14,7 +14,11 @@ pub fn run(ctx: &Context, file: &Path) -> anyhow::Result<ExitCode> {
     if !file.exists() {
         return Err(UsageError::new(format!("{} does not exist", file.display())).into());
     }
-    let pg_restore = ctx.program("pg_restore").ok();
+    let pg_restore = if crate::input::detect(file)?.is_sql() {
+        None
+    } else {
+        Some(ctx.archive_reader(file)?)
+    };
     let mut report = Report::new("pg-restore", env!("CARGO_PKG_VERSION"));
     report.insert("file", file.display().to_string());
     let verified =

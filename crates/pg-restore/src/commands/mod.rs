@@ -7,6 +7,7 @@ mod rollback;
 
 use shipshape_core::config::{self, to_toml_fragment};
 use shipshape_core::{ExitCode, Printer};
+use shipshape_pg::lock::{DatabaseLock, Wait};
 use shipshape_pg::{ConnectionSettings, programs};
 
 use crate::config::{RestoreConfig, Settings};
@@ -34,12 +35,58 @@ impl Context {
         )?)
     }
 
-    pub fn program(&self, name: &str) -> anyhow::Result<programs::ClientProgram> {
+    /// A client program new enough for `needs` (the rule all three
+    /// PostgreSQL tools share), from `--pg-bin-dir`/`pg_bin_dir` or found.
+    pub fn program(
+        &self,
+        name: &str,
+        needs: programs::Needs,
+    ) -> anyhow::Result<programs::ClientProgram> {
         Ok(programs::find(
             name,
-            0,
+            needs,
             self.settings.pg_bin_dir.as_deref(),
         )?)
+    }
+}
+
+impl Context {
+    /// The cross-tool advisory lock on `target`: at once, or with `--wait`
+    /// (`wait` in shipshape.toml) after whoever holds it lets go.
+    pub fn lock(
+        &self,
+        connection: &ConnectionSettings,
+        target: &str,
+    ) -> anyhow::Result<DatabaseLock> {
+        Ok(DatabaseLock::acquire(
+            connection,
+            target,
+            Wait::from_flag(self.settings.wait),
+            |holder| {
+                self.printer.status(&format!(
+                    "waiting for the lock on database \"{target}\" held by {holder}"
+                ));
+            },
+        )?)
+    }
+}
+
+impl Context {
+    /// The pg_restore that reads archive `file` before any server is known:
+    /// one at least as new as the pg_dump its manifest names (pg_restore
+    /// refuses archives of a newer pg_dump), else any, so that verifying
+    /// reports an unreadable archive as a finding (exit 1) as it always has.
+    pub fn archive_reader(
+        &self,
+        file: &std::path::Path,
+    ) -> anyhow::Result<programs::ClientProgram> {
+        let manifest = shipshape_pg::manifest::Manifest::read_for(file)
+            .ok()
+            .flatten();
+        let needs = programs::Needs::default()
+            .with_dump_version(manifest.as_ref().map(|m| m.pg_dump_version.as_str()));
+        self.program("pg_restore", needs)
+            .or_else(|_| self.program("pg_restore", programs::Needs::default()))
     }
 }
 

@@ -4,7 +4,6 @@
 
 use shipshape_core::{ExitCode, Report};
 use shipshape_pg::Db;
-use shipshape_pg::lock::DatabaseLock;
 
 use super::{Context, check_target_name, kept_databases};
 use crate::PruneArgs;
@@ -27,12 +26,7 @@ pub fn run(ctx: &Context, args: &PruneArgs) -> anyhow::Result<ExitCode> {
     let lock = if args.dry_run {
         None
     } else {
-        match DatabaseLock::try_acquire(&connection, &target)? {
-            Some(lock) => Some(lock),
-            None => anyhow::bail!(
-                "another pg-backup or pg-restore is working on \"{target}\"; nothing was dropped"
-            ),
-        }
+        Some(ctx.lock(&connection, &target)?)
     };
     let mut out = String::new();
     for name in &doomed {

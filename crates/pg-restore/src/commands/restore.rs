@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use shipshape_core::{Diagnostic, ExitCode, Printer, Report, ReportedFailure, UsageError};
 use shipshape_pg::lock::DatabaseLock;
 use shipshape_pg::quote::quote_ident;
-use shipshape_pg::{ConnectionSettings, Db};
+use shipshape_pg::{ConnectionSettings, Db, programs};
 
 use super::{Context, check_target_name, shell_quote};
 use crate::RestoreArgs;
@@ -196,6 +196,8 @@ struct VerifiedFile {
 /// steps administer it through.
 struct Server {
     psql: PathBuf,
+    /// For archives: pg_restore new enough for the server and the dump.
+    pg_restore: Option<PathBuf>,
     admin: Db,
     facts: ServerFacts,
 }
@@ -339,7 +341,7 @@ impl<'a> Restore<'a> {
         let pg_restore = if crate::input::detect(file)?.is_sql() {
             None
         } else {
-            self.ctx.program("pg_restore").ok().map(|p| p.path)
+            Some(self.ctx.archive_reader(file)?.path)
         };
         printer.status(&format!("verifying {} …", file.display()));
         let verified = match verify::verify(file, pg_restore.as_deref(), printer)? {
@@ -377,7 +379,6 @@ impl<'a> Restore<'a> {
     /// warnings are shown, errors end the run.
     fn check_server(&self, file: &VerifiedFile) -> anyhow::Result<Checked<Server>> {
         let settings = &self.ctx.settings;
-        let psql = self.ctx.program("psql")?;
         let mut admin = Db::connect(&self.connection.maintenance())?;
         let intent = Intent {
             no_owner: settings.no_owner,
@@ -414,24 +415,58 @@ impl<'a> Restore<'a> {
                 _ => self.printer.status(&format!("note: {}", d.message)),
             }
         }
+        let (psql, pg_restore) = self.clients(file, &facts)?;
         Ok(Checked::Passed(Server {
-            psql: psql.path,
+            psql,
+            pg_restore,
             admin,
             facts,
         }))
     }
 
+    /// Step 2, continued: psql (and pg_restore for an archive) new enough
+    /// for the server and the dump, and a psql that knows `\restrict` when
+    /// the SQL it is fed has it; refused here, before anything changed.
+    fn clients(
+        &self,
+        file: &VerifiedFile,
+        facts: &ServerFacts,
+    ) -> anyhow::Result<(PathBuf, Option<PathBuf>)> {
+        let info = &file.verified.info;
+        let manifest_version = file
+            .verified
+            .manifest
+            .as_ref()
+            .map(|m| m.pg_dump_version.as_str());
+        // psql loads SQL of an older or newer pg_dump alike (into an older
+        // server too: the supported downgrade path); pg_restore refuses
+        // archives of a newer pg_dump.
+        let server = programs::Needs::server(facts.server_major);
+        let psql = self.ctx.program("psql", server)?;
+        let pg_restore = match file.pg_restore {
+            Some(_) => Some(self.ctx.program(
+                "pg_restore",
+                server.with_dump_version(info.dumped_by.as_deref().or(manifest_version)),
+            )?),
+            None => None,
+        };
+        // What psql reads: the dump itself, or for an archive that needs
+        // the SQL filter, pg_restore's output (which has `\restrict` when
+        // that pg_restore knows it).
+        let filtered = !self.ctx.settings.owner_map.is_empty() || facts.drop_transaction_timeout;
+        let psql_sees_restrict = match &pg_restore {
+            None => info.restrict,
+            Some(p) => filtered && programs::knows_restrict(&p.version),
+        };
+        if psql_sees_restrict {
+            programs::check_restrict(&psql, info.dumped_by.as_deref())?;
+        }
+        Ok((psql.path, pg_restore.map(|p| p.path)))
+    }
+
     /// Step 3: the cross-tool advisory lock on the target.
     fn lock(&self) -> anyhow::Result<DatabaseLock> {
-        let target = &self.target;
-        let Some(lock) = DatabaseLock::try_acquire(&self.connection, target)? else {
-            let holder = DatabaseLock::holder(&self.connection, target)?
-                .unwrap_or_else(|| "another session".into());
-            anyhow::bail!(
-                "another pg-backup or pg-restore is working on \"{target}\" ({holder}); nothing was changed\n  hint: wait for it to finish and run again"
-            );
-        };
-        Ok(lock)
+        self.ctx.lock(&self.connection, &self.target)
     }
 
     /// Names carry the time to the second: a second run within the same
@@ -525,7 +560,7 @@ impl<'a> Restore<'a> {
             kind: file.verified.kind,
             settings: self.connection.with_database(database),
             psql: server.psql.clone(),
-            pg_restore: file.pg_restore.clone(),
+            pg_restore: server.pg_restore.clone(),
             jobs: settings.jobs,
             filter: FilterOptions {
                 drop_transaction_timeout: server.facts.drop_transaction_timeout,

@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use shipshape_core::{ExitCode, Report, UsageError};
 use shipshape_pg::Db;
-use shipshape_pg::lock::DatabaseLock;
 
 use super::{Context, check_target_name, kept_databases};
 use crate::RollbackArgs;
@@ -32,11 +31,7 @@ pub fn run(ctx: &Context, args: &RollbackArgs) -> anyhow::Result<ExitCode> {
         ))
         .into());
     };
-    let Some(lock) = DatabaseLock::try_acquire(&connection, &target)? else {
-        anyhow::bail!(
-            "another pg-backup or pg-restore is working on \"{target}\"; nothing was changed"
-        );
-    };
+    let lock = ctx.lock(&connection, &target)?;
     let current = dbops::info(&mut admin, &target)?;
     let ts = names::timestamp(chrono::Utc::now());
     let rolled = names::name(&target, ROLLED_BACK, &ts);

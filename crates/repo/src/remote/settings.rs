@@ -71,13 +71,10 @@ pub struct S3Settings {
     pub credentials: CredentialSource,
 }
 
-/// Reads a variable (tests pass their own environment).
+/// Reads a variable: `shipshape_core::config::env_var` (the one reader of
+/// ecosystem variables, ignoring empty values as the AWS CLI does), or a
+/// test's own environment.
 pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
-
-/// The process environment, ignoring empty values as the AWS CLI does.
-pub fn process_env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
 
 impl S3Settings {
     pub fn resolve(args: &S3Args, file: &S3FileConfig, env: Env<'_>) -> Self {
