@@ -163,32 +163,6 @@ impl Printer {
             let _ = writeln!(err, "{message}");
         });
     }
-
-    /// Overwrite the current terminal line on stderr (progress meters). Only
-    /// call when [`Printer::stderr_is_terminal`] is true.
-    pub fn progress(&self, message: &str) {
-        if !self.quiet {
-            self.erase_stderr_line();
-            let mut err = self.stderr();
-            let _ = write!(err, "{message}");
-            let _ = err.flush();
-        }
-    }
-
-    /// Clear a progress line.
-    pub fn clear_progress(&self) {
-        if !self.quiet {
-            self.erase_stderr_line();
-            let _ = io::stderr().flush();
-        }
-    }
-
-    /// Carriage return and "erase line". Written to the raw stream: the
-    /// escape is cursor control, not colour, and anstream would strip it
-    /// under `NO_COLOR`, leaving the tail of a longer previous line behind.
-    fn erase_stderr_line(&self) {
-        let _ = io::stderr().lock().write_all(b"\r\x1b[2K");
-    }
 }
 
 /// `--color` mapped to anstream's choice; `auto` leaves the per-stream
