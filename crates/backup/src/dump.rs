@@ -5,12 +5,11 @@
 
 use std::io::Read;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::anyhow;
 use crossbeam_channel::{RecvTimeoutError, bounded};
+use shipshape_core::progress::ProgressHandle;
 use shipshape_core::{Interrupted, interrupt};
 
 use crate::copycount::CopyCounter;
@@ -37,14 +36,14 @@ pub struct Streamed {
     pub copy_rows: Option<Vec<TableRows>>,
 }
 
-/// Spawn `cmd` and stream its stdout into `sink`. `tick` is called about
-/// four times a second with the bytes read so far (for a progress line).
+/// Spawn `cmd` and stream its stdout into `sink`, reporting the bytes read
+/// so far to `progress` (a progress line).
 pub fn stream(
     mut cmd: Command,
     program: &str,
     sink: Box<dyn Sink>,
     count_copy_rows: bool,
-    mut tick: impl FnMut(u64, Duration),
+    progress: ProgressHandle,
 ) -> anyhow::Result<Streamed> {
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -55,7 +54,6 @@ pub fn stream(
             "cannot run {program}: {err}\n  hint: check that it is installed, or pass --pg-bin-dir / --pg-dump"
         )
     })?;
-    let started = Instant::now();
     let stdout = child.stdout.take();
     if let Some(pipe) = &stdout {
         sys::grow_pipe(pipe, BLOCK_SIZE);
@@ -77,16 +75,12 @@ pub fn stream(
         }
         String::from_utf8_lossy(&kept).into_owned()
     });
-    let counter = Arc::new(AtomicU64::new(0));
     let (done_tx, done_rx) = bounded(1);
-    {
-        let counter = Arc::clone(&counter);
-        std::thread::spawn(move || {
-            let copy = count_copy_rows.then(CopyCounter::default);
-            let result = pump(stdout, sink, &counter, copy);
-            let _ = done_tx.send(result);
-        });
-    }
+    std::thread::spawn(move || {
+        let copy = count_copy_rows.then(CopyCounter::default);
+        let result = pump(stdout, sink, &progress, copy);
+        let _ = done_tx.send(result);
+    });
     let pumped = loop {
         if interrupt::requested() {
             stop(&mut child);
@@ -94,9 +88,8 @@ pub fn stream(
         }
         match done_rx.recv_timeout(Duration::from_millis(250)) {
             Ok(result) => break result,
-            Err(RecvTimeoutError::Timeout) => {
-                tick(counter.load(Ordering::Relaxed), started.elapsed());
-            }
+            // Only to look at Ctrl-C again; the progress line draws itself.
+            Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => {
                 stop(&mut child);
                 return Err(anyhow!(
@@ -162,7 +155,7 @@ struct Pumped {
 fn pump(
     stdout: Option<impl Read>,
     mut sink: Box<dyn Sink>,
-    counter: &AtomicU64,
+    progress: &ProgressHandle,
     mut copy: Option<CopyCounter>,
 ) -> Pumped {
     let mut head = Vec::new();
@@ -178,7 +171,7 @@ fn pump(
                     Ok(0) => break,
                     Ok(n) => {
                         filled += n;
-                        counter.store(total + filled as u64, Ordering::Relaxed);
+                        progress.set_position(total + filled as u64);
                     }
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                     Err(e) => {
@@ -199,7 +192,7 @@ fn pump(
                 copy.feed(&block);
             }
             total += filled as u64;
-            counter.store(total, Ordering::Relaxed);
+            progress.set_position(total);
             let short = filled < BLOCK_SIZE;
             if sink.write_block(block).is_err() {
                 break; // finish() below reports the real cause

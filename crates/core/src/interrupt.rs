@@ -15,6 +15,8 @@ static REQUESTED: AtomicBool = AtomicBool::new(false);
 pub fn install() {
     let _ = ctrlc::set_handler(|| {
         if REQUESTED.swap(true, Ordering::SeqCst) {
+            // Leave no half-drawn progress line before the shell's prompt.
+            crate::progress::erase_on_exit();
             std::process::exit(130);
         }
     });

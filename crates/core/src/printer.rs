@@ -1,5 +1,7 @@
 //! All output goes through the [`Printer`]: data and reports to stdout,
-//! progress and diagnostics about the run itself to stderr.
+//! progress and diagnostics about the run itself to stderr. Progress lines
+//! are [`crate::progress::Progress`], made from the Printer; lines printed
+//! while one is shown go above it.
 //!
 //! Colour is decided per stream by `anstream`: `--color always|never` wins;
 //! with `auto`, `NO_COLOR` (set and non-empty) turns colour off, then
@@ -14,6 +16,7 @@ use anstream::{AutoStream, ColorChoice};
 use anstyle::{AnsiColor, Effects, Style};
 
 use crate::cli::{ColorWhen, GlobalArgs, OutputFormat};
+use crate::progress;
 use crate::render::{self, RenderOptions};
 use crate::report::Report;
 
@@ -57,6 +60,17 @@ impl Printer {
         io::stderr().is_terminal()
     }
 
+    /// True when what goes to stderr is coloured (`--color`, then
+    /// `NO_COLOR`, `CLICOLOR_FORCE`, is-a-terminal), for styles drawn
+    /// outside anstream (the progress line).
+    pub fn stderr_is_colored(&self) -> bool {
+        let choice = match self.choice {
+            ColorChoice::Auto => AutoStream::choice(&io::stderr()),
+            chosen => chosen,
+        };
+        choice != ColorChoice::Never
+    }
+
     /// True when stdin is a terminal (an operator could answer a prompt).
     pub fn stdin_is_terminal(&self) -> bool {
         io::stdin().is_terminal()
@@ -73,9 +87,12 @@ impl Printer {
     /// Data for stdout (a table, `KEY=value` lines, a JSON document). May
     /// contain ANSI styles; they are stripped when stdout is not coloured.
     pub fn data(&self, text: &str) -> io::Result<()> {
-        let mut out = self.stdout();
-        out.write_all(text.as_bytes())?;
-        out.flush()
+        // stdout may be the terminal the progress line is drawn on.
+        progress::above(|| {
+            let mut out = self.stdout();
+            out.write_all(text.as_bytes())?;
+            out.flush()
+        })
     }
 
     /// A human summary of a run that succeeded ("restored app from …") on
@@ -139,36 +156,12 @@ impl Printer {
     }
 
     /// A line on stderr, ignoring failures: if stderr is gone there is
-    /// nowhere left to report anything.
+    /// nowhere left to report anything. Above the progress line, if shown.
     pub fn stderr_line(&self, message: &str) {
-        let mut err = self.stderr();
-        let _ = writeln!(err, "{message}");
-    }
-
-    /// Overwrite the current terminal line on stderr (progress meters). Only
-    /// call when [`Printer::stderr_is_terminal`] is true.
-    pub fn progress(&self, message: &str) {
-        if !self.quiet {
-            self.erase_stderr_line();
+        progress::above(|| {
             let mut err = self.stderr();
-            let _ = write!(err, "{message}");
-            let _ = err.flush();
-        }
-    }
-
-    /// Clear a progress line.
-    pub fn clear_progress(&self) {
-        if !self.quiet {
-            self.erase_stderr_line();
-            let _ = io::stderr().flush();
-        }
-    }
-
-    /// Carriage return and "erase line". Written to the raw stream: the
-    /// escape is cursor control, not colour, and anstream would strip it
-    /// under `NO_COLOR`, leaving the tail of a longer previous line behind.
-    fn erase_stderr_line(&self) {
-        let _ = io::stderr().lock().write_all(b"\r\x1b[2K");
+            let _ = writeln!(err, "{message}");
+        });
     }
 }
 

@@ -35,8 +35,9 @@ pub struct Session<'a> {
     /// Objects the stairway already blamed on a migration; `reset` does not
     /// repeat them one by one.
     pub attributed: BTreeSet<String>,
-    /// For a progress line on a terminal (long histories take a while).
-    pub printer: shipshape_core::Printer,
+    /// The line on a terminal saying which step runs (long histories take
+    /// a while).
+    pub progress: shipshape_core::Progress,
     /// `command` layout: the table its tool records versions in, if named.
     pub version_table: Option<String>,
     /// The `command` layout's discovery runs ups that may do nothing (at
@@ -82,16 +83,9 @@ impl Session<'_> {
 
     /// Begin a step of `check` for migration `index`.
     pub fn begin_step(&mut self, check: Check, index: usize) {
-        if self.printer.stderr_is_terminal() {
-            self.printer.progress(&format!(
-                "{} {}/{} {}",
-                check.name(),
-                index + 1,
-                self.migrations.len(),
-                self.migrations[index].id
-            ));
-        }
         let migration = &self.migrations[index];
+        self.progress
+            .step(check.name(), index as u64 + 1, &migration.id);
         let step = StepResult {
             migration: migration.id.clone(),
             file: migration.file.clone(),

@@ -230,17 +230,22 @@ pub fn in_throwaway(
         findings,
         canceller: session::Canceller::start(server.clone()),
         attributed: BTreeSet::new(),
-        printer: printer.clone(),
+        progress: shipshape_core::Progress::steps(printer, loaded.migrations.len() as u64),
         version_table: plan.config.version_table.clone(),
         discovering: false,
     };
     session.canceller.watch(&mut session.db);
     let outcome = crate::run_dynamic(&mut session, Some(input.stairway_start), input.compare_to);
-    if printer.stderr_is_terminal() {
-        printer.clear_progress();
-    }
-    run.migration_count = Some(session.migrations.len());
-    let Session { throwaway, db, .. } = session;
+    let Session {
+        throwaway,
+        db,
+        progress,
+        migrations,
+        ..
+    } = session;
+    // Cleared before the throwaway database's fate is printed.
+    drop(progress);
+    run.migration_count = Some(migrations.len());
     db.close();
     run.kept = end_throwaway(cli, printer, throwaway, outcome)?;
     Ok(run)

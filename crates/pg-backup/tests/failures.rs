@@ -509,7 +509,7 @@ fn progress_is_shown_on_a_terminal_only() {
         return;
     }
     let scene = Scene::new("ss_pgb_progress");
-    // Slow the dump down so at least one progress tick (every 250 ms) happens.
+    // Slow the dump down so the line is redrawn (every 200 ms) meanwhile.
     let slow = scene.script(
         "slow.sh",
         &format!(
@@ -517,21 +517,28 @@ fn progress_is_shown_on_a_terminal_only() {
             scene.server.program("pg_dump").display()
         ),
     );
-    let log = scene.root.path().join("tty.log");
-    let inner = format!(
-        "DATABASE_URL='{}' '{}' --dir '{}' --pg-dump '{}' > /dev/null",
-        scene.db.url(),
-        env!("CARGO_BIN_EXE_pg-backup"),
-        scene.dir.display(),
-        slow.display()
-    );
-    let status = crate::support::tool_env(Command::new("script"))
-        .args(["-q", "-e", "-c", &inner])
-        .arg(&log)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let text = std::fs::read_to_string(&log).unwrap();
+    // What pg-backup drew on a terminal whose TERM is `term`.
+    let on_terminal = |term: &str| {
+        let log = scene.root.path().join(format!("tty-{term}.log"));
+        let inner = format!(
+            "DATABASE_URL='{}' '{}' --dir '{}' --pg-dump '{}' > /dev/null",
+            scene.db.url(),
+            env!("CARGO_BIN_EXE_pg-backup"),
+            scene.dir.display(),
+            slow.display()
+        );
+        let status = crate::support::tool_env(Command::new("script"))
+            .env("TERM", term)
+            .args(["-q", "-e", "-c", &inner])
+            .arg(&log)
+            // script also copies the session to its stdout; the log is enough.
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success());
+        without_styles(&std::fs::read_to_string(&log).unwrap())
+    };
+    let text = on_terminal("xterm");
     // The line is redrawn after "\r" (and an erase-line sequence).
     assert!(
         text.contains("\rdumping ") || text.contains("\r\u{1b}[2Kdumping "),
@@ -541,6 +548,34 @@ fn progress_is_shown_on_a_terminal_only() {
         text.contains("1000 B read, ") && text.contains("elapsed"),
         "{text:?}"
     );
+    // Erased once the dump is done, before the next lines.
+    let last = text.rfind(" elapsed").unwrap();
+    assert!(text[last..].contains("\r\u{1b}[2K"), "{text:?}");
+    // A terminal that cannot erase a line gets no progress line.
+    let text = on_terminal("dumb");
+    assert!(!text.contains(" read, "), "{text:?}");
+}
+
+/// `text` without SGR sequences (bold, colours), keeping cursor control
+/// such as erase-line.
+fn without_styles(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("\u{1b}[") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after
+            .find(|c: char| !(c.is_ascii_digit() || c == ';'))
+            .unwrap_or(after.len());
+        if after[end..].starts_with('m') {
+            rest = &after[end + 1..];
+        } else {
+            out.push_str("\u{1b}[");
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 #[test]

@@ -4,13 +4,12 @@
 
 use std::io::{self, BufRead, Read};
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::JoinHandle;
 
 use anyhow::Context as _;
 use crossbeam_channel::{Receiver, Sender};
 use sha2::{Digest as _, Sha256};
+use shipshape_core::progress::ProgressHandle;
 
 /// The kinds of input pg-restore understands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -104,21 +103,27 @@ pub struct SqlStream {
     handle: Option<JoinHandle<anyhow::Result<String>>>,
     /// The hash, once the decoder finished cleanly.
     sha256: Option<String>,
-    /// Raw (compressed) bytes read so far, for progress lines.
-    read: Arc<AtomicU64>,
 }
 
 impl SqlStream {
     pub fn open(path: &Path, kind: Kind) -> anyhow::Result<Self> {
+        Self::open_reporting(path, kind, ProgressHandle::default())
+    }
+
+    /// [`SqlStream::open`], reporting the raw (compressed) bytes read so far
+    /// to a progress line.
+    pub fn open_reporting(
+        path: &Path,
+        kind: Kind,
+        progress: ProgressHandle,
+    ) -> anyhow::Result<Self> {
         let file = fs_err::File::open(path)?;
         let (tx, rx) = crossbeam_channel::bounded::<Vec<u8>>(16);
         let (recycle, recycled) = crossbeam_channel::bounded::<Vec<u8>>(16);
         let path = path.to_owned();
-        let read = Arc::new(AtomicU64::new(0));
-        let counter = Arc::clone(&read);
         let handle = std::thread::Builder::new()
             .name("decompress".into())
-            .spawn(move || decode(file, &path, kind, &tx, &recycled, counter))
+            .spawn(move || decode(file, &path, kind, &tx, &recycled, progress))
             .context("starting the decompression thread")?;
         Ok(Self {
             rx,
@@ -127,13 +132,7 @@ impl SqlStream {
             pos: 0,
             handle: Some(handle),
             sha256: None,
-            read,
         })
-    }
-
-    /// A counter of the raw bytes read so far.
-    pub fn bytes_read(&self) -> Arc<AtomicU64> {
-        Arc::clone(&self.read)
     }
 
     /// Wait for the decoder: the raw file's SHA-256 (hex) or why it failed.
@@ -200,18 +199,18 @@ impl BufRead for SqlStream {
     }
 }
 
-/// Hashes everything read through it.
+/// Hashes everything read through it, and counts it for the progress line.
 struct Hashing<R> {
     inner: R,
     hasher: Sha256,
-    counter: Arc<AtomicU64>,
+    progress: ProgressHandle,
 }
 
 impl<R: Read> Read for Hashing<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.hasher.update(&buf[..n]);
-        self.counter.fetch_add(n as u64, Ordering::Relaxed);
+        self.progress.inc(n as u64);
         Ok(n)
     }
 }
@@ -222,12 +221,12 @@ fn decode(
     kind: Kind,
     tx: &Sender<Vec<u8>>,
     recycled: &Receiver<Vec<u8>>,
-    counter: Arc<AtomicU64>,
+    progress: ProgressHandle,
 ) -> anyhow::Result<String> {
     let mut raw = Hashing {
         inner: io::BufReader::with_capacity(CHUNK, file),
         hasher: Sha256::new(),
-        counter,
+        progress,
     };
     let what = match kind {
         Kind::Gzip => "gzip",

@@ -18,7 +18,6 @@ mod input;
 mod load;
 mod names;
 mod parallel;
-mod progress;
 mod remote;
 mod scan;
 mod server;

@@ -459,19 +459,24 @@ pub fn load(
     Ok(load_whole(job, printer)?.map(|()| FinishedLoad::default()))
 }
 
+/// The progress line of a load: the file's bytes read by the decoder; once
+/// all are read, the server still has the last data, indexes and constraints.
+pub fn loading_progress(
+    printer: &shipshape_core::Printer,
+    path: &Path,
+) -> shipshape_core::Progress {
+    let size = fs_err::metadata(path).map_or(0, |m| m.len());
+    shipshape_core::Progress::bytes_then(printer, "loading", size, "the server is finishing")
+}
+
 /// One psql (or pg_restore) for the whole backup.
 fn load_whole(
     job: &LoadJob,
     printer: &shipshape_core::Printer,
 ) -> anyhow::Result<Result<(), LoadFailure>> {
     if job.kind.is_sql() {
-        let mut stream = SqlStream::open(&job.path, job.kind)?;
-        let _ticker = crate::progress::Ticker::start(
-            printer,
-            "loading",
-            fs_err::metadata(&job.path).map_or(0, |m| m.len()),
-            stream.bytes_read(),
-        );
+        let progress = loading_progress(printer, &job.path);
+        let mut stream = SqlStream::open_reporting(&job.path, job.kind, progress.handle())?;
         let result = psql_load(&mut stream, &job.settings, &job.psql, &job.filter)?;
         if result.is_ok() {
             stream.finish()?;

@@ -431,13 +431,8 @@ pub fn load_parallel(
     job: &LoadJob,
     printer: &shipshape_core::Printer,
 ) -> anyhow::Result<Result<FinishedLoad, LoadFailure>> {
-    let mut stream = SqlStream::open(&job.path, job.kind)?;
-    let _ticker = crate::progress::Ticker::start(
-        printer,
-        "loading",
-        fs_err::metadata(&job.path).map_or(0, |m| m.len()),
-        stream.bytes_read(),
-    );
+    let progress = crate::load::loading_progress(printer, &job.path);
+    let mut stream = SqlStream::open_reporting(&job.path, job.kind, progress.handle())?;
     let mut splitter = Splitter {
         job,
         printer,

@@ -159,8 +159,8 @@ fn read_sql(
     size: u64,
     printer: &shipshape_core::Printer,
 ) -> anyhow::Result<FullRead> {
-    let mut stream = SqlStream::open(path, kind)?;
-    let _ticker = crate::progress::Ticker::start(printer, "verifying", size, stream.bytes_read());
+    let progress = shipshape_core::Progress::bytes(printer, "verifying", Some(size));
+    let mut stream = SqlStream::open_reporting(path, kind, progress.handle())?;
     match scan_lines(&mut stream).and_then(|info| {
         // scan_lines read to EOF, so the decoder has finished; a decoding
         // error surfaced as the read error, this only collects the hash.

@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, anyhow};
 use chrono::{DateTime, SubsecRound as _, Utc};
 use shipshape_core::error::exit_code_for;
+use shipshape_core::progress::ProgressHandle;
 use shipshape_core::{ExitCode, Interrupted, Printer, Report, UsageError, interrupt};
 use shipshape_pg::lock::{DatabaseLock, Wait};
 use shipshape_pg::manifest::{
@@ -636,24 +637,14 @@ impl Backup<'_> {
 
         let target = destination.label();
         let sink = sink::open_to(opts.kind, destination, opts.compress_level, opts.jobs)?;
-        let show_progress = printer.stderr_is_terminal() && !printer.is_quiet();
         let label = format!("dumping {}", settings.database);
         let _ = files;
         printer.status(&format!("{label} to {target}"));
         let plain = opts.kind.format() == shipshape_pg::manifest::DumpFormat::Plain;
-        let streamed = dump::stream(cmd, "pg_dump", sink, plain, |bytes, elapsed| {
-            if show_progress {
-                printer.progress(&format!(
-                    "{label}: {} read, {}, {} elapsed",
-                    human::bytes(bytes),
-                    human::rate(bytes, elapsed),
-                    human::duration(elapsed)
-                ));
-            }
-        });
-        if show_progress {
-            printer.clear_progress();
-        }
+        let progress = shipshape_core::Progress::bytes(printer, &label, None);
+        let streamed = dump::stream(cmd, "pg_dump", sink, plain, progress.handle());
+        // Cleared before anything below prints (also when the dump failed).
+        drop(progress);
         let streamed = streamed?;
         if !streamed.status.success() {
             return Err(pg_dump_failed(&server.pg_dump.label, &streamed, settings));
@@ -1084,7 +1075,7 @@ fn dump_globals(
         cmd.arg("--no-role-passwords");
     }
     let sink = sink::open(Kind::Custom, out, path.to_owned(), None, 1)?;
-    let streamed = dump::stream(cmd, "pg_dumpall", sink, false, |_, _| {})?;
+    let streamed = dump::stream(cmd, "pg_dumpall", sink, false, ProgressHandle::default())?;
     if !streamed.status.success() {
         return Err(anyhow!(
             "pg_dumpall --globals-only failed ({}): {}\n  hint: saving roles needs a superuser or pass no --globals",
