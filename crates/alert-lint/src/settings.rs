@@ -85,7 +85,13 @@ impl Default for Settings {
             alertmanager: DEFAULT_ALERTMANAGER,
             dialect: Dialect::Prometheus,
             scrape_interval: Duration::from_secs(15),
-            severities: vec!["critical".into(), "warning".into(), "info".into()],
+            // `none`: kube-prometheus' Watchdog and InfoInhibitor, which page no one.
+            severities: vec![
+                "critical".into(),
+                "warning".into(),
+                "info".into(),
+                "none".into(),
+            ],
             required_annotations: vec!["summary".into(), "description".into()],
             max_group_interval: Duration::from_secs(300),
             rate_window_factor: 4,

@@ -9,12 +9,13 @@ pub const CHECK: Check = Check {
     id: "alert-name-case",
     severity: Severity::Warning,
     summary: "An alert name that is not CamelCase.",
-    explain: "Prometheus' convention (and every upstream mixin) names alerts in CamelCase, e.g. `HighErrorRate`, `DiskSpaceLow`. Consistent names make routing by `alertname`, silences and dashboards predictable.",
+    explain: "Prometheus' convention (and the upstream mixins) names alerts in CamelCase, e.g. `HighErrorRate`, `DiskSpaceLow`; etcd's mixin starts with a lowercase `etcd`, which is accepted. Names with spaces, `_`, `(`, `>` or `%` make routing by `alertname`, silences and URLs awkward.",
 };
 
 fn camel(name: &str) -> bool {
     let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_uppercase()) && chars.all(|c| c.is_ascii_alphanumeric())
+    // lowerCamelCase (etcd's `etcdMembersDown`) is a convention too.
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic()) && chars.all(|c| c.is_ascii_alphanumeric())
 }
 
 pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {

@@ -9,7 +9,7 @@ use crate::promql::metric_name;
 
 pub const CHECK: Check = Check {
     id: "counter-without-rate",
-    severity: Severity::Warning,
+    severity: Severity::Info,
     summary: "A counter (`_total`, `_bucket`, or a unit followed by `_count`/`_sum`) used as a raw value in an alert.",
     explain: "A counter only goes up (and resets to zero on restart), so its raw value says nothing about now: `errors_total > 100` fires forever once 100 errors ever happened, and stops after a restart. Wrap it in `rate()` or `increase()` over a window.",
 };

@@ -1,4 +1,4 @@
-//! `duplicate-rule`: two rules of a group with the same name and labels.
+//! `duplicate-rule`: two rules of a group with the same name, labels and expression.
 
 use std::collections::HashMap;
 
@@ -10,21 +10,22 @@ use crate::finding::Finding;
 pub const CHECK: Check = Check {
     id: "duplicate-rule",
     severity: Severity::Warning,
-    summary: "Two rules in one group with the same name and the same labels.",
-    explain: "promtool reports \"duplicate rule(s) found\" for rules of one group that share `alert`/`record` and labels: they produce the same series (or the same alert), so one silently overwrites the other. Give them different names or labels, or delete the copy.",
+    summary: "Two rules in one group with the same name, labels and expression.",
+    explain: "A rule written twice (same `alert`/`record`, labels and `expr`) evaluates twice and produces the same series or alert: a copy left behind by an edit. Delete the copy. Rules that share a name and labels but differ in their expression are left alone: upstream rule sets do it on purpose (kubernetes-mixin records `code_verb:apiserver_request_total:increase1h` once per status class, with selectors that never overlap), although promtool's lint reports them as \"duplicate rule(s)\" too.",
 };
 
 pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     for rf in cx.rule_files() {
         for g in &rf.groups {
-            let mut seen: HashMap<(String, Vec<(String, String)>), u32> = HashMap::new();
+            let mut seen: HashMap<(String, Vec<(String, String)>, String), u32> = HashMap::new();
             for rule in &g.rules {
                 let mut labels: Vec<(String, String)> = rule.labels.iter().map(|(k, v)| (k.value.clone(), v.value.clone())).collect();
                 labels.sort();
-                let key = (rule.name().to_owned(), labels);
+                let expr = rule.expr.as_ref().map(|e| e.value.split_whitespace().collect::<Vec<_>>().join(" ")).unwrap_or_default();
+                let key = (rule.name().to_owned(), labels, expr);
                 if let Some(first) = seen.get(&key) {
                     let r = super::RuleRef { file: rf.file, group: g, rule };
-                    out.push(r.finding(CHECK.id, rule.alert.as_ref().or(rule.record.as_ref()).map_or(rule.pos, |n| n.pos), format!("rule {:?} duplicates the rule on line {first} (same name and labels)", rule.name())));
+                    out.push(r.finding(CHECK.id, rule.alert.as_ref().or(rule.record.as_ref()).map_or(rule.pos, |n| n.pos), format!("rule {:?} duplicates the rule on line {first} (same name, labels and expression)", rule.name())));
                 } else {
                     seen.insert(key, rule.pos.line);
                 }

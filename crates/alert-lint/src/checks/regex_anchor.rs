@@ -9,7 +9,7 @@ use crate::promql::selectors;
 
 pub const CHECK: Check = Check {
     id: "regex-anchor",
-    severity: Severity::Warning,
+    severity: Severity::Info,
     summary: "A PromQL regex matcher with `^` or `$` anchors.",
     explain: "PromQL regex matchers are always fully anchored: `job=~\"api.*\"` already means `^api.*$`. Explicit anchors are noise and suggest the author expected substring matching; remove them.",
 };

@@ -324,7 +324,8 @@ fn missing_paths_are_usage_errors() {
 #[test]
 fn strict_and_fail_on_make_warnings_count() {
     let scene = Scene::new();
-    scene.write("rules.yml", NO_FOR);
+    // One warning (severity-label) and one note (missing-for).
+    scene.write("rules.yml", &NO_FOR.replace("critical", "page"));
     assert_eq!(scene.run(&["--no-config", "rules.yml"]).code, Some(0));
     assert_eq!(
         scene.run(&["--no-config", "--strict", "rules.yml"]).code,
@@ -558,7 +559,7 @@ fn github_format_annotates_with_positions() {
     let run = scene.run(&["--no-config", "--format", "github", "rules.yml"]);
     assert!(
         run.stdout
-            .contains("::warning file=rules.yml,line=4,col=16"),
+            .contains("::notice file=rules.yml,line=4,col=16"),
         "{}",
         run.stdout
     );
