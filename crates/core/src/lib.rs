@@ -17,8 +17,10 @@ pub mod printer;
 pub mod prompt;
 pub mod render;
 pub mod report;
+pub mod rule;
 pub mod run;
 pub mod secret;
+pub mod selection;
 pub mod sys;
 pub mod version;
 
@@ -28,4 +30,6 @@ pub use error::{Interrupted, ReportedFailure, UsageError};
 pub use exit::ExitCode;
 pub use printer::Printer;
 pub use report::Report;
+pub use rule::{Registry, Rule};
 pub use secret::{Secret, redact_url};
+pub use selection::{FileSelection, RuleDocs, RuleSelection, Selection};

@@ -20,6 +20,7 @@ mod names;
 mod parallel;
 mod progress;
 mod remote;
+mod rules;
 mod scan;
 mod server;
 mod split;

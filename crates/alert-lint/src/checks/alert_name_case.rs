@@ -9,7 +9,7 @@ pub const CHECK: Check = Check {
     id: "alert-name-case",
     severity: Severity::Warning,
     summary: "An alert name that is not CamelCase.",
-    explain: "Prometheus' convention (and every upstream mixin) names alerts in CamelCase, e.g. `HighErrorRate`, `DiskSpaceLow`. Consistent names make routing by `alertname`, silences and dashboards predictable.",
+    explanation: "Prometheus' convention (and every upstream mixin) names alerts in CamelCase, e.g. `HighErrorRate`, `DiskSpaceLow`. Consistent names make routing by `alertname`, silences and dashboards predictable.",
 };
 
 fn camel(name: &str) -> bool {

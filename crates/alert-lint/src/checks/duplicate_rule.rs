@@ -11,7 +11,7 @@ pub const CHECK: Check = Check {
     id: "duplicate-rule",
     severity: Severity::Warning,
     summary: "Two rules in one group with the same name and the same labels.",
-    explain: "promtool reports \"duplicate rule(s) found\" for rules of one group that share `alert`/`record` and labels: they produce the same series (or the same alert), so one silently overwrites the other. Give them different names or labels, or delete the copy.",
+    explanation: "promtool reports \"duplicate rule(s) found\" for rules of one group that share `alert`/`record` and labels: they produce the same series (or the same alert), so one silently overwrites the other. Give them different names or labels, or delete the copy.",
 };
 
 pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {

@@ -11,7 +11,7 @@ pub const CHECK: Check = Check {
     id: "missing-for",
     severity: Severity::Warning,
     summary: "An alert without `for`, or with `for` shorter than the group's evaluation interval.",
-    explain: "Without `for`, one bad evaluation (a scrape blip, a restart) pages someone. A `for` shorter than the evaluation interval is the same as none: the condition is only checked once per interval. If an alert must fire immediately, say so with an explicit `for: 0s`.",
+    explanation: "Without `for`, one bad evaluation (a scrape blip, a restart) pages someone. A `for` shorter than the evaluation interval is the same as none: the condition is only checked once per interval. If an alert must fire immediately, say so with an explicit `for: 0s`.",
 };
 
 pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {
