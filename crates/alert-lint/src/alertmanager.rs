@@ -676,7 +676,7 @@ fn load_http_config(sink: &mut Sink<'_>, node: &Node, version: (u32, u32)) {
                 sink.fields(value, "basic_auth", BASIC_AUTH, version, AM);
                 if has_value(value, "password") && has_value(value, "password_file") {
                     sink.push(
-                        crate::checks::ids::AM_INTEGRATION,
+                        crate::checks::am_integration::CHECK.id,
                         Pos::of(value),
                         "at most one of basic_auth password & password_file must be configured",
                     );
@@ -690,14 +690,14 @@ fn load_http_config(sink: &mut Sink<'_>, node: &Node, version: (u32, u32)) {
                     .is_some_and(|t| t.eq_ignore_ascii_case("basic"))
                 {
                     sink.push(
-                        crate::checks::ids::AM_INTEGRATION,
+                        crate::checks::am_integration::CHECK.id,
                         Pos::of(value),
                         "authorization type cannot be set to \"basic\", use \"basic_auth\" instead",
                     );
                 }
                 if has_value(value, "credentials") && has_value(value, "credentials_file") {
                     sink.push(
-                        crate::checks::ids::AM_INTEGRATION,
+                        crate::checks::am_integration::CHECK.id,
                         Pos::of(value),
                         "at most one of authorization credentials & credentials_file must be configured",
                     );
@@ -726,7 +726,11 @@ fn load_http_config(sink: &mut Sink<'_>, node: &Node, version: (u32, u32)) {
                         ),
                     ];
                     for (_, message) in missing.iter().filter(|(m, _)| *m) {
-                        sink.push(crate::checks::ids::AM_INTEGRATION, Pos::of(value), *message);
+                        sink.push(
+                            crate::checks::am_integration::CHECK.id,
+                            Pos::of(value),
+                            *message,
+                        );
                     }
                 }
             }
@@ -740,14 +744,14 @@ fn load_http_config(sink: &mut Sink<'_>, node: &Node, version: (u32, u32)) {
             .and_then(crate::checks::am_integration::go_url_parse_problem)
     {
         sink.push(
-            crate::checks::ids::AM_INTEGRATION,
+            crate::checks::am_integration::CHECK.id,
             Pos::of(proxy),
             format!("proxy_url: {problem}"),
         );
     }
     if has_value(node, "bearer_token") && has_value(node, "bearer_token_file") {
         sink.push(
-            crate::checks::ids::AM_INTEGRATION,
+            crate::checks::am_integration::CHECK.id,
             Pos::of(node),
             "at most one of bearer_token & bearer_token_file must be configured",
         );
@@ -758,7 +762,7 @@ fn load_http_config(sink: &mut Sink<'_>, node: &Node, version: (u32, u32)) {
         && !has_value(node, "proxy_url")
     {
         sink.push(
-            crate::checks::ids::AM_INTEGRATION,
+            crate::checks::am_integration::CHECK.id,
             Pos::of(node),
             "if proxy_connect_header is configured proxy_url must also be configured",
         );
@@ -776,7 +780,7 @@ fn load_tls_config(sink: &mut Sink<'_>, node: &Node, version: (u32, u32)) {
             && !matches!(v, "TLS10" | "TLS11" | "TLS12" | "TLS13")
         {
             sink.push(
-                crate::checks::ids::AM_INTEGRATION,
+                crate::checks::am_integration::CHECK.id,
                 Pos::of(value),
                 format!("{name}: unknown TLS version: {v}"),
             );
@@ -861,7 +865,7 @@ fn value_type(sink: &mut Sink<'_>, kind: &str, name: &str, value: &Node) {
             });
         if !plain_bool {
             sink.push(
-                crate::checks::ids::WRONG_TYPE,
+                crate::checks::wrong_type::CHECK.id,
                 Pos::of(value),
                 format!("{name} must be true or false, found {}", describe(value)),
             );
@@ -955,7 +959,7 @@ fn load_integration(sink: &mut Sink<'_>, kind: &str, item: &Node, version: (u32,
                     && n.value < 0
                 {
                     sink.push(
-                        crate::checks::ids::WRONG_TYPE,
+                        crate::checks::wrong_type::CHECK.id,
                         n.pos,
                         format!("{name} must be a non-negative integer, found {}", n.value),
                     );
@@ -1134,7 +1138,7 @@ fn load_route(
                 let labels = sink.strings(value, "group_by");
                 if labels.len() > 1 && labels.iter().any(|l| l.value == "...") {
                     sink.push(
-                        crate::checks::ids::WRONG_TYPE,
+                        crate::checks::wrong_type::CHECK.id,
                         Pos::of(value),
                         "group_by cannot have the wildcard `...` and other labels at the same time",
                     );
@@ -1142,7 +1146,7 @@ fn load_route(
                 for label in labels {
                     if label.value != "..." && !crate::promql::is_legacy_label_name(&label.value) {
                         sink.push(
-                            crate::checks::ids::LABEL_NAME,
+                            crate::checks::label_name::CHECK.id,
                             label.pos,
                             format!("invalid label name {:?} in group_by list", label.value),
                         );
@@ -1253,7 +1257,7 @@ fn nonzero(sink: &mut Sink<'_>, d: Option<SpDur>, what: &str) -> Option<SpDur> {
         && v.value.is_zero()
     {
         sink.push(
-            crate::checks::ids::INVALID_DURATION,
+            crate::checks::invalid_duration::CHECK.id,
             v.pos,
             format!("{what} cannot be zero"),
         );

@@ -17,9 +17,15 @@ pub struct Config {
     /// Globs of files to skip (matched against the path as found).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub exclude: Vec<String>,
-    /// Check ids to turn off.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub disable: Vec<String>,
+    /// Report only these checks (default: all).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub select: Option<Vec<String>>,
+    /// Check ids to turn off (the old key `disable` is still read).
+    #[serde(skip_serializing_if = "Vec::is_empty", alias = "disable")]
+    pub ignore: Vec<String>,
+    /// Make warnings fail the run (same as `fail_on = "warning"`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub strict: Option<bool>,
     /// Re-level checks: id = "error" | "warning" | "info" | "off".
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub severity: BTreeMap<String, String>,
@@ -61,8 +67,9 @@ pub struct Config {
 pub struct Override {
     /// Globs matched against the path as found (e.g. `monitoring/legacy/*.yml`).
     pub files: Vec<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub disable: Vec<String>,
+    /// Checks turned off in these files (`disable` is still read).
+    #[serde(skip_serializing_if = "Vec::is_empty", alias = "disable")]
+    pub ignore: Vec<String>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub severity: BTreeMap<String, String>,
 }

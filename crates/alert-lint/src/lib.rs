@@ -33,7 +33,7 @@ use std::io::Read as _;
 
 use anyhow::Context as _;
 use clap::Parser;
-use shipshape_core::{ExitCode, GlobalArgs, Printer, Report};
+use shipshape_core::{ExitCode, GlobalArgs, Printer, Report, RuleDocs, RuleSelection};
 
 use crate::config::{Config, FailOn};
 use crate::finding::Finding;
@@ -78,29 +78,20 @@ pub struct Cli {
     #[arg(long, value_enum, value_name = "DIALECT")]
     pub dialect: Option<Dialect>,
 
-    /// Make warnings fail the run (same as --fail-on warning)
-    #[arg(long)]
-    pub strict: bool,
+    // --select, --ignore, --strict (docs/output.md).
+    #[command(flatten)]
+    pub rules: RuleSelection,
 
-    /// Lowest severity that fails the run
+    /// Lowest severity that fails the run (--strict is --fail-on warning)
     #[arg(long, value_enum, value_name = "SEVERITY")]
     pub fail_on: Option<FailOn>,
-
-    /// Turn a check off (repeatable)
-    #[arg(long, value_name = "ID")]
-    pub disable: Vec<String>,
 
     /// Scrape interval assumed when prometheus.yml is not linted [default: 15s]
     #[arg(long, value_name = "DURATION")]
     pub scrape_interval: Option<String>,
 
-    /// Explain a check (what it finds, why, how to fix) and exit
-    #[arg(long, value_name = "ID")]
-    pub explain: Option<String>,
-
-    /// List every check with its id and default severity, and exit
-    #[arg(long)]
-    pub list_checks: bool,
+    #[command(flatten)]
+    pub docs: RuleDocs,
 }
 
 impl shipshape_core::run::ToolCli for Cli {
@@ -112,12 +103,12 @@ impl shipshape_core::run::ToolCli for Cli {
 /// Run the tool.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let printer = Printer::new(&cli.global);
-    if let Some(id) = &cli.explain {
+    if let Some(id) = &cli.docs.explain {
         printer.data(&explain::explain(id)?)?;
         return Ok(ExitCode::Ok);
     }
-    if cli.list_checks {
-        printer.data(&explain::list_checks())?;
+    if let Some(text) = cli.docs.text(&checks::RULES, "alert-lint")? {
+        printer.data(&text)?;
         return Ok(ExitCode::Ok);
     }
     let loaded = shipshape_core::config::load::<Config>(&cli.global)?;
@@ -178,7 +169,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     suppressions: Default::default(),
                 });
                 findings.push(Finding::new(
-                    checks::ids::YAML_SYNTAX,
+                    crate::checks::yaml_syntax::CHECK.id,
                     index,
                     finding::Pos {
                         line: 1,
@@ -229,14 +220,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     checks::run_all(&cx, &mut findings);
     rules::fill_subjects(&ws.rules, &mut findings);
 
-    let mut report = Report::new("alert-lint", env!("CARGO_PKG_VERSION"));
-    let diagnostics = report::diagnostics(&ws, findings, &resolved.levels, &resolved.overrides);
-    for d in diagnostics {
-        if let Some(check) = checks::find(&d.code) {
-            report.describe_rule(check.id, check.summary, Some(check.explain));
-        }
-        report.push(d);
-    }
+    let mut report = Report::with_rules("alert-lint", env!("CARGO_PKG_VERSION"), &checks::RULES);
+    report.diagnostics = report::diagnostics(&ws, findings, &resolved.levels, &resolved.overrides);
     for file in &ws.files {
         for id in file.suppressions.named() {
             if id != "all" && checks::find(id).is_none() {

@@ -219,7 +219,7 @@ pub fn load(sink: &mut Sink<'_>, node: &Node, settings: &Settings) -> Config {
                                 };
                                 if !ok {
                                     sink.push(
-                                        crate::checks::ids::LABEL_NAME,
+                                        crate::checks::label_name::CHECK.id,
                                         name.pos,
                                         format!(
                                             "invalid label name {:?} in external_labels",

@@ -6,12 +6,12 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use shipshape_core::config::{ConfigError, layer};
-use shipshape_core::{Severity, UsageError};
+use shipshape_core::{FileSelection, Severity, UsageError};
 
 use crate::Cli;
 use crate::config::{Config, FailOn};
 use crate::settings::{Dialect, Settings, parse_version};
-use crate::{checks, duration, schema};
+use crate::{checks, duration};
 
 /// Check id → severity (None: off).
 pub type Levels = BTreeMap<String, Option<Severity>>;
@@ -33,15 +33,15 @@ fn config_error(path: &Path, message: String) -> anyhow::Error {
 }
 
 fn check_id(id: &str, path: &Path, what: &str) -> anyhow::Result<()> {
-    if checks::find(id).is_some() {
-        return Ok(());
-    }
-    let mut message = format!("{what}: unknown check id {id:?}");
-    if let Some(best) = schema::closest(id, checks::ALL.iter().map(|(c, _)| c.id)) {
-        message.push_str(&format!("; did you mean {best:?}?"));
-    }
-    message.push_str(" (alert-lint --list-checks shows them all)");
-    Err(config_error(path, message))
+    checks::RULES
+        .lookup(id, what)
+        .map(|_| ())
+        .map_err(|message| {
+            config_error(
+                path,
+                format!("{message} (alert-lint --list-checks shows them all)"),
+            )
+        })
 }
 
 pub fn resolve(cli: &Cli, file: Config, path: &Path) -> anyhow::Result<Resolved> {
@@ -55,7 +55,7 @@ pub fn resolve(cli: &Cli, file: Config, path: &Path) -> anyhow::Result<Resolved>
     resolve_intervals(cli, &file, path, &mut settings, &mut effective)?;
     resolve_conventions(&file, path, &mut settings, &mut effective)?;
     let (levels, overrides) = resolve_levels(cli, &file, path, &mut effective)?;
-    let fail_on = if cli.strict {
+    let fail_on = if effective.strict == Some(true) {
         FailOn::Warning
     } else {
         layer(cli.fail_on, None, file.fail_on, FailOn::Error)
@@ -209,15 +209,37 @@ fn resolve_conventions(
     Ok(())
 }
 
-/// Each check's severity: the file's `severity` and `disable`, then the
-/// per-glob `overrides`, then `--disable` (which wins over the file).
+/// Each check's severity: the file's `severity`, the rules `--select`/
+/// `select` leave out and `--ignore`/`ignore` turn off, then the per-glob
+/// `overrides` (which may turn a check back on for their files).
 fn resolve_levels(
     cli: &Cli,
     file: &Config,
     path: &Path,
     effective: &mut Config,
 ) -> anyhow::Result<(Levels, Vec<(globset::GlobSet, Levels)>)> {
-    let mut levels = parse_levels(&file.severity, &file.disable, path, "")?;
+    let selection = cli.rules.resolve(
+        &checks::RULES,
+        FileSelection {
+            select: file.select.as_deref(),
+            ignore: &file.ignore,
+            strict: file.strict,
+            path: Some(path),
+            table: "alert-lint",
+        },
+    )?;
+    let mut levels = parse_levels(&file.severity, &[], path, "")?;
+    for check in checks::RULES.all() {
+        if !selection.enabled(check.id) {
+            levels.insert(check.id.to_owned(), None);
+        }
+    }
+    effective.select = selection
+        .select
+        .as_ref()
+        .map(|ids| ids.iter().map(|id| (*id).to_owned()).collect());
+    effective.ignore = selection.ignore.iter().map(|id| (*id).to_owned()).collect();
+    effective.strict = Some(selection.strict);
     let mut overrides = Vec::new();
     for (i, o) in file.overrides.iter().enumerate() {
         let what = format!("overrides[{i}].");
@@ -228,18 +250,8 @@ fn resolve_levels(
             ));
         }
         let files = build_globs(&o.files, path)?;
-        overrides.push((files, parse_levels(&o.severity, &o.disable, path, &what)?));
+        overrides.push((files, parse_levels(&o.severity, &o.ignore, path, &what)?));
     }
-    for id in &cli.disable {
-        if checks::find(id).is_none() {
-            return Err(UsageError::new(format!(
-                "--disable: unknown check id {id:?} (alert-lint --list-checks shows them all)"
-            ))
-            .into());
-        }
-        levels.insert(id.clone(), None);
-    }
-    effective.disable.extend(cli.disable.iter().cloned());
     Ok((levels, overrides))
 }
 
@@ -262,7 +274,7 @@ fn resolve_paths(cli: &Cli, file: &Config) -> anyhow::Result<Vec<String>> {
 
 fn parse_levels(
     severity: &BTreeMap<String, String>,
-    disable: &[String],
+    ignore: &[String],
     path: &Path,
     prefix: &str,
 ) -> anyhow::Result<Levels> {
@@ -285,8 +297,8 @@ fn parse_levels(
         };
         levels.insert(id.clone(), level);
     }
-    for id in disable {
-        check_id(id, path, &format!("{prefix}disable"))?;
+    for id in ignore {
+        check_id(id, path, &format!("{prefix}ignore"))?;
         levels.insert(id.clone(), None);
     }
     Ok(levels)

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::checks::ids;
+use crate::checks;
 use crate::duration;
 use crate::finding::{Pos, Sink, Sp, SpDur, SpStr};
 use crate::yaml::{Kind, Node, Style};
@@ -48,7 +48,7 @@ impl Sink<'_> {
                     since: Some(min), ..
                 }) if version < *min => {
                     self.push(
-                        ids::UNKNOWN_FIELD,
+                        checks::unknown_field::CHECK.id,
                         Pos::of(key),
                         format!(
                             "field `{name}` in {what} needs {product} {}.{} or later (target is {}.{})",
@@ -62,7 +62,7 @@ impl Sink<'_> {
                     if let Some(best) = closest(name, allowed.iter().map(|f| f.name)) {
                         message.push_str(&format!("; did you mean `{best}`?"));
                     }
-                    self.push(ids::UNKNOWN_FIELD, Pos::of(key), message);
+                    self.push(checks::unknown_field::CHECK.id, Pos::of(key), message);
                 }
             }
         }
@@ -76,7 +76,7 @@ impl Sink<'_> {
             _ if node.is_null() => Some(&[]),
             _ => {
                 self.push(
-                    ids::WRONG_TYPE,
+                    checks::wrong_type::CHECK.id,
                     Pos::of(node),
                     format!("{what} must be a mapping, found a {}", node.type_name()),
                 );
@@ -92,7 +92,7 @@ impl Sink<'_> {
             _ if node.is_null() => &[],
             _ => {
                 self.push(
-                    ids::WRONG_TYPE,
+                    checks::wrong_type::CHECK.id,
                     Pos::of(node),
                     format!("{what} must be a list, found a {}", node.type_name()),
                 );
@@ -110,7 +110,7 @@ impl Sink<'_> {
             Kind::Scalar { value, .. } => Some(Sp::new(value.clone(), Pos::of(node))),
             _ => {
                 self.push(
-                    ids::WRONG_TYPE,
+                    checks::wrong_type::CHECK.id,
                     Pos::of(node),
                     format!("{what} must be a string, found a {}", node.type_name()),
                 );
@@ -152,7 +152,7 @@ impl Sink<'_> {
             Ok(d) => Some(Sp::new(d, text.pos)),
             Err(message) => {
                 self.push(
-                    ids::INVALID_DURATION,
+                    checks::invalid_duration::CHECK.id,
                     text.pos,
                     format!("{what}: {message}"),
                 );
@@ -177,7 +177,7 @@ impl Sink<'_> {
             return Some(Sp::new(v, text.pos));
         }
         self.push(
-            ids::WRONG_TYPE,
+            checks::wrong_type::CHECK.id,
             text.pos,
             format!(
                 "{what} must be an integer, found {}{:?}",
@@ -196,7 +196,7 @@ impl Sink<'_> {
             "false" | "False" | "FALSE" | "no" | "No" | "NO" | "off" | "Off" | "OFF" => false,
             other => {
                 self.push(
-                    ids::WRONG_TYPE,
+                    checks::wrong_type::CHECK.id,
                     text.pos,
                     format!("{what} must be true or false, found {other:?}"),
                 );
@@ -207,14 +207,7 @@ impl Sink<'_> {
     }
 }
 
-/// The closest candidate by edit distance, when it is plausibly a typo.
-pub fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
-    candidates
-        .map(|c| (strsim::damerau_levenshtein(name, c), c))
-        .filter(|(d, c)| *d <= 2.max(c.len() / 4) && *d < name.len().max(1))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
-}
+pub use shipshape_core::rule::closest;
 
 /// Zero durations mean "unset" in several Prometheus fields.
 pub fn nonzero(d: &Option<SpDur>) -> Option<Duration> {

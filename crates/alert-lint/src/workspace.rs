@@ -260,9 +260,9 @@ impl Workspace {
         };
         for problem in &stream.problems {
             let id = if problem.duplicate_key {
-                crate::checks::ids::DUPLICATE_KEY
+                crate::checks::duplicate_key::CHECK.id
             } else {
-                crate::checks::ids::YAML_SYNTAX
+                crate::checks::yaml_syntax::CHECK.id
             };
             let pos = Pos {
                 line: problem.line,
@@ -276,7 +276,7 @@ impl Workspace {
             && let Some(second) = stream.documents.get(1)
         {
             sink.push(
-                crate::checks::ids::MULTI_DOCUMENT,
+                crate::checks::multi_document::CHECK.id,
                 Pos::of(second),
                 "this file has more than one YAML document; Prometheus and Alertmanager read only the first, the rest is ignored",
             );
@@ -296,7 +296,7 @@ impl Workspace {
                     .map_or_else(|| "empty".to_owned(), |d| looks_like(d));
                 sink.push_finding(
                     Finding::new(
-                        crate::checks::ids::UNKNOWN_FILE_KIND,
+                        crate::checks::unknown_file_kind::CHECK.id,
                         index,
                         pos,
                         format!("cannot tell what this file is: it looks like {looks}, with no `groups` (rule file), `kind: PrometheusRule`, `route`/`receivers` (Alertmanager) or `scrape_configs`/`rule_files`/`alerting` (Prometheus)"),

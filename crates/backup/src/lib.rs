@@ -24,6 +24,7 @@ use shipshape_repo::inventory;
 pub use shipshape_repo::naming;
 mod restore_check;
 mod retention;
+mod rules;
 mod sink;
 mod sys;
 

@@ -60,6 +60,12 @@ impl Diagnostic {
         }
     }
 
+    /// A finding of `rule`, at the rule's severity: the way to make one,
+    /// since its code is then a registered rule's id.
+    pub fn from_rule(rule: &crate::rule::Rule, message: impl Into<String>) -> Self {
+        Self::new(rule.severity, rule.id, message)
+    }
+
     pub fn error(code: impl Into<String>, message: impl Into<String>) -> Self {
         Self::new(Severity::Error, code, message)
     }

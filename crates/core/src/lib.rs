@@ -18,8 +18,10 @@ pub mod progress;
 pub mod prompt;
 pub mod render;
 pub mod report;
+pub mod rule;
 pub mod run;
 pub mod secret;
+pub mod selection;
 pub mod sys;
 pub mod version;
 
@@ -30,4 +32,6 @@ pub use exit::ExitCode;
 pub use printer::Printer;
 pub use progress::Progress;
 pub use report::Report;
+pub use rule::{Registry, Rule};
 pub use secret::{Secret, redact_url};
+pub use selection::{FileSelection, RuleDocs, RuleSelection, Selection};

@@ -108,6 +108,15 @@ impl Printer {
     /// Render the report in the chosen format to stdout, and in GitHub
     /// Actions also append the step summary.
     pub fn report(&self, report: &Report) -> io::Result<()> {
+        // Every code a tool emits is a registered rule (so SARIF can describe
+        // it); the tools' tests run debug builds over their failure fixtures,
+        // so a code that is not fails them here.
+        debug_assert!(
+            report.unregistered().is_empty(),
+            "{} emitted codes that are not registered rules: {:?}",
+            report.tool,
+            report.unregistered()
+        );
         let options = RenderOptions { quiet: self.quiet };
         let text = match self.format {
             OutputFormat::Human => render::human::render(report, options),

@@ -31,16 +31,21 @@ mod tests {
     use super::*;
     use crate::{Diagnostic, Report};
 
+    crate::rules! {
+        static SAMPLE_RULES {
+            FORBIDDEN_VALUE = ("forbidden-value", Error,
+                "A variable holds a forbidden placeholder value",
+                "Replace the placeholder with a real value");
+        }
+    }
+
+    /// A report whose first code is registered and the others not (SARIF's
+    /// fallback for those is tested too).
     fn sample() -> Report {
-        let mut report = Report::new("validate-env", "0.1.0");
-        report.describe_rule(
-            "forbidden-value",
-            "A variable holds a forbidden placeholder value",
-            Some("Replace the placeholder with a real value"),
-        );
+        let mut report = Report::with_rules("validate-env", "0.1.0", &SAMPLE_RULES);
         report.push(
-            Diagnostic::error(
-                "forbidden-value",
+            Diagnostic::from_rule(
+                &FORBIDDEN_VALUE,
                 "POSTGRES_USER holds the forbidden default \"postgres\"",
             )
             .with_subject("POSTGRES_USER")

@@ -37,9 +37,14 @@ pub struct Config {
     /// versions (default: the first of the common tools' tables found).
     pub version_table: Option<String>,
     /// Checks to run (default: all that apply).
+    pub select: Option<Vec<String>>,
+    /// The old name of `select`, still read.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub only: Option<Vec<String>>,
-    /// Checks to skip.
+    /// Checks to skip (`ignore` here names relations, below).
     pub skip: Vec<String>,
+    /// Make warnings fail the run (they stay warnings).
+    pub strict: Option<bool>,
     /// Extra relations left out of every comparison (bookkeeping tables of
     /// the common migration tools are always left out).
     pub ignore: Vec<String>,

@@ -24,12 +24,13 @@ pub struct Findings {
 }
 
 impl Default for Findings {
-    /// Every check described (for SARIF) and "not selected" until it runs.
+    /// The checks' registry (for SARIF) and every check "not selected" until it runs.
     fn default() -> Self {
-        let mut report = Report::new("migrate-check", env!("CARGO_PKG_VERSION"));
-        for check in Check::ALL {
-            report.describe_rule(check.name(), check.summary(), Some(check.help()));
-        }
+        let report = Report::with_rules(
+            "migrate-check",
+            env!("CARGO_PKG_VERSION"),
+            &crate::checks::RULES,
+        );
         let mut results: Vec<CheckResult> = Check::ALL.into_iter().map(CheckResult::new).collect();
         for result in &mut results {
             result.detail = "not selected".to_owned();
@@ -57,7 +58,7 @@ impl Findings {
     /// prerequisites', which always count.
     pub fn record_problems(&mut self, problems: &[Problem], selected: &BTreeSet<Check>) {
         for problem in problems {
-            let check = Check::parse(problem.check).unwrap_or(Check::Prerequisites);
+            let check = problem.check;
             if !selected.contains(&check) && check != Check::Prerequisites {
                 continue;
             }
@@ -92,7 +93,7 @@ impl Findings {
 }
 
 fn problem_diagnostic(problem: &Problem) -> Diagnostic {
-    let mut d = Diagnostic::error(problem.check, problem.message.clone());
+    let mut d = Diagnostic::error(problem.check.name(), problem.message.clone());
     d.file.clone_from(&problem.file);
     d.help.clone_from(&problem.help);
     d

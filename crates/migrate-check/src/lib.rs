@@ -29,7 +29,10 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use shipshape_core::config as core_config;
-use shipshape_core::{Diagnostic, ExitCode, GlobalArgs, Printer, UsageError};
+use shipshape_core::{
+    Diagnostic, ExitCode, FileSelection, GlobalArgs, Printer, RuleDocs, RuleSelection, Selection,
+    UsageError,
+};
 use shipshape_pg::{ConnectionArgs, ConnectionSettings, Db};
 
 use crate::checks::{Check, Status};
@@ -42,7 +45,7 @@ use crate::session::Session;
 const EXAMPLES: &str = "Examples:
   migrate-check migrations/
   migrate-check --layout dbmate db/migrations --junit target/migrate-check.xml
-  migrate-check --only history,stairway --from 20240311080000
+  migrate-check --select history,stairway --from 20240311080000
   migrate-check --compare-to \"$PRODUCTION_READONLY_URL\" --format json
   DATABASE_URL=postgres://postgres@localhost/postgres migrate-check --keep alembic/";
 
@@ -78,13 +81,12 @@ pub struct Cli {
     #[arg(long, value_enum, env = "MIGRATE_CHECK_LAYOUT", value_name = "NAME")]
     pub layout: Option<Layout>,
 
-    /// Run only these checks (comma-separated)
-    #[arg(long, value_delimiter = ',', value_name = "NAME,...")]
-    pub only: Vec<String>,
+    // --select, --ignore: which checks run; --strict: warnings fail (docs/output.md).
+    #[command(flatten)]
+    pub rules: RuleSelection,
 
-    /// Skip these checks (comma-separated)
-    #[arg(long, value_delimiter = ',', value_name = "NAME,...")]
-    pub skip: Vec<String>,
+    #[command(flatten)]
+    pub docs: RuleDocs,
 
     /// Start the stairway at this version (earlier migrations are only applied)
     #[arg(long, value_name = "VERSION")]
@@ -111,7 +113,7 @@ pub struct Cli {
     #[arg(long, value_name = "NAME")]
     pub template: Option<String>,
 
-    /// Treat lock and rewrite hints as failures
+    /// Make lock and rewrite hints errors (--strict alone fails on rewrites, which are warnings, not on lock hints)
     #[arg(long)]
     pub strict_locks: bool,
 
@@ -150,27 +152,35 @@ pub struct Plan {
     config: Config,
     timeout: Duration,
     strict_locks: bool,
+    /// `--strict`: warnings fail the run.
+    strict: bool,
 }
 
 pub(crate) fn usage(message: impl Into<String>) -> anyhow::Error {
     UsageError::new(message).into()
 }
 
-fn parse_checks(names: &[String], flag: &str) -> anyhow::Result<BTreeSet<Check>> {
-    names
-        .iter()
-        .map(|n| n.trim())
-        .filter(|n| !n.is_empty())
-        .map(|name| {
-            Check::parse(name).ok_or_else(|| {
-                let all: Vec<&str> = Check::ALL.iter().map(|c| c.name()).collect();
-                usage(format!(
-                    "{flag}: unknown check \"{name}\"; the checks are {}",
-                    all.join(", ")
-                ))
-            })
-        })
-        .collect()
+/// The checks `--select`/`--ignore` (and `select`, `skip` in the config)
+/// leave to run; drift only with `--compare-to`.
+fn selected_checks(cli: &Cli, selection: &Selection) -> anyhow::Result<BTreeSet<Check>> {
+    let mut selected: BTreeSet<Check> = Check::ALL
+        .into_iter()
+        .filter(|c| selection.enabled(c.name()))
+        .collect();
+    if cli.compare_to.is_none() {
+        let asked = selection
+            .select
+            .as_ref()
+            .is_some_and(|s| s.contains(Check::Drift.name()));
+        if asked {
+            return Err(usage("the drift check needs --compare-to URL"));
+        }
+        selected.remove(&Check::Drift);
+    }
+    if selected.is_empty() {
+        return Err(usage("--select/--ignore leave no check to run"));
+    }
+    Ok(selected)
 }
 
 fn resolve_dir(cli: &Cli, config: &Config, config_file: Option<&Path>) -> anyhow::Result<PathBuf> {
@@ -221,31 +231,18 @@ fn plan(cli: &Cli, config: Config, config_file: Option<&Path>) -> anyhow::Result
             ))
         })?,
     };
-    let only = parse_checks(
-        if cli.only.is_empty() {
-            config.only.as_deref().unwrap_or_default()
-        } else {
-            &cli.only
+    let select = config.select.as_ref().or(config.only.as_ref());
+    let selection = cli.rules.resolve(
+        &checks::RULES,
+        FileSelection {
+            select: select.map(Vec::as_slice),
+            ignore: &config.skip,
+            strict: config.strict,
+            path: config_file,
+            table: "migrate-check",
         },
-        "--only",
     )?;
-    let mut skip = parse_checks(&cli.skip, "--skip")?;
-    skip.extend(parse_checks(&config.skip, "skip in [migrate-check]")?);
-    let mut selected: BTreeSet<Check> = if only.is_empty() {
-        Check::ALL.into_iter().collect()
-    } else {
-        only.clone()
-    };
-    selected.retain(|c| !skip.contains(c));
-    if cli.compare_to.is_none() {
-        if only.contains(&Check::Drift) {
-            return Err(usage("the drift check needs --compare-to URL"));
-        }
-        selected.remove(&Check::Drift);
-    }
-    if selected.is_empty() {
-        return Err(usage("--only/--skip leave no check to run"));
-    }
+    let selected = selected_checks(cli, &selection)?;
     if layout == Layout::Command
         && (config.up_command.is_none()
             || config.down_command.is_none()
@@ -281,6 +278,7 @@ fn plan(cli: &Cli, config: Config, config_file: Option<&Path>) -> anyhow::Result
             600,
         )),
         strict_locks: cli.strict_locks || config.strict_locks.unwrap_or(false),
+        strict: selection.strict,
         config,
     })
 }
@@ -288,6 +286,10 @@ fn plan(cli: &Cli, config: Config, config_file: Option<&Path>) -> anyhow::Result
 /// Run the tool: the steps of [`steps`], in order.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let printer = Printer::new(&cli.global);
+    if let Some(text) = cli.docs.text(&checks::RULES, "migrate-check")? {
+        printer.data(&text)?;
+        return Ok(ExitCode::Ok);
+    }
     let loaded_config = core_config::load::<Config>(&cli.global)?;
     if cli.global.print_config {
         return print_config(

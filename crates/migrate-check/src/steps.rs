@@ -150,7 +150,7 @@ pub fn dynamic_skip_reason(
     loaded: &Loaded,
     problems: &[Problem],
 ) -> Option<&'static str> {
-    if problems.iter().any(|p| p.check == "prerequisites") {
+    if problems.iter().any(|p| p.check == Check::Prerequisites) {
         Some("skipped: prerequisites failed")
     } else if plan.layout == Layout::Alembic && layout::alembic::heads(&loaded.migrations).len() > 1
     {
@@ -406,6 +406,7 @@ pub fn report(
     if failed {
         report.failed = true;
     }
+    report.fail_on_warnings(plan.strict);
     if let Some(path) = &cli.junit {
         crate::junit::write(path, &results)?;
     }

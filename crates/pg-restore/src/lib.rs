@@ -19,6 +19,7 @@ mod load;
 mod names;
 mod parallel;
 mod remote;
+mod rules;
 mod scan;
 mod server;
 mod split;

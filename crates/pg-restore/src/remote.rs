@@ -113,7 +113,11 @@ pub fn download(
     printer.status(&format!("downloading {url} …"));
     let fetched = fetch::download(&chosen.store, &chosen.entry, &decryption, &spool)?;
     if !fetched.problems.is_empty() || fetched.plain.is_none() {
-        let mut report = Report::new("pg-restore", env!("CARGO_PKG_VERSION"));
+        let mut report = Report::with_rules(
+            "pg-restore",
+            env!("CARGO_PKG_VERSION"),
+            &crate::rules::RULES,
+        );
         for problem in &fetched.problems {
             report.push(
                 Diagnostic::error(problem.code, problem.message.clone())

@@ -18,7 +18,13 @@ pub struct Config {
     pub env: Option<String>,
     /// Which reader's interpretation to validate.
     pub dialect: Option<Dialect>,
-    /// Treat warnings as errors.
+    /// Report only these rules (default: all).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub select: Option<Vec<String>>,
+    /// Do not report these rules.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ignore: Vec<String>,
+    /// Make warnings fail the run (they stay warnings).
     pub strict: Option<bool>,
 }
 

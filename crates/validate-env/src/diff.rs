@@ -3,9 +3,10 @@
 
 use std::collections::BTreeSet;
 
-use shipshape_core::{Diagnostic, ExitCode, Printer, Report};
+use shipshape_core::{Diagnostic, ExitCode, Printer, Report, Rule, Severity};
 
 use crate::TOOL;
+use crate::checks::syntax;
 use crate::dialect::Dialect;
 use crate::input::{self, Input, Place};
 
@@ -50,8 +51,49 @@ pub fn compare(a: &Input, b: &Input) -> Differences {
     }
 }
 
-fn diagnostic(code: &str, key: &str, message: String, at: Place) -> Diagnostic {
-    let mut diag = Diagnostic::error(code, message).with_subject(key);
+const ONLY_IN_A: Rule = Rule {
+    id: "only-in-a",
+    severity: Severity::Error,
+    summary: "a key only the first file has",
+    explanation: "add the key to the second file, or remove it from the first",
+};
+const ONLY_IN_B: Rule = Rule {
+    id: "only-in-b",
+    severity: Severity::Error,
+    summary: "a key only the second file has",
+    explanation: "add the key to the first file, or remove it from the second",
+};
+const EMPTY_IN_A: Rule = Rule {
+    id: "empty-in-a",
+    severity: Severity::Error,
+    summary: "a key that is empty in the first file",
+    explanation: "give the key a value in the first file",
+};
+const EMPTY_IN_B: Rule = Rule {
+    id: "empty-in-b",
+    severity: Severity::Error,
+    summary: "a key that is empty in the second file",
+    explanation: "give the key a value in the second file",
+};
+
+// What `validate-env diff` reports: the two files' syntax errors and their
+// differences.
+shipshape_core::rules! {
+    static REGISTRY = [
+        syntax::INVALID_KEY,
+        syntax::NOT_AN_ASSIGNMENT,
+        syntax::UNTERMINATED_QUOTE,
+        syntax::TEXT_AFTER_QUOTE,
+        syntax::INVALID_UTF8,
+        ONLY_IN_A,
+        ONLY_IN_B,
+        EMPTY_IN_A,
+        EMPTY_IN_B,
+    ];
+}
+
+fn diagnostic(rule: &Rule, key: &str, message: String, at: Place) -> Diagnostic {
+    let mut diag = Diagnostic::from_rule(rule, message).with_subject(key);
     if let Some(file) = at.file {
         diag = diag.at(file, at.line, at.column);
     }
@@ -66,7 +108,7 @@ pub fn run(printer: &Printer, a: &str, b: &str) -> anyhow::Result<ExitCode> {
     let ia = Input::from_documents(vec![da], Dialect::Compose);
     let ib = Input::from_documents(vec![db], Dialect::Compose);
     let d = compare(&ia, &ib);
-    let mut report = Report::new(TOOL, env!("CARGO_PKG_VERSION"));
+    let mut report = Report::with_rules(TOOL, env!("CARGO_PKG_VERSION"), &REGISTRY);
     // Lines that do not parse are not in either key set: say so.
     for input in [&ia, &ib] {
         let mut syntax = crate::checks::Findings::default();
@@ -78,24 +120,20 @@ pub fn run(printer: &Printer, a: &str, b: &str) -> anyhow::Result<ExitCode> {
     }
     for key in &d.only_in_a {
         let message = format!("{key} is in {a} but not in {b}");
-        report.push(diagnostic("only-in-a", key, message, ia.key_place(key)));
+        report.push(diagnostic(&ONLY_IN_A, key, message, ia.key_place(key)));
     }
     for key in &d.only_in_b {
         let message = format!("{key} is in {b} but not in {a}");
-        report.push(diagnostic("only-in-b", key, message, ib.key_place(key)));
+        report.push(diagnostic(&ONLY_IN_B, key, message, ib.key_place(key)));
     }
     for key in &d.empty_in_a {
         let message = format!("{key} is empty in {a}");
-        report.push(diagnostic("empty-in-a", key, message, ia.key_place(key)));
+        report.push(diagnostic(&EMPTY_IN_A, key, message, ia.key_place(key)));
     }
     for key in &d.empty_in_b {
         let message = format!("{key} is empty in {b}");
-        report.push(diagnostic("empty-in-b", key, message, ib.key_place(key)));
+        report.push(diagnostic(&EMPTY_IN_B, key, message, ib.key_place(key)));
     }
-    report.describe_rule("only-in-a", "a key only the first file has", None);
-    report.describe_rule("only-in-b", "a key only the second file has", None);
-    report.describe_rule("empty-in-a", "a key that is empty in the first file", None);
-    report.describe_rule("empty-in-b", "a key that is empty in the second file", None);
     report.insert("a", a);
     report.insert("b", b);
     report.insert("differences", &d);

@@ -65,8 +65,7 @@ pub fn run(
             shipshape_core::redact_url(value)
         }
     };
-    let mut report = Report::new(TOOL, env!("CARGO_PKG_VERSION"));
-    crate::describe_rules(&mut report, &findings.list);
+    let mut report = Report::with_rules(TOOL, env!("CARGO_PKG_VERSION"), &crate::checks::RULES);
     report.diagnostics = findings.list;
     if printer.format() == OutputFormat::Human {
         let mut text = String::new();

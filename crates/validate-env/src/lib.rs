@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand};
 use shipshape_core::config::{self, Loaded};
-use shipshape_core::{Diagnostic, ExitCode, GlobalArgs, Printer, Report, Severity, UsageError};
+use shipshape_core::{
+    ExitCode, FileSelection, GlobalArgs, Printer, Report, RuleDocs, RuleSelection, Selection,
+    UsageError,
+};
 
 pub mod checks;
 pub mod config_file;
@@ -43,6 +46,7 @@ const TOOL: &str = "validate-env";
 /// Check an environment (.env files or the process environment) against a declarative schema before deploy.
 #[derive(Debug, Parser)]
 #[command(name = "validate-env", version, about, styles = shipshape_core::cli::styles(),
+    mut_arg("strict", |arg| arg.env("VALIDATE_ENV_STRICT")),
     args_conflicts_with_subcommands = true,
     after_help = format!("{EXAMPLES}\n\n{}", shipshape_core::cli::after_help()))]
 pub struct Cli {
@@ -61,18 +65,18 @@ pub struct Cli {
     #[arg(long, value_name = "PATH", env = "VALIDATE_ENV_EXAMPLE")]
     pub example: Option<PathBuf>,
 
-    /// Treat warnings as errors (the variable takes 1/0, true/false, yes/no, on/off) [default: `strict` in shipshape.toml, else off]
-    #[arg(long, env = "VALIDATE_ENV_STRICT", num_args = 0, default_missing_value = "true",
-        value_parser = clap::builder::BoolishValueParser::new())]
-    pub strict: Option<bool>,
+    // --select, --ignore, --strict (docs/output.md); --strict is also
+    // $VALIDATE_ENV_STRICT (1/0, true/false, yes/no, on/off) or `strict` in
+    // shipshape.toml.
+    #[command(flatten)]
+    pub rules: RuleSelection,
+
+    #[command(flatten)]
+    pub docs: RuleDocs,
 
     /// Also report style notes (unordered-key, unnecessary-quotes)
     #[arg(long)]
     pub pedantic: bool,
-
-    /// Do not report these checks (ids as in docs/validate-env.md; repeat or separate with commas)
-    #[arg(long, value_name = "ID", value_delimiter = ',')]
-    pub ignore: Vec<String>,
 
     /// Validate the process environment instead of files
     #[arg(long, global = true)]
@@ -136,7 +140,8 @@ pub struct Settings {
     pub example: Option<PathBuf>,
     pub env: Option<String>,
     pub dialect: Dialect,
-    pub strict: bool,
+    /// Which rules are reported, and whether warnings fail the run.
+    pub selection: Selection,
 }
 
 fn relative_to_config(loaded: &Loaded<Config>, path: Option<PathBuf>) -> Option<PathBuf> {
@@ -149,9 +154,9 @@ fn relative_to_config(loaded: &Loaded<Config>, path: Option<PathBuf>) -> Option<
 
 /// Flags (and their `VALIDATE_ENV_*` variables, which clap reads as the
 /// flags themselves) over shipshape.toml over defaults.
-fn settings(cli: &Cli, loaded: &Loaded<Config>) -> Settings {
+fn settings(cli: &Cli, loaded: &Loaded<Config>) -> anyhow::Result<Settings> {
     let file = &loaded.table;
-    Settings {
+    Ok(Settings {
         schema: config::layer(
             cli.schema.clone().map(Some),
             None,
@@ -171,22 +176,46 @@ fn settings(cli: &Cli, loaded: &Loaded<Config>) -> Settings {
             None,
         ),
         dialect: config::layer(cli.dialect, None, file.dialect, Dialect::Compose),
-        strict: config::layer(cli.strict, None, file.strict, false),
-    }
+        selection: cli.rules.resolve(
+            &checks::RULES,
+            FileSelection {
+                select: file.select.as_deref(),
+                ignore: &file.ignore,
+                strict: file.strict,
+                path: loaded.path.as_deref(),
+                table: TOOL,
+            },
+        )?,
+    })
 }
 
 /// Run the tool.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let printer = Printer::new(&cli.global);
+    if let Some(text) = cli.docs.text(&checks::RULES, TOOL)? {
+        printer.data(&text)?;
+        return Ok(ExitCode::Ok);
+    }
     let loaded = config::load::<Config>(&cli.global)?;
-    let settings = settings(&cli, &loaded);
+    let settings = settings(&cli, &loaded)?;
     if cli.global.print_config {
         let effective = Config {
             schema: settings.schema.clone(),
             example: settings.example.clone(),
             env: settings.env.clone(),
             dialect: Some(settings.dialect),
-            strict: Some(settings.strict),
+            select: settings
+                .selection
+                .select
+                .as_ref()
+                .map(|ids| ids.iter().map(|id| (*id).to_owned()).collect()),
+            ignore: settings
+                .selection
+                .ignore
+                .iter()
+                .map(|id| (*id).to_owned())
+                .collect(),
+            strict: Some(settings.selection.strict),
         };
         printer.data(&config::to_toml_fragment(&effective)?)?;
         return Ok(ExitCode::Ok);
@@ -316,19 +345,6 @@ fn environment(
 }
 
 fn check(printer: &Printer, cli: &Cli, settings: &Settings) -> anyhow::Result<ExitCode> {
-    let known = checks::all_rules();
-    if let Some(unknown) = cli
-        .ignore
-        .iter()
-        .find(|id| !known.iter().any(|r| r.id == id.as_str()))
-    {
-        let ids: Vec<&str> = known.iter().map(|r| r.id).collect();
-        return Err(UsageError::new(format!(
-            "--ignore {unknown}: no such check; the checks are: {}",
-            ids.join(", ")
-        ))
-        .into());
-    }
     let schema = load_schema(settings, true)?.ok_or_else(|| UsageError::new("no schema"))?;
     let mut input = read_input(&cli.files, cli.from_env, settings.dialect)?;
     let env = environment(settings, &cli.files, &input, &schema)?;
@@ -357,11 +373,11 @@ fn check(printer: &Printer, cli: &Cli, settings: &Settings) -> anyhow::Result<Ex
         &vars,
         Some(&env),
         example.as_ref(),
-        cli.pedantic,
+        pedantic(cli, &settings.selection),
     );
     let mut diagnostics = early.list;
     diagnostics.extend(checks::run(&ctx));
-    diagnostics.retain(|d| !cli.ignore.contains(&d.code));
+    settings.selection.retain(&mut diagnostics);
     // Stable reading order: findings without a file first, then by file
     // (in input order), line and column.
     let order = |file: &Option<String>| {
@@ -369,16 +385,9 @@ fn check(printer: &Printer, cli: &Cli, settings: &Settings) -> anyhow::Result<Ex
             .map(|f| cli.files.iter().position(|x| x == f).unwrap_or(usize::MAX))
     };
     diagnostics.sort_by_key(|d| (order(&d.file), d.line, d.column));
-    if settings.strict {
-        for d in &mut diagnostics {
-            if d.severity == Severity::Warning {
-                d.severity = Severity::Error;
-            }
-        }
-    }
-    let mut report = Report::new(TOOL, env!("CARGO_PKG_VERSION"));
-    describe_rules(&mut report, &diagnostics);
+    let mut report = Report::with_rules(TOOL, env!("CARGO_PKG_VERSION"), &checks::RULES);
     report.diagnostics = diagnostics;
+    report.fail_on_warnings(settings.selection.strict);
     report.insert("environment", &env);
     report.insert("dialect", settings.dialect);
     report.insert("schema", schema.path.display().to_string());
@@ -392,16 +401,15 @@ fn check(printer: &Printer, cli: &Cli, settings: &Settings) -> anyhow::Result<Ex
     Ok(report.exit_code())
 }
 
-/// SARIF lists each check that fired once, with its help.
-pub fn describe_rules(report: &mut Report, diagnostics: &[Diagnostic]) {
-    let rules = checks::all_rules();
-    for d in diagnostics {
-        if let Some(rule) = rules.iter().find(|r| r.id == d.code) {
-            report.describe_rule(
-                rule.id,
-                rule.summary,
-                (!rule.help.is_empty()).then_some(rule.help),
-            );
-        }
-    }
+/// The style notes run with --pedantic, or when --select names one of them.
+fn pedantic(cli: &Cli, selection: &Selection) -> bool {
+    let notes = [
+        checks::unordered_key::RULE.id,
+        checks::unnecessary_quotes::RULE.id,
+    ];
+    cli.pedantic
+        || selection
+            .select
+            .as_ref()
+            .is_some_and(|ids| notes.iter().any(|id| ids.contains(id)))
 }

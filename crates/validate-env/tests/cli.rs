@@ -143,7 +143,8 @@ fn configuration_file_supplies_schema_env_and_strict() {
         "shipshape.toml",
         "[validate-env]\nschema = \"cfg/stack.schema.toml\"\nenv = \"production\"\nstrict = true\n",
     );
-    // A warning (trailing whitespace) fails the run because of strict.
+    // A warning (trailing whitespace) fails the run because of strict, and
+    // stays a warning in the report.
     let text = crate::common::production_with(&[("LOG_LEVEL", "LOG_LEVEL=info  ")]);
     scene.write("app.env", &text);
     let r = scene.run(&["--format", "json", "app.env"]);
@@ -151,7 +152,9 @@ fn configuration_file_supplies_schema_env_and_strict() {
     let v = json(&r);
     assert_eq!(v["environment"], "production");
     assert_eq!(v["diagnostics"][0]["code"], "trailing-whitespace");
-    assert_eq!(v["diagnostics"][0]["severity"], "error");
+    assert_eq!(v["diagnostics"][0]["severity"], "warning");
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["summary"]["warnings"], 1);
 
     let r = scene.run(&["--print-config"]);
     assert_eq!(r.code, Some(0), "{}", r.snapshot());

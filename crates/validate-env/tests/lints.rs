@@ -225,7 +225,94 @@ fn ignored_checks_are_not_reported() {
     assert_eq!(r.code, Some(0), "{}", r.snapshot());
     let r = scene.run(&["--env", "x", "--ignore", "no-such-check", ".env"]);
     assert_eq!(r.code, Some(2), "{}", r.snapshot());
-    assert!(r.stderr.contains("lowercase-key"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("unknown rule \"no-such-check\""),
+        "{}",
+        r.stderr
+    );
+    let r = scene.run(&["--env", "x", "--select", "lowercase-keys", ".env"]);
+    assert_eq!(r.code, Some(2), "{}", r.snapshot());
+    assert!(
+        r.stderr.contains("did you mean \"lowercase-key\"?"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn select_reports_only_the_named_checks_and_ignore_wins() {
+    let scene = Scene::new();
+    scene.write(".env", "lower=1\nTRAILING=1  \n");
+    scene.write("env.schema.toml", "[vars.lower]\n[vars.TRAILING]\n");
+    let codes = |args: &[&str]| {
+        let mut all = vec!["--env", "x", "--format", "json"];
+        all.extend(args);
+        all.push(".env");
+        crate::common::codes(&scene.run(&all))
+            .into_iter()
+            .map(|(code, _)| code)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        codes(&["--select", "trailing-whitespace"]),
+        ["trailing-whitespace"]
+    );
+    assert!(
+        codes(&[
+            "--select",
+            "trailing-whitespace",
+            "--ignore",
+            "trailing-whitespace"
+        ])
+        .is_empty()
+    );
+    // The old spelling of --ignore in other tools is a hidden alias here too.
+    assert_eq!(codes(&["--skip", "trailing-whitespace"]), ["lowercase-key"]);
+    // Selecting a style note runs it without --pedantic.
+    scene.write(".env", "B=1\nA=1\n");
+    scene.write("env.schema.toml", "[vars.A]\n[vars.B]\n");
+    assert_eq!(codes(&["--select", "unordered-key"]), ["unordered-key"]);
+}
+
+#[test]
+fn select_and_ignore_in_the_configuration() {
+    let scene = Scene::new();
+    scene.write(".env", "lower=1\nTRAILING=1  \n");
+    scene.write("env.schema.toml", "[vars.lower]\n[vars.TRAILING]\n");
+    scene.write(
+        "shipshape.toml",
+        "[validate-env]\nselect = [\"lowercase-key\", \"trailing-whitespace\"]\nignore = [\"lowercase-key\"]\n",
+    );
+    let r = scene.run(&["--env", "x", "--format", "json", ".env"]);
+    let found: Vec<String> = crate::common::codes(&r)
+        .into_iter()
+        .map(|(c, _)| c)
+        .collect();
+    assert_eq!(found, ["trailing-whitespace"], "{}", r.snapshot());
+    // --select replaces the file's select; the file's ignore still applies.
+    let r = scene.run(&["--env", "x", "--select", "lowercase-key", ".env"]);
+    assert_eq!(r.code, Some(0), "{}", r.snapshot());
+    scene.write(
+        "shipshape.toml",
+        "[validate-env]\nignore = [\"trailing-whitespaces\"]\n",
+    );
+    let r = scene.run(&["--env", "x", ".env"]);
+    assert_eq!(r.code, Some(2), "{}", r.snapshot());
+    assert!(
+        r.stderr.contains("ignore in [validate-env]: unknown rule \"trailing-whitespaces\"; did you mean \"trailing-whitespace\"?"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn list_checks_and_explain_read_the_registry() {
+    let r = crate::common::run(&["--list-checks"]);
+    assert_eq!(r.code, Some(0), "{}", r.snapshot());
+    assert!(r.stdout.contains("forbidden-value"), "{}", r.stdout);
+    assert_eq!(r.stdout.lines().count(), 44, "{}", r.stdout);
+    let r = crate::common::run(&["--explain", "duplicate-key"]);
+    insta::assert_snapshot!(r.snapshot());
 }
 
 #[test]

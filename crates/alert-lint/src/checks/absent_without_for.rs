@@ -10,7 +10,7 @@ pub const CHECK: Check = Check {
     id: "absent-without-for",
     severity: Severity::Warning,
     summary: "An alert using `absent()` without a `for`.",
-    explain: "`absent()` is true whenever the series is missing, which happens briefly on every Prometheus restart, target redeploy or rule-file reload. Without a `for` of a few minutes the alert fires on each of them.",
+    explanation: "`absent()` is true whenever the series is missing, which happens briefly on every Prometheus restart, target redeploy or rule-file reload. Without a `for` of a few minutes the alert fires on each of them.",
 };
 
 pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {

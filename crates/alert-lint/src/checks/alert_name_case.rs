@@ -9,7 +9,7 @@ pub const CHECK: Check = Check {
     id: "alert-name-case",
     severity: Severity::Warning,
     summary: "An alert name that is not CamelCase.",
-    explain: "Prometheus' convention (and the upstream mixins) names alerts in CamelCase, e.g. `HighErrorRate`, `DiskSpaceLow`; etcd's mixin starts with a lowercase `etcd`, which is accepted. Names with spaces, `_`, `(`, `>` or `%` make routing by `alertname`, silences and URLs awkward.",
+    explanation: "Prometheus' convention (and the upstream mixins) names alerts in CamelCase, e.g. `HighErrorRate`, `DiskSpaceLow`; etcd's mixin starts with a lowercase `etcd`, which is accepted. Names with spaces, `_`, `(`, `>` or `%` make routing by `alertname`, silences and URLs awkward.",
 };
 
 fn camel(name: &str) -> bool {

@@ -10,7 +10,7 @@ pub const CHECK: Check = Check {
     id: "always-firing",
     severity: Severity::Info,
     summary: "An alert expression with no comparison, `absent()` or set filter: it fires for every series.",
-    explain: "An alert fires for every series its expression returns. `rate(errors_total[5m])` returns a value for every series, so the alert fires all the time; add the condition (`> 0.05`). Comparisons with `bool` do not filter either. Expressions that select no series at all (a Watchdog alert on `vector(1)`) are exempt.",
+    explanation: "An alert fires for every series its expression returns. `rate(errors_total[5m])` returns a value for every series, so the alert fires all the time; add the condition (`> 0.05`). Comparisons with `bool` do not filter either. Expressions that select no series at all (a Watchdog alert on `vector(1)`) are exempt.",
 };
 
 pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {

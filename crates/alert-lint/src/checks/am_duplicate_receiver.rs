@@ -11,7 +11,7 @@ pub const CHECK: Check = Check {
     id: "am-duplicate-receiver",
     severity: Severity::Error,
     summary: "A receiver without a name, or two receivers with the same name.",
-    explain: "Routes refer to receivers by name; Alertmanager refuses a receiver without a name (\"missing name in receiver\") and duplicate names (\"notification config name is not unique\").",
+    explanation: "Routes refer to receivers by name; Alertmanager refuses a receiver without a name (\"missing name in receiver\") and duplicate names (\"notification config name is not unique\").",
 };
 
 pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {

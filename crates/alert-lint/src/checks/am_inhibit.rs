@@ -10,7 +10,7 @@ pub const CHECK: Check = Check {
     id: "am-inhibit",
     severity: Severity::Error,
     summary: "An inhibit rule with an invalid `equal` label name.",
-    explain: "An inhibit rule mutes alerts matching the target matchers while an alert matching the source matchers fires, when both have the same values for the `equal` labels. `equal` must list valid label names (Alertmanager refuses the config otherwise).",
+    explanation: "An inhibit rule mutes alerts matching the target matchers while an alert matching the source matchers fires, when both have the same values for the `equal` labels. `equal` must list valid label names (Alertmanager refuses the config otherwise).",
 };
 
 pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {

@@ -9,7 +9,7 @@ pub const CHECK: Check = Check {
     id: "am-inhibit-match-all",
     severity: Severity::Warning,
     summary: "An inhibit rule without source or target matchers.",
-    explain: "An inhibit rule with no source matchers lets any firing alert mute the targets; with no target matchers it mutes every alert. Alertmanager accepts it, but it almost always mutes far more than intended. Add `source_matchers` and `target_matchers`.",
+    explanation: "An inhibit rule with no source matchers lets any firing alert mute the targets; with no target matchers it mutes every alert. Alertmanager accepts it, but it almost always mutes far more than intended. Add `source_matchers` and `target_matchers`.",
 };
 
 pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {

@@ -9,7 +9,7 @@ pub const CHECK: Check = Check {
     id: "am-inhibit-no-equal",
     severity: Severity::Warning,
     summary: "An inhibit rule without `equal`.",
-    explain: "Without `equal`, any one firing source alert mutes every target alert everywhere: a single critical alert on one host silences all warnings of all services. List the labels that must match, e.g. `equal: [alertname, instance]`.",
+    explanation: "Without `equal`, any one firing source alert mutes every target alert everywhere: a single critical alert on one host silences all warnings of all services. List the labels that must match, e.g. `equal: [alertname, instance]`.",
 };
 
 pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {

@@ -10,7 +10,7 @@ pub const CHECK: Check = Check {
     id: "am-inline-secret",
     severity: Severity::Warning,
     summary: "A secret written inline in the Alertmanager config where a `_file` form exists.",
-    explain: "Inline secrets end up in version control, in `amtool config show` and in support bundles. Alertmanager can read them from files instead (smtp_auth_password_file, routing_key_file, api_url_file, url_file, password_file, credentials_file, …); mount the secret and point at it. A webhook `url` counts as a secret when it is a chat or paging service's incoming webhook (Slack, Discord, Teams, Google Chat, …), carries credentials or a token-like query parameter, or has a long random path segment; an internal address such as http://alert-router:8080/hook does not. A setting given both inline and as a file is an `am-integration` error instead.",
+    explanation: "Inline secrets end up in version control, in `amtool config show` and in support bundles. Alertmanager can read them from files instead (smtp_auth_password_file, routing_key_file, api_url_file, url_file, password_file, credentials_file, …); mount the secret and point at it. A webhook `url` counts as a secret when it is a chat or paging service's incoming webhook (Slack, Discord, Teams, Google Chat, …), carries credentials or a token-like query parameter, or has a long random path segment; an internal address such as http://alert-router:8080/hook does not. A setting given both inline and as a file is an `am-integration` error instead.",
 };
 
 /// (key, file form, first Alertmanager version with the file form)

@@ -9,7 +9,7 @@ pub const CHECK: Check = Check {
     id: "am-matcher",
     severity: Severity::Error,
     summary: "A `matchers` entry (or legacy `match`/`match_re`) that does not parse or has an invalid regex.",
-    explain: "Matchers are written `label=\"value\"` with one of =, !=, =~, !~ (several may be combined as `{a=\"b\", c=~\"d|e\"}`); regexes are RE2 and fully anchored. Alertmanager refuses the config when one does not parse.",
+    explanation: "Matchers are written `label=\"value\"` with one of =, !=, =~, !~ (several may be combined as `{a=\"b\", c=~\"d|e\"}`); regexes are RE2 and fully anchored. Alertmanager refuses the config when one does not parse.",
 };
 
 pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {

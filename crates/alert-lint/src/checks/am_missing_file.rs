@@ -12,7 +12,7 @@ pub const CHECK: Check = Check {
     id: "am-missing-file",
     severity: Severity::Warning,
     summary: "A `templates` glob or a relative `*_file` path that matches no file next to the config.",
-    explain: "Alertmanager resolves relative paths against the directory of its config file. A template glob that matches nothing silently drops custom templates; a missing `_file` (password_file, routing_key_file, …) breaks the integration at send time. Absolute paths (e.g. /run/secrets/…) are deployment paths and are not checked.",
+    explanation: "Alertmanager resolves relative paths against the directory of its config file. A template glob that matches nothing silently drops custom templates; a missing `_file` (password_file, routing_key_file, …) breaks the integration at send time. Absolute paths (e.g. /run/secrets/…) are deployment paths and are not checked.",
 };
 
 fn file_refs<'n>(node: &'n Node, out: &mut Vec<(&'n str, &'n Node)>) {

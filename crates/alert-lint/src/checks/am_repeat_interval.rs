@@ -13,7 +13,7 @@ pub const CHECK: Check = Check {
     id: "am-repeat-interval",
     severity: Severity::Warning,
     summary: "A route whose effective `repeat_interval` is shorter than its `group_interval`.",
-    explain: "Notifications are only sent at group_interval ticks, so a shorter repeat_interval has no effect beyond making the config misleading; usually one of the two has the wrong unit. Values are inherited from parent routes (defaults: group_interval 5m, repeat_interval 4h).",
+    explanation: "Notifications are only sent at group_interval ticks, so a shorter repeat_interval has no effect beyond making the config misleading; usually one of the two has the wrong unit. Values are inherited from parent routes (defaults: group_interval 5m, repeat_interval 4h).",
 };
 
 fn walk(route: &Route, group: Duration, repeat: Duration, file: usize, out: &mut Vec<Finding>) {

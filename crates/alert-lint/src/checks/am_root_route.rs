@@ -9,7 +9,7 @@ pub const CHECK: Check = Check {
     id: "am-root-route",
     severity: Severity::Error,
     summary: "The Alertmanager root route is missing, has no default receiver, or has matchers, time intervals or `continue`.",
-    explain: "Every alert enters the routing tree at the root route, so it must exist and name the default receiver; it matches every alert by definition, so matchers, `mute_time_intervals`, `active_time_intervals` and `continue` are not allowed there. Alertmanager refuses the config otherwise.",
+    explanation: "Every alert enters the routing tree at the root route, so it must exist and name the default receiver; it matches every alert by definition, so matchers, `mute_time_intervals`, `active_time_intervals` and `continue` are not allowed there. Alertmanager refuses the config otherwise.",
 };
 
 pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {

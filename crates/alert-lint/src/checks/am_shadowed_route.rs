@@ -11,7 +11,7 @@ pub const CHECK: Check = Check {
     id: "am-shadowed-route",
     severity: Severity::Warning,
     summary: "A route shadowed by an earlier sibling without `continue`.",
-    explain: "Alertmanager tries sibling routes in order and stops at the first match unless it has `continue: true`. If an earlier sibling without `continue` matches every alert a later one would — it has no matchers (a catch-all), or each of its matchers is implied by one of the later route's (the same matcher, or a regex or `!=` that accepts the later route's value: `severity=~\"critical|warning\"` before `severity=\"critical\"`) — the later route is never reached. The finding is at the later route's matchers and names the route that shadows it. Reorder them (most specific first) or add `continue: true`.",
+    explanation: "Alertmanager tries sibling routes in order and stops at the first match unless it has `continue: true`. If an earlier sibling without `continue` matches every alert a later one would — it has no matchers (a catch-all), or each of its matchers is implied by one of the later route's (the same matcher, or a regex or `!=` that accepts the later route's value: `severity=~\"critical|warning\"` before `severity=\"critical\"`) — the later route is never reached. The finding is at the later route's matchers and names the route that shadows it. Reorder them (most specific first) or add `continue: true`.",
 };
 
 /// Does every value `later` accepts also satisfy `earlier` (same label)?

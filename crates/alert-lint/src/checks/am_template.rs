@@ -13,7 +13,7 @@ pub const CHECK: Check = Check {
     id: "am-template",
     severity: Severity::Error,
     summary: "An Alertmanager template file (from `templates`) that does not parse.",
-    explain: "Alertmanager parses every file its `templates` globs match when it loads the config, as Go text/template with its own functions (toUpper, toLower, title, join, match, safeHtml, reReplaceAll, stringSlice, …), and refuses the config if one fails: an unclosed {{ }}, an unbalanced define/if/range/end, an unknown function or an undefined variable. The finding points at the `templates` entry and names the template file and line.",
+    explanation: "Alertmanager parses every file its `templates` globs match when it loads the config, as Go text/template with its own functions (toUpper, toLower, title, join, match, safeHtml, reReplaceAll, stringSlice, …), and refuses the config if one fails: an unclosed {{ }}, an unbalanced define/if/range/end, an unknown function or an undefined variable. The finding points at the `templates` entry and names the template file and line.",
 };
 
 pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {

@@ -13,7 +13,7 @@ pub const CHECK: Check = Check {
     id: "am-time-interval",
     severity: Severity::Error,
     summary: "A time interval with an invalid weekday, time, day of month, month, year or location.",
-    explain: "Alertmanager refuses time intervals it cannot read: `weekdays` are full English names or `monday:friday` ranges (no abbreviations or numbers); `times` need both `start_time` and `end_time` as HH:MM (00:00 to 24:00) with start before end; `days_of_month` are 1..31 or -31..-1 (a negative start needs a negative end, and the range must not be always empty); `months` are full names or numbers; `years` are numbers; every range runs forwards; `location` is an IANA time zone name such as Europe/Berlin (or UTC, Local).",
+    explanation: "Alertmanager refuses time intervals it cannot read: `weekdays` are full English names or `monday:friday` ranges (no abbreviations or numbers); `times` need both `start_time` and `end_time` as HH:MM (00:00 to 24:00) with start before end; `days_of_month` are 1..31 or -31..-1 (a negative start needs a negative end, and the range must not be always empty); `months` are full names or numbers; `years` are numbers; every range runs forwards; `location` is an IANA time zone name such as Europe/Berlin (or UTC, Local).",
 };
 
 const INTERVAL: &[Field] = &[

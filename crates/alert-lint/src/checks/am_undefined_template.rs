@@ -15,7 +15,7 @@ pub const CHECK: Check = Check {
     id: "am-undefined-template",
     severity: Severity::Warning,
     summary: "A notification field calls `{{ template \"name\" . }}` but no template file defines that name.",
-    explain: "Alertmanager only executes the templates in notification fields when it sends, so a call to a template that no file in `templates` defines passes `amtool check-config` and fails at 3 a.m. with an empty or error notification. Define it in a template file (and list that file under `templates`), or fix the name. Alertmanager's built-in names (`__subject`, `slack.default.title`, `email.default.html`, …) are always defined.",
+    explanation: "Alertmanager only executes the templates in notification fields when it sends, so a call to a template that no file in `templates` defines passes `amtool check-config` and fails at 3 a.m. with an empty or error notification. Define it in a template file (and list that file under `templates`), or fix the name. Alertmanager's built-in names (`__subject`, `slack.default.title`, `email.default.html`, …) are always defined.",
 };
 
 #[allow(clippy::unwrap_used)] // constant patterns

@@ -11,7 +11,7 @@ pub const CHECK: Check = Check {
     id: "am-unknown-receiver",
     severity: Severity::Error,
     summary: "A route names a receiver that is not defined.",
-    explain: "Alertmanager refuses a config whose routes use an undefined receiver (\"undefined receiver used in route\"). Fix the name (a close match is suggested) or add the receiver.",
+    explanation: "Alertmanager refuses a config whose routes use an undefined receiver (\"undefined receiver used in route\"). Fix the name (a close match is suggested) or add the receiver.",
 };
 
 pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {

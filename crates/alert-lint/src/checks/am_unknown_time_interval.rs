@@ -11,7 +11,7 @@ pub const CHECK: Check = Check {
     id: "am-unknown-time-interval",
     severity: Severity::Error,
     summary: "A route's `mute_time_intervals` or `active_time_intervals` names an undefined time interval.",
-    explain: "Time intervals are defined at the top level (`time_intervals`, or the older `mute_time_intervals`) and referenced by name from routes. Alertmanager refuses a config that references one that is not defined (\"undefined time interval used in route\").",
+    explanation: "Time intervals are defined at the top level (`time_intervals`, or the older `mute_time_intervals`) and referenced by name from routes. Alertmanager refuses a config that references one that is not defined (\"undefined time interval used in route\").",
 };
 
 pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {

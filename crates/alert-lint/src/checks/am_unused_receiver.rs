@@ -10,7 +10,7 @@ pub const CHECK: Check = Check {
     id: "am-unused-receiver",
     severity: Severity::Warning,
     summary: "A receiver that no route uses.",
-    explain: "A receiver only gets notifications when a route names it. An unused receiver is usually a route that was deleted or mistyped; remove it or route to it.",
+    explanation: "A receiver only gets notifications when a route names it. An unused receiver is usually a route that was deleted or mistyped; remove it or route to it.",
 };
 
 pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {

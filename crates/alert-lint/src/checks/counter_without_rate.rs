@@ -11,7 +11,7 @@ pub const CHECK: Check = Check {
     id: "counter-without-rate",
     severity: Severity::Info,
     summary: "A counter (`_total`, `_bucket`, or a unit followed by `_count`/`_sum`) used as a raw value in an alert.",
-    explain: "A counter only goes up (and resets to zero on restart), so its raw value says nothing about now: `errors_total > 100` fires forever once 100 errors ever happened, and stops after a restart. Wrap it in `rate()` or `increase()` over a window.",
+    explanation: "A counter only goes up (and resets to zero on restart), so its raw value says nothing about now: `errors_total > 100` fires forever once 100 errors ever happened, and stops after a restart. Wrap it in `rate()` or `increase()` over a window.",
 };
 
 /// `_total` and `_bucket` are counters by convention. `_count` and `_sum`

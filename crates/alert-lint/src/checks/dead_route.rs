@@ -11,7 +11,7 @@ pub const CHECK: Check = Check {
     id: "dead-route",
     severity: Severity::Warning,
     summary: "A route or inhibit rule whose matchers match none of the linted alerts.",
-    explain: "When rule files are linted together with alertmanager.yml, a route matching a label value no alert carries (e.g. `team=\"databse\"`) will never be used, and an inhibit rule whose source or target matches no alert never inhibits anything. Usually a typo in a label value, or an alert that lost its label.",
+    explanation: "When rule files are linted together with alertmanager.yml, a route matching a label value no alert carries (e.g. `team=\"databse\"`) will never be used, and an inhibit rule whose source or target matches no alert never inhibits anything. Usually a typo in a label value, or an alert that lost its label.",
 };
 
 pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {

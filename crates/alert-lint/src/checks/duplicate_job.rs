@@ -11,7 +11,7 @@ pub const CHECK: Check = Check {
     id: "duplicate-job",
     severity: Severity::Error,
     summary: "Two scrape configs with the same `job_name` (or one without).",
-    explain: "Prometheus refuses a config where a job name is repeated (\"found multiple scrape configs with job name\") or missing. Rename one, or merge their targets.",
+    explanation: "Prometheus refuses a config where a job name is repeated (\"found multiple scrape configs with job name\") or missing. Rename one, or merge their targets.",
 };
 
 pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {

@@ -9,5 +9,5 @@ pub const CHECK: Check = Check {
     id: "duplicate-key",
     severity: Severity::Error,
     summary: "A mapping has the same key twice.",
-    explain: "go-yaml, which Prometheus and Alertmanager use, rejects a mapping with a repeated key. Other YAML tools silently keep one of the values, so the file may look fine elsewhere. Every duplicate is reported; remove or merge the extra key.",
+    explanation: "go-yaml, which Prometheus and Alertmanager use, rejects a mapping with a repeated key. Other YAML tools silently keep one of the values, so the file may look fine elsewhere. Every duplicate is reported; remove or merge the extra key.",
 };

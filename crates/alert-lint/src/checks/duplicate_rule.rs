@@ -11,7 +11,7 @@ pub const CHECK: Check = Check {
     id: "duplicate-rule",
     severity: Severity::Warning,
     summary: "Two rules in one group with the same name, labels and expression.",
-    explain: "A rule written twice (same `alert`/`record`, labels and `expr`) evaluates twice and produces the same series or alert: a copy left behind by an edit. Delete the copy. Rules that share a name and labels but differ in their expression are left alone: upstream rule sets do it on purpose (kubernetes-mixin records `code_verb:apiserver_request_total:increase1h` once per status class, with selectors that never overlap), although promtool's lint reports them as \"duplicate rule(s)\" too.",
+    explanation: "A rule written twice (same `alert`/`record`, labels and `expr`) evaluates twice and produces the same series or alert: a copy left behind by an edit. Delete the copy. Rules that share a name and labels but differ in their expression are left alone: upstream rule sets do it on purpose (kubernetes-mixin records `code_verb:apiserver_request_total:increase1h` once per status class, with selectors that never overlap), although promtool's lint reports them as \"duplicate rule(s)\" too.",
 };
 
 pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {

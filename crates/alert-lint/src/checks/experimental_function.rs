@@ -11,7 +11,7 @@ pub const CHECK: Check = Check {
     id: "experimental-function",
     severity: Severity::Error,
     summary: "An experimental PromQL function that needs a feature flag (or does not exist in the target version).",
-    explain: "Experimental functions and aggregations (`sort_by_label`, `mad_over_time`, `info`, `double_exponential_smoothing`, `limitk`, `limit_ratio`, `ts_of_*_over_time`, `min_of`/`max_of`, …) are refused unless Prometheus runs with --enable-feature=promql-experimental-functions, and versions before the one that added a function do not know it at all (\"unknown function\"); `histogram_avg` needs 2.51, `histogram_stddev` 2.47. The table follows promql/parser/functions.go of each release. If your Prometheus runs with the flag, re-level this check to `off` in shipshape.toml.",
+    explanation: "Experimental functions and aggregations (`sort_by_label`, `mad_over_time`, `info`, `double_exponential_smoothing`, `limitk`, `limit_ratio`, `ts_of_*_over_time`, `min_of`/`max_of`, …) are refused unless Prometheus runs with --enable-feature=promql-experimental-functions, and versions before the one that added a function do not know it at all (\"unknown function\"); `histogram_avg` needs 2.51, `histogram_stddev` 2.47. The table follows promql/parser/functions.go of each release. If your Prometheus runs with the flag, re-level this check to `off` in shipshape.toml.",
 };
 
 /// A function (or aggregation) added after 2.42: the release that added it,

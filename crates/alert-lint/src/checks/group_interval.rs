@@ -10,7 +10,7 @@ pub const CHECK: Check = Check {
     id: "group-interval",
     severity: Severity::Warning,
     summary: "A rule group `interval` above 5m (configurable).",
-    explain: "Series written by recording rules go stale after 5 minutes without a new sample, so a group evaluated less often produces gaps; alerts evaluated that rarely also react late. Keep `interval` at or below 5m (`max_group_interval` in the [alert-lint] table).",
+    explanation: "Series written by recording rules go stale after 5 minutes without a new sample, so a group evaluated less often produces gaps; alerts evaluated that rarely also react late. Keep `interval` at or below 5m (`max_group_interval` in the [alert-lint] table).",
 };
 
 pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {

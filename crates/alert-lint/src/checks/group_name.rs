@@ -11,7 +11,7 @@ pub const CHECK: Check = Check {
     id: "group-name",
     severity: Severity::Error,
     summary: "A rule group without a name, or with the name of another group in the same file.",
-    explain: "Prometheus identifies a group by file and name: it refuses a group with an empty name and a file with two groups of the same name (\"groupname must not be empty\", \"repeated in the same file\"). Give every group a distinct, descriptive name such as `api`, `database`.",
+    explanation: "Prometheus identifies a group by file and name: it refuses a group with an empty name and a file with two groups of the same name (\"groupname must not be empty\", \"repeated in the same file\"). Give every group a distinct, descriptive name such as `api`, `database`.",
 };
 
 pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {

@@ -10,7 +10,7 @@ pub const CHECK: Check = Check {
     id: "inhibit-equal-missing",
     severity: Severity::Warning,
     summary: "An inhibit rule's `equal` label that none of its source alerts can carry.",
-    explain: "Labels missing on both alerts compare equal (both empty), so an `equal` label the source alerts never have makes the rule mute target alerts that also lack it — everywhere — instead of only those of the same service or instance. Keep the label in the source alerts' expressions or rule labels, or drop it from `equal`. Only labels that every source alert certainly lacks are reported (an aggregation such as `sum(...)` or `sum by (job)` dropped them and no rule label sets them): an expression that keeps its series' own labels may carry labels the exporter adds (`mountpoint` on node_filesystem_*), which alert-lint cannot see.",
+    explanation: "Labels missing on both alerts compare equal (both empty), so an `equal` label the source alerts never have makes the rule mute target alerts that also lack it — everywhere — instead of only those of the same service or instance. Keep the label in the source alerts' expressions or rule labels, or drop it from `equal`. Only labels that every source alert certainly lacks are reported (an aggregation such as `sum(...)` or `sum by (job)` dropped them and no rule label sets them): an expression that keeps its series' own labels may carry labels the exporter adds (`mountpoint` on node_filesystem_*), which alert-lint cannot see.",
 };
 
 pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {

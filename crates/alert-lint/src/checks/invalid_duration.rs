@@ -9,5 +9,5 @@ pub const CHECK: Check = Check {
     id: "invalid-duration",
     severity: Severity::Error,
     summary: "A duration that Prometheus or Alertmanager cannot parse.",
-    explain: "Durations are integers with units, largest unit first: `30s`, `5m`, `1h30m`, `2d`. Units are ms, s, m, h, d, w, y; a unit is required (`5` is invalid) and fractions are not allowed (`1.5m` is invalid, write `90s`).",
+    explanation: "Durations are integers with units, largest unit first: `30s`, `5m`, `1h30m`, `2d`. Units are ms, s, m, h, d, w, y; a unit is required (`5` is invalid) and fractions are not allowed (`1.5m` is invalid, write `90s`).",
 };

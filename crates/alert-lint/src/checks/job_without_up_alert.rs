@@ -12,7 +12,7 @@ pub const CHECK: Check = Check {
     id: "job-without-up-alert",
     severity: Severity::Info,
     summary: "A scrape job with no alert on `up` or `absent()` for it.",
-    explain: "When a target stops answering, its metrics vanish and alerts on them go quiet instead of firing. An alert on `up{job=\"…\"} == 0` (or `absent(up{job=\"…\"})`) per job, or one on `up == 0` for all jobs, tells you.",
+    explanation: "When a target stops answering, its metrics vanish and alerts on them go quiet instead of firing. An alert on `up{job=\"…\"} == 0` (or `absent(up{job=\"…\"})`) per job, or one on `up == 0` for all jobs, tells you.",
 };
 
 pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {

@@ -11,7 +11,7 @@ pub const CHECK: Check = Check {
     id: "label-dropped",
     severity: Severity::Warning,
     summary: "A template uses `$labels.X` but the expression's aggregation removes label X.",
-    explain: "`sum(rate(x[5m])) > 1` has no labels left, so `{{ $labels.instance }}` renders as an empty string and the notification says \"on \". Keep the label in the aggregation (`sum by (instance) (...)`) or stop using it.",
+    explanation: "`sum(rate(x[5m])) > 1` has no labels left, so `{{ $labels.instance }}` renders as an empty string and the notification says \"on \". Keep the label in the aggregation (`sum by (instance) (...)`) or stop using it.",
 };
 
 pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {

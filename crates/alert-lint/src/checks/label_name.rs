@@ -10,7 +10,7 @@ pub const CHECK: Check = Check {
     id: "label-name",
     severity: Severity::Error,
     summary: "An invalid label or annotation name in a rule, a group or external_labels.",
-    explain: "Before Prometheus 3.0 label and annotation names must match [a-zA-Z_][a-zA-Z0-9_]*; from 3.0 any non-empty UTF-8 name is allowed. `__name__` may not be set as a rule label. Prometheus refuses the file otherwise.",
+    explanation: "Before Prometheus 3.0 label and annotation names must match [a-zA-Z_][a-zA-Z0-9_]*; from 3.0 any non-empty UTF-8 name is allowed. `__name__` may not be set as a rule label. Prometheus refuses the file otherwise.",
 };
 
 fn valid(name: &str, v3: bool) -> bool {

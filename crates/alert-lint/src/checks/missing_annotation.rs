@@ -9,7 +9,7 @@ pub const CHECK: Check = Check {
     id: "missing-annotation",
     severity: Severity::Warning,
     summary: "An alert without a required annotation (summary, description; runbook_url when configured).",
-    explain: "The person paged at 3 a.m. sees the annotations: `summary` says what is wrong, `description` gives the details (use $labels and $value), `runbook_url` says what to do. Which annotations are required is set by `required_annotations` (default: summary, description) and `runbook_url_required` in the [alert-lint] table.",
+    explanation: "The person paged at 3 a.m. sees the annotations: `summary` says what is wrong, `description` gives the details (use $labels and $value), `runbook_url` says what to do. Which annotations are required is set by `required_annotations` (default: summary, description) and `runbook_url_required` in the [alert-lint] table.",
 };
 
 pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {

@@ -11,7 +11,7 @@ pub const CHECK: Check = Check {
     id: "missing-for",
     severity: Severity::Info,
     summary: "An alert without `for`, or with `for` shorter than the group's evaluation interval.",
-    explain: "Without `for`, one bad evaluation (a scrape blip, a restart) pages someone. A note rather than a warning: upstream rule sets leave `for` out on purpose where the condition already spans time (a job running for 12 hours, a certificate expiring within a week, a failed RAID disk). Dead man's switches (`vector(1)`) and alerts over `ALERTS` are not reported. A `for` shorter than the evaluation interval is the same as none: the condition is only checked once per interval. If an alert must fire immediately, say so with an explicit `for: 0s`.",
+    explanation: "Without `for`, one bad evaluation (a scrape blip, a restart) pages someone. A note rather than a warning: upstream rule sets leave `for` out on purpose where the condition already spans time (a job running for 12 hours, a certificate expiring within a week, a failed RAID disk). Dead man's switches (`vector(1)`) and alerts over `ALERTS` are not reported. A `for` shorter than the evaluation interval is the same as none: the condition is only checked once per interval. If an alert must fire immediately, say so with an explicit `for: 0s`.",
 };
 
 /// A dead man's switch (`vector(1)`: no series at all) or an alert about

@@ -4,23 +4,14 @@
 
 use std::time::Duration;
 
-use shipshape_core::Severity;
-
 use crate::finding::{Finding, Pos};
 use crate::rules::{Group, Rule, RuleFile};
 use crate::settings::Settings;
 use crate::workspace::Workspace;
 
-/// What a check is, for `--explain`, SARIF and configuration.
-#[derive(Debug)]
-pub struct Check {
-    pub id: &'static str,
-    pub severity: Severity,
-    /// One line: what the check looks for.
-    pub summary: &'static str,
-    /// Why it matters and how to fix it.
-    pub explain: &'static str,
-}
+/// What a check is, for `--explain`, SARIF and configuration: the shared
+/// rule type, called a check here because a "rule" is a Prometheus rule.
+pub use shipshape_core::Rule as Check;
 
 /// Everything a check can look at.
 pub struct Cx<'a> {
@@ -35,6 +26,11 @@ macro_rules! checks {
         $( pub mod $module; )*
         /// Every check with its run function (None: reported by the loaders).
         pub const ALL: &[(&Check, Option<Run>)] = &[ $( (&$module::CHECK, $run) ),* ];
+        shipshape_core::rules! {
+            /// Every check: `--select`, `--ignore`, `--explain`,
+            /// `--list-checks`, `severity` and SARIF read this list.
+            pub static RULES = [ $( $module::CHECK ),* ];
+        }
     };
 }
 
@@ -102,21 +98,8 @@ checks! {
     scrape_timeout: Some(scrape_timeout::run),
 }
 
-/// Check ids used by the loaders.
-pub mod ids {
-    pub const YAML_SYNTAX: &str = "yaml-syntax";
-    pub const DUPLICATE_KEY: &str = "duplicate-key";
-    pub const UNKNOWN_FIELD: &str = "unknown-field";
-    pub const WRONG_TYPE: &str = "wrong-type";
-    pub const INVALID_DURATION: &str = "invalid-duration";
-    pub const UNKNOWN_FILE_KIND: &str = "unknown-file-kind";
-    pub const MULTI_DOCUMENT: &str = "multi-document";
-    pub const LABEL_NAME: &str = "label-name";
-    pub const AM_INTEGRATION: &str = "am-integration";
-}
-
 pub fn find(id: &str) -> Option<&'static Check> {
-    ALL.iter().map(|(c, _)| *c).find(|c| c.id == id)
+    RULES.find(id)
 }
 
 /// Run every check over the workspace. (Running them on threads was

@@ -9,7 +9,7 @@ pub const CHECK: Check = Check {
     id: "no-alertmanager",
     severity: Severity::Warning,
     summary: "prometheus.yml has no `alerting.alertmanagers` while alerting rules exist.",
-    explain: "Without an Alertmanager, Prometheus evaluates alerts and shows them in its UI, but sends no notification. Add `alerting: {alertmanagers: [{static_configs: [{targets: ['alertmanager:9093']}]}]}`.",
+    explanation: "Without an Alertmanager, Prometheus evaluates alerts and shows them in its UI, but sends no notification. Add `alerting: {alertmanagers: [{static_configs: [{targets: ['alertmanager:9093']}]}]}`.",
 };
 
 pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {

@@ -10,7 +10,7 @@ pub const CHECK: Check = Check {
     id: "promql-syntax",
     severity: Severity::Error,
     summary: "`expr` is missing or is not valid PromQL for the target Prometheus version.",
-    explain: "Prometheus parses and type-checks every rule expression when it loads the file and refuses the file if one fails. Besides syntax errors this covers features newer than --prometheus-version: UTF-8 (quoted) metric and label names need 3.0, and `holt_winters` was renamed `double_exponential_smoothing` in 3.0. Test the expression in the Prometheus UI or with `promtool query instant`.",
+    explanation: "Prometheus parses and type-checks every rule expression when it loads the file and refuses the file if one fails. Besides syntax errors this covers features newer than --prometheus-version: UTF-8 (quoted) metric and label names need 3.0, and `holt_winters` was renamed `double_exponential_smoothing` in 3.0. Test the expression in the Prometheus UI or with `promtool query instant`.",
 };
 
 pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {

@@ -13,7 +13,7 @@ pub const CHECK: Check = Check {
     id: "rate-of-sum",
     severity: Severity::Warning,
     summary: "`rate()` of a recorded series that is a `sum` of a raw counter.",
-    explain: "Counters reset when a process restarts; `rate()` corrects for resets of each series. After `sum()` the reset of one series looks like a huge drop of the total, so `rate(sum(x))` produces spikes. Record `sum(rate(x[5m]))` instead and use that series directly.",
+    explanation: "Counters reset when a process restarts; `rate()` corrects for resets of each series. After `sum()` the reset of one series looks like a huge drop of the total, so `rate(sum(x))` produces spikes. Record `sum(rate(x[5m]))` instead and use that series directly.",
 };
 
 fn sums_raw_counter(expr: &Expr) -> bool {

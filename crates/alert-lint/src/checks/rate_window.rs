@@ -11,7 +11,7 @@ pub const CHECK: Check = Check {
     id: "rate-window",
     severity: Severity::Warning,
     summary: "`rate`/`irate`/`increase`/`deriv` over a window shorter than 4× the scrape interval.",
-    explain: "These functions need at least two samples in the window, and a window of barely two scrapes returns nothing after one missed scrape — the alert silently stops working. Use a window of at least 4× the scrape interval (the job's own interval when the selector pins `job` and prometheus.yml is linted too; else `scrape_interval` from the [alert-lint] table, default 15s). The factor is `rate_window_factor`.",
+    explanation: "These functions need at least two samples in the window, and a window of barely two scrapes returns nothing after one missed scrape — the alert silently stops working. Use a window of at least 4× the scrape interval (the job's own interval when the selector pins `job` and prometheus.yml is linted too; else `scrape_interval` from the [alert-lint] table, default 15s). The factor is `rate_window_factor`.",
 };
 
 pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {

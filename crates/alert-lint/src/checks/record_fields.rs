@@ -9,7 +9,7 @@ pub const CHECK: Check = Check {
     id: "record-fields",
     severity: Severity::Error,
     summary: "A recording rule with `annotations`, `for` or `keep_firing_for`.",
-    explain: "Those fields only mean something for alerting rules; Prometheus refuses a recording rule that has them (\"invalid field 'for' in recording rule\"). Remove them, or make the rule an alert.",
+    explanation: "Those fields only mean something for alerting rules; Prometheus refuses a recording rule that has them (\"invalid field 'for' in recording rule\"). Remove them, or make the rule an alert.",
 };
 
 pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {

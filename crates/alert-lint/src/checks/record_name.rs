@@ -10,7 +10,7 @@ pub const CHECK: Check = Check {
     id: "record-name",
     severity: Severity::Error,
     summary: "A recording rule's `record` is not a valid metric name.",
-    explain: "The series a recording rule writes is named by `record`; before Prometheus 3.0 it must match [a-zA-Z_:][a-zA-Z0-9_:]*, and from 3.0 it may be any non-empty UTF-8 text without `{` or `}` (a name such as `strawberry{flavor=\"sweet\"}` is a selector, not a metric name). Prometheus refuses the file otherwise.",
+    explanation: "The series a recording rule writes is named by `record`; before Prometheus 3.0 it must match [a-zA-Z_:][a-zA-Z0-9_:]*, and from 3.0 it may be any non-empty UTF-8 text without `{` or `}` (a name such as `strawberry{flavor=\"sweet\"}` is a selector, not a metric name). Prometheus refuses the file otherwise.",
 };
 
 /// Whether Prometheus `version` refuses `record` as a recording rule name

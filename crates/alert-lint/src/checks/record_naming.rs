@@ -9,7 +9,7 @@ pub const CHECK: Check = Check {
     id: "record-naming",
     severity: Severity::Info,
     summary: "A recording rule name not in `level:metric:operations` form (configurable).",
-    explain: "Prometheus' naming convention for recorded series is level:metric:operations, e.g. `job:http_requests:rate5m`: it tells readers what was aggregated and how, and keeps recorded series apart from scraped ones. The pattern is `record_name_pattern` in the [alert-lint] table.",
+    explanation: "Prometheus' naming convention for recorded series is level:metric:operations, e.g. `job:http_requests:rate5m`: it tells readers what was aggregated and how, and keeps recorded series apart from scraped ones. The pattern is `record_name_pattern` in the [alert-lint] table.",
 };
 
 pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {

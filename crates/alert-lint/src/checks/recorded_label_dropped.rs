@@ -15,7 +15,7 @@ pub const CHECK: Check = Check {
     id: "recorded-label-dropped",
     severity: Severity::Warning,
     summary: "A template uses `$labels.X` on a recorded series whose recording rule aggregated X away.",
-    explain: "An alert on `job:http_errors:ratio_rate5m` carries only the labels the recording rule kept: when it is recorded as `sum by (job) (...)` (or `sum without (instance) (...)`), `{{ $labels.instance }}` in the alert renders as an empty string. alert-lint follows recorded series through the recording rules it lints (also chains of them) and reports only when every rule recording the series drops the label; a recording rule whose expression keeps its series' own labels says nothing. Keep the label in the recording rule's aggregation (`sum by (job, instance)`), or stop using it in the alert.",
+    explanation: "An alert on `job:http_errors:ratio_rate5m` carries only the labels the recording rule kept: when it is recorded as `sum by (job) (...)` (or `sum without (instance) (...)`), `{{ $labels.instance }}` in the alert renders as an empty string. alert-lint follows recorded series through the recording rules it lints (also chains of them) and reports only when every rule recording the series drops the label; a recording rule whose expression keeps its series' own labels says nothing. Keep the label in the recording rule's aggregation (`sum by (job, instance)`), or stop using it in the alert.",
 };
 
 /// The recording rules of the linted files, by the series they record.

@@ -11,7 +11,7 @@ pub const CHECK: Check = Check {
     id: "regex-anchor",
     severity: Severity::Info,
     summary: "A PromQL regex matcher with `^` or `$` anchors.",
-    explain: "PromQL regex matchers are always fully anchored: `job=~\"api.*\"` already means `^api.*$`. Explicit anchors are noise and suggest the author expected substring matching; remove them.",
+    explanation: "PromQL regex matchers are always fully anchored: `job=~\"api.*\"` already means `^api.*$`. Explicit anchors are noise and suggest the author expected substring matching; remove them.",
 };
 
 pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {

@@ -12,7 +12,7 @@ pub const CHECK: Check = Check {
     id: "rule-files-glob",
     severity: Severity::Warning,
     summary: "A `rule_files` entry that matches no file, or a linted rule file that no `rule_files` entry loads.",
-    explain: "Prometheus resolves `rule_files` globs relative to prometheus.yml and silently loads nothing for a glob that matches nothing — the alerts you linted would never run. Fix the path or glob (Go filepath.Match syntax: *, ?, [..]; no **).",
+    explanation: "Prometheus resolves `rule_files` globs relative to prometheus.yml and silently loads nothing for a glob that matches nothing — the alerts you linted would never run. Fix the path or glob (Go filepath.Match syntax: *, ?, [..]; no **).",
 };
 
 pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {

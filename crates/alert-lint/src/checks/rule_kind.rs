@@ -9,7 +9,7 @@ pub const CHECK: Check = Check {
     id: "rule-kind",
     severity: Severity::Error,
     summary: "A rule must have exactly one of `alert` and `record`.",
-    explain: "A rule is either an alerting rule (`alert: Name`) or a recording rule (`record: metric:name`). Prometheus refuses a rule with both, or with neither (\"one of 'record' or 'alert' must be set\").",
+    explanation: "A rule is either an alerting rule (`alert: Name`) or a recording rule (`record: metric:name`). Prometheus refuses a rule with both, or with neither (\"one of 'record' or 'alert' must be set\").",
 };
 
 pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {

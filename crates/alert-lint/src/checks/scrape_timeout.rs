@@ -10,7 +10,7 @@ pub const CHECK: Check = Check {
     id: "scrape-timeout",
     severity: Severity::Error,
     summary: "A `scrape_timeout` greater than its `scrape_interval`.",
-    explain: "A scrape must finish before the next one starts; Prometheus refuses a config whose scrape_timeout is greater than the scrape_interval (globally or for a job).",
+    explanation: "A scrape must finish before the next one starts; Prometheus refuses a config whose scrape_timeout is greater than the scrape_interval (globally or for a job).",
 };
 
 pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {

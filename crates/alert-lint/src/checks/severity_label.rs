@@ -9,7 +9,7 @@ pub const CHECK: Check = Check {
     id: "severity-label",
     severity: Severity::Warning,
     summary: "An alert without a `severity` label, or with a value outside the configured set.",
-    explain: "Alertmanager routes and inhibits by `severity`; an alert without it (or with `crit` where routes expect `critical`) takes the default route, which is rarely what was meant. The allowed values are set by `severities` in the [alert-lint] table (default: critical, warning, info, none — `none` is what kube-prometheus gives its Watchdog and InfoInhibitor).",
+    explanation: "Alertmanager routes and inhibits by `severity`; an alert without it (or with `crit` where routes expect `critical`) takes the default route, which is rarely what was meant. The allowed values are set by `severities` in the [alert-lint] table (default: critical, warning, info, none — `none` is what kube-prometheus gives its Watchdog and InfoInhibitor).",
 };
 
 pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {

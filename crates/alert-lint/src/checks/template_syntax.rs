@@ -10,7 +10,7 @@ pub const CHECK: Check = Check {
     id: "template-syntax",
     severity: Severity::Error,
     summary: "A label or annotation of an alert is not a valid Go template with Prometheus' functions.",
-    explain: "Prometheus parses every label and annotation of an alerting rule as a Go text/template when it loads the file, with the template builtins plus its own functions (humanize, humanizePercentage, humanizeDuration, humanize1024, printf, query, first, value, label, title, toUpper, toLower, reReplaceAll, match, args, tmpl, safeHtml, externalURL, pathPrefix, …) and the variables $labels, $value, $externalLabels and $externalURL. An unclosed {{ }}, an unbalanced if/range/end, an undefined variable or an unknown function (e.g. humanizeBytes) makes it refuse the file.",
+    explanation: "Prometheus parses every label and annotation of an alerting rule as a Go text/template when it loads the file, with the template builtins plus its own functions (humanize, humanizePercentage, humanizeDuration, humanize1024, printf, query, first, value, label, title, toUpper, toLower, reReplaceAll, match, args, tmpl, safeHtml, externalURL, pathPrefix, …) and the variables $labels, $value, $externalLabels and $externalURL. An unclosed {{ }}, an unbalanced if/range/end, an undefined variable or an unknown function (e.g. humanizeBytes) makes it refuse the file.",
 };
 
 pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {

@@ -10,7 +10,7 @@ pub const CHECK: Check = Check {
     id: "unknown-external-label",
     severity: Severity::Warning,
     summary: "A template uses `$externalLabels.X` but `global.external_labels` has no X.",
-    explain: "`$externalLabels` are the labels from `global.external_labels` in prometheus.yml. A name that is not defined there renders as an empty string.",
+    explanation: "`$externalLabels` are the labels from `global.external_labels` in prometheus.yml. A name that is not defined there renders as an empty string.",
 };
 
 pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {

@@ -9,5 +9,5 @@ pub const CHECK: Check = Check {
     id: "unknown-field",
     severity: Severity::Error,
     summary: "A field the target version of Prometheus or Alertmanager does not know.",
-    explain: "Prometheus and Alertmanager load their files strictly: an unknown field (usually a typo such as `anotations`, or a field from a newer version) makes them refuse the whole file. Fix the spelling (a close match is suggested) or raise --prometheus-version / --alertmanager-version if you really run a newer version. Dialect fields (vmalert, Thanos, Mimir) are accepted with --dialect.",
+    explanation: "Prometheus and Alertmanager load their files strictly: an unknown field (usually a typo such as `anotations`, or a field from a newer version) makes them refuse the whole file. Fix the spelling (a close match is suggested) or raise --prometheus-version / --alertmanager-version if you really run a newer version. Dialect fields (vmalert, Thanos, Mimir) are accepted with --dialect.",
 };

@@ -12,7 +12,7 @@ pub const CHECK: Check = Check {
     id: "unknown-job",
     severity: Severity::Warning,
     summary: "A selector pins `job` (or a plain `job=~\"a|b\"` alternation) to a value no scrape config in prometheus.yml defines.",
-    explain: "`up{job=\"postgres\"}` selects nothing when the scrape job is called `postgresql`: the alert can never fire (and `up == 0` alerts stay silent exactly when the job is gone). Use the `job_name` from prometheus.yml.",
+    explanation: "`up{job=\"postgres\"}` selects nothing when the scrape job is called `postgresql`: the alert can never fire (and `up == 0` alerts stay silent exactly when the job is gone). Use the `job_name` from prometheus.yml.",
 };
 
 pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {

@@ -12,7 +12,7 @@ pub const CHECK: Check = Check {
     id: "unknown-recorded-series",
     severity: Severity::Warning,
     summary: "An alert uses a recorded series (`level:metric:op`) that no linted file records.",
-    explain: "Names with colons are by convention written by recording rules. If none of the linted rule files records it, the alert selects nothing and can never fire — often a renamed or deleted recording rule. Lint the rule files together, or fix the name.",
+    explanation: "Names with colons are by convention written by recording rules. If none of the linted rule files records it, the alert selects nothing and can never fire — often a renamed or deleted recording rule. Lint the rule files together, or fix the name.",
 };
 
 pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {

@@ -11,7 +11,7 @@ pub const CHECK: Check = Check {
     id: "unrouted-alert",
     severity: Severity::Error,
     summary: "An alert that can never reach a receiver with an integration.",
-    explain: "alert-lint walks Alertmanager's routing tree (in order, honouring `continue`) with each alert's labels. An error is reported when every path ends in a receiver without any integration (a black hole: the alert is accepted and nobody hears of it), or when the alert falls through to the root's default receiver although its severity is routed elsewhere for other alerts — usually a team or severity route that does not match it because of a label it lacks.",
+    explanation: "alert-lint walks Alertmanager's routing tree (in order, honouring `continue`) with each alert's labels. An error is reported when every path ends in a receiver without any integration (a black hole: the alert is accepted and nobody hears of it), or when the alert falls through to the root's default receiver although its severity is routed elsewhere for other alerts — usually a team or severity route that does not match it because of a label it lacks.",
 };
 
 pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {

@@ -10,7 +10,7 @@ pub const CHECK: Check = Check {
     id: "value-in-label",
     severity: Severity::Warning,
     summary: "An alert label uses `$value`.",
-    explain: "Labels are an alert's identity. With `$value` in a label every evaluation creates a new alert (and resolves the old one): notifications flap and silences stop matching. Put the value in an annotation instead.",
+    explanation: "Labels are an alert's identity. With `$value` in a label every evaluation creates a new alert (and resolves the old one): notifications flap and silences stop matching. Put the value in an annotation instead.",
 };
 
 pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {

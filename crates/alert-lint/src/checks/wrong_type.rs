@@ -9,5 +9,5 @@ pub const CHECK: Check = Check {
     id: "wrong-type",
     severity: Severity::Error,
     summary: "A field has a value of the wrong type.",
-    explain: "A field that must be a string, list, mapping, integer or boolean holds something else, e.g. `labels:` given a list, or `limit: ten`. Prometheus and Alertmanager refuse the file.",
+    explanation: "A field that must be a string, list, mapping, integer or boolean holds something else, e.g. `labels:` given a list, or `limit: ten`. Prometheus and Alertmanager refuse the file.",
 };

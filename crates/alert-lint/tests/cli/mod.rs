@@ -337,6 +337,51 @@ fn strict_and_fail_on_make_warnings_count() {
             .code,
         Some(1)
     );
+    // `strict` in the config too; the warning stays a warning.
+    scene.write("shipshape.toml", "[alert-lint]\nstrict = true\n");
+    let run = scene.run(&["--format", "json", "rules.yml"]);
+    assert_eq!(run.code, Some(1), "{}", run.snapshot());
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        json["diagnostics"][0]["severity"], "warning",
+        "{}",
+        run.stdout
+    );
+    assert_eq!(json["ok"], false);
+}
+
+#[test]
+fn select_and_ignore_choose_checks_and_disable_is_an_alias() {
+    let scene = Scene::new();
+    scene.write("rules.yml", NO_FOR);
+    let codes = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["--no-config", "--format", "json"];
+        all.extend(args);
+        all.push("rules.yml");
+        let run = scene.run(&all);
+        let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        let mut codes: Vec<String> = json["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["code"].as_str().unwrap().to_owned())
+            .collect();
+        codes.dedup();
+        codes
+    };
+    assert!(codes(&[]).contains(&"missing-for".to_owned()));
+    assert_eq!(codes(&["--select", "missing-for"]), ["missing-for"]);
+    assert!(codes(&["--select", "missing-for", "--ignore", "missing-for"]).is_empty());
+    assert!(!codes(&["--ignore", "missing-for"]).contains(&"missing-for".to_owned()));
+    assert!(!codes(&["--disable", "missing-for"]).contains(&"missing-for".to_owned()));
+    let run = scene.run(&["--no-config", "--ignore", "mising-for", "rules.yml"]);
+    assert_eq!(run.code, Some(2), "{}", run.snapshot());
+    assert!(
+        run.stderr
+            .contains("--ignore: unknown rule \"mising-for\"; did you mean \"missing-for\"?"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -452,7 +497,8 @@ fn config_overrides_apply_per_file() {
     let run = scene.run(&["mon"]);
     assert_eq!(run.code, Some(2), "{}", run.snapshot());
     assert!(
-        run.stderr.contains("overrides[0].disable"),
+        run.stderr
+            .contains("overrides[0].ignore: unknown rule \"no-such-check\""),
         "{}",
         run.stderr
     );
@@ -558,8 +604,7 @@ fn github_format_annotates_with_positions() {
     scene.write("rules.yml", NO_FOR);
     let run = scene.run(&["--no-config", "--format", "github", "rules.yml"]);
     assert!(
-        run.stdout
-            .contains("::notice file=rules.yml,line=4,col=16"),
+        run.stdout.contains("::notice file=rules.yml,line=4,col=16"),
         "{}",
         run.stdout
     );

@@ -1154,7 +1154,8 @@ fn report(printer: &Printer, done: &Done) -> anyhow::Result<()> {
             printer.data(&text)?;
         }
         _ => {
-            let mut report = Report::new("pg-backup", env!("CARGO_PKG_VERSION"));
+            let mut report =
+                Report::with_rules("pg-backup", env!("CARGO_PKG_VERSION"), &crate::rules::RULES);
             if let Some(path) = &done.path {
                 report.insert("path", path.display().to_string());
                 report.insert("backup", m);

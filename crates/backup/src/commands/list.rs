@@ -188,7 +188,8 @@ pub fn run(printer: &Printer, shared: &Shared) -> anyhow::Result<ExitCode> {
             printer.data(&text)?;
         }
         _ => {
-            let mut report = Report::new("pg-backup", env!("CARGO_PKG_VERSION"));
+            let mut report =
+                Report::with_rules("pg-backup", env!("CARGO_PKG_VERSION"), &crate::rules::RULES);
             if shared.local {
                 report.insert("dir", shared.dir.display().to_string());
             }

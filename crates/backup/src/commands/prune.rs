@@ -238,7 +238,8 @@ pub fn run(printer: &Printer, shared: &Shared, dry_run: bool) -> anyhow::Result<
             printer.data(&text)?;
         }
         _ => {
-            let mut report = Report::new("pg-backup", env!("CARGO_PKG_VERSION"));
+            let mut report =
+                Report::with_rules("pg-backup", env!("CARGO_PKG_VERSION"), &crate::rules::RULES);
             report.insert("prefix", &prefix);
             for (location, outcome) in &outcomes {
                 let key = if location.starts_with("s3://") {

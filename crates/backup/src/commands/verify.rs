@@ -76,7 +76,7 @@ pub fn run(printer: &Printer, shared: &Shared, request: &Request<'_>) -> anyhow:
     let mut run = Run {
         printer,
         shared,
-        report: Report::new("pg-backup", env!("CARGO_PKG_VERSION")),
+        report: Report::with_rules("pg-backup", env!("CARGO_PKG_VERSION"), &crate::rules::RULES),
         results: Vec::new(),
         restore_pending: request.restore,
         restored: None,

@@ -108,19 +108,22 @@ fn uri(path: &str) -> String {
 }
 
 pub fn render(report: &Report) -> String {
-    // Every code that appears gets a rule; codes without a description use
-    // the first message seen, so the rule list is never incomplete.
+    // Every code that appears gets a rule, described by the tool's registry;
+    // a code missing there (a bug: tests assert there is none) uses the
+    // first message seen, so the rule list is never incomplete.
     let mut rules: BTreeMap<&str, Rule> = BTreeMap::new();
     for d in &report.diagnostics {
         rules
             .entry(d.code.as_str())
-            .or_insert_with(|| match report.rules.get(&d.code) {
-                Some(info) => Rule {
+            .or_insert_with(|| match report.rule(&d.code) {
+                Some(rule) => Rule {
                     id: d.code.clone(),
                     short_description: Text {
-                        text: info.summary.clone(),
+                        text: rule.summary.to_owned(),
                     },
-                    help: info.help.clone().map(|text| Text { text }),
+                    help: (!rule.explanation.is_empty()).then(|| Text {
+                        text: rule.explanation.to_owned(),
+                    }),
                 },
                 None => Rule {
                     id: d.code.clone(),

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::checks::Check;
 use crate::layout::{Layout, Migration, Problem, alembic};
 
 pub fn check(
@@ -17,7 +18,7 @@ pub fn check(
         let names: Vec<&str> = detected.iter().map(|l| l.name()).collect();
         problems.push(
             Problem::new(
-                "history",
+                Check::History,
                 format!(
                     "this directory mixes migration layouts ({}); only the {layout} files are checked",
                     names.join(", ")
@@ -34,7 +35,7 @@ pub fn check(
                 .map(|m| format!("{} ({})", m.version, m.file))
                 .collect();
             let mut problem = Problem::new(
-                "history",
+                Check::History,
                 format!("the revision graph has {} heads: {}", heads.len(), list.join(", ")),
             )
             .help("merge them with `alembic merge heads -m merge`, or rebase one branch onto the other");
@@ -58,12 +59,15 @@ pub fn check(
                 Layout::Command => "it has no down".to_owned(),
             };
             problems.push(
-                Problem::new("history", format!("{} has no down: {what}", migration.id))
-                    .file(migration.file.clone())
-                    .help(format!(
-                        "write the down, or declare it with irreversible = [\"{}\"] in [migrate-check]",
-                        migration.version
-                    )),
+                Problem::new(
+                    Check::History,
+                    format!("{} has no down: {what}", migration.id),
+                )
+                .file(migration.file.clone())
+                .help(format!(
+                    "write the down, or declare it with irreversible = [\"{}\"] in [migrate-check]",
+                    migration.version
+                )),
             );
         }
     }

@@ -13,6 +13,7 @@ pub mod upgrade;
 use std::time::Duration;
 
 use serde::Serialize;
+use shipshape_core::Rule;
 
 /// A check's stable name (also its diagnostic code).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -38,65 +39,57 @@ impl Check {
         Self::Locks,
     ];
 
+    /// The check's rule: its id is the check's name and the code of its
+    /// findings.
+    pub fn rule(self) -> &'static Rule {
+        match self {
+            Self::Prerequisites => &PREREQUISITES,
+            Self::History => &HISTORY,
+            Self::Upgrade => &UPGRADE,
+            Self::Stairway => &STAIRWAY,
+            Self::Reset => &RESET,
+            Self::Drift => &DRIFT,
+            Self::Locks => &LOCKS,
+        }
+    }
+
     pub fn name(self) -> &'static str {
-        match self {
-            Self::Prerequisites => "prerequisites",
-            Self::History => "history",
-            Self::Upgrade => "upgrade",
-            Self::Stairway => "stairway",
-            Self::Reset => "reset",
-            Self::Drift => "drift",
-            Self::Locks => "locks",
-        }
+        self.rule().id
     }
 
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.name() == text)
-    }
-
-    /// One line for SARIF rules and `--help`.
-    pub fn summary(self) -> &'static str {
-        match self {
-            Self::Prerequisites => {
-                "the migrations parse, the server is reachable, the user may create databases, the migration tool runs"
-            }
-            Self::History => {
-                "versions are unique and ordered, there is one head, every up that does something has a down"
-            }
-            Self::Upgrade => "every migration applies, in order, from an empty database to head",
-            Self::Stairway => {
-                "for every migration: down restores the schema from before its up, and up again gives the same schema"
-            }
-            Self::Reset => {
-                "down to base leaves the empty database's schema; up to head again gives the same schema"
-            }
-            Self::Drift => "the schema at head equals that of an existing database (--compare-to)",
-            Self::Locks => {
-                "which tables each up locks ACCESS EXCLUSIVE or rewrites (hints for deploys)"
-            }
-        }
-    }
-
+    /// How to fix a finding (the rule's explanation).
     pub fn help(self) -> &'static str {
-        match self {
-            Self::Prerequisites => "fix the named file or setting, then run again",
-            Self::History => {
-                "give each migration a unique version and a down, or declare it in `irreversible`"
-            }
-            Self::Upgrade => "fix the failing statement; the message names its file and line",
-            Self::Stairway => {
-                "make the down undo exactly what the up did: drop what it created, restore what it dropped or changed"
-            }
-            Self::Reset => {
-                "a down left something behind or removed too much; the stairway findings usually name the migration"
-            }
-            Self::Drift => {
-                "someone changed the database by hand, or a migration was edited after it ran; write a migration for the difference"
-            }
-            Self::Locks => {
-                "run such changes in a quiet window, or split them (add a column nullable, backfill, then add the constraint NOT VALID and validate)"
-            }
-        }
+        self.rule().explanation
+    }
+}
+
+shipshape_core::rules! {
+    /// The checks as rules, in the order they run: `--select`, `--ignore`,
+    /// `--explain`, `--list-checks` and SARIF read this list. Default
+    /// severity is that of a failure; minor schema differences are
+    /// warnings and the lock hints infos or warnings.
+    pub static RULES {
+        PREREQUISITES = ("prerequisites", Error,
+            "the migrations parse, the server is reachable, the user may create databases, the migration tool runs",
+            "fix the named file or setting, then run again");
+        HISTORY = ("history", Error,
+            "versions are unique and ordered, there is one head, every up that does something has a down",
+            "give each migration a unique version and a down, or declare it in `irreversible`");
+        UPGRADE = ("upgrade", Error,
+            "every migration applies, in order, from an empty database to head",
+            "fix the failing statement; the message names its file and line");
+        STAIRWAY = ("stairway", Error,
+            "for every migration: down restores the schema from before its up, and up again gives the same schema",
+            "make the down undo exactly what the up did: drop what it created, restore what it dropped or changed");
+        RESET = ("reset", Error,
+            "down to base leaves the empty database's schema; up to head again gives the same schema",
+            "a down left something behind or removed too much; the stairway findings usually name the migration");
+        DRIFT = ("drift", Error,
+            "the schema at head equals that of an existing database (--compare-to)",
+            "someone changed the database by hand, or a migration was edited after it ran; write a migration for the difference");
+        LOCKS = ("locks", Warning,
+            "which tables each up locks ACCESS EXCLUSIVE or rewrites (hints for deploys)",
+            "run such changes in a quiet window, or split them (add a column nullable, backfill, then add the constraint NOT VALID and validate)");
     }
 }
 

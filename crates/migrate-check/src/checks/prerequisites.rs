@@ -5,6 +5,7 @@ use std::path::Path;
 
 use shipshape_pg::Db;
 
+use crate::checks::Check;
 use crate::driver::{ApplyError, ChildEnv, run_argv, shown_command};
 use crate::layout::Problem;
 
@@ -20,7 +21,7 @@ pub fn server(admin: &mut Db, template: &str) -> anyhow::Result<Vec<Problem>> {
     if may_create.as_deref() != Some("true") {
         problems.push(
             Problem::new(
-                "prerequisites",
+                Check::Prerequisites,
                 format!("user \"{user}\" may not create databases, and every check runs in a throwaway database"),
             )
             .help(format!(
@@ -34,7 +35,7 @@ pub fn server(admin: &mut Db, template: &str) -> anyhow::Result<Vec<Problem>> {
     )?;
     if exists.is_none() {
         problems.push(
-            Problem::new("prerequisites", format!("template database \"{template}\" does not exist"))
+            Problem::new(Check::Prerequisites, format!("template database \"{template}\" does not exist"))
                 .help("set `template` in [migrate-check] to an existing database, or leave it unset for template0"),
         );
     }

@@ -10,6 +10,7 @@ use anyhow::Context as _;
 use regex::Regex;
 
 use super::{Loaded, Migration, Problem, display};
+use crate::checks::Check;
 
 static REVISION: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(?m)^revision\s*(?::\s*[^=]+)?=\s*['"]([^'"]+)['"]"#).expect("static regex")
@@ -158,7 +159,7 @@ pub fn load(dir: &Path) -> anyhow::Result<Loaded> {
     let roots = ordered.iter().filter(|m| m.parents.is_empty()).count();
     if roots > 1 {
         loaded.problems.push(Problem::new(
-            "history",
+            Check::History,
             format!("{roots} revisions have down_revision = None; there must be one base"),
         ));
     }
@@ -172,7 +173,7 @@ fn revision_files(dir: &Path, loaded: &mut Loaded) -> anyhow::Result<Option<Vec<
     let Some(ini) = find_ini(dir) else {
         loaded.problems.push(
             Problem::new(
-                "prerequisites",
+                Check::Prerequisites,
                 format!("no alembic.ini in {} or its parent", display(dir)),
             )
             .help("point migrate-check at the directory holding alembic.ini"),
@@ -187,7 +188,7 @@ fn revision_files(dir: &Path, loaded: &mut Loaded) -> anyhow::Result<Option<Vec<
         Err(err) => {
             loaded
                 .problems
-                .push(Problem::new("prerequisites", err.to_string()).file(display(&ini)));
+                .push(Problem::new(Check::Prerequisites, err.to_string()).file(display(&ini)));
             return Ok(None);
         }
     };
@@ -199,7 +200,7 @@ fn revision_files(dir: &Path, loaded: &mut Loaded) -> anyhow::Result<Option<Vec<
         if !versions.is_dir() {
             loaded.problems.push(
                 Problem::new(
-                    "prerequisites",
+                    Check::Prerequisites,
                     format!("{} does not exist", display(versions)),
                 )
                 .help("alembic keeps revisions in <script_location>/versions or the version_locations of alembic.ini"),
@@ -213,7 +214,11 @@ fn revision_files(dir: &Path, loaded: &mut Loaded) -> anyhow::Result<Option<Vec<
                 .filter(|p| p.extension().is_some_and(|e| e == "py")),
         );
     }
-    if loaded.problems.iter().any(|p| p.check == "prerequisites") {
+    if loaded
+        .problems
+        .iter()
+        .any(|p| p.check == Check::Prerequisites)
+    {
         return Ok(None);
     }
     files.sort();
@@ -234,7 +239,7 @@ fn read_revisions(
             if path.file_name().is_none_or(|n| n != "__init__.py") {
                 problems.push(
                     Problem::new(
-                        "prerequisites",
+                        Check::Prerequisites,
                         "no `revision = \"…\"` line in this revision file",
                     )
                     .file(shown),
@@ -245,7 +250,7 @@ fn read_revisions(
         if let Some(existing) = by_id.get(&revision) {
             problems.push(
                 Problem::new(
-                    "history",
+                    Check::History,
                     format!(
                         "revision {revision} is declared twice: {} and {shown}",
                         existing.file
@@ -321,7 +326,7 @@ fn graph_problems(
             if !by_id.contains_key(parent) {
                 problems.push(
                     Problem::new(
-                        "history",
+                        Check::History,
                         format!(
                             "revision {} follows {parent}, which does not exist",
                             m.version
@@ -334,7 +339,7 @@ fn graph_problems(
         if !placed.contains(&m.version) {
             problems.push(
                 Problem::new(
-                    "history",
+                    Check::History,
                     format!("revision {} is part of a cycle", m.version),
                 )
                 .file(m.file.clone()),

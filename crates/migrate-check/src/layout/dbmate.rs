@@ -7,6 +7,7 @@ use std::path::Path;
 use anyhow::Context as _;
 
 use super::{Loaded, Migration, Problem, Script, display, order, split_version};
+use crate::checks::Check;
 
 /// A parsed dbmate file: (up, down) sections with their first line and options.
 struct Sections {
@@ -69,7 +70,7 @@ pub fn load(dir: &Path) -> anyhow::Result<Loaded> {
         let Some((version, _)) = split_version(stem) else {
             loaded.problems.push(
                 Problem::new(
-                    "prerequisites",
+                    Check::Prerequisites,
                     format!("{name}: the file name does not start with a version"),
                 )
                 .file(shown)
@@ -83,7 +84,7 @@ pub fn load(dir: &Path) -> anyhow::Result<Loaded> {
         let Some((up_line, up_sql, up_no_tx)) = sections.up else {
             loaded.problems.push(
                 Problem::new(
-                    "prerequisites",
+                    Check::Prerequisites,
                     format!("{name} has no -- migrate:up section"),
                 )
                 .file(shown)

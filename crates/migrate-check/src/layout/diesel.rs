@@ -6,6 +6,7 @@ use std::path::Path;
 use anyhow::Context as _;
 
 use super::{Loaded, Migration, Problem, Script, display, order, split_version};
+use crate::checks::Check;
 
 pub fn load(dir: &Path) -> anyhow::Result<Loaded> {
     let mut loaded = Loaded::default();
@@ -20,7 +21,7 @@ pub fn load(dir: &Path) -> anyhow::Result<Loaded> {
         let up_path = path.join("up.sql");
         if !up_path.is_file() {
             loaded.problems.push(
-                Problem::new("prerequisites", format!("{name}/ has no up.sql"))
+                Problem::new(Check::Prerequisites, format!("{name}/ has no up.sql"))
                     .file(display(&path))
                     .help("diesel migrations are folders holding up.sql and down.sql"),
             );
@@ -29,7 +30,7 @@ pub fn load(dir: &Path) -> anyhow::Result<Loaded> {
         let Some((version, _)) = split_version(&name) else {
             loaded.problems.push(
                 Problem::new(
-                    "prerequisites",
+                    Check::Prerequisites,
                     format!("{name}/: the folder name does not start with a version"),
                 )
                 .file(display(&path)),

@@ -9,6 +9,7 @@ pub mod updown;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use crate::checks::Check;
 use crate::sql::{self, Statement};
 
 /// The supported layouts.
@@ -157,14 +158,14 @@ impl Migration {
 /// `history` failure, not a crash).
 #[derive(Debug, Clone)]
 pub struct Problem {
-    pub check: &'static str,
+    pub check: Check,
     pub file: Option<String>,
     pub message: String,
     pub help: Option<String>,
 }
 
 impl Problem {
-    pub fn new(check: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(check: Check, message: impl Into<String>) -> Self {
         Self {
             check,
             file: None,
@@ -268,7 +269,7 @@ pub fn order(migrations: &mut [Migration], problems: &mut Vec<Problem>) {
         if version_key(&pair[0].version) == version_key(&pair[1].version) {
             problems.push(
                 Problem::new(
-                    "history",
+                    Check::History,
                     format!(
                         "version {} is used twice: {} and {}",
                         pair[1].version, pair[0].file, pair[1].file
@@ -331,7 +332,7 @@ mod tests {
         let ids: Vec<&str> = migrations.iter().map(|m| m.id.as_str()).collect();
         assert_eq!(ids, ["1_x", "002_a", "2_b", "10_c"]);
         assert_eq!(problems.len(), 1, "{problems:?}");
-        assert_eq!(problems[0].check, "history");
+        assert_eq!(problems[0].check, Check::History);
         assert!(
             problems[0]
                 .message

@@ -7,6 +7,7 @@ use std::path::Path;
 use anyhow::Context as _;
 
 use super::{Loaded, Migration, Problem, Script, display, order, split_version};
+use crate::checks::Check;
 
 pub fn load(dir: &Path) -> anyhow::Result<Loaded> {
     let mut loaded = Loaded::default();
@@ -25,7 +26,7 @@ pub fn load(dir: &Path) -> anyhow::Result<Loaded> {
         } else if name.ends_with(".sql") {
             loaded.problems.push(
                 Problem::new(
-                    "prerequisites",
+                    Check::Prerequisites,
                     format!("{name} is neither <version>_<name>.up.sql nor .down.sql"),
                 )
                 .file(display(&path))
@@ -41,7 +42,7 @@ pub fn load(dir: &Path) -> anyhow::Result<Loaded> {
             .unwrap_or_default();
         let Some((version, _)) = split_version(&stem) else {
             loaded.problems.push(
-                Problem::new("prerequisites", format!("{stem}: the file name does not start with a version"))
+                Problem::new(Check::Prerequisites, format!("{stem}: the file name does not start with a version"))
                     .file(shown)
                     .help("name migrations <version>_<name>.up.sql, e.g. 20240311080000_create_accounts.up.sql"),
             );
@@ -57,7 +58,7 @@ pub fn load(dir: &Path) -> anyhow::Result<Loaded> {
         let Some(up_path) = up else {
             loaded.problems.push(
                 Problem::new(
-                    "history",
+                    Check::History,
                     format!("{stem}.down.sql has no matching {stem}.up.sql"),
                 )
                 .file(shown),

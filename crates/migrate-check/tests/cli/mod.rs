@@ -41,8 +41,33 @@ fn unknown_flag_is_a_usage_error() {
 #[test]
 fn unknown_check_names_the_valid_ones() {
     let dir = fixture("fixtures/stack/migrations/updown");
-    let run = tk::run(tool().arg(&dir).args(["--only", "stairway,stairs"]));
+    // --only: the hidden alias of --select, kept for one release.
+    let run = tk::run(tool().arg(&dir).args(["--only", "stairway,stairwy"]));
     insta::assert_snapshot!(run.snapshot());
+    let run = tk::run(
+        tool()
+            .arg(&dir)
+            .args(["--select", "stairway", "--ignore", "stairway"]),
+    );
+    assert_eq!(run.code, Some(2), "{}", run.snapshot());
+    assert!(
+        run.stderr.contains("leave no check to run"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn list_checks_and_explain_read_the_registry() {
+    let run = tk::run(tool().arg("--list-checks"));
+    insta::assert_snapshot!(run.snapshot());
+    let run = tk::run(tool().args(["--explain", "locks"]));
+    assert_eq!(run.code, Some(0), "{}", run.snapshot());
+    assert!(
+        run.stdout.starts_with("locks (warning by default)"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]

@@ -19,7 +19,11 @@ pub fn run(ctx: &Context, file: &Path) -> anyhow::Result<ExitCode> {
     } else {
         Some(ctx.archive_reader(file)?)
     };
-    let mut report = Report::new("pg-restore", env!("CARGO_PKG_VERSION"));
+    let mut report = Report::with_rules(
+        "pg-restore",
+        env!("CARGO_PKG_VERSION"),
+        &crate::rules::RULES,
+    );
     report.insert("file", file.display().to_string());
     let verified =
         match verify::verify(file, pg_restore.as_ref().map(|p| p.path.as_path()), printer)? {

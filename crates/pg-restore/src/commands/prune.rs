@@ -48,7 +48,11 @@ pub fn run(ctx: &Context, args: &PruneArgs) -> anyhow::Result<ExitCode> {
         }
         printer.data(&out)?;
     } else {
-        let mut report = Report::new("pg-restore", env!("CARGO_PKG_VERSION"));
+        let mut report = Report::with_rules(
+            "pg-restore",
+            env!("CARGO_PKG_VERSION"),
+            &crate::rules::RULES,
+        );
         report.insert("target", &target);
         report.insert("keep_previous", keep);
         report.insert("kept", &kept_names);

@@ -25,7 +25,7 @@ use shipshape_core::human::bytes as human_bytes;
 const TOOL: &str = "pg-restore";
 
 fn new_report() -> Report {
-    Report::new(TOOL, env!("CARGO_PKG_VERSION"))
+    Report::with_rules(TOOL, env!("CARGO_PKG_VERSION"), &crate::rules::RULES)
 }
 
 /// Drops the half-restored database unless disarmed: on errors, failed

@@ -82,7 +82,11 @@ pub fn run(ctx: &Context, args: &RollbackArgs) -> anyhow::Result<ExitCode> {
     if printer.format() == shipshape_core::OutputFormat::Human {
         printer.summary(&format!("{message}\n"))?;
     } else {
-        let mut report = Report::new("pg-restore", env!("CARGO_PKG_VERSION"));
+        let mut report = Report::with_rules(
+            "pg-restore",
+            env!("CARGO_PKG_VERSION"),
+            &crate::rules::RULES,
+        );
         report.insert("target", &target);
         report.insert("restored_from", &previous);
         report.insert("replaced_kept_as", current.as_ref().map(|_| &rolled));

@@ -13,7 +13,7 @@ pub const RULE: Rule = Rule {
     id: "clerk-key",
     severity: Severity::Error,
     summary: "a Clerk key that is malformed, a development key in production, or keys of different modes",
-    help: "copy both keys from the same Clerk instance (Dashboard → API keys)",
+    explanation: "copy both keys from the same Clerk instance (Dashboard → API keys)",
 };
 
 /// `live` or `test`, and the decoded Frontend API host of a publishable key.

@@ -9,7 +9,7 @@ pub const RULE: Rule = Rule {
     id: "colon-separator",
     severity: Severity::Warning,
     summary: "KEY: value instead of KEY=value",
-    help: "write KEY=value: python-dotenv does not read KEY: value",
+    explanation: "write KEY=value: python-dotenv does not read KEY: value",
 };
 
 pub fn check(ctx: &Ctx<'_>, out: &mut Findings) {

@@ -11,7 +11,7 @@ pub const RULE: Rule = Rule {
     id: "duplicate-key",
     severity: Severity::Warning,
     summary: "a variable is assigned more than once in the same file",
-    help: "delete one of the lines",
+    explanation: "delete one of the lines",
 };
 
 pub fn check(ctx: &Ctx<'_>, out: &mut Findings) {

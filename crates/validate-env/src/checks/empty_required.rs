@@ -10,7 +10,7 @@ pub const RULE: Rule = Rule {
     id: "empty-required",
     severity: Severity::Error,
     summary: "a required variable is empty",
-    help: "",
+    explanation: "",
 };
 
 pub fn check(ctx: &Ctx<'_>, var: &Var, out: &mut Findings) {

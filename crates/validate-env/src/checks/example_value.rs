@@ -9,7 +9,7 @@ pub const RULE: Rule = Rule {
     id: "example-value",
     severity: Severity::Error,
     summary: "a secret still has the value from the example file",
-    help: "generate a new value",
+    explanation: "generate a new value",
 };
 
 pub fn check(v: &VarCheck<'_>) -> Vec<Finding> {

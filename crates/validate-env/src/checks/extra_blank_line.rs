@@ -9,7 +9,7 @@ pub const RULE: Rule = Rule {
     id: "extra-blank-line",
     severity: Severity::Warning,
     summary: "two or more blank lines in a row",
-    help: "keep one blank line between groups",
+    explanation: "keep one blank line between groups",
 };
 
 pub fn check(ctx: &Ctx<'_>, out: &mut Findings) {

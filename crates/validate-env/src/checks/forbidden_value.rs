@@ -9,7 +9,7 @@ pub const RULE: Rule = Rule {
     id: "forbidden-value",
     severity: Severity::Error,
     summary: "a value that is on a forbidden list (defaults, placeholders)",
-    help: "",
+    explanation: "",
 };
 
 pub fn check(v: &VarCheck<'_>) -> Vec<Finding> {

@@ -10,7 +10,7 @@ pub const RULE: Rule = Rule {
     id: "inconsistent",
     severity: Severity::Error,
     summary: "a part of a URL differs from the variable it must equal",
-    help: "",
+    explanation: "",
 };
 
 /// Placeholders are reported once, by the placeholder check.

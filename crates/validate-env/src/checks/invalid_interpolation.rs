@@ -9,7 +9,7 @@ pub const RULE: Rule = Rule {
     id: "invalid-interpolation",
     severity: Severity::Error,
     summary: "a malformed ${...} or a failed ${VAR:?message}",
-    help: "close the brace, or write $$ for a literal dollar",
+    explanation: "close the brace, or write $$ for a literal dollar",
 };
 
 pub fn check(ctx: &Ctx<'_>, out: &mut Findings) {

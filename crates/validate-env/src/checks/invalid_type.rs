@@ -12,7 +12,7 @@ pub const RULE: Rule = Rule {
     id: "invalid-type",
     severity: Severity::Error,
     summary: "a value that is not of the declared type",
-    help: "",
+    explanation: "",
 };
 
 pub fn check(v: &VarCheck<'_>) -> Vec<Finding> {

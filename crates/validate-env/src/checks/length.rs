@@ -9,7 +9,7 @@ pub const RULE: Rule = Rule {
     id: "length",
     severity: Severity::Error,
     summary: "a value shorter than min_length or longer than max_length",
-    help: "",
+    explanation: "",
 };
 
 pub fn check(v: &VarCheck<'_>) -> Vec<Finding> {

@@ -9,7 +9,7 @@ pub const RULE: Rule = Rule {
     id: "lowercase-key",
     severity: Severity::Warning,
     summary: "a variable name contains lower-case letters",
-    help: "use upper case: pydantic-settings matches names case-insensitively, so case is the only difference readers may ignore",
+    explanation: "use upper case: pydantic-settings matches names case-insensitively, so case is the only difference readers may ignore",
 };
 
 pub fn check(ctx: &Ctx<'_>, out: &mut Findings) {

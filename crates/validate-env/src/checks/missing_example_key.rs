@@ -10,7 +10,7 @@ pub const RULE: Rule = Rule {
     id: "missing-example-key",
     severity: Severity::Error,
     summary: "a variable of the example file is missing",
-    help: "",
+    explanation: "",
 };
 
 pub fn check(ctx: &Ctx<'_>, out: &mut Findings) {

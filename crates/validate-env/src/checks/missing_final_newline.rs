@@ -10,7 +10,7 @@ pub const RULE: Rule = Rule {
     id: "missing-final-newline",
     severity: Severity::Warning,
     summary: "the file does not end with a line break",
-    help: "add a line break at the end of the file",
+    explanation: "add a line break at the end of the file",
 };
 
 pub fn check(ctx: &Ctx<'_>, out: &mut Findings) {

@@ -9,7 +9,7 @@ pub const RULE: Rule = Rule {
     id: "missing-prefix",
     severity: Severity::Error,
     summary: "a value without the required prefix",
-    help: "",
+    explanation: "",
 };
 
 pub fn check(v: &VarCheck<'_>) -> Vec<Finding> {

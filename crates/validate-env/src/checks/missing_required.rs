@@ -10,7 +10,7 @@ pub const RULE: Rule = Rule {
     id: "missing-required",
     severity: Severity::Error,
     summary: "a required variable is not set",
-    help: "",
+    explanation: "",
 };
 
 pub fn check(ctx: &Ctx<'_>, var: &Var, out: &mut Findings) {

@@ -3,7 +3,7 @@
 //! documents; value rules look at one schema variable's value; cross rules
 //! look at several variables.
 
-use shipshape_core::{Diagnostic, Severity};
+use shipshape_core::Diagnostic;
 
 use crate::input::{Input, Place};
 use crate::schema::{Schema, Var};
@@ -49,19 +49,17 @@ pub mod unquoted_spaces;
 pub mod weak_secret;
 pub mod wrong_scheme;
 
-/// A check's identity and documentation (listed once per id in SARIF).
-#[derive(Debug, Clone, Copy)]
-pub struct Rule {
-    pub id: &'static str,
-    pub severity: Severity,
-    pub summary: &'static str,
-    pub help: &'static str,
-}
+pub use shipshape_core::Rule;
 
-/// Every rule, for SARIF and the documentation.
-pub fn all_rules() -> Vec<Rule> {
-    let mut rules = syntax::RULES.to_vec();
-    rules.extend([
+shipshape_core::rules! {
+    /// Every rule, in the order of docs/validate-env.md: `--select`,
+    /// `--ignore`, `--explain`, `--list-checks` and SARIF read this list.
+    pub static RULES = [
+        syntax::INVALID_KEY,
+        syntax::NOT_AN_ASSIGNMENT,
+        syntax::UNTERMINATED_QUOTE,
+        syntax::TEXT_AFTER_QUOTE,
+        syntax::INVALID_UTF8,
         duplicate_key::RULE,
         lowercase_key::RULE,
         non_portable_key::RULE,
@@ -101,8 +99,7 @@ pub fn all_rules() -> Vec<Rule> {
         unknown_key::RULE,
         missing_example_key::RULE,
         secret_file::RULE,
-    ]);
-    rules
+    ];
 }
 
 /// What the checks see.
@@ -214,7 +211,7 @@ impl Findings {
         place: &Place,
         help: Option<String>,
     ) {
-        let mut d = Diagnostic::new(rule.severity, rule.id, message);
+        let mut d = Diagnostic::from_rule(rule, message);
         if let Some(subject) = subject {
             d = d.with_subject(subject);
         }
@@ -225,7 +222,8 @@ impl Findings {
                 d.with_file(file.clone())
             };
         }
-        let help = help.or_else(|| (!rule.help.is_empty()).then(|| rule.help.to_owned()));
+        let help =
+            help.or_else(|| (!rule.explanation.is_empty()).then(|| rule.explanation.to_owned()));
         if let Some(help) = help {
             d = d.with_help(help);
         }
@@ -361,7 +359,7 @@ fn check_var(ctx: &Ctx<'_>, var: &Var, out: &mut Findings) {
         for f in findings {
             // Without specific advice, say what the variable is for.
             let help = f.help.or_else(|| {
-                rule.help
+                rule.explanation
                     .is_empty()
                     .then(|| var.description.as_ref().map(|d| format!("{name}: {d}")))
                     .flatten()

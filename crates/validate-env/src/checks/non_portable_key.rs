@@ -9,7 +9,7 @@ pub const RULE: Rule = Rule {
     id: "non-portable-key",
     severity: Severity::Warning,
     summary: "a variable name other programs cannot use ([A-Za-z_][A-Za-z0-9_]*)",
-    help: "use only letters, digits and _, not starting with a digit",
+    explanation: "use only letters, digits and _, not starting with a digit",
 };
 
 pub fn check(ctx: &Ctx<'_>, out: &mut Findings) {

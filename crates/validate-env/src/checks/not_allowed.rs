@@ -9,7 +9,7 @@ pub const RULE: Rule = Rule {
     id: "not-allowed",
     severity: Severity::Error,
     summary: "a value that is not one of the allowed values",
-    help: "",
+    explanation: "",
 };
 
 pub fn check(v: &VarCheck<'_>) -> Vec<Finding> {

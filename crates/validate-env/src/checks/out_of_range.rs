@@ -10,7 +10,7 @@ pub const RULE: Rule = Rule {
     id: "out-of-range",
     severity: Severity::Error,
     summary: "a number outside the declared min/max",
-    help: "",
+    explanation: "",
 };
 
 pub fn check(v: &VarCheck<'_>) -> Vec<Finding> {

@@ -9,7 +9,7 @@ pub const RULE: Rule = Rule {
     id: "pattern-mismatch",
     severity: Severity::Error,
     summary: "a value that does not match the declared pattern",
-    help: "",
+    explanation: "",
 };
 
 pub fn check(v: &VarCheck<'_>) -> Vec<Finding> {

@@ -9,7 +9,7 @@ pub const RULE: Rule = Rule {
     id: "placeholder",
     severity: Severity::Error,
     summary: "a value that is an unreplaced placeholder",
-    help: "",
+    explanation: "",
 };
 
 pub fn check(v: &VarCheck<'_>) -> Vec<Finding> {

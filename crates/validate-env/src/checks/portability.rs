@@ -13,7 +13,7 @@ pub const RULE: Rule = Rule {
     id: "portability",
     severity: Severity::Warning,
     summary: "docker compose, python-dotenv and Next.js read a value differently",
-    help: "",
+    explanation: "",
 };
 
 fn why(entry: &Entry, python: Option<&String>) -> &'static str {

@@ -13,7 +13,7 @@ pub const RULE: Rule = Rule {
     id: "postgres-url",
     severity: Severity::Error,
     summary: "a PostgreSQL URL that libpq would reject or read differently",
-    help: "percent-encode special characters in the user name and password (@ → %40, # → %23, / → %2F, : → %3A)",
+    explanation: "percent-encode special characters in the user name and password (@ → %40, # → %23, / → %2F, : → %3A)",
 };
 
 const SSLMODES: [&str; 6] = [

@@ -12,7 +12,7 @@ pub const RULE: Rule = Rule {
     id: "public-secret",
     severity: Severity::Error,
     summary: "a browser-exposed variable holds a secret",
-    help: "move the secret to a server-only variable (without NEXT_PUBLIC_) and rotate it: it has been shipped to browsers",
+    explanation: "move the secret to a server-only variable (without NEXT_PUBLIC_) and rotate it: it has been shipped to browsers",
 };
 
 const SECRET_PREFIXES: [&str; 7] = [

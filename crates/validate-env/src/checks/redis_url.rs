@@ -10,7 +10,7 @@ pub const RULE: Rule = Rule {
     id: "redis-url",
     severity: Severity::Error,
     summary: "a Redis URL that is not redis://[:password@]host[:port][/db]",
-    help: "percent-encode special characters in the password",
+    explanation: "percent-encode special characters in the password",
 };
 
 pub fn problem(value: &str) -> Option<String> {

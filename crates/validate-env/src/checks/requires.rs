@@ -9,7 +9,7 @@ pub const RULE: Rule = Rule {
     id: "requires",
     severity: Severity::Error,
     summary: "a variable is set but a variable it requires is not",
-    help: "",
+    explanation: "",
 };
 
 pub fn check(ctx: &Ctx<'_>, out: &mut Findings) {

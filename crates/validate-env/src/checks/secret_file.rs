@@ -12,7 +12,7 @@ pub const RULE: Rule = Rule {
     id: "secret-file",
     severity: Severity::Error,
     summary: "a *_FILE variable names a file that cannot be read",
-    help: "mount the secret (docker compose `secrets:`) or fix the path",
+    explanation: "mount the secret (docker compose `secrets:`) or fix the path",
 };
 
 /// Resolve every `X_FILE` whose `X` the schema declares and the input does

@@ -9,7 +9,7 @@ pub const RULE: Rule = Rule {
     id: "sentry-dsn",
     severity: Severity::Error,
     summary: "a Sentry DSN that is not https://<key>@<host>/<project-id>",
-    help: "copy the DSN from Sentry: Project Settings → Client Keys (DSN)",
+    explanation: "copy the DSN from Sentry: Project Settings → Client Keys (DSN)",
 };
 
 pub fn dsn_problem(value: &str) -> Option<&'static str> {

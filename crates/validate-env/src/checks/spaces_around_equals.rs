@@ -9,7 +9,7 @@ pub const RULE: Rule = Rule {
     id: "spaces-around-equals",
     severity: Severity::Warning,
     summary: "spaces around the '=' of an assignment",
-    help: "write KEY=value without spaces; quote the value if it starts with a space",
+    explanation: "write KEY=value without spaces; quote the value if it starts with a space",
 };
 
 pub fn check(ctx: &Ctx<'_>, out: &mut Findings) {

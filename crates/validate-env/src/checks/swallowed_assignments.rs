@@ -12,7 +12,7 @@ pub const RULE: Rule = Rule {
     id: "swallowed-assignments",
     severity: Severity::Warning,
     summary: "a multi-line quoted value containing lines that look like assignments",
-    help: "check for a missing closing quote on the first line of the value",
+    explanation: "check for a missing closing quote on the first line of the value",
 };
 
 fn looks_like_assignment(line: &str) -> Option<&str> {

@@ -10,40 +10,32 @@ pub const INVALID_KEY: Rule = Rule {
     id: "invalid-key",
     severity: Severity::Error,
     summary: "a variable name contains a character docker compose rejects",
-    help: "names may contain letters, digits and _",
+    explanation: "names may contain letters, digits and _",
 };
 pub const NOT_AN_ASSIGNMENT: Rule = Rule {
     id: "not-an-assignment",
     severity: Severity::Error,
     summary: "a line that is not KEY=value",
-    help: "write KEY=value, or start the line with # to make it a comment",
+    explanation: "write KEY=value, or start the line with # to make it a comment",
 };
 pub const UNTERMINATED_QUOTE: Rule = Rule {
     id: "unterminated-quote",
     severity: Severity::Error,
     summary: "a quoted value whose closing quote is missing",
-    help: "add the closing quote",
+    explanation: "add the closing quote",
 };
 pub const TEXT_AFTER_QUOTE: Rule = Rule {
     id: "text-after-quote",
     severity: Severity::Error,
     summary: "text after a closing quote (compose reads it as another statement)",
-    help: "put everything inside the quotes, or start a comment with ' #'",
+    explanation: "put everything inside the quotes, or start a comment with ' #'",
 };
 pub const INVALID_UTF8: Rule = Rule {
     id: "invalid-utf8",
     severity: Severity::Error,
     summary: "the file is not valid UTF-8",
-    help: "save the file as UTF-8",
+    explanation: "save the file as UTF-8",
 };
-
-pub const RULES: [Rule; 5] = [
-    INVALID_KEY,
-    NOT_AN_ASSIGNMENT,
-    UNTERMINATED_QUOTE,
-    TEXT_AFTER_QUOTE,
-    INVALID_UTF8,
-];
 
 pub fn check(ctx: &Ctx<'_>, out: &mut Findings) {
     for doc in &ctx.input.docs {
@@ -64,10 +56,7 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Findings) {
             );
         }
         for error in &doc.errors {
-            let rule = RULES
-                .iter()
-                .find(|r| r.id == error.code)
-                .unwrap_or(&INVALID_KEY);
+            let rule = super::RULES.find(error.code).unwrap_or(&INVALID_KEY);
             out.push(
                 rule,
                 None,

@@ -9,7 +9,7 @@ pub const RULE: Rule = Rule {
     id: "trailing-whitespace",
     severity: Severity::Warning,
     summary: "spaces or tabs at the end of a line",
-    help: "delete them; quote the value if the spaces are meant to be part of it",
+    explanation: "delete them; quote the value if the spaces are meant to be part of it",
 };
 
 pub fn check(ctx: &Ctx<'_>, out: &mut Findings) {

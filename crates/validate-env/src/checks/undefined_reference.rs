@@ -11,7 +11,7 @@ pub const RULE: Rule = Rule {
     id: "undefined-reference",
     severity: Severity::Warning,
     summary: "a reference to a variable that is not defined above it",
-    help: "define the variable earlier, give a default with ${VAR:-default}, or write $$ for a literal dollar",
+    explanation: "define the variable earlier, give a default with ${VAR:-default}, or write $$ for a literal dollar",
 };
 
 /// Point at the reference itself when it is on the value's first line.

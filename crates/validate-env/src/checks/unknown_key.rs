@@ -10,7 +10,7 @@ pub const RULE: Rule = Rule {
     id: "unknown-key",
     severity: Severity::Warning,
     summary: "a variable the schema does not declare",
-    help: "",
+    explanation: "",
 };
 
 fn suggestion<'a>(key: &str, known: &[&'a str]) -> Option<&'a str> {

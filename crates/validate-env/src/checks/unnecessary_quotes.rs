@@ -10,7 +10,7 @@ pub const RULE: Rule = Rule {
     id: "unnecessary-quotes",
     severity: Severity::Info,
     summary: "quotes around a value that needs none",
-    help: "the quotes can go",
+    explanation: "the quotes can go",
 };
 
 pub fn check(ctx: &Ctx<'_>, out: &mut Findings) {

@@ -11,7 +11,7 @@ pub const RULE: Rule = Rule {
     id: "unordered-key",
     severity: Severity::Info,
     summary: "a name out of alphabetical order within a block of adjacent lines",
-    help: "sort the block, or separate groups with a blank line or comment",
+    explanation: "sort the block, or separate groups with a blank line or comment",
 };
 
 pub fn check(ctx: &Ctx<'_>, out: &mut Findings) {

@@ -13,7 +13,7 @@ pub const RULE: Rule = Rule {
     id: "unquoted-json",
     severity: Severity::Warning,
     summary: "a JSON array or object in an unquoted value",
-    help: "wrap the JSON in single quotes: KEY='[\"https://a\"]'",
+    explanation: "wrap the JSON in single quotes: KEY='[\"https://a\"]'",
 };
 
 pub fn check(ctx: &Ctx<'_>, out: &mut Findings) {

@@ -10,7 +10,7 @@ pub const RULE: Rule = Rule {
     id: "unquoted-spaces",
     severity: Severity::Warning,
     summary: "an unquoted value containing whitespace",
-    help: "quote the value: KEY=\"two words\"",
+    explanation: "quote the value: KEY=\"two words\"",
 };
 
 pub fn check(ctx: &Ctx<'_>, out: &mut Findings) {

@@ -9,7 +9,7 @@ pub const RULE: Rule = Rule {
     id: "weak-secret",
     severity: Severity::Error,
     summary: "a secret that is easy to guess",
-    help: "generate a random value, e.g. openssl rand -base64 48",
+    explanation: "generate a random value, e.g. openssl rand -base64 48",
 };
 
 pub fn check(v: &VarCheck<'_>) -> Vec<Finding> {

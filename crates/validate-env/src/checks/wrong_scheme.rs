@@ -9,7 +9,7 @@ pub const RULE: Rule = Rule {
     id: "wrong-scheme",
     severity: Severity::Error,
     summary: "a URL whose scheme is not allowed",
-    help: "",
+    explanation: "",
 };
 
 pub fn check(v: &VarCheck<'_>) -> Vec<Finding> {

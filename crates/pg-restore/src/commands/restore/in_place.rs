@@ -222,7 +222,11 @@ fn load_failed(
         ),
         None => format!("\"{target}\" did not exist before; drop the incomplete database or fix the cause and run again"),
     });
-    let mut report = Report::new("pg-restore", env!("CARGO_PKG_VERSION"));
+    let mut report = Report::with_rules(
+        "pg-restore",
+        env!("CARGO_PKG_VERSION"),
+        &crate::rules::RULES,
+    );
     report.push(d);
     report.insert("target", target);
     report.insert(
@@ -252,7 +256,11 @@ fn report_success(
     if printer.format() == shipshape_core::OutputFormat::Human {
         printer.summary(&format!("{summary}\n"))?;
     } else {
-        let mut report = Report::new("pg-restore", env!("CARGO_PKG_VERSION"));
+        let mut report = Report::with_rules(
+            "pg-restore",
+            env!("CARGO_PKG_VERSION"),
+            &crate::rules::RULES,
+        );
         report.insert("target", target);
         report.insert(
             "safety_backup",
