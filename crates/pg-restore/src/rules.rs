@@ -49,6 +49,9 @@ shipshape_core::rules! {
         TRANSACTION_TIMEOUT_DROPPED = ("transaction-timeout-dropped", Info,
             "the dump's SET transaction_timeout lines are left out because the server does not know that setting",
             "nothing to do");
+        STATISTICS_DROPPED = ("statistics-dropped", Info,
+            "the dump's planner statistics (pg_dump 18 --statistics) are left out because the server, older than 18, cannot import them; ANALYZE computes them",
+            "nothing to do");
         NEEDS_CREATEDB = ("needs-createdb", Error,
             "the role cannot create databases, which restoring beside the target needs",
             "ALTER ROLE … CREATEDB (as a superuser), or connect as a role that has it");
