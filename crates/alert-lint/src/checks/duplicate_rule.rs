@@ -14,10 +14,14 @@ pub const CHECK: Check = Check {
     explanation: "A rule written twice (same `alert`/`record`, labels and `expr`) evaluates twice and produces the same series or alert: a copy left behind by an edit. Delete the copy. Rules that share a name and labels but differ in their expression are left alone: upstream rule sets do it on purpose (kubernetes-mixin records `code_verb:apiserver_request_total:increase1h` once per status class, with selectors that never overlap), although promtool's lint reports them as \"duplicate rule(s)\" too.",
 };
 
+/// What makes two rules the same: name, sorted labels, expression with
+/// whitespace collapsed.
+type RuleKey = (String, Vec<(String, String)>, String);
+
 pub fn run(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     for rf in cx.rule_files() {
         for g in &rf.groups {
-            let mut seen: HashMap<(String, Vec<(String, String)>, String), u32> = HashMap::new();
+            let mut seen: HashMap<RuleKey, u32> = HashMap::new();
             for rule in &g.rules {
                 let mut labels: Vec<(String, String)> = rule.labels.iter().map(|(k, v)| (k.value.clone(), v.value.clone())).collect();
                 labels.sort();
