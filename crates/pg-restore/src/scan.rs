@@ -9,6 +9,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use shipshape_pg::programs::major_of;
+
 /// The entry type of planner statistics in pg_dump 18's output.
 pub const STATISTICS_DATA: &str = "STATISTICS DATA";
 
@@ -112,15 +114,6 @@ impl DumpInfo {
     pub fn server_major(&self) -> Option<u32> {
         major_of(self.dumped_from.as_deref()?)
     }
-}
-
-pub fn major_of(version: &str) -> Option<u32> {
-    let digits: String = version
-        .trim()
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    digits.parse().ok()
 }
 
 /// Line-by-line state machine over the SQL text.

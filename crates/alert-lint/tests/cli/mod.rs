@@ -342,11 +342,13 @@ fn strict_and_fail_on_make_warnings_count() {
     let run = scene.run(&["--format", "json", "rules.yml"]);
     assert_eq!(run.code, Some(1), "{}", run.snapshot());
     let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-    assert_eq!(
-        json["diagnostics"][0]["severity"], "warning",
-        "{}",
-        run.stdout
-    );
+    let severity_label = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "severity-label")
+        .unwrap();
+    assert_eq!(severity_label["severity"], "warning", "{}", run.stdout);
     assert_eq!(json["ok"], false);
 }
 
