@@ -247,8 +247,8 @@ impl Splitter<'_> {
     /// Say how long a step took (`--verbose`) and start timing the next.
     fn step_done(&mut self, what: &str) {
         self.printer.detail(&format!(
-            "  {what} took {:.2}s",
-            self.step.elapsed().as_secs_f64()
+            "  {what} took {}",
+            shipshape_core::human::duration(self.step.elapsed())
         ));
         self.step = std::time::Instant::now();
     }

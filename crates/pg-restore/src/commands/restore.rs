@@ -355,8 +355,8 @@ impl<'a> Restore<'a> {
             }
         };
         printer.detail(&format!(
-            "verification took {:.2}s",
-            self.started.elapsed().as_secs_f64()
+            "verification took {}",
+            shipshape_core::human::duration(self.started.elapsed())
         ));
         printer.status(&format!(
             "verified: {} ({}, {}{})",
@@ -611,7 +611,10 @@ impl<'a> Restore<'a> {
         let job = self.load_job(file, server, &names.restoring, analyze_early, true);
         let step = Instant::now();
         let loaded = load::load(&job, printer)?;
-        printer.detail(&format!("load took {:.2}s", step.elapsed().as_secs_f64()));
+        printer.detail(&format!(
+            "load took {}",
+            shipshape_core::human::duration(step.elapsed())
+        ));
         match loaded {
             Ok(load) => Ok(LoadedBeside { job, load }),
             Err(failure) => {
@@ -678,8 +681,8 @@ impl<'a> Restore<'a> {
         crate::parallel::analyze(&job, &mut db, &load.analyzed)?;
         load.autovacuum.resume(&mut db)?;
         printer.detail(&format!(
-            "ANALYZE took {:.2}s",
-            step.elapsed().as_secs_f64()
+            "ANALYZE took {}",
+            shipshape_core::human::duration(step.elapsed())
         ));
         Ok(RestoredBeside {
             db,
@@ -707,8 +710,8 @@ impl<'a> Restore<'a> {
         }
         let checked = compare_row_counts(&mut db, &file.verified, &rows)?;
         printer.detail(&format!(
-            "sanity check took {:.2}s",
-            step.elapsed().as_secs_f64()
+            "sanity check took {}",
+            shipshape_core::human::duration(step.elapsed())
         ));
         db.close();
         match checked {
@@ -836,13 +839,13 @@ impl<'a> Restore<'a> {
         let shown = self.shown();
         let summary = match &previous.kept {
             Some(kept) => format!(
-                "restored {shown} into \"{target}\" in {:.1}s ({} session(s) terminated); the previous database is kept as \"{kept}\"",
-                elapsed.as_secs_f64(),
+                "restored {shown} into \"{target}\" in {} ({} session(s) terminated); the previous database is kept as \"{kept}\"",
+                shipshape_core::human::duration(elapsed),
                 terminated
             ),
             None => format!(
-                "restored {shown} into \"{target}\" in {:.1}s",
-                elapsed.as_secs_f64()
+                "restored {shown} into \"{target}\" in {}",
+                shipshape_core::human::duration(elapsed)
             ),
         };
         let rollback = previous

@@ -203,8 +203,8 @@ impl UploadWriter {
         self.parts += 1;
         if self.parts > MAX_PARTS {
             return Err(self.error(&format!(
-                "the backup outgrew S3's {MAX_PARTS} parts of {} MiB; set a larger part size",
-                self.part_size >> 20
+                "the backup outgrew S3's {MAX_PARTS} parts of {}; set a larger part size",
+                shipshape_core::human::bytes(self.part_size as u64)
             )));
         }
         let full = std::mem::replace(&mut self.buffer, Vec::with_capacity(self.part_size));

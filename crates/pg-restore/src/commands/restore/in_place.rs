@@ -246,9 +246,9 @@ fn report_success(
 ) -> anyhow::Result<ExitCode> {
     let (printer, target) = (restore.printer, &restore.target);
     let summary = format!(
-        "restored {} into \"{target}\" in place in {:.1}s ({terminated} session(s) terminated){}",
+        "restored {} into \"{target}\" in place in {} ({terminated} session(s) terminated){}",
         file.verified.path.display(),
-        restore.started.elapsed().as_secs_f64(),
+        shipshape_core::human::duration(restore.started.elapsed()),
         safety
             .map(|s| format!("; safety backup: {}", s.path.display()))
             .unwrap_or_default()
