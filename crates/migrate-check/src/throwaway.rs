@@ -91,10 +91,7 @@ impl Throwaway {
             return self.empty_existing();
         }
         let mut admin = Db::connect(&self.server)?;
-        admin.execute(&format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            quote_ident(&self.name)
-        ))?;
+        admin.drop_database(&self.name, true)?;
         admin.execute(&format!(
             "CREATE DATABASE {} TEMPLATE {}",
             quote_ident(&self.name),
@@ -115,10 +112,7 @@ impl Throwaway {
             return self.empty_existing().err().map(|e| e.to_string());
         }
         let result = Db::connect(&self.server).and_then(|mut admin| {
-            let r = admin.execute(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                quote_ident(&self.name)
-            ));
+            let r = admin.drop_database(&self.name, true);
             admin.close();
             r
         });

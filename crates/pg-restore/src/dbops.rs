@@ -264,11 +264,8 @@ pub fn terminate_sessions(db: &mut Db, name: &str, timeout: Duration) -> anyhow:
 
 /// Drop a database, ending its sessions (PostgreSQL 13+ `WITH (FORCE)`).
 pub fn drop_database(db: &mut Db, name: &str) -> anyhow::Result<()> {
-    db.execute(&format!(
-        "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-        quote_ident(name)
-    ))
-    .with_context(|| format!("dropping database \"{name}\""))
+    db.drop_database(name, true)
+        .with_context(|| format!("dropping database \"{name}\""))
 }
 
 /// Every database name on the server.

@@ -184,6 +184,16 @@ impl Db {
             .is_some())
     }
 
+    /// Drop a database if it exists; `force` ends its sessions first
+    /// (`WITH (FORCE)`). The one place the tools drop a database.
+    pub fn drop_database(&mut self, name: &str, force: bool) -> Result<(), PgError> {
+        let force = if force { " WITH (FORCE)" } else { "" };
+        self.execute(&format!(
+            "DROP DATABASE IF EXISTS {}{force}",
+            crate::quote::quote_ident(name)
+        ))
+    }
+
     /// Close the connection politely.
     pub fn close(self) {
         let Self { runtime, conn, .. } = self;

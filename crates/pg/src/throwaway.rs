@@ -150,10 +150,7 @@ fn sweep(
         if !is_leftover(comment) {
             continue;
         }
-        match admin.execute(&format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            quote_ident(name)
-        )) {
+        match admin.drop_database(name, true) {
             Ok(()) => dropped.push(name.clone()),
             Err(err) => warnings.push(format!(
                 "could not drop {kind} throwaway database {name}: {err}"
@@ -230,11 +227,7 @@ impl Drop for ThrowawayDatabase {
 
 fn drop_database(maintenance: &ConnectionSettings, name: &str, force: bool) -> Result<(), PgError> {
     let mut db = Db::connect(maintenance)?;
-    let force = if force { " WITH (FORCE)" } else { "" };
-    let result = db.execute(&format!(
-        "DROP DATABASE IF EXISTS {}{force}",
-        quote_ident(name)
-    ));
+    let result = db.drop_database(name, force);
     db.close();
     result
 }
