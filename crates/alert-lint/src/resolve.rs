@@ -62,7 +62,7 @@ pub fn resolve(cli: &Cli, file: Config, path: &Path) -> anyhow::Result<Resolved>
     };
     effective.fail_on = Some(fail_on);
     settings.strict = fail_on == FailOn::Warning;
-    let paths = resolve_paths(cli, &file)?;
+    let paths = resolve_paths(cli, &file, path)?;
     effective.paths = paths.clone();
     Ok(Resolved {
         settings,
@@ -255,13 +255,23 @@ fn resolve_levels(
     Ok((levels, overrides))
 }
 
-/// What to lint: the arguments, else the file's `paths`, else `monitoring/`
-/// when there is one here.
-fn resolve_paths(cli: &Cli, file: &Config) -> anyhow::Result<Vec<String>> {
+/// What to lint: the arguments, else the file's `paths` (relative to the
+/// configuration file, as every path in shipshape.toml is), else
+/// `monitoring/` when there is one here.
+fn resolve_paths(cli: &Cli, file: &Config, config: &Path) -> anyhow::Result<Vec<String>> {
     if !cli.paths.is_empty() {
         Ok(cli.paths.clone())
     } else if !file.paths.is_empty() {
-        Ok(file.paths.clone())
+        Ok(file
+            .paths
+            .iter()
+            .map(|p| match p.as_str() {
+                "-" => p.clone(),
+                _ => shipshape_core::config::relative_to_file(Path::new(p), Some(config))
+                    .to_string_lossy()
+                    .into_owned(),
+            })
+            .collect())
     } else if Path::new("monitoring").is_dir() {
         Ok(vec!["monitoring/".to_owned()])
     } else {

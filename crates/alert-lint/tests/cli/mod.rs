@@ -890,3 +890,18 @@ fn a_file_given_twice_or_also_found_in_its_directory_is_linted_once() {
         run.stdout
     );
 }
+
+#[test]
+fn paths_in_the_config_file_are_relative_to_it() {
+    let scene = Scene::new();
+    scene.write("conf/shipshape.toml", "[alert-lint]\npaths = ['mon']\n");
+    scene.write("conf/mon/rules.yml", NO_FOR);
+    let run = scene.run(&["--config", "conf/shipshape.toml", "--format", "json"]);
+    assert_eq!(run.code, Some(0), "{}", run.snapshot());
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        json["files"][0]["path"], "conf/mon/rules.yml",
+        "{}",
+        run.stdout
+    );
+}
