@@ -239,9 +239,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .collect();
     report.insert("files", files);
     let fail_on = resolved.effective.fail_on.unwrap_or_default();
-    if fail_on == FailOn::Warning && report.summary().warnings > 0 {
-        report.failed = true;
-    }
+    report.fail_on_warnings(fail_on == FailOn::Warning);
     // Freeing every file's text, YAML tree and rule model one by one costs
     // about 5% of a run on a large corpus, and the process exits next.
     std::mem::forget(ws);

@@ -61,7 +61,6 @@ pub fn resolve(cli: &Cli, file: Config, path: &Path) -> anyhow::Result<Resolved>
         layer(cli.fail_on, None, file.fail_on, FailOn::Error)
     };
     effective.fail_on = Some(fail_on);
-    settings.strict = fail_on == FailOn::Warning;
     let paths = resolve_paths(cli, &file, path)?;
     effective.paths = paths.clone();
     Ok(Resolved {

@@ -74,8 +74,6 @@ pub struct Settings {
     pub max_group_interval: Duration,
     pub rate_window_factor: u32,
     pub record_name_pattern: regex::Regex,
-    /// The directory config-relative paths are resolved from.
-    pub strict: bool,
 }
 
 impl Default for Settings {
@@ -96,7 +94,6 @@ impl Default for Settings {
             max_group_interval: Duration::from_secs(300),
             rate_window_factor: 4,
             record_name_pattern: default_record_pattern(),
-            strict: false,
         }
     }
 }
