@@ -78,21 +78,30 @@ impl DatabaseLock {
         wait: Wait,
         waiting: impl FnOnce(&str),
     ) -> Result<Self, LockError> {
+        // One connection for the whole wait: it asks again every POLL, and
+        // once the lock is granted it is the connection that holds it.
+        let mut db = Db::connect(&settings.maintenance())?;
         let mut waiting = Some(waiting);
         loop {
-            if let Some(lock) = Self::try_acquire(settings, database)? {
-                return Ok(lock);
-            }
-            let holder = Self::holder(settings, database)?
-                .unwrap_or_else(|| "a session that just released it".to_owned());
-            if wait == Wait::No {
-                return Err(LockError::Held {
+            if try_lock(&mut db, database)? {
+                return Ok(Self {
+                    db,
                     database: database.to_owned(),
-                    holder,
                 });
             }
-            if let Some(announce) = waiting.take() {
-                announce(&holder);
+            // Who holds it is asked only for the message: once.
+            if wait == Wait::No || waiting.is_some() {
+                let holder = holder_of(&mut db, database)?
+                    .unwrap_or_else(|| "a session that just released it".to_owned());
+                if wait == Wait::No {
+                    return Err(LockError::Held {
+                        database: database.to_owned(),
+                        holder,
+                    });
+                }
+                if let Some(announce) = waiting.take() {
+                    announce(&holder);
+                }
             }
             shipshape_core::interrupt::check().map_err(|source| LockError::Interrupted {
                 database: database.to_owned(),
@@ -108,9 +117,7 @@ impl DatabaseLock {
         database: &str,
     ) -> Result<Option<Self>, PgError> {
         let mut db = Db::connect(&settings.maintenance())?;
-        let key = lock_key(database).to_string();
-        let got = db.query_value("SELECT pg_try_advisory_lock($1::bigint)::text", &[&key])?;
-        Ok((got.as_deref() == Some("true")).then(|| Self {
+        Ok(try_lock(&mut db, database)?.then(|| Self {
             db,
             database: database.to_owned(),
         }))
@@ -121,29 +128,40 @@ impl DatabaseLock {
         settings: &ConnectionSettings,
         database: &str,
     ) -> Result<Option<String>, PgError> {
-        let mut db = Db::connect(&settings.maintenance())?;
-        let key = lock_key(database);
-        // An advisory lock on a bigint is stored as classid (high 32 bits)
-        // and objid (low 32 bits), with objsubid 1.
-        let high = ((key >> 32) as u32).to_string();
-        let low = (key as u32).to_string();
-        let row = db.query_text(
-            "SELECT l.pid::text, coalesce(a.application_name, ''), coalesce(a.client_addr::text, 'local') \
-             FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid \
-             WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 \
-             AND l.classid = $1::bigint::oid AND l.objid = $2::bigint::oid",
-            &[&high, &low],
-        )?;
-        Ok(row.into_iter().next().map(|r| {
-            let field = |i: usize| r.get(i).cloned().flatten().unwrap_or_default();
-            format!("backend pid {} ({} from {})", field(0), field(1), field(2))
-        }))
+        holder_of(&mut Db::connect(&settings.maintenance())?, database)
     }
 
     /// Release now rather than at drop.
     pub fn release(self) {
         self.db.close();
     }
+}
+
+/// `pg_try_advisory_lock` on `db`'s session.
+fn try_lock(db: &mut Db, database: &str) -> Result<bool, PgError> {
+    let key = lock_key(database).to_string();
+    let got = db.query_value("SELECT pg_try_advisory_lock($1::bigint)::text", &[&key])?;
+    Ok(got.as_deref() == Some("true"))
+}
+
+/// Who holds the lock on `database`, asked on `db`.
+fn holder_of(db: &mut Db, database: &str) -> Result<Option<String>, PgError> {
+    let key = lock_key(database);
+    // An advisory lock on a bigint is stored as classid (high 32 bits)
+    // and objid (low 32 bits), with objsubid 1.
+    let high = ((key >> 32) as u32).to_string();
+    let low = (key as u32).to_string();
+    let row = db.query_text(
+        "SELECT l.pid::text, coalesce(a.application_name, ''), coalesce(a.client_addr::text, 'local') \
+         FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid \
+         WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 \
+         AND l.classid = $1::bigint::oid AND l.objid = $2::bigint::oid",
+        &[&high, &low],
+    )?;
+    Ok(row.into_iter().next().map(|r| {
+        let field = |i: usize| r.get(i).cloned().flatten().unwrap_or_default();
+        format!("backend pid {} ({} from {})", field(0), field(1), field(2))
+    }))
 }
 
 #[cfg(test)]
