@@ -269,8 +269,7 @@ pub fn probe(path: &Path) -> Option<ClientProgram> {
 pub fn parse_version(text: &str) -> Option<(String, u32)> {
     let after = text.split(')').nth(1)?.trim_start();
     let version: String = after.chars().take_while(|c| !c.is_whitespace()).collect();
-    let digits: String = version.chars().take_while(char::is_ascii_digit).collect();
-    let major = digits.parse().ok()?;
+    let major = major_of(&version)?;
     Some((version, major))
 }
 
