@@ -12,7 +12,6 @@
 //! Dropping the [`Progress`] clears the line, on success, on error and on
 //! Ctrl-C alike; a second Ctrl-C, which exits at once, erases it too.
 
-use std::borrow::Cow;
 use std::fmt;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -24,7 +23,7 @@ use crate::Printer;
 use crate::human;
 
 /// How often the line is redrawn by indicatif's own thread, so elapsed
-/// time and spinners move while the work itself reports nothing.
+/// elapsed time moves while the work itself reports nothing.
 const TICK: Duration = Duration::from_millis(200);
 
 /// The line currently shown, if any: [`above`] suspends it. A process has
@@ -108,13 +107,6 @@ impl Progress {
         Self::for_printer(printer, Form::Steps { total }, "")
     }
 
-    /// Work that cannot be measured: `⠋ message, 12.3s`.
-    pub fn spinner(printer: &Printer, message: &str) -> Self {
-        let progress = Self::for_printer(printer, Form::Spinner, "");
-        progress.bar.set_message(message.to_owned());
-        progress
-    }
-
     fn for_printer(printer: &Printer, form: Form, label: &str) -> Self {
         let draw = draws(
             printer.stderr_is_terminal(),
@@ -167,11 +159,6 @@ impl Progress {
         self.bar.set_prefix(label.to_owned());
         self.bar.set_message(message.to_owned());
         self.bar.set_position(number);
-    }
-
-    /// Replace the message (the spinner and step forms show it).
-    pub fn set_message(&self, message: impl Into<Cow<'static, str>>) {
-        self.bar.set_message(message);
     }
 }
 
@@ -230,7 +217,6 @@ enum Form {
     Steps {
         total: u64,
     },
-    Spinner,
 }
 
 impl Form {
@@ -238,7 +224,6 @@ impl Form {
         match self {
             Form::Bytes { total, .. } => *total,
             Form::Steps { total } => Some(*total),
-            Form::Spinner => None,
         }
     }
 
@@ -246,10 +231,10 @@ impl Form {
     /// [`crate::human`] through custom keys, like everywhere else; colour
     /// only when stderr is coloured (`--color`, `NO_COLOR`).
     fn style(&self, colored: bool) -> ProgressStyle {
-        let (label, bar, spinner) = if colored {
-            ("{prefix:.bold}", "{bar:30.cyan/blue}", "{spinner:.cyan}")
+        let (label, bar) = if colored {
+            ("{prefix:.bold}", "{bar:30.cyan/blue}")
         } else {
-            ("{prefix}", "{bar:30}", "{spinner}")
+            ("{prefix}", "{bar:30}")
         };
         let template = match self {
             Form::Bytes { total: Some(_), .. } => format!("{label}: [{bar}] {{amount}}, {{took}}"),
@@ -257,7 +242,6 @@ impl Form {
                 format!("{label}: {{read}} read, {{rate}}, {{took}} elapsed")
             }
             Form::Steps { .. } => format!("{label} [{bar}] {{pos}}/{{len}} {{wide_msg}}"),
-            Form::Spinner => format!("{spinner} {{msg}}, {{took}}"),
         };
         let done = match self {
             Form::Bytes { done, .. } => done.clone(),
@@ -509,8 +493,8 @@ mod tests {
     fn lines_go_above_the_progress() {
         let _serial = serial();
         let term = Recorder::default();
-        let progress = Progress::new(term.target(), false, Form::Spinner, "");
-        progress.set_message("checking");
+        let progress = Progress::new(term.target(), false, Form::Steps { total: 3 }, "");
+        progress.step("check", 1, "checking");
         drawn(&progress);
         let before = term.entries().len();
         above(|| term.push("str a warning".to_owned()).unwrap());
