@@ -14,10 +14,12 @@
 # The store is a three-node Garage cluster with replication 3 on this machine
 # (scripts/dev/garage.sh on port 3980; BENCH_S3=0 leaves it out).
 #
-# The benchmark database is pgbench at a scale giving a few hundred MB of
-# plain SQL (BENCH_SCALE, default 30, about 300 MB) plus a table with text and
-# jsonb. Uses $DATABASE_URL's server, else a throwaway cluster in
-# target/bench-pg. Prints each median, pg-backup's ratio to each, and
+# The benchmark database comes from scripts/lib/bench-db.sh (shared with
+# pg-restore.sh): SHAPE=mixed (default: pgbench plus two wide text/jsonb
+# tables) or plain, at BENCH_SCALE (default 30, a few hundred MB of SQL).
+# BENCH_VS=floor times only pg-backup and its `pg_dump > /dev/null` floor
+# (scripts/bench/pg-versions.sh, on every PostgreSQL version). Uses
+# $DATABASE_URL's server, else a throwaway cluster in target/bench-pg. Prints each median, pg-backup's ratio to each, and
 # pg-backup's peak memory (RSS).
 set -eu
 cd "$(dirname "$0")/../.."
@@ -59,31 +61,24 @@ trap cleanup EXIT INT TERM
 pg_env_from_url "$DATABASE_URL" bin-first
 unset DATABASE_URL
 
-scale=${BENCH_SCALE:-30}
 runs=${BENCH_RUNS:-5}
 level=6
-db=bench_backup_$scale
 work=target/bench/pg-backup
 rm -rf "$work/out"
 mkdir -p "$work/out/pgb"
-if ! psql -X -At -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1; then
-    echo "== creating the benchmark database $db (pgbench scale $scale + docs table)"
-    createdb "$db"
-    pgbench -i -q -s "$scale" "$db" >/dev/null 2>&1
-    psql -X -q -d "$db" -c "CREATE TABLE docs AS SELECT g AS id, md5(g::text) || repeat(' lorem ipsum', 20) AS body,
-        jsonb_build_object('id', g, 'tags', jsonb_build_array('a', 'b', g % 7), 'note', md5((g * 7)::text)) AS meta
-        FROM generate_series(1, 200000 * $scale / 30) g; ALTER TABLE docs ADD PRIMARY KEY (id);"
-    psql -X -q -d "$db" -c "VACUUM ANALYZE"
-fi
+. scripts/lib/bench-db.sh
+bench_db_ensure
 export PGDATABASE="$db"
 plain=$(pg_dump | wc -c)
 echo "== $db: $((plain / 1048576)) MiB of plain SQL; $(nproc) cores; gzip level $level; $runs runs each"
 
 set -- -n 'pg_dump > /dev/null' "pg_dump > /dev/null" \
-    -n 'pg_dump | gzip' "pg_dump | gzip -$level > $work/out/gzip.sql.gz" \
-    -n 'pg_dump | pigz' "pg_dump | pigz -$level > $work/out/pigz.sql.gz" \
-    -n 'pg_dump -Fc' "pg_dump -Fc > $work/out/custom.dump" \
     -n 'pg-backup' "$tool --quiet --dir $work/out/pgb --prefix bench --compress-level $level --keep-days 0 --keep-min 1"
+if [ "${BENCH_VS:-all}" != floor ]; then
+    set -- "$@" -n 'pg_dump | gzip' "pg_dump | gzip -$level > $work/out/gzip.sql.gz" \
+        -n 'pg_dump | pigz' "pg_dump | pigz -$level > $work/out/pigz.sql.gz" \
+        -n 'pg_dump -Fc' "pg_dump -Fc > $work/out/custom.dump"
+fi
 if [ "$s3" = 1 ]; then
     # Credentials reach both clients through AWS_* variables (none on a
     # command line); a fresh cluster per run of this script.
@@ -111,7 +106,7 @@ jq -r '.results as $r | ($r[] | select(.command == "pg-backup") | .median) as $p
     "$work/hyperfine.json" | awk -F'\t' '{ printf "  %-22s %8.3f s   pg-backup = %s\n", $1, $2, $3 }'
 echo
 echo "== sizes"
-ls -l "$work/out"/gzip.sql.gz "$work/out"/pigz.sql.gz "$work/out"/custom.dump "$work/out"/pgb/*.sql.gz |
+ls -l "$work/out"/*.sql.gz "$work/out"/*.dump "$work/out"/pgb/*.sql.gz 2>/dev/null |
     awk '{ printf "  %-60s %8.1f MiB\n", $9, $5 / 1048576 }'
 echo
 echo "== pg-backup peak RSS: $((rss_kib / 1024)) MiB (goal: under 64 MiB)"
