@@ -5,7 +5,7 @@
 CARGO ?= cargo
 TOOLS := validate-env pg-backup pg-restore migrate-check alert-lint
 
-.PHONY: all build release test fmt-check clippy test-deps demo bench install dist dist-check clean
+.PHONY: all build release test fmt-check clippy test-deps demo bench bench-versions install dist dist-check clean
 
 all: build
 
@@ -37,10 +37,16 @@ demo: build
 
 ## bench: every tool side by side with its real-world alternative
 bench: release
-	@for script in scripts/bench/*.sh; do case $$script in *-floor.sh) continue;; esac; echo "== $$script"; sh "$$script" || exit $$?; done
+	@# Left out: the floor (below), the corpus builder (it needs clones) and
+	@# the sweep over PostgreSQL versions (`make bench-versions`, ~20 minutes).
+	@for script in scripts/bench/*.sh; do case $$script in *-floor.sh|*-corpus.sh|*/pg-versions.sh) continue;; esac; echo "== $$script"; sh "$$script" || exit $$?; done
 	@# The floor measurement reuses the server and dump pg-restore.sh left behind.
 	@if [ -n "$$DATABASE_URL" ]; then echo "== scripts/bench/pg-restore-floor.sh"; sh scripts/bench/pg-restore-floor.sh; \
 	else echo "(skipped scripts/bench/pg-restore-floor.sh: it needs DATABASE_URL naming the server pg-restore.sh used)"; fi
+
+## bench-versions: pg-restore and pg-backup on PostgreSQL 14 to 18, two shapes (scripts/bench/pg-versions.sh)
+bench-versions: release
+	@sh scripts/bench/pg-versions.sh
 
 ## install: cargo install each tool into ~/.cargo/bin
 install:

@@ -17,8 +17,9 @@
 # The benchmark database comes from scripts/lib/bench-db.sh (shared with
 # pg-restore.sh): SHAPE=mixed (default: pgbench plus two wide text/jsonb
 # tables) or plain, at BENCH_SCALE (default 30, a few hundred MB of SQL).
-# BENCH_VS=floor times only pg-backup and its `pg_dump > /dev/null` floor
-# (scripts/bench/pg-versions.sh, on every PostgreSQL version). Uses
+# BENCH_VS=floor times only pg-backup, its `pg_dump > /dev/null` floor and
+# `pg_dump | pigz` (the same compression on every core, nothing else;
+# scripts/bench/pg-versions.sh, on every PostgreSQL version). Uses
 # $DATABASE_URL's server, else a throwaway cluster in target/bench-pg. Prints each median, pg-backup's ratio to each, and
 # pg-backup's peak memory (RSS).
 set -eu
@@ -73,10 +74,10 @@ plain=$(pg_dump | wc -c)
 echo "== $db: $((plain / 1048576)) MiB of plain SQL; $(nproc) cores; gzip level $level; $runs runs each"
 
 set -- -n 'pg_dump > /dev/null' "pg_dump > /dev/null" \
+    -n 'pg_dump | pigz' "pg_dump | pigz -$level > $work/out/pigz.sql.gz" \
     -n 'pg-backup' "$tool --quiet --dir $work/out/pgb --prefix bench --compress-level $level --keep-days 0 --keep-min 1"
 if [ "${BENCH_VS:-all}" != floor ]; then
     set -- "$@" -n 'pg_dump | gzip' "pg_dump | gzip -$level > $work/out/gzip.sql.gz" \
-        -n 'pg_dump | pigz' "pg_dump | pigz -$level > $work/out/pigz.sql.gz" \
         -n 'pg_dump -Fc' "pg_dump -Fc > $work/out/custom.dump"
 fi
 if [ "$s3" = 1 ]; then
@@ -87,6 +88,17 @@ if [ "$s3" = 1 ]; then
     set -- "$@" \
         -n 'pg_dump | gzip | aws s3 cp' "pg_dump | gzip -$level | $aws s3 cp --only-show-errors - s3://shipshape/aws/bench.sql.gz" \
         -n 'pg-backup --to s3' "$tool --quiet --to s3://shipshape/pgb --prefix bench --compress-level $level --keep-days 0 --keep-min 1"
+fi
+if [ "${BENCH_VS:-all}" = floor ]; then
+    # Alternated rounds (scripts/lib/rounds.sh), ratios to the floor per round.
+    . scripts/lib/rounds.sh
+    bench_rounds "$work" "$runs" ":" "$@"
+    echo
+    server=$(psql -X -At -d postgres -c 'SHOW server_version')
+    bench_summary "$work" "$runs" 'pg_dump > /dev/null' "$db on PostgreSQL $server" \
+        "$work/summary-$db-${PG_MAJOR:-server}.json"
+    echo "  goal: pg-backup <= 1.1x 'pg_dump > /dev/null'"
+    exit 0
 fi
 hyperfine --warmup 1 --runs "$runs" --export-json "$work/hyperfine.json" "$@"
 

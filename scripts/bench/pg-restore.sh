@@ -1,5 +1,5 @@
 #!/bin/sh
-# pg-restore side by side with what teams use today, in one hyperfine run:
+# pg-restore side by side with what teams use today, in alternated rounds:
 #
 #   gunzip -c f.sql.gz | psql      the restore_db.sh way (plain SQL, one connection)
 #   pg_restore -j2 f.dump          custom-format archive, two connections
@@ -98,50 +98,17 @@ if [ "$s3" = 1 ]; then
         -n 'pg-restore pg-backup file' "$tool --yes --quiet --target bench_local $local_file" \
         -n 'pg-restore s3://' "$tool --yes --quiet --target bench_s3 $remote_file"
 fi
-# Alternated rounds, one run of each command per round, the order rotating
-# from round to round: on this noisy machine a slow minute then lands on
-# every command alike, and each round gives a ratio of its own — the goal
-# is pg-restore <= 1.0x psql in every round, not only by median.
+# Alternated rounds (scripts/lib/rounds.sh): the goal is pg-restore <= 1.0x
+# psql in every round, not only by median.
+. scripts/lib/rounds.sh
 rounds=${BENCH_RUNS:-5}
-rm -f "$work"/round-*.json
-for round in $(seq 1 "$rounds"); do
-    echo "== round $round of $rounds"
-    hyperfine --runs 1 --prepare "$prepare" --export-json "$work/round-$round.json" --style basic "$@" |
-        grep -E '^(Benchmark|  Time)' || true
-    # Rotate: the first command moves to the end.
-    first_name=$2 first_cmd=$3
-    shift 3
-    set -- "$@" -n "$first_name" "$first_cmd"
-done
-sh -c "$prepare"
-
+bench_rounds "$work" "$rounds" "$prepare" "$@"
 echo
-python3 - "$work" "$rounds" "${PG_MAJOR:-}" "$(psql -X -At -d postgres -c 'SHOW server_version')" "$db" <<'PY'
-import json, statistics, sys
-work, rounds, major, server, db = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
-times = {}
-for r in range(1, rounds + 1):
-    for res in json.load(open(f"{work}/round-{r}.json"))["results"]:
-        times.setdefault(res["command"], []).append(res["times"][0])
-base = times["gunzip -c | psql"]
-print(f"== {db} on PostgreSQL {server}: {rounds} alternated rounds (seconds)")
-for name, ts in times.items():
-    print(f"  {name:28} median {statistics.median(ts):7.3f}   min {min(ts):7.3f}   max {max(ts):7.3f}")
-summary = {"db": db, "server": server, "rounds": rounds,
-           "medians": {n: statistics.median(ts) for n, ts in times.items()},
-           "min": {n: min(ts) for n, ts in times.items()},
-           "max": {n: max(ts) for n, ts in times.items()}}
-for name in times:
-    if name == "gunzip -c | psql" or name == "pg-restore s3://":
-        continue
-    per_round = [t / b for t, b in zip(times[name], base)]
-    med = statistics.median(times[name]) / statistics.median(base)
-    print(f"  {name} / (gunzip -c | psql): median {med:.2f}x, per round "
-          + " ".join(f"{x:.2f}" for x in per_round) + f" (worst {max(per_round):.2f}x)")
-    summary.setdefault("ratio", {})[name] = {"median": med, "rounds": per_round}
-if "pg-restore s3://" in times and "pg-restore pg-backup file" in times:
-    med = statistics.median(times["pg-restore s3://"]) / statistics.median(times["pg-restore pg-backup file"])
-    print(f"  pg-restore s3:// / pg-restore local file: median {med:.2f}x (goal <= 1.15x)")
-print("  goals: pg-restore <= 1.0x psql in every round; <= 0.85x on the mixed shape on PostgreSQL 16+")
-json.dump(summary, open(f"{work}/summary-{db}-{major or 'server'}.json", "w"), indent=1)
-PY
+server=$(psql -X -At -d postgres -c 'SHOW server_version')
+bench_summary "$work" "$rounds" 'gunzip -c | psql' "$db on PostgreSQL $server" \
+    "$work/summary-$db-${PG_MAJOR:-server}.json"
+if [ "$s3" = 1 ]; then
+    jq -r '.medians | "  pg-restore s3:// / pg-restore local file: median \(."pg-restore s3://" / ."pg-restore pg-backup file" * 100 | round / 100)x (goal <= 1.15x)"' \
+        "$work/summary-$db-${PG_MAJOR:-server}.json"
+fi
+echo "  goals: pg-restore <= 1.0x psql in every round; <= 0.85x on the mixed shape on PostgreSQL 16+"
