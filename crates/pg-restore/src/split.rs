@@ -357,6 +357,19 @@ impl Splitter<'_> {
         (pieces, analyzed)
     }
 
+    /// Order the index and constraint builds by the size of their table,
+    /// biggest first (dump order among equals): the longest builds start
+    /// first and the short ones fill the other connections around them,
+    /// instead of a big index that comes last in the dump (pg_dump writes
+    /// constraints before indexes) building alone at the end.
+    fn biggest_tables_first(&mut self) {
+        let data_bytes = &self.data_bytes;
+        self.index.sort_by_cached_key(|piece| {
+            let table = shipshape_pg::archive::index_target(&String::from_utf8_lossy(&piece.text));
+            std::cmp::Reverse(table.and_then(|t| data_bytes.get(&t).copied()).unwrap_or(0))
+        });
+    }
+
     /// The rest of the restore once the stream has ended; returns the rows
     /// the data pieces loaded, per table, and the paused autovacuum.
     fn finish(mut self) -> Result<FinishedLoad, Failed> {
@@ -376,6 +389,7 @@ impl Splitter<'_> {
         }
         self.step_done("table data");
         let preamble = self.preamble.clone();
+        self.biggest_tables_first();
         let (analyze, analyzed) = self.analyze_pieces();
         if !self.index.is_empty() || !analyze.is_empty() {
             let mut pool = Pool::start(self.job, self.job.jobs, &preamble)?;

@@ -219,6 +219,30 @@ pub fn copy_target(line: &[u8]) -> Option<(String, String)> {
     rest.starts_with(' ').then_some((schema, table))
 }
 
+/// The table an index or constraint entry of a plain dump builds on, from
+/// its statement: `CREATE [UNIQUE] INDEX name ON [ONLY] s.t USING …` or
+/// `ALTER TABLE [ONLY] s.t` (pg_dump puts `ADD CONSTRAINT …` on the next
+/// line). The first such line of `entry` counts.
+pub fn index_target(entry: &str) -> Option<(String, String)> {
+    entry.lines().find_map(|line| {
+        let rest = if let Some(rest) = line.strip_prefix("ALTER TABLE ") {
+            rest
+        } else {
+            let rest = line
+                .strip_prefix("CREATE INDEX ")
+                .or_else(|| line.strip_prefix("CREATE UNIQUE INDEX "))?;
+            let (_index, rest) = ident(rest)?;
+            rest.strip_prefix(" ON ")?
+        };
+        let rest = rest.strip_prefix("ONLY ").unwrap_or(rest);
+        let (schema, rest) = ident(rest)?;
+        // A space after the name, so that a name ending the line ends too.
+        let rest = format!("{} ", rest.strip_prefix('.')?);
+        let (table, _) = ident(&rest)?;
+        Some((schema, table))
+    })
+}
+
 fn ident(text: &str) -> Option<(String, &str)> {
     if let Some(quoted) = text.strip_prefix('"') {
         let mut name = String::new();
@@ -246,6 +270,23 @@ fn ident(text: &str) -> Option<(String, &str)> {
 mod tests {
     use super::*;
     use std::io::Write as _;
+
+    #[test]
+    fn index_targets() {
+        let pkey = "--\n-- Name: docs docs_pkey; Type: CONSTRAINT\n--\n\nALTER TABLE ONLY public.docs\n    ADD CONSTRAINT docs_pkey PRIMARY KEY (id);\n";
+        assert_eq!(index_target(pkey), Some(("public".into(), "docs".into())));
+        assert_eq!(
+            index_target("CREATE INDEX events_actor_at ON public.events USING btree (actor, at);"),
+            Some(("public".into(), "events".into()))
+        );
+        assert_eq!(
+            index_target(
+                r#"CREATE UNIQUE INDEX "Odd idx" ON ONLY "My Schema"."T" USING btree (a);"#
+            ),
+            Some(("My Schema".into(), "T".into()))
+        );
+        assert_eq!(index_target("SET default_tablespace = '';\n"), None);
+    }
 
     #[test]
     fn copy_targets() {
