@@ -25,6 +25,8 @@
 # pg_read_server_files) and the server on this machine.
 set -eu
 cd "$(dirname "$0")/../.."
+# pg-restore runs in the same rounds; a stale binary would measure old code.
+cargo build --release -q -p pg-restore
 
 : "${DATABASE_URL:?set DATABASE_URL to the server scripts/bench/pg-restore.sh used}"
 scale=${BENCH_SCALE:-30}
