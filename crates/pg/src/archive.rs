@@ -213,10 +213,8 @@ pub fn copy_target(line: &[u8]) -> Option<(String, String)> {
     if !rest.ends_with(" FROM stdin;") {
         return None;
     }
-    let (schema, rest) = ident(rest)?;
-    let rest = rest.strip_prefix('.')?;
-    let (table, rest) = ident(rest)?;
-    rest.starts_with(' ').then_some((schema, table))
+    let (name, rest) = qualified_name(rest)?;
+    rest.starts_with(' ').then_some(name)
 }
 
 /// The table an index or constraint entry of a plain dump builds on, from
@@ -235,14 +233,20 @@ pub fn index_target(entry: &str) -> Option<(String, String)> {
             rest.strip_prefix(" ON ")?
         };
         let rest = rest.strip_prefix("ONLY ").unwrap_or(rest);
-        let (schema, rest) = ident(rest)?;
-        // A space after the name, so that a name ending the line ends too.
-        let rest = format!("{} ", rest.strip_prefix('.')?);
-        let (table, _) = ident(&rest)?;
-        Some((schema, table))
+        qualified_name(rest).map(|(name, _)| name)
     })
 }
 
+/// `schema.name` at the start of `text` (either part may be quoted), and
+/// what follows it.
+fn qualified_name(text: &str) -> Option<((String, String), &str)> {
+    let (schema, rest) = ident(text)?;
+    let (name, rest) = ident(rest.strip_prefix('.')?)?;
+    Some(((schema, name), rest))
+}
+
+/// One identifier at the start of `text`, unquoted; an unquoted one ends at
+/// `.`, a space or the end of the text.
 fn ident(text: &str) -> Option<(String, &str)> {
     if let Some(quoted) = text.strip_prefix('"') {
         let mut name = String::new();
@@ -261,7 +265,7 @@ fn ident(text: &str) -> Option<(String, &str)> {
         }
         None
     } else {
-        let end = text.find(['.', ' '])?;
+        let end = text.find(['.', ' ']).unwrap_or(text.len());
         (end > 0).then(|| (text[..end].to_owned(), &text[end..]))
     }
 }
