@@ -20,8 +20,9 @@
 # BENCH_VS=floor times only pg-backup, its `pg_dump > /dev/null` floor and
 # `pg_dump | pigz` (the same compression on every core, nothing else;
 # scripts/bench/pg-versions.sh, on every PostgreSQL version). Uses
-# $DATABASE_URL's server, else a throwaway cluster in target/bench-pg. Prints each median, pg-backup's ratio to each, and
-# pg-backup's peak memory (RSS).
+# $DATABASE_URL's server, else a throwaway cluster in target/bench-pg.
+# Prints each median, pg-backup's ratio to each, and pg-backup's peak memory
+# (RSS).
 set -eu
 cd "$(dirname "$0")/../.."
 

@@ -20,8 +20,8 @@
 # pass added (it must read the whole file before touching the server).
 #
 # Needs what scripts/bench/pg-restore.sh leaves (run it first, with the same
-# DATABASE_URL, SHAPE and PG_MAJOR): the database bench_<shape>_<scale> and its dump in
-# target/bench/pg-restore. COPY from a server-side file needs a superuser (or
+# DATABASE_URL, SHAPE and PG_MAJOR): the database bench_<shape>_<scale> and
+# its dump in target/bench/pg-restore. COPY from a server-side file needs a superuser (or
 # pg_read_server_files) and the server on this machine.
 set -eu
 cd "$(dirname "$0")/../.."

@@ -16,8 +16,7 @@
 # next run. PG_MAJOR=N runs a throwaway cluster and the clients of that
 # version (target/pg/N); $DATABASE_URL's server instead when set.
 # BENCH_RUNS alternated rounds (default 5), one run of each command per
-# round; BENCH_ALSO="--jobs 1;--jobs 3" adds pg-restore with those options
-# (NAME=VALUE words set its environment).
+# round; BENCH_ALSO="--jobs 1;--jobs 3" adds pg-restore with those options.
 # Prints each median, min and max, and pg-restore's ratio to psql per round.
 set -eu
 cd "$(dirname "$0")/../.."
@@ -78,12 +77,7 @@ while [ -n "$also" ]; do
     case "$also" in *\;*) also=${also#*;} ;; *) also="" ;; esac
     n=$((n + 1))
     prepare="$prepare; dropdb --if-exists bench_tool$n"
-    # NAME=VALUE words go to the environment, the rest to the command line.
-    envs="" args=""
-    for word in $opts; do
-        case "$word" in -*) args="$args $word" ;; *=*) envs="$envs $word" ;; *) args="$args $word" ;; esac
-    done
-    set -- "$@" -n "pg-restore $opts" "env$envs $tool --yes --quiet --target bench_tool$n$args $gz"
+    set -- "$@" -n "pg-restore $opts" "$tool --yes --quiet --target bench_tool$n $opts $gz"
 done
 if [ "$s3" = 1 ]; then
     # One pg-backup run writes the same backup locally and to the store.
