@@ -15,7 +15,7 @@ use shipshape_pg::ConnectionSettings;
 
 use crate::autovacuum::Paused;
 use crate::filter::{Filter, FilterOptions};
-use crate::input::{Kind, SqlStream};
+use crate::input::{Kind, RetainedSql, SqlStream};
 use crate::parallel::LoadedRows;
 
 /// Why the load failed, in terms of the dump.
@@ -53,6 +53,11 @@ pub type Analyzed = std::collections::BTreeSet<(String, String)>;
 pub struct LoadJob {
     pub path: PathBuf,
     pub kind: Kind,
+    /// The SHA-256 the verification computed: a file read again for the
+    /// load must still have it.
+    pub sha256: Option<String>,
+    /// The SQL as verified, when the verification kept it in memory.
+    pub sql: RetainedSql,
     /// Connection settings naming the database to load into.
     pub settings: ConnectionSettings,
     pub psql: PathBuf,
@@ -452,6 +457,18 @@ pub fn load(
     job: &LoadJob,
     printer: &shipshape_core::Printer,
 ) -> anyhow::Result<Result<FinishedLoad, LoadFailure>> {
+    if job.kind.is_sql() {
+        printer.detail(&match job.sql.bytes() {
+            0 => format!(
+                "reading {} again: its SQL is larger than max_memory",
+                job.path.display()
+            ),
+            held => format!(
+                "loading the SQL as verified, kept in memory ({})",
+                shipshape_core::human::bytes(held as u64)
+            ),
+        });
+    }
     if job.kind.is_sql() && job.jobs > 1 {
         printer.detail(&format!("loading with {} parallel connections", job.jobs));
         return crate::parallel::load(job, printer);
@@ -469,6 +486,32 @@ pub fn loading_progress(
     shipshape_core::Progress::bytes_then(printer, "loading", size, "the server is finishing")
 }
 
+/// The SQL a load sends: what the verification kept in memory, else the
+/// file read and decompressed again.
+pub fn open_sql(job: &LoadJob, progress: &shipshape_core::Progress) -> anyhow::Result<SqlStream> {
+    match (job.sql.take(), &job.sha256) {
+        (Some(chunks), Some(sha256)) => {
+            let size = fs_err::metadata(&job.path).map_or(0, |m| m.len());
+            SqlStream::replay(chunks, sha256.clone(), size, progress.handle())
+        }
+        _ => SqlStream::open_reporting(&job.path, job.kind, progress.handle()),
+    }
+}
+
+/// The end of a load's SQL: the file read again must be the file that was
+/// verified, or the new database holds something nobody checked (and the
+/// error drops it).
+pub fn finish_sql(job: &LoadJob, stream: SqlStream) -> anyhow::Result<()> {
+    let sha256 = stream.finish()?;
+    match &job.sha256 {
+        Some(verified) if !verified.eq_ignore_ascii_case(&sha256) => Err(anyhow::anyhow!(
+            "{} changed while it was being restored (SHA-256 {sha256} now, {verified} when it was verified); the restored copy is discarded",
+            job.path.display()
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// One psql (or pg_restore) for the whole backup.
 fn load_whole(
     job: &LoadJob,
@@ -476,10 +519,10 @@ fn load_whole(
 ) -> anyhow::Result<Result<(), LoadFailure>> {
     if job.kind.is_sql() {
         let progress = loading_progress(printer, &job.path);
-        let mut stream = SqlStream::open_reporting(&job.path, job.kind, progress.handle())?;
+        let mut stream = open_sql(job, &progress)?;
         let result = psql_load(&mut stream, &job.settings, &job.psql, &job.filter)?;
         if result.is_ok() {
-            stream.finish()?;
+            finish_sql(job, stream)?;
         }
         return Ok(result.map_err(|mut failure| {
             if let Some(line) = failure.line
