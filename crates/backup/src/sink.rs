@@ -200,15 +200,20 @@ impl ParallelGzip {
     }
 }
 
+/// Compress each block into one gzip member with libdeflate, which works on
+/// a whole buffer at once: exactly a member's job.
 fn compress_worker(rx: &Receiver<(u64, Vec<u8>)>, tx: &Sender<(u64, Vec<u8>)>, level: u32) {
+    let level =
+        libdeflater::CompressionLvl::new(i32::try_from(level).unwrap_or(6)).unwrap_or_default();
+    let mut compressor = libdeflater::Compressor::new(level);
     for (seq, block) in rx {
-        let mut enc = flate2::write::GzEncoder::new(
-            Vec::with_capacity(block.len() / 3 + 64),
-            flate2::Compression::new(level),
-        );
-        // Writing into a Vec cannot fail.
-        let member = enc.write_all(&block).and_then(|()| enc.finish());
-        let Ok(member) = member else { return };
+        let mut member = vec![0; compressor.gzip_compress_bound(block.len())];
+        // The bound is what libdeflate promises to need, so this cannot
+        // fail; if it ever did, the pipeline stops and finish reports it.
+        let Ok(len) = compressor.gzip_compress(&block, &mut member) else {
+            return;
+        };
+        member.truncate(len);
         if tx.send((seq, member)).is_err() {
             return; // the writer stopped (I/O error); stop quietly
         }

@@ -374,7 +374,10 @@ fn a_file_replaced_after_verification_is_never_what_gets_restored() {
         let before = fingerprint(&setup.target);
         let gz = dump(&setup.src, setup.dir.path(), "gzip");
         // The same rows, one of them different: only the checksum tells.
-        server().psql(&setup.src, "UPDATE customers SET name = 'late' WHERE id = 1");
+        server().psql(
+            &setup.src,
+            "UPDATE customers SET name = 'late' WHERE id = 1",
+        );
         let other_dir = tempfile::tempdir().unwrap();
         let other = dump(&setup.src, other_dir.path(), "gzip");
         let settings = shipshape_pg::ConnectionSettings::resolve_with(

@@ -46,9 +46,18 @@ impl ExportedSnapshot {
     /// Exact row counts of every user table, in this snapshot. Runs inside
     /// a savepoint: a failure (a lock timeout) must not abort the exporting
     /// transaction, or pg_dump could no longer import the snapshot.
+    ///
+    /// Without parallel workers: the counts run beside pg_dump, which takes
+    /// far longer, so they never decide when the backup ends, and workers
+    /// would only take more of the server's cores (and more CPU in all)
+    /// from pg_dump's `COPY` and from the application.
     pub fn count_rows(&mut self) -> Result<Vec<TableRows>, PgError> {
         self.db.execute("SAVEPOINT shipshape_count")?;
-        match count_rows(&mut self.db) {
+        let counted = self
+            .db
+            .execute("SET LOCAL max_parallel_workers_per_gather = 0")
+            .and_then(|()| count_rows(&mut self.db));
+        match counted {
             Ok(counts) => {
                 self.db.execute("RELEASE SAVEPOINT shipshape_count")?;
                 Ok(counts)
