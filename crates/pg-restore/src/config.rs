@@ -22,8 +22,6 @@ pub struct RestoreConfig {
     pub keep_previous: Option<usize>,
     /// Parallel connections for loading.
     pub jobs: Option<usize>,
-    /// MiB of decompressed SQL kept in memory from the verification for the load.
-    pub max_memory: Option<u64>,
     /// Hook commands around the swap.
     pub pre_swap: Option<String>,
     pub post_swap: Option<String>,
@@ -59,8 +57,6 @@ pub struct Settings {
     /// keep_previous was set (file or environment): restores prune after the swap.
     pub keep_previous_configured: bool,
     pub jobs: usize,
-    /// MiB of verified SQL the load may take from memory (see [`default_max_memory`]).
-    pub max_memory: u64,
     pub pre_swap: Option<String>,
     pub post_swap: Option<String>,
     pub no_owner: bool,
@@ -75,31 +71,6 @@ pub struct Settings {
     pub s3: S3Settings,
     pub identities: Vec<PathBuf>,
     pub passphrase_file: Option<PathBuf>,
-}
-
-/// The largest decompressed SQL kept in memory by default, in MiB: a
-/// quarter of what the machine has available now, at most 1 GiB. The load
-/// then saves decompressing the file again (a few per cent of a restore),
-/// which is not worth crowding out the database server's own cache on the
-/// same machine.
-pub fn default_max_memory() -> u64 {
-    const CAP_MIB: u64 = 1024;
-    available_memory_mib().map_or(256, |mib| (mib / 4).min(CAP_MIB))
-}
-
-/// `MemAvailable` of /proc/meminfo, in MiB (Linux only).
-fn available_memory_mib() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024)
-}
-
-impl Settings {
-    /// [`Settings::max_memory`] in bytes.
-    pub fn max_memory_bytes(&self) -> usize {
-        usize::try_from(self.max_memory.saturating_mul(1 << 20)).unwrap_or(usize::MAX)
-    }
 }
 
 /// Parse `old=new`.
@@ -181,7 +152,6 @@ impl Settings {
                 .map(Into::into)
                 .or_else(|| file.pg_bin_dir.clone()),
             jobs,
-            max_memory: layer(cli.max_memory, None, file.max_memory, default_max_memory()),
             pre_swap,
             post_swap,
             no_owner: cli.no_owner || file.no_owner.unwrap_or(false),
@@ -200,7 +170,6 @@ impl Settings {
             pg_bin_dir: self.pg_bin_dir.clone(),
             keep_previous: Some(self.keep_previous),
             jobs: Some(self.jobs),
-            max_memory: Some(self.max_memory),
             pre_swap: self.pre_swap.clone(),
             post_swap: self.post_swap.clone(),
             no_owner: Some(self.no_owner),

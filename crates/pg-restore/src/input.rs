@@ -4,7 +4,6 @@
 
 use std::io::{self, BufRead, Read};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use anyhow::Context as _;
@@ -104,67 +103,6 @@ pub struct SqlStream {
     handle: Option<JoinHandle<anyhow::Result<String>>>,
     /// The hash, once the decoder finished cleanly.
     sha256: Option<String>,
-    /// Chunks done with, kept rather than recycled (see [`SqlStream::keeping`]).
-    kept: Option<Kept>,
-}
-
-/// The chunks a stream keeps, up to a limit in bytes.
-struct Kept {
-    chunks: Vec<Vec<u8>>,
-    bytes: usize,
-    limit: usize,
-}
-
-impl Kept {
-    /// Keep `chunk`; `false` once the limit would be passed (then nothing
-    /// is kept any more and what was kept is freed).
-    fn push(&mut self, chunk: Vec<u8>) -> bool {
-        self.bytes += chunk.len();
-        if self.bytes > self.limit {
-            return false;
-        }
-        if !chunk.is_empty() {
-            self.chunks.push(chunk);
-        }
-        true
-    }
-}
-
-/// The decompressed SQL of a verified backup, kept from the verification
-/// pass for the load: the load then sends exactly the bytes that were
-/// verified, without reading and decompressing the file a second time.
-/// Clones share the one copy, and the first [`RetainedSql::take`] gets it
-/// (its memory is freed chunk by chunk as the load sends it).
-#[derive(Clone, Default)]
-pub struct RetainedSql(Arc<Mutex<Option<Vec<Vec<u8>>>>>);
-
-impl RetainedSql {
-    fn new(chunks: Vec<Vec<u8>>) -> Self {
-        Self(Arc::new(Mutex::new(Some(chunks))))
-    }
-
-    /// The chunks, once; `None` if nothing was kept or they were taken.
-    pub fn take(&self) -> Option<Vec<Vec<u8>>> {
-        self.0.lock().ok()?.take()
-    }
-
-    /// Bytes held (0 when nothing is).
-    pub fn bytes(&self) -> usize {
-        self.0
-            .lock()
-            .ok()
-            .and_then(|held| {
-                held.as_ref()
-                    .map(|chunks| chunks.iter().map(Vec::len).sum())
-            })
-            .unwrap_or(0)
-    }
-}
-
-impl std::fmt::Debug for RetainedSql {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "RetainedSql({} bytes)", self.bytes())
-    }
 }
 
 impl SqlStream {
@@ -187,69 +125,14 @@ impl SqlStream {
             .name("decompress".into())
             .spawn(move || decode(file, &path, kind, &tx, &recycled, progress))
             .context("starting the decompression thread")?;
-        Ok(Self::receiving(rx, recycle, handle))
-    }
-
-    fn receiving(
-        rx: Receiver<Vec<u8>>,
-        recycle: Sender<Vec<u8>>,
-        handle: JoinHandle<anyhow::Result<String>>,
-    ) -> Self {
-        Self {
+        Ok(Self {
             rx,
             recycle,
             current: Vec::new(),
             pos: 0,
             handle: Some(handle),
             sha256: None,
-            kept: None,
-        }
-    }
-
-    /// Keep the decompressed text read through this stream, up to `limit`
-    /// bytes, for [`SqlStream::finish_retaining`]; beyond the limit nothing
-    /// is kept (and what was kept is freed at once).
-    #[must_use]
-    pub fn keeping(mut self, limit: usize) -> Self {
-        self.kept = (limit > 0).then(|| Kept {
-            chunks: Vec::new(),
-            bytes: 0,
-            limit,
-        });
-        self
-    }
-
-    /// Replay SQL kept by an earlier pass: a reader like one over the file,
-    /// whose [`SqlStream::finish`] gives `sha256`, the hash that pass
-    /// computed. `raw_size` (the file's size) scales the progress so it
-    /// counts as if the file were read.
-    pub fn replay(
-        chunks: Vec<Vec<u8>>,
-        sha256: String,
-        raw_size: u64,
-        progress: ProgressHandle,
-    ) -> anyhow::Result<Self> {
-        let (tx, rx) = crossbeam_channel::bounded::<Vec<u8>>(16);
-        // Nobody recycles a replayed chunk: dropped once read, its memory
-        // goes back as the load proceeds.
-        let (recycle, _) = crossbeam_channel::bounded::<Vec<u8>>(1);
-        let total: usize = chunks.iter().map(Vec::len).sum();
-        let handle = std::thread::Builder::new()
-            .name("replay".into())
-            .spawn(move || {
-                let mut sent = 0u64;
-                for chunk in chunks {
-                    let before = scaled(sent, total, raw_size);
-                    sent += chunk.len() as u64;
-                    progress.inc(scaled(sent, total, raw_size) - before);
-                    if tx.send(chunk).is_err() {
-                        anyhow::bail!("stopped reading");
-                    }
-                }
-                Ok(sha256)
-            })
-            .context("starting the replay thread")?;
-        Ok(Self::receiving(rx, recycle, handle))
+        })
     }
 
     /// Wait for the decoder: the raw file's SHA-256 (hex) or why it failed.
@@ -257,39 +140,6 @@ impl SqlStream {
         // Drain so a decoder blocked on a full channel can finish.
         while self.rx.recv().is_ok() {}
         self.join()
-    }
-
-    /// [`SqlStream::finish`] for a stream made [`SqlStream::keeping`]: also
-    /// the whole text it read, if it stayed within the limit (empty
-    /// otherwise). Only meaningful after reading to the end.
-    pub fn finish_retaining(mut self) -> anyhow::Result<(String, RetainedSql)> {
-        while self.rx.recv().is_ok() {}
-        let sha256 = self.join()?;
-        let current = std::mem::take(&mut self.current);
-        let retained = match self.kept.take() {
-            Some(mut kept) => {
-                if kept.push(current) {
-                    RetainedSql::new(kept.chunks)
-                } else {
-                    RetainedSql::default()
-                }
-            }
-            None => RetainedSql::default(),
-        };
-        Ok((sha256, retained))
-    }
-
-    /// A chunk read to its end: kept, or back to the decoder.
-    fn done_with(&mut self, chunk: Vec<u8>) {
-        if let Some(kept) = &mut self.kept {
-            if kept.push(chunk) {
-                return;
-            }
-            self.kept = None;
-            return;
-        }
-        // A full return queue or a finished decoder: let it go.
-        let _ = self.recycle.try_send(chunk);
     }
 
     fn join(&mut self) -> anyhow::Result<String> {
@@ -325,7 +175,8 @@ impl BufRead for SqlStream {
             match self.rx.recv() {
                 Ok(chunk) => {
                     let done = std::mem::replace(&mut self.current, chunk);
-                    self.done_with(done);
+                    // A full return queue or a finished decoder: let it go.
+                    let _ = self.recycle.try_send(done);
                     self.pos = 0;
                 }
                 Err(_) => {
@@ -394,9 +245,9 @@ fn decode(
         loop {
             // A chunk back from the reader is full length already, so the
             // resize writes nothing; only new ones are zeroed.
-            // A new chunk comes zeroed from the allocator (fresh pages,
-            // no memset): chunks kept for the load are not recycled.
-            let mut chunk = recycled.try_recv().unwrap_or_else(|_| vec![0; CHUNK]);
+            let mut chunk = recycled
+                .try_recv()
+                .unwrap_or_else(|_| Vec::with_capacity(CHUNK));
             chunk.resize(CHUNK, 0);
             let mut filled = 0;
             while filled < CHUNK {
@@ -439,15 +290,6 @@ fn decode(
     Ok(hex(&raw.hasher.finalize()))
 }
 
-/// `done` of `total` decompressed bytes as bytes of a `raw_size` file.
-fn scaled(done: u64, total: usize, raw_size: u64) -> u64 {
-    if total == 0 {
-        return raw_size;
-    }
-    let share = u128::from(done) * u128::from(raw_size) / total as u128;
-    u64::try_from(share).unwrap_or(raw_size)
-}
-
 pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
     bytes.iter().fold(String::new(), |mut s, b| {
@@ -476,69 +318,6 @@ pub fn sha256_file(path: &Path) -> anyhow::Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn gzip_file(dir: &Path, text: &[u8]) -> std::path::PathBuf {
-        use std::io::Write as _;
-        let path = dir.join("dump.sql.gz");
-        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        enc.write_all(text).unwrap();
-        std::fs::write(&path, enc.finish().unwrap()).unwrap();
-        path
-    }
-
-    fn read_all(mut stream: SqlStream) -> (Vec<u8>, SqlStream) {
-        let mut text = Vec::new();
-        stream.read_to_end(&mut text).unwrap();
-        (text, stream)
-    }
-
-    /// Within the limit the whole text is kept, and replaying it reads the
-    /// same bytes and ends with the same hash; past the limit nothing is.
-    #[test]
-    fn kept_text_replays_exactly_and_only_within_the_limit() {
-        let dir = tempfile::tempdir().unwrap();
-        // Three and a bit chunks, so chunk boundaries and the short last
-        // chunk are all exercised.
-        let text: Vec<u8> = (0..(3 * CHUNK + 12_345))
-            .map(|i| b"abcdefghij\n"[i % 11])
-            .collect();
-        let path = gzip_file(dir.path(), &text);
-        let raw = std::fs::metadata(&path).unwrap().len();
-
-        let stream = SqlStream::open(&path, Kind::Gzip)
-            .unwrap()
-            .keeping(text.len());
-        let (read, stream) = read_all(stream);
-        assert_eq!(read, text);
-        let (sha, kept) = stream.finish_retaining().unwrap();
-        assert_eq!(sha, sha256_file(&path).unwrap());
-        assert_eq!(kept.bytes(), text.len());
-
-        let progress = ProgressHandle::default();
-        let chunks = kept.clone().take().expect("kept once");
-        assert!(kept.take().is_none(), "taken only once");
-        let replay = SqlStream::replay(chunks, sha.clone(), raw, progress).unwrap();
-        let (replayed, replay) = read_all(replay);
-        assert_eq!(replayed, text);
-        assert_eq!(replay.finish().unwrap(), sha);
-
-        for limit in [0, text.len() - 1] {
-            let stream = SqlStream::open(&path, Kind::Gzip).unwrap().keeping(limit);
-            let (read, stream) = read_all(stream);
-            assert_eq!(read, text, "limit {limit}");
-            let (_, kept) = stream.finish_retaining().unwrap();
-            assert_eq!(kept.bytes(), 0, "limit {limit}");
-            assert!(kept.take().is_none(), "limit {limit}");
-        }
-    }
-
-    #[test]
-    fn replay_progress_counts_up_to_the_file_size() {
-        assert_eq!(scaled(0, 400, 40), 0);
-        assert_eq!(scaled(200, 400, 40), 20);
-        assert_eq!(scaled(400, 400, 40), 40);
-        assert_eq!(scaled(0, 0, 40), 40);
-    }
 
     /// The kind comes from the bytes: a misleading name changes nothing.
     #[test]

@@ -122,12 +122,6 @@ pub(crate) struct RestoreArgs {
     #[arg(short, long, value_name = "N", env = "PG_RESTORE_JOBS")]
     pub(crate) jobs: Option<usize>,
 
-    /// Keep the verified, decompressed SQL in memory for the load when it is at most MIB
-    /// mebibytes, instead of decompressing the file again (0: never)
-    /// [default: a quarter of the available memory, at most 1024]
-    #[arg(long, value_name = "MIB", env = "PG_RESTORE_MAX_MEMORY")]
-    pub(crate) max_memory: Option<u64>,
-
     /// Do not restore object ownership; everything is owned by the connecting user
     #[arg(long)]
     pub(crate) no_owner: bool,

@@ -15,7 +15,7 @@ use shipshape_pg::ConnectionSettings;
 
 use crate::autovacuum::Paused;
 use crate::filter::{Filter, FilterOptions};
-use crate::input::{Kind, RetainedSql, SqlStream};
+use crate::input::{Kind, SqlStream};
 use crate::parallel::LoadedRows;
 
 /// Why the load failed, in terms of the dump.
@@ -53,11 +53,9 @@ pub type Analyzed = std::collections::BTreeSet<(String, String)>;
 pub struct LoadJob {
     pub path: PathBuf,
     pub kind: Kind,
-    /// The SHA-256 the verification computed: a file read again for the
-    /// load must still have it.
+    /// The SHA-256 the verification computed: the file the load reads
+    /// again must still have it.
     pub sha256: Option<String>,
-    /// The SQL as verified, when the verification kept it in memory.
-    pub sql: RetainedSql,
     /// Connection settings naming the database to load into.
     pub settings: ConnectionSettings,
     pub psql: PathBuf,
@@ -457,18 +455,6 @@ pub fn load(
     job: &LoadJob,
     printer: &shipshape_core::Printer,
 ) -> anyhow::Result<Result<FinishedLoad, LoadFailure>> {
-    if job.kind.is_sql() {
-        printer.detail(&match job.sql.bytes() {
-            0 => format!(
-                "reading {} again: its SQL is larger than max_memory",
-                job.path.display()
-            ),
-            held => format!(
-                "loading the SQL as verified, kept in memory ({})",
-                shipshape_core::human::bytes(held as u64)
-            ),
-        });
-    }
     if job.kind.is_sql() && job.jobs > 1 {
         printer.detail(&format!("loading with {} parallel connections", job.jobs));
         return crate::parallel::load(job, printer);
@@ -486,26 +472,21 @@ pub fn loading_progress(
     shipshape_core::Progress::bytes_then(printer, "loading", size, "the server is finishing")
 }
 
-/// The SQL a load sends: what the verification kept in memory, else the
-/// file read and decompressed again.
-pub fn open_sql(job: &LoadJob, progress: &shipshape_core::Progress) -> anyhow::Result<SqlStream> {
-    match (job.sql.take(), &job.sha256) {
-        (Some(chunks), Some(sha256)) => {
-            let size = fs_err::metadata(&job.path).map_or(0, |m| m.len());
-            SqlStream::replay(chunks, sha256.clone(), size, progress.handle())
-        }
-        _ => SqlStream::open_reporting(&job.path, job.kind, progress.handle()),
-    }
+/// The end of a load's SQL: the file, read and decompressed again after
+/// the verification, must be the file that was verified, or the new
+/// database holds something nobody checked (and the error drops it).
+/// Keeping the verified text in memory instead saved nothing measurable:
+/// faulting in fresh memory for it costs what the second decompression
+/// does (docs/pg-restore.md).
+pub fn finish_sql(job: &LoadJob, stream: SqlStream) -> anyhow::Result<()> {
+    unchanged(job, &stream.finish()?)
 }
 
-/// The end of a load's SQL: the file read again must be the file that was
-/// verified, or the new database holds something nobody checked (and the
-/// error drops it).
-pub fn finish_sql(job: &LoadJob, stream: SqlStream) -> anyhow::Result<()> {
-    let sha256 = stream.finish()?;
+/// `sha256` (of the file as the load read it) is the verified one.
+fn unchanged(job: &LoadJob, sha256: &str) -> anyhow::Result<()> {
     match &job.sha256 {
-        Some(verified) if !verified.eq_ignore_ascii_case(&sha256) => Err(anyhow::anyhow!(
-            "{} changed while it was being restored (SHA-256 {sha256} now, {verified} when it was verified); the restored copy is discarded",
+        Some(verified) if !verified.eq_ignore_ascii_case(sha256) => Err(anyhow::anyhow!(
+            "{} changed while it was being restored (SHA-256 {sha256} now, {verified} when it was verified), so what was loaded is not the verified backup; make sure nothing writes to it and run again",
             job.path.display()
         )),
         _ => Ok(()),
@@ -519,7 +500,7 @@ fn load_whole(
 ) -> anyhow::Result<Result<(), LoadFailure>> {
     if job.kind.is_sql() {
         let progress = loading_progress(printer, &job.path);
-        let mut stream = open_sql(job, &progress)?;
+        let mut stream = SqlStream::open_reporting(&job.path, job.kind, progress.handle())?;
         let result = psql_load(&mut stream, &job.settings, &job.psql, &job.filter)?;
         if result.is_ok() {
             finish_sql(job, stream)?;
@@ -538,6 +519,15 @@ fn load_whole(
             failure
         }));
     }
+    let loaded = load_archive(job)?;
+    if loaded.is_ok() {
+        archive_unchanged(job)?;
+    }
+    Ok(loaded)
+}
+
+/// An archive, through pg_restore.
+fn load_archive(job: &LoadJob) -> anyhow::Result<Result<(), LoadFailure>> {
     // pg_restore 17+ sends `SET transaction_timeout` to any server, and 16
     // or older rejects it: such archives go through the SQL filter as well.
     if job.filter.owner_map.is_empty() && !job.filter.drop_transaction_timeout {
@@ -550,4 +540,13 @@ fn load_whole(
     with_archive_sql(pg_restore, &job.path, |sql| {
         psql_load(sql, &job.settings, &job.psql, &job.filter)
     })
+}
+
+/// [`finish_sql`]'s check for an archive pg_restore read: the file must
+/// still be the one verified (a directory archive has no one checksum).
+fn archive_unchanged(job: &LoadJob) -> anyhow::Result<()> {
+    if job.kind == Kind::Directory {
+        return Ok(());
+    }
+    unchanged(job, &crate::input::sha256_file(&job.path)?)
 }

@@ -28,6 +28,7 @@ use std::io::BufRead as _;
 
 use crate::autovacuum::Paused;
 use crate::filter::Filter;
+use crate::input::SqlStream;
 use crate::load::{FinishedLoad, LoadFailure, LoadJob, statement_at};
 use crate::parallel::{LoadedRows, Piece, Pool};
 
@@ -445,7 +446,7 @@ pub fn load_parallel(
     printer: &shipshape_core::Printer,
 ) -> anyhow::Result<Result<FinishedLoad, LoadFailure>> {
     let progress = crate::load::loading_progress(printer, &job.path);
-    let mut stream = crate::load::open_sql(job, &progress)?;
+    let mut stream = SqlStream::open_reporting(&job.path, job.kind, progress.handle())?;
     let mut splitter = Splitter {
         job,
         printer,

@@ -13,7 +13,7 @@ use anyhow::Context as _;
 use shipshape_core::Diagnostic;
 use shipshape_pg::manifest::Manifest;
 
-use crate::input::{self, Kind, RetainedSql, SqlStream};
+use crate::input::{self, Kind, SqlStream};
 use crate::scan::{DumpInfo, Scanner};
 
 /// A file that passed verification.
@@ -28,9 +28,6 @@ pub struct Verified {
     pub info: DumpInfo,
     /// Non-fatal remarks (e.g. no manifest, manifest for another file name).
     pub notes: Vec<Diagnostic>,
-    /// The SQL as verified, when it was kept for the load (plain SQL within
-    /// the memory limit only).
-    pub sql: RetainedSql,
 }
 
 /// The verdict.
@@ -74,13 +71,10 @@ pub fn scan_lines(mut reader: impl std::io::BufRead) -> std::io::Result<DumpInfo
     Ok(scanner.finish())
 }
 
-/// Verify `path` completely. `pg_restore` is needed for archives. Plain
-/// SQL whose decompressed text is at most `keep_up_to` bytes is kept in
-/// [`Verified::sql`].
+/// Verify `path` completely. `pg_restore` is needed for archives.
 pub fn verify(
     path: &Path,
     pg_restore: Option<&Path>,
-    keep_up_to: usize,
     printer: &shipshape_core::Printer,
 ) -> anyhow::Result<Outcome> {
     let kind = input::detect(path)?;
@@ -97,15 +91,15 @@ pub fn verify(
     let mut notes = Vec::new();
     let manifest = read_manifest(path, &mut notes);
     let read = if kind.is_sql() {
-        read_sql(path, kind, size, keep_up_to, printer)?
+        read_sql(path, kind, size, printer)?
     } else {
         let Some(pg_restore) = pg_restore else {
             anyhow::bail!("pg_restore is needed to read {}", path.display());
         };
         read_archive(path, kind, pg_restore)?
     };
-    let (info, sha256, sql) = match read {
-        FullRead::Complete { info, sha256, sql } => (info, sha256, sql),
+    let (info, sha256) = match read {
+        FullRead::Complete { info, sha256 } => (info, sha256),
         FullRead::Damaged(outcome) => return Ok(outcome),
     };
     if let Some(outcome) = not_restorable(path, kind, &info) {
@@ -124,7 +118,6 @@ pub fn verify(
         manifest,
         info,
         notes,
-        sql,
     })))
 }
 
@@ -135,7 +128,6 @@ enum FullRead {
     Complete {
         info: DumpInfo,
         sha256: Option<String>,
-        sql: RetainedSql,
     },
     /// It could not be read to the end: the verdict saying why.
     Damaged(Outcome),
@@ -165,23 +157,21 @@ fn read_sql(
     path: &Path,
     kind: Kind,
     size: u64,
-    keep_up_to: usize,
     printer: &shipshape_core::Printer,
 ) -> anyhow::Result<FullRead> {
     let progress = shipshape_core::Progress::bytes(printer, "verifying", Some(size));
-    let mut stream = SqlStream::open_reporting(path, kind, progress.handle())?.keeping(keep_up_to);
+    let mut stream = SqlStream::open_reporting(path, kind, progress.handle())?;
     match scan_lines(&mut stream).and_then(|info| {
         // scan_lines read to EOF, so the decoder has finished; a decoding
         // error surfaced as the read error, this only collects the hash.
-        let (sha, sql) = stream
-            .finish_retaining()
+        let sha = stream
+            .finish()
             .map_err(|e| std::io::Error::other(format!("{e:#}")))?;
-        Ok((info, sha, sql))
+        Ok((info, sha))
     }) {
-        Ok((info, sha, sql)) => Ok(FullRead::Complete {
+        Ok((info, sha)) => Ok(FullRead::Complete {
             info,
             sha256: Some(sha),
-            sql,
         }),
         Err(err) => {
             // A read cut short by Ctrl-C is an interruption, not damage.
@@ -239,7 +229,6 @@ fn read_archive(path: &Path, kind: Kind, pg_restore: &Path) -> anyhow::Result<Fu
     Ok(FullRead::Complete {
         info: scanned?,
         sha256,
-        sql: RetainedSql::default(),
     })
 }
 

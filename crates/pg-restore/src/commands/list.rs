@@ -25,19 +25,15 @@ pub fn run(ctx: &Context, file: &Path) -> anyhow::Result<ExitCode> {
         &crate::rules::RULES,
     );
     report.insert("file", file.display().to_string());
-    let verified = match verify::verify(
-        file,
-        pg_restore.as_ref().map(|p| p.path.as_path()),
-        0,
-        printer,
-    )? {
-        Outcome::Good(v) => *v,
-        Outcome::Bad(d) => {
-            report.push(d);
-            printer.report(&report)?;
-            return Ok(ExitCode::Findings);
-        }
-    };
+    let verified =
+        match verify::verify(file, pg_restore.as_ref().map(|p| p.path.as_path()), printer)? {
+            Outcome::Good(v) => *v,
+            Outcome::Bad(d) => {
+                report.push(d);
+                printer.report(&report)?;
+                return Ok(ExitCode::Findings);
+            }
+        };
     let info = &verified.info;
     let mut tables = info.tables.clone();
     tables.sort_by(|a, b| b.bytes.cmp(&a.bytes).then_with(|| a.table.cmp(&b.table)));

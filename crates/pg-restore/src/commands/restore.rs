@@ -344,8 +344,7 @@ impl<'a> Restore<'a> {
             Some(self.ctx.archive_reader(file)?.path)
         };
         printer.status(&format!("verifying {} …", file.display()));
-        let keep_up_to = self.ctx.settings.max_memory_bytes();
-        let verified = match verify::verify(file, pg_restore.as_deref(), keep_up_to, printer)? {
+        let verified = match verify::verify(file, pg_restore.as_deref(), printer)? {
             Outcome::Good(v) => *v,
             Outcome::Bad(diagnostic) => {
                 let mut report = new_report();
@@ -560,7 +559,6 @@ impl<'a> Restore<'a> {
             path: file.verified.path.clone(),
             kind: file.verified.kind,
             sha256: file.verified.sha256.clone(),
-            sql: file.verified.sql.clone(),
             settings: self.connection.with_database(database),
             psql: server.psql.clone(),
             pg_restore: server.pg_restore.clone(),
