@@ -37,12 +37,12 @@ demo: build
 
 ## bench: every tool side by side with its real-world alternative
 bench: release
-	@# Left out: the floor (below), the corpus builder (it needs clones) and
+	@# Left out: the floors (below), the corpus builder (it needs clones) and
 	@# the sweep over PostgreSQL versions (`make bench-versions`, ~20 minutes).
 	@for script in scripts/bench/*.sh; do case $$script in *-floor.sh|*-corpus.sh|*/pg-versions.sh) continue;; esac; echo "== $$script"; sh "$$script" || exit $$?; done
-	@# The floor measurement reuses the server and dump pg-restore.sh left behind.
-	@if [ -n "$$DATABASE_URL" ]; then echo "== scripts/bench/pg-restore-floor.sh"; sh scripts/bench/pg-restore-floor.sh; \
-	else echo "(skipped scripts/bench/pg-restore-floor.sh: it needs DATABASE_URL naming the server pg-restore.sh used)"; fi
+	@# The floor measurements reuse the server and databases pg-backup.sh and pg-restore.sh left behind.
+	@if [ -n "$$DATABASE_URL" ]; then for floor in pg-backup pg-restore; do echo "== scripts/bench/$$floor-floor.sh"; sh scripts/bench/$$floor-floor.sh || exit $$?; done; \
+	else echo "(skipped scripts/bench/pg-backup-floor.sh and pg-restore-floor.sh: they need DATABASE_URL naming the server pg-backup.sh and pg-restore.sh used)"; fi
 
 ## bench-versions: pg-restore and pg-backup on PostgreSQL 14 to 18, two shapes (scripts/bench/pg-versions.sh)
 bench-versions: release

@@ -206,14 +206,17 @@ fn compress_worker(rx: &Receiver<(u64, Vec<u8>)>, tx: &Sender<(u64, Vec<u8>)>, l
     let level =
         libdeflater::CompressionLvl::new(i32::try_from(level).unwrap_or(6)).unwrap_or_default();
     let mut compressor = libdeflater::Compressor::new(level);
+    // One output buffer per worker, each member copied out at its size:
+    // zeroing a fresh bound-sized buffer per block cost more than the copy.
+    let mut out = Vec::new();
     for (seq, block) in rx {
-        let mut member = vec![0; compressor.gzip_compress_bound(block.len())];
+        out.resize(compressor.gzip_compress_bound(block.len()), 0);
         // The bound is what libdeflate promises to need, so this cannot
         // fail; if it ever did, the pipeline stops and finish reports it.
-        let Ok(len) = compressor.gzip_compress(&block, &mut member) else {
+        let Ok(len) = compressor.gzip_compress(&block, &mut out) else {
             return;
         };
-        member.truncate(len);
+        let member = out[..len].to_vec();
         if tx.send((seq, member)).is_err() {
             return; // the writer stopped (I/O error); stop quietly
         }

@@ -1,0 +1,64 @@
+#!/bin/sh
+# Where pg-backup's time goes beyond its `pg_dump > /dev/null` floor, in
+# CPU: runs the floor and pg-backup alternately (BENCH_RUNS each, default 5)
+# and reports each run's wall time and the CPU-seconds the whole machine
+# was busy meanwhile (/proc/stat: server backends, pg_dump, pg-backup and
+# anything else), with the medians.
+#
+# On a machine whose cores the dump already keeps busy, pg-backup cannot
+# end sooner than (its run's busy CPU-seconds) / (cores): what it adds —
+# compression, the snapshot's row counts, the verification pass — shows up
+# there even when the wall times are too noisy to tell. BENCH_LEVELS (default
+# "6") times pg-backup at each gzip level given.
+#
+# Needs what scripts/bench/pg-backup.sh leaves: run it first with the same
+# DATABASE_URL, SHAPE and PG_MAJOR (it creates the database). Linux only.
+set -eu
+cd "$(dirname "$0")/../.."
+cargo build --release -q -p pg-backup
+: "${DATABASE_URL:?set DATABASE_URL to the server scripts/bench/pg-backup.sh used}"
+. scripts/lib/pg-env.sh
+pg_env_from_url "$DATABASE_URL" bin-first
+unset DATABASE_URL
+export PGDATABASE="bench_${SHAPE:-mixed}_${BENCH_SCALE:-30}"
+tool="$PWD/target/release/pg-backup"
+out=target/bench/pg-backup-floor
+rm -rf "$out"
+mkdir -p "$out/pgb"
+
+# busy NAME CMD...: run CMD, append "NAME wall busy" to $out/runs.
+busy() {
+    _name=$1
+    shift
+    read -r _ u n s _ _ x y z _ < /proc/stat
+    _t0=$(date +%s.%N)
+    "$@" >/dev/null
+    _t1=$(date +%s.%N)
+    read -r _ u2 n2 s2 _ _ x2 y2 z2 _ < /proc/stat
+    _ticks=$(((u2 + n2 + s2 + x2 + y2 + z2) - (u + n + s + x + y + z)))
+    echo "$_name $(echo "$_t1 - $_t0" | bc) $(echo "scale=2; $_ticks / $(getconf CLK_TCK)" | bc)" >> "$out/runs"
+}
+
+for _ in $(seq 1 "${BENCH_RUNS:-5}"); do
+    busy floor sh -c 'pg_dump > /dev/null'
+    for level in ${BENCH_LEVELS:-6}; do
+        busy "pg-backup-$level" "$tool" --quiet --dir "$out/pgb" --prefix bench \
+            --compress-level "$level" --keep-days 0 --keep-min 1
+    done
+done
+
+python3 - "$out/runs" "$(nproc)" "$(psql -X -At -d postgres -c 'SHOW server_version')" <<'PY'
+import statistics, sys
+runs, cores, server = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+by = {}
+for line in open(runs):
+    name, wall, busy = line.split()
+    by.setdefault(name, []).append((float(wall), float(busy)))
+print(f"== PostgreSQL {server}, {cores} cores: medians of {len(by['floor'])} alternated runs")
+floor = statistics.median(w for w, _ in by["floor"])
+for name, rs in by.items():
+    wall = statistics.median(w for w, _ in rs)
+    busy = statistics.median(b for _, b in rs)
+    print(f"  {name:14} wall {wall:6.3f} s ({wall / floor:4.2f}x floor)   busy {busy:5.2f} CPU-s"
+          f"   so at least {busy / cores:6.3f} s on {cores} cores ({busy / cores / floor:4.2f}x floor)")
+PY
