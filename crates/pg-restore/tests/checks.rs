@@ -364,12 +364,7 @@ fn with_wait_the_restore_proceeds_when_the_holder_releases() {
     fill(&src.name, 10);
     let dir = tempfile::tempdir().unwrap();
     let gz = dump(&src.name, dir.path(), "gzip");
-    let settings =
-        shipshape_pg::ConnectionSettings::resolve_with(Some(&s.url(&target)), None, |_| None)
-            .unwrap();
-    let held = shipshape_pg::lock::DatabaseLock::try_acquire(&settings, &target)
-        .unwrap()
-        .expect("the lock is free");
+    let held = hold_lock(&target);
     let child = tool_for(&target)
         .args(["--yes", "--wait"])
         .arg(&gz)
@@ -403,17 +398,11 @@ fn with_wait_the_restore_proceeds_when_the_holder_releases() {
 /// held lock is exit 3 naming the holder.
 #[test]
 fn rollback_and_prune_name_the_holder_of_a_held_lock() {
-    let s = server();
     let target = unique_name("prs_tgt");
     let _cleanup = Cleanup(target.clone());
     create_db(&target);
     create_db(&format!("{target}_pre_restore_20260101_000000"));
-    let settings =
-        shipshape_pg::ConnectionSettings::resolve_with(Some(&s.url(&target)), None, |_| None)
-            .unwrap();
-    let held = shipshape_pg::lock::DatabaseLock::try_acquire(&settings, &target)
-        .unwrap()
-        .expect("the lock is free");
+    let held = hold_lock(&target);
     for args in [&["rollback", "--yes"][..], &["prune", "--keep", "0"][..]] {
         let run = cli::run(tool_for(&target).args(args));
         assert_eq!(run.code, Some(3), "{args:?}: {}", run.snapshot());

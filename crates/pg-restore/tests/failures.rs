@@ -386,15 +386,7 @@ fn replaced_after_verification(kind: &str) {
     );
     let other_dir = tempfile::tempdir().unwrap();
     let other = dump(&setup.src, other_dir.path(), kind);
-    let settings = shipshape_pg::ConnectionSettings::resolve_with(
-        Some(&server().url(&setup.target)),
-        None,
-        |_| None,
-    )
-    .unwrap();
-    let held = shipshape_pg::lock::DatabaseLock::try_acquire(&settings, &setup.target)
-        .unwrap()
-        .expect("the lock is free");
+    let held = hold_lock(&setup.target);
     let mut child = tool_for(&setup.target)
         .args(["--yes", "--wait"])
         .arg(&file)

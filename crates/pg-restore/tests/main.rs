@@ -187,6 +187,17 @@ pub fn restore_ok(target: &str, args: &[&str]) -> Run {
     run
 }
 
+/// Take `target`'s lock as pg-backup and pg-restore do, as if another run
+/// held it.
+pub fn hold_lock(target: &str) -> shipshape_pg::lock::DatabaseLock {
+    let settings =
+        shipshape_pg::ConnectionSettings::resolve_with(Some(&server().url(target)), None, |_| None)
+            .unwrap();
+    shipshape_pg::lock::DatabaseLock::try_acquire(&settings, target)
+        .unwrap()
+        .expect("the lock is free")
+}
+
 pub fn exists(name: &str) -> bool {
     list_databases().iter().any(|n| n == name)
 }
