@@ -1,9 +1,10 @@
 #!/bin/sh
 # Where pg-backup's time goes beyond its `pg_dump > /dev/null` floor, in
-# CPU: runs the floor and pg-backup alternately (BENCH_RUNS each, default 5)
-# and reports each run's wall time and the CPU-seconds the whole machine
-# was busy meanwhile (/proc/stat: server backends, pg_dump, pg-backup and
-# anything else), with the medians.
+# CPU: runs the floor and pg-backup alternately (BENCH_RUNS rounds, default
+# 5, the order reversed every other round) and reports each run's wall time
+# and the CPU-seconds the whole machine was busy meanwhile (/proc/stat:
+# server backends, pg_dump, pg-backup and anything else; steal time, which
+# is another VM's, is not counted), with the medians.
 #
 # On a machine whose cores the dump already keeps busy, pg-backup cannot
 # end sooner than (its run's busy CPU-seconds) / (cores): what it adds —
@@ -21,39 +22,46 @@ cargo build --release -q -p pg-backup
 pg_env_from_url "$DATABASE_URL" bin-first
 unset DATABASE_URL
 export PGDATABASE="bench_${SHAPE:-mixed}_${BENCH_SCALE:-30}"
+if ! psql -X -At -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '$PGDATABASE'" | grep -q 1; then
+    echo "no database $PGDATABASE: run scripts/bench/pg-backup.sh first (same DATABASE_URL and SHAPE)" >&2
+    exit 2
+fi
 tool="$PWD/target/release/pg-backup"
 out=target/bench/pg-backup-floor
 rm -rf "$out"
 mkdir -p "$out/pgb"
 
-# busy NAME CMD...: run CMD, append "NAME wall busy" to $out/runs.
+# busy NAME CMD...: run CMD, append "NAME start end busy_ticks" to
+# $out/runs (busy: user + nice + system + irq + softirq clock ticks).
 busy() {
     _name=$1
     shift
-    read -r _ u n s _ _ x y z _ < /proc/stat
+    read -r _ u n s _ _ x y _ < /proc/stat
     _t0=$(date +%s.%N)
     "$@" >/dev/null
     _t1=$(date +%s.%N)
-    read -r _ u2 n2 s2 _ _ x2 y2 z2 _ < /proc/stat
-    _ticks=$(((u2 + n2 + s2 + x2 + y2 + z2) - (u + n + s + x + y + z)))
-    echo "$_name $(echo "$_t1 - $_t0" | bc) $(echo "scale=2; $_ticks / $(getconf CLK_TCK)" | bc)" >> "$out/runs"
+    read -r _ u2 n2 s2 _ _ x2 y2 _ < /proc/stat
+    echo "$_name $_t0 $_t1 $(((u2 + n2 + s2 + x2 + y2) - (u + n + s + x + y)))" >> "$out/runs"
 }
 
-for _ in $(seq 1 "${BENCH_RUNS:-5}"); do
-    busy floor sh -c 'pg_dump > /dev/null'
+floor() { busy floor sh -c 'pg_dump > /dev/null'; }
+levels() {
     for level in ${BENCH_LEVELS:-6}; do
         busy "pg-backup-$level" "$tool" --quiet --dir "$out/pgb" --prefix bench \
             --compress-level "$level" --keep-days 0 --keep-min 1
     done
+}
+for round in $(seq 1 "${BENCH_RUNS:-5}"); do
+    if [ $((round % 2)) = 1 ]; then floor; levels; else levels; floor; fi
 done
 
-python3 - "$out/runs" "$(nproc)" "$(psql -X -At -d postgres -c 'SHOW server_version')" <<'PY'
+python3 - "$out/runs" "$(nproc)" "$(getconf CLK_TCK)" "$(psql -X -At -d postgres -c 'SHOW server_version')" <<'PY'
 import statistics, sys
-runs, cores, server = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+runs, cores, tck, server = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 by = {}
 for line in open(runs):
-    name, wall, busy = line.split()
-    by.setdefault(name, []).append((float(wall), float(busy)))
+    name, start, end, ticks = line.split()
+    by.setdefault(name, []).append((float(end) - float(start), int(ticks) / tck))
 print(f"== PostgreSQL {server}, {cores} cores: medians of {len(by['floor'])} alternated runs")
 floor = statistics.median(w for w, _ in by["floor"])
 for name, rs in by.items():

@@ -473,11 +473,11 @@ pub fn loading_progress(
 }
 
 /// The end of a load's SQL: the file, read and decompressed again after
-/// the verification, must be the file that was verified, or the new
-/// database holds something nobody checked (and the error drops it).
-/// Keeping the verified text in memory instead saved nothing measurable:
-/// faulting in fresh memory for it costs what the second decompression
-/// does (docs/pg-restore.md).
+/// the verification, must be the file that was verified, or the database
+/// loaded holds something nobody checked (the error ends the run before
+/// any swap). Keeping the verified text in memory instead saved nothing
+/// measurable: faulting in fresh memory for it costs what the second
+/// decompression does (docs/benchmarks.md, pg-restore).
 pub fn finish_sql(job: &LoadJob, stream: SqlStream) -> anyhow::Result<()> {
     unchanged(job, &stream.finish()?)
 }
@@ -545,7 +545,7 @@ fn load_archive(job: &LoadJob) -> anyhow::Result<Result<(), LoadFailure>> {
 /// [`finish_sql`]'s check for an archive pg_restore read: the file must
 /// still be the one verified (a directory archive has no one checksum).
 fn archive_unchanged(job: &LoadJob) -> anyhow::Result<()> {
-    if job.kind == Kind::Directory {
+    if job.kind == Kind::Directory || job.sha256.is_none() {
         return Ok(());
     }
     unchanged(job, &crate::input::sha256_file(&job.path)?)

@@ -366,16 +366,16 @@ fn a_bad_copy_row_is_reported_at_its_line_in_the_dump_serial_and_parallel() {
 /// The bytes a restore loads are the bytes it verified: a file replaced
 /// after the verification (while the run waits for the target's lock, with
 /// the same rows but one changed value) is found out when the load has read
-/// it again, before the swap, and nothing changes. Plain SQL and an archive
-/// pg_restore reads alike.
+/// it again, before the swap, and nothing changes. Plain SQL loaded in
+/// parallel and on one connection, and an archive pg_restore reads, alike.
 #[test]
 fn a_file_replaced_after_verification_is_not_restored() {
-    for kind in ["gzip", "custom"] {
-        replaced_after_verification(kind);
+    for (kind, jobs) in [("gzip", "2"), ("gzip", "1"), ("custom", "2")] {
+        replaced_after_verification(kind, jobs);
     }
 }
 
-fn replaced_after_verification(kind: &str) {
+fn replaced_after_verification(kind: &str, jobs: &str) {
     let setup = Setup::new();
     let before = fingerprint(&setup.target);
     let file = dump(&setup.src, setup.dir.path(), kind);
@@ -388,7 +388,7 @@ fn replaced_after_verification(kind: &str) {
     let other = dump(&setup.src, other_dir.path(), kind);
     let held = hold_lock(&setup.target);
     let mut child = tool_for(&setup.target)
-        .args(["--yes", "--wait"])
+        .args(["--yes", "--wait", "--jobs", jobs])
         .arg(&file)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -403,11 +403,16 @@ fn replaced_after_verification(kind: &str) {
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: stderr.join().unwrap(),
     };
-    assert_eq!(run.code, Some(3), "{kind}: {}", run.snapshot());
+    assert_eq!(
+        run.code,
+        Some(3),
+        "{kind}, --jobs {jobs}: {}",
+        run.snapshot()
+    );
     assert!(
         run.stderr.contains("changed while it was being restored")
             && run.stderr.contains("dropped the partial database"),
-        "{kind}: {}",
+        "{kind}, --jobs {jobs}: {}",
         run.snapshot()
     );
     setup.assert_untouched(&before);

@@ -50,7 +50,9 @@ impl ExportedSnapshot {
     /// Without parallel workers: the counts run beside pg_dump, which takes
     /// far longer, so they never decide when the backup ends, and workers
     /// would only take more of the server's cores (and more CPU in all)
-    /// from pg_dump's `COPY` and from the application.
+    /// from pg_dump's `COPY` and from the application. (`SET LOCAL` lasts
+    /// until the transaction ends, past the savepoint; nothing else runs in
+    /// it.)
     pub fn count_rows(&mut self) -> Result<Vec<TableRows>, PgError> {
         self.db.execute("SAVEPOINT shipshape_count")?;
         let counted = self

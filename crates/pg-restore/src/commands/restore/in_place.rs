@@ -217,7 +217,7 @@ fn load_failed(
     )
     .with_help(match safety {
         Some(s) => format!(
-            "\"{target}\" is now incomplete; put the safety backup back with:\n  {}",
+            "\"{target}\" is now incomplete or holds an unverified file; put the safety backup back with:\n  {}",
             s.recovery
         ),
         None => format!("\"{target}\" did not exist before; drop the incomplete database or fix the cause and run again"),
