@@ -559,6 +559,8 @@ impl<'a> Restore<'a> {
             path: file.verified.path.clone(),
             kind: file.verified.kind,
             sha256: file.verified.sha256.clone(),
+            size: file.verified.size,
+            modified: file.verified.modified,
             settings: self.connection.with_database(database),
             psql: server.psql.clone(),
             pg_restore: server.pg_restore.clone(),
