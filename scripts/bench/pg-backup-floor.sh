@@ -12,8 +12,9 @@
 # there even when the wall times are too noisy to tell. BENCH_LEVELS (default
 # "6") times pg-backup at each gzip level given.
 #
-# Needs what scripts/bench/pg-backup.sh leaves: run it first with the same
-# DATABASE_URL, SHAPE and PG_MAJOR (it creates the database). Linux only.
+# The database is pg-backup.sh's (scripts/lib/bench-db.sh: SHAPE,
+# BENCH_SCALE), created here if that script has not run on DATABASE_URL's
+# server yet. Linux only.
 set -eu
 cd "$(dirname "$0")/../.."
 cargo build --release -q -p pg-backup
@@ -21,11 +22,9 @@ cargo build --release -q -p pg-backup
 . scripts/lib/pg-env.sh
 pg_env_from_url "$DATABASE_URL" bin-first
 unset DATABASE_URL
-export PGDATABASE="bench_${SHAPE:-mixed}_${BENCH_SCALE:-30}"
-if ! psql -X -At -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '$PGDATABASE'" | grep -q 1; then
-    echo "no database $PGDATABASE: run scripts/bench/pg-backup.sh first (same DATABASE_URL and SHAPE)" >&2
-    exit 2
-fi
+. scripts/lib/bench-db.sh
+bench_db_ensure
+export PGDATABASE="$db"
 tool="$PWD/target/release/pg-backup"
 out=target/bench/pg-backup-floor
 rm -rf "$out"

@@ -29,8 +29,8 @@ cd "$(dirname "$0")/../.."
 cargo build --release -q -p pg-restore
 
 : "${DATABASE_URL:?set DATABASE_URL to the server scripts/bench/pg-restore.sh used}"
-scale=${BENCH_SCALE:-30}
-db=bench_${SHAPE:-mixed}_$scale
+. scripts/lib/bench-db.sh
+bench_db_name
 gz="$PWD/target/bench/pg-restore/$db.sql.gz"
 [ -f "$gz" ] || { echo "no $gz: run scripts/bench/pg-restore.sh first" >&2; exit 2; }
 

@@ -1,4 +1,4 @@
-# Sourced by scripts/bench/pg-backup.sh and pg-restore.sh: the benchmark
+# Sourced by scripts/bench/pg-backup.sh, pg-restore.sh and their floors: the benchmark
 # database, one recipe for both, in two shapes (SHAPE, default mixed):
 #
 #   plain  pgbench at BENCH_SCALE (default 30): one dominant table,
@@ -7,10 +7,11 @@
 #          `events` (200,000 rows each at scale 30), as a web service's
 #          database looks: several large tables, not one.
 #
-# bench_db_ensure creates the database once (psql, createdb and pgbench must
-# reach the server through PG* variables) and sets $db to its name,
-# bench_<shape>_<scale>; it is left in place for the next run.
-bench_db_ensure() {
+# bench_db_name sets $db to the database's name, bench_<shape>_<scale>.
+# bench_db_ensure also creates it once (psql, createdb and pgbench must
+# reach the server through PG* variables); it is left in place for the next
+# run.
+bench_db_name() {
     shape=${SHAPE:-mixed}
     scale=${BENCH_SCALE:-30}
     case "$shape" in
@@ -18,6 +19,10 @@ bench_db_ensure() {
     *) echo "error: SHAPE=$shape: expected plain or mixed" >&2; exit 2 ;;
     esac
     db=bench_${shape}_$scale
+}
+
+bench_db_ensure() {
+    bench_db_name
     if psql -X -At -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1; then
         return 0
     fi
