@@ -4,14 +4,16 @@
 //! and a `\.` line. Comparing these counts with the counts taken in the
 //! dump's snapshot proves the file holds every row, without a restore.
 
+use shipshape_pg::copydata::leading_rows;
 use shipshape_pg::manifest::TableRows;
 
 /// Longest line kept whole outside COPY data: COPY header lines are far
 /// shorter. Inside COPY data only a line's first bytes matter (is it `\.`?),
 /// so at most [`DATA_KEEP`] bytes of it are kept. This runs on every byte of
-/// the dump on the thread that reads pg_dump's output, so it finds line ends
-/// with `memchr` and copies nothing for data lines that end in the chunk they
-/// started in.
+/// the dump on the thread that reads pg_dump's output, so rows are counted in
+/// bulk ([`shipshape_pg::copydata`]) and other lines found with `memchr`;
+/// nothing is copied but the start of a line that continues in the next
+/// chunk.
 const KEEP: usize = 64 * 1024;
 const DATA_KEEP: usize = 3;
 
@@ -26,21 +28,35 @@ pub struct CopyCounter {
 impl CopyCounter {
     /// Feed the next chunk of the stream.
     pub fn feed(&mut self, chunk: &[u8]) {
-        let mut start = 0;
-        for end in memchr::memchr_iter(b'\n', chunk) {
-            let piece = &chunk[start..end];
-            if self.line.is_empty() {
-                self.end_line(piece);
-            } else {
-                self.push_partial(piece);
-                let line = std::mem::take(&mut self.line);
-                self.end_line(&line);
-                self.line = line;
-                self.line.clear();
+        let mut rest = chunk;
+        loop {
+            if let Some(table) = self.current.as_mut()
+                && self.line.is_empty()
+            {
+                let rows = leading_rows(rest, usize::MAX);
+                table.rows += rows.lines;
+                rest = &rest[rows.bytes..];
             }
-            start = end + 1;
+            let Some(end) = memchr::memchr(b'\n', rest) else {
+                self.push_partial(rest);
+                return;
+            };
+            self.complete_line(&rest[..end]);
+            rest = &rest[end + 1..];
         }
-        self.push_partial(&chunk[start..]);
+    }
+
+    /// A line's last bytes (or all of it) have arrived.
+    fn complete_line(&mut self, piece: &[u8]) {
+        if self.line.is_empty() {
+            self.end_line(piece);
+        } else {
+            self.push_partial(piece);
+            let line = std::mem::take(&mut self.line);
+            self.end_line(&line);
+            self.line = line;
+            self.line.clear();
+        }
     }
 
     fn push_partial(&mut self, bytes: &[u8]) {

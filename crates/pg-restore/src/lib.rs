@@ -9,7 +9,6 @@
 mod autovacuum;
 mod commands;
 mod config;
-mod copydata;
 mod dbops;
 mod direct;
 mod filter;

@@ -134,7 +134,7 @@ impl Scanner {
 
     /// Feed `rows` complete data lines of `bytes` bytes (newlines included)
     /// at once; the same as feeding them to [`Scanner::line`] one by one.
-    pub fn rows(&mut self, rows: crate::copydata::Rows) {
+    pub fn rows(&mut self, rows: shipshape_pg::copydata::Rows) {
         let bytes = rows.bytes as u64;
         self.info.lines += rows.lines;
         self.info.bytes += bytes;

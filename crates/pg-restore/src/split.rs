@@ -480,7 +480,7 @@ pub fn load_parallel(
             // never changes rows, so they need not pass through it.
             if let Some(room) = splitter.copy_room() {
                 let buf = reader.fill_buf().map_err(anyhow::Error::from)?;
-                let rows = crate::copydata::leading_rows(buf, room);
+                let rows = shipshape_pg::copydata::leading_rows(buf, room);
                 if rows.lines > 0 {
                     splitter.rows(&buf[..rows.bytes], n + 1, rows.lines);
                     n += rows.lines;

@@ -51,7 +51,7 @@ pub fn scan_lines(mut reader: impl std::io::BufRead) -> std::io::Result<DumpInfo
     let mut line = Vec::with_capacity(256);
     loop {
         if scanner.in_copy() {
-            let rows = crate::copydata::leading_rows(reader.fill_buf()?, usize::MAX);
+            let rows = shipshape_pg::copydata::leading_rows(reader.fill_buf()?, usize::MAX);
             if rows.lines > 0 {
                 scanner.rows(rows);
                 reader.consume(rows.bytes);
