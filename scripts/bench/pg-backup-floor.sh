@@ -15,6 +15,11 @@
 # The database is pg-backup.sh's (scripts/lib/bench-db.sh: SHAPE,
 # BENCH_SCALE), created here if that script has not run on DATABASE_URL's
 # server yet. Linux only.
+#
+# On PostgreSQL 18 the floor also gets help from the server's I/O workers
+# (io_method=worker, the default), which read the tables on the second core
+# that pg-backup's compression needs; the header names the io_method, and
+# `ALTER SYSTEM SET io_method = 'sync'` plus a restart shows the difference.
 set -eu
 cd "$(dirname "$0")/../.."
 cargo build --release -q -p pg-backup
@@ -54,7 +59,7 @@ for round in $(seq 1 "${BENCH_RUNS:-5}"); do
     if [ $((round % 2)) = 1 ]; then floor; levels; else levels; floor; fi
 done
 
-python3 - "$out/runs" "$(nproc)" "$(getconf CLK_TCK)" "$(psql -X -At -d postgres -c 'SHOW server_version')" <<'PY'
+python3 - "$out/runs" "$(nproc)" "$(getconf CLK_TCK)" "$(psql -X -At -d postgres -c "SELECT current_setting('server_version') || coalesce(' (io_method ' || current_setting('io_method', true) || ')', '')")" <<'PY'
 import statistics, sys
 runs, cores, tck, server = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 by = {}

@@ -81,11 +81,12 @@ type Inflated = Result<(u64, Vec<u8>), String>;
 /// Decompress one gzip member, which must use exactly all of `bytes`.
 /// Returns the decompressed length and its last 4 KiB.
 ///
-/// libdeflate (twice as fast here as zlib-rs, on the serial end of a
-/// backup) decompresses a whole member at once, checking the CRC-32 and
-/// length in the member's own trailer. It does not say where that trailer
-/// ended, so the last 8 bytes of `bytes` must be that trailer: bytes after
-/// the member would end the range instead, and not match.
+/// libdeflate (0.12 CPU-seconds for the benchmark's 406 MiB where zlib-rs
+/// took 0.16, on the serial end of a backup) decompresses a whole member at
+/// once, checking the CRC-32 and length in the member's own trailer. It does
+/// not say where that trailer ended, so the last 8 bytes of `bytes` must be
+/// that trailer: bytes after the member would end the range instead, and
+/// not match.
 fn inflate_member(
     bytes: &[u8],
     inflater: &mut libdeflater::Decompressor,

@@ -65,48 +65,31 @@ mod tests {
     use super::*;
 
     #[test]
-    fn stops_before_the_end_of_data_line() {
-        let buf = b"1\ta\n2\tb\n\\.\nSELECT 1;\n";
-        assert_eq!(leading_rows(buf, usize::MAX), Rows { bytes: 8, lines: 2 });
-        assert_eq!(
-            leading_rows(b"\\.\n", usize::MAX),
-            Rows { bytes: 0, lines: 0 }
-        );
-    }
-
-    #[test]
-    fn leaves_an_incomplete_last_line() {
-        assert_eq!(
-            leading_rows(b"1\n2\n3", usize::MAX),
-            Rows { bytes: 4, lines: 2 }
-        );
-        assert_eq!(
-            leading_rows(b"no newline yet", usize::MAX),
-            Rows { bytes: 0, lines: 0 }
-        );
-    }
-
-    #[test]
-    fn a_row_that_only_starts_with_a_backslash_dot_is_a_row() {
-        assert_eq!(
-            leading_rows(b"\\.x\n\\\\.\n", usize::MAX),
-            Rows { bytes: 8, lines: 2 }
-        );
-    }
-
-    #[test]
-    fn stops_at_the_limit_on_a_line_end() {
-        assert_eq!(
-            leading_rows(b"aaaa\nbbbb\ncccc\n", 6),
-            Rows {
-                bytes: 10,
-                lines: 2
-            }
-        );
-        assert_eq!(
-            leading_rows(b"aaaa\nbbbb\n", 5),
-            Rows { bytes: 5, lines: 1 }
-        );
+    fn where_the_rows_stop() {
+        // (buffer, limit, bytes, lines): why
+        let cases: [(&[u8], usize, usize, u64); 9] = [
+            // before the end-of-data line …
+            (b"1\ta\n2\tb\n\\.\nSELECT 1;\n", usize::MAX, 8, 2),
+            (b"\\.\n", usize::MAX, 0, 0),
+            // … but a row that only starts with `\.` is a row;
+            (b"\\.x\n\\\\.\n", usize::MAX, 8, 2),
+            // before a last line with no newline yet;
+            (b"1\n2\n3", usize::MAX, 4, 2),
+            (b"no newline yet", usize::MAX, 0, 0),
+            (b"", usize::MAX, 0, 0),
+            // after the first line end at or past the limit.
+            (b"aaaa\nbbbb\ncccc\n", 6, 10, 2),
+            (b"aaaa\nbbbb\n", 5, 5, 1),
+            (b"aaaa\nbbbb\n", 0, 5, 1),
+        ];
+        for (buf, limit, bytes, lines) in cases {
+            assert_eq!(
+                leading_rows(buf, limit),
+                Rows { bytes, lines },
+                "{:?} limit {limit}",
+                String::from_utf8_lossy(buf)
+            );
+        }
     }
 
     /// The rule, one line at a time, as the callers once did it.
