@@ -3,10 +3,11 @@
 //! inside values), and nothing in them needs reading: pg-backup only counts
 //! them, pg-restore's verification counts them and its load forwards them.
 //! Most of a dump is such rows, so all three take them a buffer at a time
-//! instead of a line at a time: the end-of-data line is found with `memmem`
-//! and the rows are counted with `memchr`'s vectorised count. (Visiting each
-//! line end in turn, as before, cost about 0.08 CPU-seconds per 400 MB, on
-//! the verification's serial path and beside the busy backends.)
+//! instead of a line at a time: the end-of-data line is searched for on its
+//! own (see `end_of_data` below) and the rows before it are counted with
+//! `memchr`'s vectorised count. Visiting each line end in turn, as before,
+//! cost about 0.08 CPU-seconds per 400 MB, on the verification's serial path
+//! and beside the busy backends; this takes about two thirds of that.
 
 /// Complete rows at the start of a buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,7 +39,7 @@ pub fn leading_rows(buf: &[u8], limit: usize) -> Rows {
 /// Where the end-of-data line starts in `rows` (which start at a line
 /// start), if it is there. The line's backslash is looked for with `memchr`,
 /// the fastest search there is for a byte that is rare, as a backslash is
-/// in most data (a third faster than `memmem` on the benchmark dump). Where
+/// in most data (three times as fast as `memmem` on the benchmark dump). Where
 /// backslashes are common (every NULL is `\N`), `memmem` takes over after a
 /// few.
 fn end_of_data(rows: &[u8]) -> Option<usize> {
