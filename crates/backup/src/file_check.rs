@@ -106,7 +106,8 @@ fn inflate_member(
         ])
     };
     let (crc, size) = (word(0), word(4) as usize);
-    // pg-backup writes one block of the dump per member.
+    // pg-backup writes one block of the dump per member; a damaged trailer
+    // must not make this allocate gigabytes.
     if size > crate::dump::BLOCK_SIZE {
         return Err(format!(
             "decompression failed: a gzip member's trailer gives {size} bytes, more than pg-backup puts in one"

@@ -483,13 +483,9 @@ pub fn loading_progress(
 /// measurable: faulting in fresh memory for it costs what the second
 /// decompression does (docs/benchmarks.md, pg-restore).
 pub fn finish_sql(job: &LoadJob, stream: SqlStream) -> anyhow::Result<()> {
-    unchanged(job, &stream.finish()?)
-}
-
-/// `sha256` (of the file as the load read it) is the verified one.
-fn unchanged(job: &LoadJob, sha256: &str) -> anyhow::Result<()> {
+    let sha256 = stream.finish()?;
     match &job.sha256 {
-        Some(verified) if !verified.eq_ignore_ascii_case(sha256) => Err(changed(
+        Some(verified) if !verified.eq_ignore_ascii_case(&sha256) => Err(changed(
             job,
             &format!("SHA-256 {sha256} now, {verified} when it was verified"),
         )),
