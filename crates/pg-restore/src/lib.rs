@@ -20,6 +20,7 @@ mod parallel;
 mod remote;
 mod rules;
 mod scan;
+mod schedule;
 mod server;
 mod split;
 mod swap;

@@ -1,8 +1,16 @@
-//! A pool of psql connections fed with pieces of SQL (`--jobs N`). Each
-//! worker owns one psql (`ON_ERROR_STOP`), takes the next piece from a
-//! shared queue when it is ready for more (so work balances itself), and
-//! keeps a map from its own input lines to the dump's lines for error
-//! messages. The first failure stops every worker.
+//! psql sessions fed with pieces of SQL (`--jobs N`). Each worker owns one
+//! psql (`ON_ERROR_STOP`) and keeps a map from its own input lines to the
+//! dump's lines for error messages; the first failure stops every worker.
+//!
+//! Two ways to feed them:
+//! - a streaming [`Pool`] gives each session the next piece as soon as its
+//!   input takes more: right for table data in pieces of megabytes, which
+//!   keep psql's input full;
+//! - [`run_scheduled`] hands a session its next statement only once it has
+//!   finished the one before, through a [`TableQueue`]: for the index step,
+//!   whose statements are a few bytes each (streamed, every one of them
+//!   would sit in some session's input before the first ran) and run for
+//!   seconds.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufWriter, Write as _};
@@ -16,6 +24,7 @@ use anyhow::Context as _;
 use crossbeam_channel::{Receiver, RecvTimeoutError, SendTimeoutError, Sender};
 
 use crate::load::{LoadJob, StderrTail, client_command, psql_failure};
+use crate::schedule::TableQueue;
 use crate::split::Failed;
 
 /// SQL text plus, for each run of its lines, where they are in the dump.
@@ -307,114 +316,281 @@ impl Drop for Pool {
     }
 }
 
+/// One psql session of a pool (`ON_ERROR_STOP`), fed pieces on its stdin.
+struct Session {
+    child: std::process::Child,
+    stdin: Option<BufWriter<std::process::ChildStdin>>,
+    tail: StderrTail,
+    reported: RowReports,
+    map: LineMap,
+    /// The table of each COPY piece sent, in order; psql reports their row
+    /// counts in the same order.
+    copied: Vec<(String, String)>,
+}
+
+impl Session {
+    /// Start psql and send it the preamble. With `marker`, the stdout
+    /// reader signals each line equal to its text on its channel.
+    fn start(
+        job: &LoadJob,
+        preamble: &Piece,
+        marker: Option<(String, Sender<()>)>,
+    ) -> anyhow::Result<Self> {
+        // Not `-q`: psql then prints each command's tag, and `COPY <n>` is the
+        // server's count of the rows a COPY stored. (A `\echo :ROW_COUNT` after
+        // each piece would be neater, but pg_dump 15.14+ starts its output with
+        // `\restrict`, which forbids backslash commands until the end.)
+        let mut child = client_command(&job.psql, &job.settings)
+            .args(["-X", "-v", "ON_ERROR_STOP=1", "-f", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("running {}", job.psql.display()))?;
+        let tail = StderrTail::spawn(child.stderr.take().context("psql stderr")?);
+        let reported = RowReports::spawn(child.stdout.take().context("psql stdout")?, marker);
+        let stdin = BufWriter::with_capacity(1 << 20, child.stdin.take().context("psql stdin")?);
+        let mut session = Self {
+            child,
+            stdin: Some(stdin),
+            tail,
+            reported,
+            map: LineMap::default(),
+            copied: Vec::new(),
+        };
+        // A preamble psql cannot take shows as psql's failure at the end.
+        session.send(preamble);
+        Ok(session)
+    }
+
+    /// Queue a piece for psql; false once psql no longer reads.
+    fn send(&mut self, piece: &Piece) -> bool {
+        let Some(stdin) = &mut self.stdin else {
+            return false;
+        };
+        let ok = stdin.write_all(&piece.text).is_ok();
+        self.map.add(piece);
+        if let Some(table) = &piece.table {
+            self.copied.push(table.clone());
+        }
+        ok
+    }
+
+    /// Make psql see everything sent so far.
+    fn flush(&mut self) -> bool {
+        self.stdin
+            .as_mut()
+            .is_some_and(|stdin| stdin.flush().is_ok())
+    }
+
+    /// Stop psql without waiting for what it was given.
+    fn kill(mut self) {
+        self.stdin = None;
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// End psql's input and wait for it: the rows its COPYs stored, or its
+    /// failure named by the dump's line (`Ok` and nothing when another
+    /// worker failed first and reports it).
+    fn finish(mut self, abort: &AtomicBool) -> Result<LoadedRows, Failed> {
+        if let Some(mut stdin) = self.stdin.take() {
+            let _ = stdin.flush();
+        }
+        let status = crate::load::wait(&mut self.child)?;
+        let reported = self.reported.counts();
+        if status.success() {
+            return Ok(pair_counts(self.copied, &reported));
+        }
+        if abort.swap(true, Ordering::SeqCst) {
+            return Ok(LoadedRows::default());
+        }
+        let mut failure = psql_failure(&self.tail.lines());
+        let copy = failure
+            .line
+            .zip(failure.copy_row)
+            .and_then(|(l, row)| self.map.copy_row(l, row));
+        failure.line = match copy {
+            Some((row_line, copy_line)) => {
+                // The server counts rows from the start of this piece; say which
+                // row of the whole COPY it is.
+                if let Some(row) = failure.copy_row {
+                    failure.message =
+                        crate::load::renumber_copy_row(&failure.message, row, row_line - copy_line);
+                }
+                Some(row_line)
+            }
+            None => failure.line.and_then(|l| self.map.dump_line(l)),
+        };
+        failure.copy_row = None;
+        Err(Failed::Load(failure))
+    }
+}
+
+/// Stop early: another worker failed (`Ok`, it reports) or Ctrl-C.
+fn stopping(abort: &AtomicBool) -> Option<Result<LoadedRows, Failed>> {
+    if abort.load(Ordering::SeqCst) {
+        return Some(Ok(LoadedRows::default()));
+    }
+    shipshape_core::interrupt::requested()
+        .then(|| Err(Failed::Other(shipshape_core::Interrupted.into())))
+}
+
+/// A worker of a streaming pool: pieces go into psql's input as fast as
+/// it takes them.
 fn worker(
     job: &LoadJob,
     preamble: &Piece,
     rx: &Receiver<Piece>,
     abort: &AtomicBool,
 ) -> Result<LoadedRows, Failed> {
-    // Not `-q`: psql then prints each command's tag, and `COPY <n>` is the
-    // server's count of the rows a COPY stored. (A `\echo :ROW_COUNT` after
-    // each piece would be neater, but pg_dump 15.14+ starts its output with
-    // `\restrict`, which forbids backslash commands until the end.)
-    let mut child = client_command(&job.psql, &job.settings)
-        .args(["-X", "-v", "ON_ERROR_STOP=1", "-f", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .with_context(|| format!("running {}", job.psql.display()))?;
-    let tail = StderrTail::spawn(child.stderr.take().context("psql stderr")?);
-    let reported = RowReports::spawn(child.stdout.take().context("psql stdout")?);
-    let mut map = LineMap::default();
-    // The table of each COPY piece sent, in order; psql reports their row
-    // counts in the same order.
-    let mut copied = Vec::new();
-    let stopped = |child: &mut std::process::Child| {
-        let _ = child.kill();
-        let _ = child.wait();
-    };
-    {
-        let mut stdin =
-            BufWriter::with_capacity(1 << 20, child.stdin.take().context("psql stdin")?);
-        let mut ok = stdin.write_all(&preamble.text).is_ok();
-        map.add(preamble);
-        while ok {
-            match rx.recv_timeout(Duration::from_millis(100)) {
-                Ok(piece) => {
-                    ok = stdin.write_all(&piece.text).is_ok();
-                    map.add(&piece);
-                    if let Some(table) = piece.table {
-                        copied.push(table);
-                    }
-                }
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => break,
-            }
-            if abort.load(Ordering::SeqCst) {
-                drop(stdin);
-                stopped(&mut child);
-                return Ok(LoadedRows::default());
-            }
-            if shipshape_core::interrupt::requested() {
-                drop(stdin);
-                stopped(&mut child);
-                return Err(Failed::Other(shipshape_core::Interrupted.into()));
-            }
+    let mut session = Session::start(job, preamble, None)?;
+    let mut ok = true;
+    while ok {
+        match rx.recv_timeout(Duration::from_millis(100)) {
+            Ok(piece) => ok = session.send(&piece),
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
         }
-        let _ = stdin.flush();
-    }
-    let status = crate::load::wait(&mut child)?;
-    let reported = reported.counts();
-    if status.success() {
-        return Ok(pair_counts(copied, &reported));
-    }
-    if abort.swap(true, Ordering::SeqCst) {
-        // Another worker failed first and reports it.
-        return Ok(LoadedRows::default());
-    }
-    let mut failure = psql_failure(&tail.lines());
-    let copy = failure
-        .line
-        .zip(failure.copy_row)
-        .and_then(|(l, row)| map.copy_row(l, row));
-    failure.line = match copy {
-        Some((row_line, copy_line)) => {
-            // The server counts rows from the start of this piece; say which
-            // row of the whole COPY it is.
-            if let Some(row) = failure.copy_row {
-                failure.message =
-                    crate::load::renumber_copy_row(&failure.message, row, row_line - copy_line);
-            }
-            Some(row_line)
+        if let Some(result) = stopping(abort) {
+            session.kill();
+            return result;
         }
-        None => failure.line.and_then(|l| map.dump_line(l)),
+    }
+    session.finish(abort)
+}
+
+/// Run `jobs` (the index step, `ANALYZE`) on `n` psql sessions, each
+/// statement handed to a session only once it finished the one before, by
+/// a [`TableQueue`]. (A streaming pool gives each session what its input
+/// buffer takes: with statements of a few bytes that is all of them, split
+/// between the sessions before any runs.) Returns the first failure.
+pub fn run_scheduled(
+    job: &LoadJob,
+    n: usize,
+    preamble: &Piece,
+    jobs: Vec<crate::schedule::Job>,
+) -> Result<(), Failed> {
+    let queue = TableQueue::new(jobs);
+    let abort = AtomicBool::new(false);
+    let results: Vec<_> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..n.max(1))
+            .map(|_| scope.spawn(|| scheduled_worker(job, preamble, &queue, &abort)))
+            .collect();
+        workers
+            .into_iter()
+            .map(|worker| {
+                worker.join().unwrap_or_else(|_| {
+                    Err(Failed::Other(anyhow::anyhow!("a load worker panicked")))
+                })
+            })
+            .collect()
+    });
+    results
+        .into_iter()
+        .find_map(Result::err)
+        .map_or(Ok(()), Err)
+}
+
+/// A session of [`run_scheduled`]: one statement at a time, each followed
+/// by a `SELECT` of a marker whose output says the statement is done.
+fn scheduled_worker(
+    job: &LoadJob,
+    preamble: &Piece,
+    queue: &TableQueue,
+    abort: &AtomicBool,
+) -> Result<LoadedRows, Failed> {
+    let (done_tx, done_rx) = crossbeam_channel::unbounded();
+    let marker = Marker::new();
+    let session = Session::start(job, preamble, Some((marker.output.clone(), done_tx)));
+    let mut session = match session {
+        Ok(session) => session,
+        Err(err) => {
+            abort.store(true, Ordering::SeqCst);
+            return Err(err.into());
+        }
     };
-    failure.copy_row = None;
-    Err(Failed::Load(failure))
+    while let Some(next) = queue.take(abort) {
+        let sent = session.send(&next.piece) && session.send(&marker.piece) && session.flush();
+        let finished = sent && wait_for_marker(&done_rx, abort);
+        queue.release(next.table.as_ref());
+        if let Some(result) = stopping(abort) {
+            session.kill();
+            return result;
+        }
+        if !finished {
+            // psql stopped: `finish` reads its failure and stops the others.
+            break;
+        }
+    }
+    session.finish(abort)
+}
+
+/// Wait until psql prints the marker; false when it exits first (a failed
+/// statement), or on a stop.
+fn wait_for_marker(done: &Receiver<()>, abort: &AtomicBool) -> bool {
+    loop {
+        match done.recv_timeout(Duration::from_millis(100)) {
+            Ok(()) => return true,
+            Err(RecvTimeoutError::Disconnected) => return false,
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+        if abort.load(Ordering::SeqCst) || shipshape_core::interrupt::requested() {
+            return false;
+        }
+    }
+}
+
+/// The statement a scheduled session runs after each piece, and the line
+/// of psql's output that shows it ran: a value no dump's own `SELECT`
+/// prints, since it holds this process's id and the time.
+struct Marker {
+    piece: Piece,
+    output: String,
+}
+
+impl Marker {
+    fn new() -> Self {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let output = format!("shipshape-done-{}-{nanos}", std::process::id());
+        let mut piece = Piece::default();
+        // Dump line 0: not a line of the dump.
+        piece.push_line(format!("SELECT '{output}' AS shipshape;").as_bytes(), 0);
+        Self { piece, output }
+    }
 }
 
 /// Collects the `COPY <n>` tags from psql's stdout on a thread (the rest of
 /// stdout — other tags, the result of pg_dump's `SELECT setval(…)` — is read
-/// and dropped so psql never blocks on a full pipe).
+/// and dropped so psql never blocks on a full pipe), and signals each line
+/// that shows a [`Marker`].
 struct RowReports(JoinHandle<Vec<Option<u64>>>);
 
 impl RowReports {
-    fn spawn(stdout: impl std::io::Read + Send + 'static) -> Self {
+    fn spawn(
+        stdout: impl std::io::Read + Send + 'static,
+        marker: Option<(String, Sender<()>)>,
+    ) -> Self {
         Self(std::thread::spawn(move || {
+            let mut counts = Vec::new();
             // Bytes, not text: a line that is not UTF-8 (a query result in
             // another encoding) must not stop the draining.
-            std::io::BufRead::split(std::io::BufReader::new(stdout), b'\n')
+            for line in std::io::BufRead::split(std::io::BufReader::new(stdout), b'\n')
                 .map_while(Result::ok)
-                .filter_map(|line| {
-                    let n = line.strip_prefix(b"COPY ")?;
-                    n.iter().all(u8::is_ascii_digit).then(|| {
-                        std::str::from_utf8(n)
-                            .ok()
-                            .and_then(|n| n.parse::<u64>().ok())
-                    })
-                })
-                .collect()
+            {
+                if let Some((text, done)) = &marker
+                    && line.trim_ascii() == text.as_bytes()
+                {
+                    let _ = done.send(());
+                } else if let Some(n) = line.strip_prefix(b"COPY ")
+                    && n.iter().all(u8::is_ascii_digit)
+                {
+                    counts.push(std::str::from_utf8(n).ok().and_then(|n| n.parse().ok()));
+                }
+            }
+            counts
         }))
     }
 
@@ -468,7 +644,7 @@ pub fn analyze(
             .with_context(|| format!("ANALYZE in \"{}\"", job.settings.database));
     }
     let tables = db.query_text(
-        "SELECT format('%I.%I', n.nspname, c.relname), n.nspname::text, c.relname::text, \
+        "SELECT n.nspname::text, c.relname::text, \
          (EXISTS (SELECT FROM pg_index i WHERE i.indrelid = c.oid AND i.indexprs IS NOT NULL) \
           OR EXISTS (SELECT FROM pg_statistic_ext s WHERE s.stxrelid = c.oid))::text \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
@@ -476,32 +652,24 @@ pub fn analyze(
          AND n.nspname NOT LIKE 'pg\\_toast%' ORDER BY pg_relation_size(c.oid) DESC",
         &[],
     )?;
-    let names: Vec<String> = tables
+    let jobs: Vec<_> = tables
         .into_iter()
         .filter_map(|row| {
-            let [Some(name), Some(schema), Some(table), Some(depends)] =
-                <[Option<String>; 4]>::try_from(row).ok()?
+            let [Some(schema), Some(table), Some(depends)] =
+                <[Option<String>; 3]>::try_from(row).ok()?
             else {
                 return None;
             };
-            let done = analyzed.contains(&(schema, table)) && depends != "true";
-            (!done).then_some(name)
+            let table = (schema, table);
+            let done = analyzed.contains(&table) && depends != "true";
+            (!done).then(|| crate::split::analyze_job(&table))
         })
         .collect();
-    if names.is_empty() {
+    if jobs.is_empty() {
         return Ok(());
     }
-    let mut pool = Pool::start(job, job.jobs.min(names.len()), &Piece::default())?;
-    for name in names {
-        let mut piece = Piece::default();
-        // Dump line 0: not a line of the dump.
-        piece.push_line(format!("ANALYZE {name};").as_bytes(), 0);
-        if let Err(failed) = pool.send(piece) {
-            return Err(failed_to_error(failed, &job.settings.database));
-        }
-    }
-    pool.finish()
-        .map(drop)
+    let n = job.jobs.min(jobs.len());
+    run_scheduled(job, n, &Piece::default(), jobs)
         .map_err(|failed| failed_to_error(failed, &job.settings.database))
 }
 
@@ -520,9 +688,25 @@ mod tests {
     fn copy_tags_are_read_from_everything_psql_prints() {
         let out: &[u8] = b"SET\n set_config \n------------\n \n(1 row)\n\nCOPY 3\n\xff\xfe not UTF-8\n setval \n--------\n     12\n(1 row)\n\nCOPY 0\nCOPY x\nCOPY 99999999999999999999999\n";
         assert_eq!(
-            RowReports::spawn(std::io::Cursor::new(out.to_vec())).counts(),
+            RowReports::spawn(std::io::Cursor::new(out.to_vec()), None).counts(),
             [Some(3), Some(0), None]
         );
+    }
+
+    #[test]
+    fn each_marker_psql_prints_is_signalled_and_copy_tags_still_counted() {
+        let marker = Marker::new();
+        let printed = format!(
+            "CREATE INDEX\n shipshape \n-----------\n {0}\n(1 row)\n\nCOPY 2\n shipshape-done-other\n {0}\n",
+            marker.output
+        );
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let reports = RowReports::spawn(std::io::Cursor::new(printed), Some((marker.output, tx)));
+        assert_eq!(reports.counts(), [Some(2)]);
+        assert_eq!(rx.try_iter().count(), 2, "one signal per marker line");
+        let sql = String::from_utf8_lossy(&marker.piece.text).into_owned();
+        assert!(sql.starts_with("SELECT 'shipshape-done-"), "{sql}");
+        assert_eq!(marker.piece.dump_line(0), None, "not a line of the dump");
     }
 
     #[test]

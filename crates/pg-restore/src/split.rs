@@ -11,11 +11,10 @@
 //!   cut into pieces of whole rows, each its own `COPY … FROM stdin`, so
 //!   even one big table loads on several connections;
 //! - `INDEX` and `CONSTRAINT` (primary keys, unique, check, exclusion) run on
-//!   N connections once all data is in; each takes one table's lock, so they
-//!   can wait for each other but never deadlock;
-//! - `ANALYZE` of each loaded table joins the queue behind them, smallest
-//!   table first, so the small ones are analyzed while a big index builds
-//!   (see [`Splitter::analyze_pieces`]);
+//!   N connections once all data is in, each `ANALYZE` of a loaded table
+//!   with them, biggest table first (see [`Splitter::index_jobs`]); each
+//!   takes one table's lock, and a connection is only given a statement
+//!   whose table no other connection is working on ([`crate::schedule`]);
 //! - everything else (foreign keys, triggers, comments on indexes, ACLs,
 //!   materialized view refreshes …) runs afterwards in dump order on one
 //!   connection. Foreign keys stay serial: two of them between the same pair
@@ -31,6 +30,7 @@ use crate::filter::Filter;
 use crate::input::SqlStream;
 use crate::load::{FinishedLoad, LoadFailure, LoadJob, statement_at};
 use crate::parallel::{LoadedRows, Piece, Pool};
+use crate::schedule::{Job, Table};
 
 /// Rows per COPY piece (bytes): large enough that per-statement overhead
 /// vanishes, small enough that one big table spreads over the connections.
@@ -324,50 +324,53 @@ impl Splitter<'_> {
         Ok(())
     }
 
-    /// `ANALYZE` of every table that received data, smallest first, to run
-    /// behind the index builds on the same connections: the small tables
-    /// are analyzed while a big index still builds, instead of in a step of
-    /// their own afterwards. (An `ANALYZE` waits for a build on its own table,
-    /// their locks conflict.) The analysis of table columns does not depend
-    /// on indexes; a table with an expression index or extended statistics,
-    /// whose analysis does, is analyzed again at the end (see
+    /// The index step's statements in the order the connections are
+    /// offered them: table by table, biggest first (by its COPY data), and
+    /// for each table its `ANALYZE` (when the load may analyze early)
+    /// before its builds, which keep their dump order; builds whose table
+    /// is not known come last. The biggest table's chain, `ANALYZE` and
+    /// then its primary key, is the longest, so it starts first, while the
+    /// other connections take the smaller tables (the queue never hands out
+    /// a statement whose table another connection is working on, see
+    /// [`crate::schedule`]). A table's column statistics do not depend on
+    /// its indexes; a table with an expression index or extended
+    /// statistics, whose analysis does, is analyzed again at the end (see
     /// [`crate::parallel::analyze`]), as are materialized views, filled only
     /// afterwards.
-    fn analyze_pieces(&self) -> (Vec<Piece>, crate::load::Analyzed) {
-        let mut pieces = Vec::new();
+    fn index_jobs(&mut self) -> (Vec<Job>, crate::load::Analyzed) {
         let mut analyzed = crate::load::Analyzed::new();
-        if !self.job.analyze_early {
-            return (pieces, analyzed);
+        let mut by_table: std::collections::HashMap<Table, Vec<Job>> =
+            std::collections::HashMap::new();
+        if self.job.analyze_early {
+            for table in self.data_bytes.keys() {
+                by_table
+                    .entry(table.clone())
+                    .or_default()
+                    .push(analyze_job(table));
+                analyzed.insert(table.clone());
+            }
         }
-        let mut tables: Vec<_> = self.data_bytes.clone().into_iter().collect();
-        // Smallest first; names break ties so the order is the same each run.
-        tables.sort_by(|(a, x), (b, y)| x.cmp(y).then_with(|| a.cmp(b)));
-        for ((schema, name), _) in tables {
-            let mut piece = Piece::default();
-            let sql = format!(
-                "ANALYZE {}.{};",
-                shipshape_pg::quote::quote_ident(&schema),
-                shipshape_pg::quote::quote_ident(&name)
-            );
-            // Dump line 0: not a line of the dump.
-            piece.push_line(sql.as_bytes(), 0);
-            pieces.push(piece);
-            analyzed.insert((schema, name));
-        }
-        (pieces, analyzed)
-    }
-
-    /// Order the index and constraint builds by the size of their table,
-    /// biggest first (dump order among equals): the longest builds start
-    /// first and the short ones fill the other connections around them,
-    /// instead of a big index that comes last in the dump (pg_dump writes
-    /// constraints before indexes) building alone at the end.
-    fn biggest_tables_first(&mut self) {
-        let data_bytes = &self.data_bytes;
-        self.index.sort_by_cached_key(|piece| {
+        let mut unknown = Vec::new();
+        for piece in std::mem::take(&mut self.index) {
             let table = shipshape_pg::archive::index_target(&String::from_utf8_lossy(&piece.text));
-            std::cmp::Reverse(table.and_then(|t| data_bytes.get(&t).copied()).unwrap_or(0))
-        });
+            match table {
+                Some(table) => by_table.entry(table.clone()).or_default().push(Job {
+                    piece,
+                    table: Some(table),
+                }),
+                None => unknown.push(Job { piece, table: None }),
+            }
+        }
+        let size = |table: &Table| self.data_bytes.get(table).copied().unwrap_or(0);
+        let mut tables: Vec<_> = by_table.into_iter().collect();
+        // Biggest first; names break ties so the order is the same each run.
+        tables.sort_by(|(a, _), (b, _)| size(b).cmp(&size(a)).then_with(|| a.cmp(b)));
+        let jobs = tables
+            .into_iter()
+            .flat_map(|(_, jobs)| jobs)
+            .chain(unknown)
+            .collect();
+        (jobs, analyzed)
     }
 
     /// The rest of the restore once the stream has ended; returns the rows
@@ -389,14 +392,9 @@ impl Splitter<'_> {
         }
         self.step_done("table data");
         let preamble = self.preamble.clone();
-        self.biggest_tables_first();
-        let (analyze, analyzed) = self.analyze_pieces();
-        if !self.index.is_empty() || !analyze.is_empty() {
-            let mut pool = Pool::start(self.job, self.job.jobs, &preamble)?;
-            for piece in std::mem::take(&mut self.index).into_iter().chain(analyze) {
-                pool.send(piece)?;
-            }
-            pool.finish()?;
+        let (jobs, analyzed) = self.index_jobs();
+        if !jobs.is_empty() {
+            crate::parallel::run_scheduled(self.job, self.job.jobs, &preamble, jobs)?;
             self.step_done(if analyzed.is_empty() {
                 "indexes and constraints"
             } else {
@@ -416,6 +414,22 @@ impl Splitter<'_> {
             autovacuum: self.autovacuum,
             analyzed,
         })
+    }
+}
+
+/// `ANALYZE` of one table, as a statement of the index step.
+pub fn analyze_job(table: &Table) -> Job {
+    let mut piece = Piece::default();
+    let sql = format!(
+        "ANALYZE {}.{};",
+        shipshape_pg::quote::quote_ident(&table.0),
+        shipshape_pg::quote::quote_ident(&table.1)
+    );
+    // Dump line 0: not a line of the dump.
+    piece.push_line(sql.as_bytes(), 0);
+    Job {
+        piece,
+        table: Some(table.clone()),
     }
 }
 
