@@ -513,7 +513,7 @@ fn scheduled_worker(
     while let Some(next) = queue.take(abort) {
         let sent = session.send(&next.piece) && session.send(&marker.piece) && session.flush();
         let finished = sent && wait_for_marker(&done_rx, abort);
-        queue.release(next.table.as_ref());
+        queue.release(&next);
         if let Some(result) = stopping(abort) {
             session.kill();
             return result;
@@ -662,7 +662,8 @@ pub fn analyze(
             };
             let table = (schema, table);
             let done = analyzed.contains(&table) && depends != "true";
-            (!done).then(|| crate::split::analyze_job(&table))
+            // Largest first, as the query sorts them.
+            (!done).then(|| crate::schedule::Job::analyze(&table, 0))
         })
         .collect();
     if jobs.is_empty() {

@@ -325,51 +325,32 @@ impl Splitter<'_> {
     }
 
     /// The index step's statements in the order the connections are
-    /// offered them: table by table, biggest first (by its COPY data), and
-    /// for each table its `ANALYZE` (when the load may analyze early)
-    /// before its builds, which keep their dump order; builds whose table
-    /// is not known come last. The biggest table's chain, `ANALYZE` and
-    /// then its primary key, is the longest, so it starts first, while the
-    /// other connections take the smaller tables (the queue never hands out
-    /// a statement whose table another connection is working on, see
-    /// [`crate::schedule`]). A table's column statistics do not depend on
-    /// its indexes; a table with an expression index or extended
-    /// statistics, whose analysis does, is analyzed again at the end (see
+    /// offered them: longest first by an estimate from the size of each
+    /// table's COPY data (see [`crate::schedule`]), a table's `ANALYZE`
+    /// (when the load may analyze early) and constraints ahead of its
+    /// index builds. A table's column statistics do not depend on its
+    /// indexes; a table with an expression index or extended statistics,
+    /// whose analysis does, is analyzed again at the end (see
     /// [`crate::parallel::analyze`]), as are materialized views, filled only
     /// afterwards.
     fn index_jobs(&mut self) -> (Vec<Job>, crate::load::Analyzed) {
         let mut analyzed = crate::load::Analyzed::new();
-        let mut by_table: std::collections::HashMap<Table, Vec<Job>> =
-            std::collections::HashMap::new();
+        let mut jobs = Vec::new();
         if self.job.analyze_early {
-            for table in self.data_bytes.keys() {
-                by_table
-                    .entry(table.clone())
-                    .or_default()
-                    .push(analyze_job(table));
+            // Sorted so that equal estimates keep the same order each run.
+            let mut tables: Vec<_> = self.data_bytes.iter().collect();
+            tables.sort();
+            for (table, bytes) in tables {
+                jobs.push(Job::analyze(table, *bytes));
                 analyzed.insert(table.clone());
             }
         }
-        let mut unknown = Vec::new();
+        let data_bytes = &self.data_bytes;
+        let bytes = |table: &Table| data_bytes.get(table).copied().unwrap_or(0);
         for piece in std::mem::take(&mut self.index) {
-            let table = shipshape_pg::archive::index_target(&String::from_utf8_lossy(&piece.text));
-            match table {
-                Some(table) => by_table.entry(table.clone()).or_default().push(Job {
-                    piece,
-                    table: Some(table),
-                }),
-                None => unknown.push(Job { piece, table: None }),
-            }
+            jobs.push(Job::build(piece, bytes));
         }
-        let size = |table: &Table| self.data_bytes.get(table).copied().unwrap_or(0);
-        let mut tables: Vec<_> = by_table.into_iter().collect();
-        // Biggest first; names break ties so the order is the same each run.
-        tables.sort_by(|(a, _), (b, _)| size(b).cmp(&size(a)).then_with(|| a.cmp(b)));
-        let jobs = tables
-            .into_iter()
-            .flat_map(|(_, jobs)| jobs)
-            .chain(unknown)
-            .collect();
+        crate::schedule::longest_first(&mut jobs);
         (jobs, analyzed)
     }
 
@@ -414,22 +395,6 @@ impl Splitter<'_> {
             autovacuum: self.autovacuum,
             analyzed,
         })
-    }
-}
-
-/// `ANALYZE` of one table, as a statement of the index step.
-pub fn analyze_job(table: &Table) -> Job {
-    let mut piece = Piece::default();
-    let sql = format!(
-        "ANALYZE {}.{};",
-        shipshape_pg::quote::quote_ident(&table.0),
-        shipshape_pg::quote::quote_ident(&table.1)
-    );
-    // Dump line 0: not a line of the dump.
-    piece.push_line(sql.as_bytes(), 0);
-    Job {
-        piece,
-        table: Some(table.clone()),
     }
 }
 

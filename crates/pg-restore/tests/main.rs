@@ -89,6 +89,9 @@ pub fn fill(db: &str, rows: u32) {
             "CREATE TABLE customers (id serial PRIMARY KEY, name text NOT NULL, email text UNIQUE, created timestamptz DEFAULT '2020-01-01');
              CREATE TABLE orders (id bigserial PRIMARY KEY, customer_id int REFERENCES customers(id), total numeric(10,2), meta jsonb, note text);
              CREATE INDEX orders_customer ON orders (customer_id);
+             -- Three builds on one table (they share it in the index step) and a GIN one.
+             CREATE INDEX orders_total ON orders (total);
+             CREATE INDEX orders_meta ON orders USING gin (meta);
              CREATE TABLE \"Mixed Case\" (k text PRIMARY KEY, v text);
              INSERT INTO customers (name, email) SELECT 'name ' || g, 'c' || g || '@example.com' FROM generate_series(1, {rows}) g;
              INSERT INTO orders (customer_id, total, meta, note) SELECT 1 + g % {rows}, g * 1.5, jsonb_build_object('g', g, 'tab', E'a\\tb'), E'line\\nbreak ' || g FROM generate_series(1, {rows} * 3) g;
