@@ -10,8 +10,9 @@
 #                                  on port 3990; BENCH_S3=0 leaves the last two out)
 #
 # The benchmark database comes from scripts/lib/bench-db.sh, shared with
-# scripts/bench/pg-backup.sh: SHAPE=plain (pgbench alone, one dominant table)
-# or SHAPE=mixed (the default: pgbench plus two wide text/jsonb tables), at
+# scripts/bench/pg-backup.sh: SHAPE=plain (pgbench alone, one dominant table),
+# SHAPE=mixed (the default: pgbench plus two wide text/jsonb tables) or
+# SHAPE=indexed (mixed with six more indexes, two of them GIN), at
 # BENCH_SCALE (default 30, a few hundred MB of SQL); left in place for the
 # next run. PG_MAJOR=N runs a throwaway cluster and the clients of that
 # version (target/pg/N); $DATABASE_URL's server instead when set.

@@ -3,8 +3,9 @@
 # PostgreSQL major version, one throwaway cluster per version (the builds of
 # scripts/deps/postgres.sh under target/pg/N, server and clients alike):
 #
-#   pg-restore.sh  SHAPE=plain and SHAPE=mixed: pg-restore against
-#                  `gunzip -c | psql` (and `pg_restore -j2`), alternated rounds
+#   pg-restore.sh  SHAPE=plain and SHAPE=mixed (BENCH_SHAPES, e.g. "mixed
+#                  indexed"): pg-restore against `gunzip -c | psql` (and
+#                  `pg_restore -j2`), alternated rounds
 #   pg-backup.sh   SHAPE=mixed, BENCH_VS=floor: pg-backup against its
 #                  `pg_dump > /dev/null` floor and `pg_dump | pigz -6`
 #
@@ -31,7 +32,7 @@ for major in $majors; do
     dir=target/bench-pg-$major
     url=$(PG_MAJOR=$major scripts/pg-throwaway.sh start "$dir")
     started=$dir
-    case " $tools " in *" pg-restore "*) shapes="plain mixed" ;; *) shapes="" ;; esac
+    case " $tools " in *" pg-restore "*) shapes=${BENCH_SHAPES:-plain mixed} ;; *) shapes="" ;; esac
     for shape in $shapes; do
         echo "=== PostgreSQL $major, pg-restore, shape $shape"
         DATABASE_URL=$url PG_MAJOR=$major SHAPE=$shape BENCH_S3=0 sh scripts/bench/pg-restore.sh |
@@ -47,14 +48,14 @@ for major in $majors; do
     started=""
 done
 
-python3 - "$out" "$scale" "$tools" $majors <<'PY'
+python3 - "$out" "$scale" "$tools" "${BENCH_SHAPES:-plain mixed}" $majors <<'PY'
 import json, os, statistics, sys
-out, scale, tools, majors = sys.argv[1], sys.argv[2], sys.argv[3].split(), sys.argv[4:]
+out, scale, tools, shapes, majors = sys.argv[1], sys.argv[2], sys.argv[3].split(), sys.argv[4].split(), sys.argv[5:]
 if "pg-restore" in tools:
     print("\n| PostgreSQL | shape | `gunzip -c \\| psql` | `pg_restore -j2` | pg-restore | pg-restore / psql, median | per round (worst) |")
     print("|---|---|---|---|---|---|---|")
     for major in majors:
-        for shape in ("plain", "mixed"):
+        for shape in shapes:
             s = json.load(open(f"{out}/summary-bench_{shape}_{scale}-{major}.json"))
             m, r = s["medians"], s["ratio"]["pg-restore"]
             server = s["label"].rsplit(" ", 1)[1]

@@ -109,7 +109,8 @@ impl Job {
             piece,
             table: Some(table.clone()),
             lock: Lock::Exclusive,
-            cost: (bytes as u64).saturating_mul(15) / 100,
+            // 0.15 of a b-tree's cost, in the same tenths.
+            cost: (bytes as u64).saturating_mul(15) / 10,
         }
     }
 }
@@ -326,6 +327,8 @@ mod tests {
             let (queue, stop) = (Arc::clone(&queue), Arc::clone(&stop));
             std::thread::spawn(move || queue.take(&stop).is_none())
         };
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(!waiter.is_finished(), "the second job waits for its table");
         stop.store(true, Ordering::SeqCst);
         assert!(
             waiter.join().expect("no panic"),
@@ -383,6 +386,11 @@ mod tests {
             assert_eq!(job.table, Some(table("events")), "{lines:?}");
             assert_eq!((job.lock, job.cost), (lock, cost), "{lines:?}");
         }
+        let analyze = Job::analyze(&table("events"), 1000);
+        assert_eq!(
+            (analyze.lock, analyze.cost),
+            (Exclusive, 1000 * 10 * 15 / 100)
+        );
     }
 
     #[test]

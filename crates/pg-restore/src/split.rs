@@ -12,9 +12,9 @@
 //!   even one big table loads on several connections;
 //! - `INDEX` and `CONSTRAINT` (primary keys, unique, check, exclusion) run on
 //!   N connections once all data is in, each `ANALYZE` of a loaded table
-//!   with them, biggest table first (see [`Splitter::index_jobs`]); each
-//!   takes one table's lock, and a connection is only given a statement
-//!   whose table no other connection is working on ([`crate::schedule`]);
+//!   with them, longest first (see [`Splitter::index_jobs`]); each takes a
+//!   lock on one table, and a connection is only given a statement whose
+//!   lock conflicts with no running one ([`crate::schedule`]);
 //! - everything else (foreign keys, triggers, comments on indexes, ACLs,
 //!   materialized view refreshes …) runs afterwards in dump order on one
 //!   connection. Foreign keys stay serial: two of them between the same pair
