@@ -471,10 +471,12 @@ pub fn run_scheduled(
     preamble: &Piece,
     jobs: Vec<crate::schedule::Job>,
 ) -> Result<(), Failed> {
+    // No more sessions than statements: each is a psql to start.
+    let sessions = n.min(jobs.len()).max(1);
     let queue = TableQueue::new(jobs);
     let abort = AtomicBool::new(false);
     let results: Vec<_> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..n.max(1))
+        let workers: Vec<_> = (0..sessions)
             .map(|_| scope.spawn(|| scheduled_worker(job, preamble, &queue, &abort)))
             .collect();
         workers
@@ -669,8 +671,7 @@ pub fn analyze(
     if jobs.is_empty() {
         return Ok(());
     }
-    let n = job.jobs.min(jobs.len());
-    run_scheduled(job, n, &Piece::default(), jobs)
+    run_scheduled(job, job.jobs, &Piece::default(), jobs)
         .map_err(|failed| failed_to_error(failed, &job.settings.database))
 }
 
