@@ -267,12 +267,14 @@ fn missing_roles_are_listed_by_name_with_the_fixes() {
     );
 }
 
-fn ctrl_c_before_the_swap(jobs: &str) {
+/// Ctrl-C while a `SELECT pg_sleep(120)`, put into the dump before
+/// `sleep_before`, runs in the new database.
+fn ctrl_c_before_the_swap(jobs: &str, sleep_before: &str) {
     let setup = Setup::new();
     let before = fingerprint(&setup.target);
     let plain = dump(&setup.src, setup.dir.path(), "plain");
     let text = std::fs::read_to_string(&plain).unwrap();
-    let at = text.find("--\n-- Name: customers customers_pkey;").unwrap();
+    let at = text.find(sleep_before).expect("the place for the sleep");
     std::fs::write(
         &plain,
         format!("{}SELECT pg_sleep(120);\n{}", &text[..at], &text[at..]),
@@ -317,14 +319,23 @@ fn ctrl_c_before_the_swap(jobs: &str) {
     setup.assert_untouched(&before);
 }
 
+/// After the data, before the first constraint: the end of the data step.
+const AFTER_THE_DATA: &str = "--\n-- Name: customers customers_pkey;";
+
 #[test]
 fn ctrl_c_before_the_swap_leaves_the_target_and_removes_the_half_restored_database() {
-    ctrl_c_before_the_swap("1");
+    ctrl_c_before_the_swap("1", AFTER_THE_DATA);
 }
 
 #[test]
 fn ctrl_c_during_a_parallel_load_cleans_up_the_same_way() {
-    ctrl_c_before_the_swap("2");
+    ctrl_c_before_the_swap("2", AFTER_THE_DATA);
+}
+
+#[test]
+fn ctrl_c_during_the_index_step_cleans_up_the_same_way() {
+    // Inside an index entry: a session of the index step waits for it.
+    ctrl_c_before_the_swap("2", "CREATE INDEX orders_customer ");
 }
 
 #[test]
