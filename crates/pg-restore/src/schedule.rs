@@ -256,6 +256,19 @@ mod tests {
         queue.take(&AtomicBool::new(false))
     }
 
+    /// A `take` on another thread, checked to be still waiting after 50 ms;
+    /// it returns the statement it got in the end.
+    fn waiting_take(
+        queue: &Arc<TableQueue>,
+        stop: &Arc<AtomicBool>,
+    ) -> std::thread::JoinHandle<Option<String>> {
+        let (queue, stop) = (Arc::clone(queue), Arc::clone(stop));
+        let waiter = std::thread::spawn(move || queue.take(&stop).map(|job| sql(&job)));
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(!waiter.is_finished(), "the take waits for its table");
+        waiter
+    }
+
     use Lock::{Exclusive, Shared};
 
     #[test]
@@ -290,17 +303,9 @@ mod tests {
         let b = take(&queue).expect("two builds run on one table at once");
         assert_eq!((sql(&a).as_str(), sql(&b).as_str()), ("index a", "index b"));
         queue.release(&a);
-        let stop = Arc::new(AtomicBool::new(false));
         let queue = Arc::new(queue);
-        let waiter = {
-            let (queue, stop) = (Arc::clone(&queue), Arc::clone(&stop));
-            std::thread::spawn(move || queue.take(&stop).map(|job| sql(&job)))
-        };
-        std::thread::sleep(Duration::from_millis(50));
-        assert!(
-            !waiter.is_finished(),
-            "the constraint waits for the last build"
-        );
+        // The constraint waits for the last build.
+        let waiter = waiting_take(&queue, &Arc::new(AtomicBool::new(false)));
         queue.release(&b);
         assert_eq!(waiter.join().expect("no panic").as_deref(), Some("pkey"));
     }
@@ -323,15 +328,11 @@ mod tests {
         ]));
         let stop = Arc::new(AtomicBool::new(false));
         let _held = queue.take(&stop).expect("a job");
-        let waiter = {
-            let (queue, stop) = (Arc::clone(&queue), Arc::clone(&stop));
-            std::thread::spawn(move || queue.take(&stop).is_none())
-        };
-        std::thread::sleep(Duration::from_millis(50));
-        assert!(!waiter.is_finished(), "the second job waits for its table");
+        let waiter = waiting_take(&queue, &stop);
         stop.store(true, Ordering::SeqCst);
-        assert!(
+        assert_eq!(
             waiter.join().expect("no panic"),
+            None,
             "a stopped queue hands out nothing"
         );
     }
