@@ -17,6 +17,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError};
 use shipshape_pg::Db;
 use shipshape_pg::client::StatementError;
 
+use crate::early::Loading;
 use crate::load::{LoadFailure, LoadJob};
 use crate::parallel::{LoadedRows, Piece};
 use crate::split::Failed;
@@ -191,12 +192,14 @@ fn copy_failure(piece: &Piece, at: u64, err: StatementError) -> LoadFailure {
 }
 
 /// A worker of the data pool: one connection, fed pieces until the queue
-/// closes; stops early when another worker failed or on Ctrl-C.
+/// closes, telling `loading` of each COPY piece it loaded; stops early when
+/// another worker failed or on Ctrl-C.
 pub fn worker(
     job: &LoadJob,
     preamble: &Piece,
     rx: &Receiver<Piece>,
     abort: &AtomicBool,
+    loading: Option<&Loading>,
 ) -> Result<LoadedRows, Failed> {
     // As for psql's sessions: a crash before the swap loses only the new
     // database, which is dropped anyway, so commits need not wait for WAL.
@@ -215,6 +218,9 @@ pub fn worker(
             Ok(piece) => match load_piece(&mut db, &piece) {
                 Ok(Some(n)) => {
                     if let Some(table) = piece.table {
+                        if let Some(loading) = loading {
+                            loading.loaded(&table);
+                        }
                         rows.add(table, n);
                     }
                 }

@@ -11,6 +11,7 @@ mod commands;
 mod config;
 mod dbops;
 mod direct;
+mod early;
 mod filter;
 mod hooks;
 mod input;

@@ -74,6 +74,9 @@ pub struct LoadJob {
     /// the target's own settings (copied only after the load) change
     /// `default_statistics_target`.
     pub analyze_early: bool,
+    /// The index entries and table sizes the verification read, to build
+    /// indexes during the load ([`crate::early`]).
+    pub early: std::sync::Arc<crate::early::Plan>,
 }
 
 /// Session settings for our own connections: a crash loses nothing we could
@@ -494,7 +497,7 @@ pub fn finish_sql(job: &LoadJob, stream: SqlStream) -> anyhow::Result<()> {
 }
 
 /// The error for a file that is not the one verified any more.
-fn changed(job: &LoadJob, how: &str) -> anyhow::Error {
+pub fn changed(job: &LoadJob, how: &str) -> anyhow::Error {
     anyhow::anyhow!(
         "{} changed while it was being restored ({how}), so what was loaded is not the verified backup; make sure nothing writes to it and run again",
         job.path.display()

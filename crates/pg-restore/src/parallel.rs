@@ -23,6 +23,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use crossbeam_channel::{Receiver, RecvTimeoutError, SendTimeoutError, Sender};
 
+use crate::early::Loading;
 use crate::load::{LoadJob, StderrTail, client_command, psql_failure};
 use crate::schedule::TableQueue;
 use crate::split::Failed;
@@ -193,13 +194,20 @@ pub struct Pool {
     abort: Arc<AtomicBool>,
 }
 
-/// What a pool's threads run: one connection each, fed from the queue.
-type Worker = fn(&LoadJob, &Piece, &Receiver<Piece>, &AtomicBool) -> Result<LoadedRows, Failed>;
+/// What a pool's threads run: one connection each, fed from the queue,
+/// telling `loading` (when given) of each piece loaded.
+type Worker = fn(
+    &LoadJob,
+    &Piece,
+    &Receiver<Piece>,
+    &AtomicBool,
+    Option<&Loading>,
+) -> Result<LoadedRows, Failed>;
 
 impl Pool {
     /// `n` psql sessions.
     pub fn start(job: &LoadJob, n: usize, preamble: &Piece) -> anyhow::Result<Self> {
-        Self::start_with(job, n, preamble, worker, Arc::default())
+        Self::start_with(job, n, preamble, worker, Arc::default(), None)
     }
 
     /// `n` psql sessions that stop, and make others stop, through `abort`.
@@ -209,19 +217,21 @@ impl Pool {
         preamble: &Piece,
         abort: Arc<AtomicBool>,
     ) -> anyhow::Result<Self> {
-        Self::start_with(job, n, preamble, worker, abort)
+        Self::start_with(job, n, preamble, worker, abort, None)
     }
 
     /// `n` connections of our own that load table data with COPY in the
     /// protocol (see [`crate::direct`]); only for pieces it
-    /// [suits](crate::direct::suits).
+    /// [suits](crate::direct::suits). Each piece loaded is reported to
+    /// `loading`.
     pub fn start_direct(
         job: &LoadJob,
         n: usize,
         preamble: &Piece,
         abort: Arc<AtomicBool>,
+        loading: Option<Arc<Loading>>,
     ) -> anyhow::Result<Self> {
-        Self::start_with(job, n, preamble, crate::direct::worker, abort)
+        Self::start_with(job, n, preamble, crate::direct::worker, abort, loading)
     }
 
     fn start_with(
@@ -230,6 +240,7 @@ impl Pool {
         preamble: &Piece,
         worker: Worker,
         abort: Arc<AtomicBool>,
+        loading: Option<Arc<Loading>>,
     ) -> anyhow::Result<Self> {
         let (tx, rx) = crossbeam_channel::bounded::<Piece>(n * 2);
         let mut workers = Vec::new();
@@ -238,10 +249,11 @@ impl Pool {
             let abort = Arc::clone(&abort);
             let job = job.clone();
             let preamble = preamble.clone();
+            let loading = loading.clone();
             workers.push(
                 std::thread::Builder::new()
                     .name(format!("load-{i}"))
-                    .spawn(move || worker(&job, &preamble, &rx, &abort))
+                    .spawn(move || worker(&job, &preamble, &rx, &abort, loading.as_deref()))
                     .context("starting a load worker")?,
             );
         }
@@ -443,6 +455,7 @@ fn worker(
     preamble: &Piece,
     rx: &Receiver<Piece>,
     abort: &AtomicBool,
+    _loading: Option<&Loading>,
 ) -> Result<LoadedRows, Failed> {
     let mut session = Session::start(job, preamble, None)?;
     let mut ok = true;
@@ -474,10 +487,27 @@ pub fn run_scheduled(
     // No more sessions than statements: each is a psql to start.
     let sessions = n.min(jobs.len()).max(1);
     let queue = TableQueue::new(jobs);
-    let abort = AtomicBool::new(false);
-    let results: Vec<_> = std::thread::scope(|scope| {
+    first_failure(run_queue(
+        job,
+        sessions,
+        preamble,
+        &queue,
+        &AtomicBool::new(false),
+    ))
+}
+
+/// `sessions` sessions taking statements from `queue` until it is empty;
+/// each session's result.
+pub fn run_queue(
+    job: &LoadJob,
+    sessions: usize,
+    preamble: &Piece,
+    queue: &TableQueue,
+    abort: &AtomicBool,
+) -> Vec<Result<LoadedRows, Failed>> {
+    std::thread::scope(|scope| {
         let workers: Vec<_> = (0..sessions)
-            .map(|_| scope.spawn(|| scheduled_worker(job, preamble, &queue, &abort)))
+            .map(|_| scope.spawn(|| scheduled_worker(job, preamble, queue, abort)))
             .collect();
         workers
             .into_iter()
@@ -487,16 +517,27 @@ pub fn run_scheduled(
                 })
             })
             .collect()
-    });
-    results
-        .into_iter()
-        .find_map(Result::err)
-        .map_or(Ok(()), Err)
+    })
 }
 
-/// A session of [`run_scheduled`]: one statement at a time, each followed
-/// by a `SELECT` of a marker whose output says the statement is done.
-fn scheduled_worker(
+/// The failure to report of several workers' results: a statement that
+/// failed (it names its line) over anything else, else the first.
+pub fn first_failure(
+    results: impl IntoIterator<Item = Result<LoadedRows, Failed>>,
+) -> Result<(), Failed> {
+    let mut first = None;
+    for failed in results.into_iter().filter_map(Result::err) {
+        match (&first, &failed) {
+            (None, _) | (Some(Failed::Other(_)), Failed::Load(_)) => first = Some(failed),
+            _ => {}
+        }
+    }
+    first.map_or(Ok(()), Err)
+}
+
+/// A session of [`run_queue`]: one statement at a time, each followed by
+/// a `SELECT` of a marker whose output says the statement is done.
+pub fn scheduled_worker(
     job: &LoadJob,
     preamble: &Piece,
     queue: &TableQueue,

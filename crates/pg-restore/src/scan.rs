@@ -98,6 +98,48 @@ pub struct DumpInfo {
     pub cluster_dump: bool,
     pub lines: u64,
     pub bytes: u64,
+    /// The index and constraint entries, as read (see [`IndexEntry`]).
+    #[serde(skip)]
+    pub index_entries: std::sync::Arc<Vec<IndexEntry>>,
+}
+
+/// An `INDEX` or `CONSTRAINT` entry of the dump, kept by the verification
+/// so the load can build it as soon as its table's data is in, before the
+/// stream reaches it ([`crate::early`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct IndexEntry {
+    /// The dump line of its header, and its lines from there to the next
+    /// header, unfiltered.
+    pub first_line: u64,
+    pub lines: Vec<Vec<u8>>,
+    /// The `SET default_tablespace` / `SET default_table_access_method`
+    /// lines in force at its header, with their lines (see
+    /// [`SessionSettings`]).
+    pub session: Vec<(u64, Vec<u8>)>,
+}
+
+/// The settings pg_dump sets once for the objects that follow:
+/// `SET default_tablespace` and `SET default_table_access_method` as last
+/// seen, with their dump lines. A statement run on another connection, or
+/// out of the dump's order, needs them again.
+#[derive(Debug, Clone, Default)]
+pub struct SessionSettings(Vec<(u64, Vec<u8>)>);
+
+impl SessionSettings {
+    /// Note `line` (dump line `n`) if it is one of these settings.
+    pub fn see(&mut self, line: &[u8], n: u64) {
+        if line.starts_with(b"SET default_tablespace")
+            || line.starts_with(b"SET default_table_access_method")
+        {
+            let key = &line[..line.iter().position(|b| *b == b'=').unwrap_or(line.len())];
+            self.0.retain(|(_, t)| !t.starts_with(key));
+            self.0.push((n, line.to_vec()));
+        }
+    }
+
+    pub fn lines(&self) -> &[(u64, Vec<u8>)] {
+        &self.0
+    }
 }
 
 impl DumpInfo {
@@ -124,6 +166,11 @@ pub struct Scanner {
     current: Option<Header>,
     current_table: Option<usize>,
     tail_seen_complete_at: Option<u64>,
+    session: SessionSettings,
+    /// Index entries found so far, the last one still being read while
+    /// `in_index_entry`.
+    index_entries: Vec<IndexEntry>,
+    in_index_entry: bool,
 }
 
 impl Scanner {
@@ -157,6 +204,17 @@ impl Scanner {
             }
             return;
         }
+        self.statement_line(raw);
+        if self.in_index_entry
+            && let Some(entry) = self.index_entries.last_mut()
+        {
+            entry.lines.push(raw.to_vec());
+        }
+        self.session.see(raw, self.info.lines);
+    }
+
+    /// A line outside COPY data.
+    fn statement_line(&mut self, raw: &[u8]) {
         let line = String::from_utf8_lossy(raw);
         let line = line.trim_end_matches('\r');
         if self.info.lines <= 3 {
@@ -205,6 +263,14 @@ impl Scanner {
             self.tail_seen_complete_at = Some(self.info.lines);
         } else if let Some(header) = parse_header(line) {
             self.current_table = None;
+            self.in_index_entry = header.kind == "INDEX" || header.kind == "CONSTRAINT";
+            if self.in_index_entry {
+                self.index_entries.push(IndexEntry {
+                    first_line: self.info.lines,
+                    lines: Vec::new(),
+                    session: self.session.lines().to_vec(),
+                });
+            }
             if let Some(owner) = &header.owner {
                 self.info.owners.insert(owner.clone());
             }
@@ -231,6 +297,7 @@ impl Scanner {
             .tail_seen_complete_at
             .is_some_and(|at| self.info.lines.saturating_sub(at) <= 6)
             && !self.in_copy;
+        self.info.index_entries = std::sync::Arc::new(self.index_entries);
         self.info
     }
 }

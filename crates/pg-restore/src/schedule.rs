@@ -16,8 +16,13 @@
 //! jsonb column takes 8–13 times as long as a b-tree per byte of its table
 //! (benchmarks.md) — starts at once, and the short ones fill the other
 //! connections around it.
+//!
+//! While the data still loads, the queue can be [gated](TableQueue::gated):
+//! a statement is handed out only once all of its table's data is in, so
+//! the tables loaded first get their indexes while the others load
+//! ([`crate::early`]).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, PoisonError};
 use std::time::Duration;
@@ -147,9 +152,39 @@ struct Held {
 struct State {
     pending: VecDeque<Job>,
     held: HashMap<Table, Held>,
+    /// While the data still loads ([`TableQueue::gated`]): the tables whose
+    /// data is all in. `None` once every table's is.
+    loaded: Option<HashSet<Table>>,
 }
 
 impl State {
+    /// Its table's data is in (a statement whose table is not known waits
+    /// for all of it).
+    fn ready(&self, job: &Job) -> bool {
+        match (&self.loaded, &job.table) {
+            (None, _) => true,
+            (Some(loaded), Some(table)) => loaded.contains(table),
+            (Some(_), None) => false,
+        }
+    }
+
+    /// The first statement that may run now, marked as running.
+    fn take_free(&mut self) -> Option<Job> {
+        let free = self
+            .pending
+            .iter()
+            .position(|job| self.ready(job) && !self.conflicts(job))?;
+        let job = self.pending.remove(free)?;
+        if let Some(table) = &job.table {
+            let held = self.held.entry(table.clone()).or_default();
+            match job.lock {
+                Lock::Shared => held.shared += 1,
+                Lock::Exclusive => held.exclusive = true,
+            }
+        }
+        Some(job)
+    }
+
     fn conflicts(&self, job: &Job) -> bool {
         let Some(held) = job.table.as_ref().and_then(|t| self.held.get(t)) else {
             return false;
@@ -174,30 +209,61 @@ impl TableQueue {
             state: Mutex::new(State {
                 pending: jobs.into_iter().collect(),
                 held: HashMap::new(),
+                loaded: None,
             }),
             released: Condvar::new(),
         }
     }
 
-    /// The first queued statement whose lock conflicts with no running
-    /// one, now running until [`TableQueue::release`]. Waits while every
-    /// queued statement conflicts; `None` once the queue is empty or `stop`
-    /// is set.
+    /// A queue for while the data loads: a statement is handed out only
+    /// once [`TableQueue::table_loaded`] named its table, or after
+    /// [`TableQueue::all_loaded`]; until then `take` waits even when
+    /// nothing is queued, since [`TableQueue::add`] may bring more.
+    pub fn gated(jobs: impl IntoIterator<Item = Job>) -> Self {
+        let queue = Self::new(jobs);
+        queue.lock().loaded = Some(HashSet::new());
+        queue
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// All of `table`'s data is in: its statements may run.
+    pub fn table_loaded(&self, table: &Table) {
+        if let Some(loaded) = &mut self.lock().loaded {
+            loaded.insert(table.clone());
+        }
+        self.released.notify_all();
+    }
+
+    /// All data is in: every statement may run.
+    pub fn all_loaded(&self) {
+        self.lock().loaded = None;
+        self.released.notify_all();
+    }
+
+    /// Queue more statements, and order the queue [longest first](longest_first) again.
+    pub fn add(&self, jobs: impl IntoIterator<Item = Job>) {
+        let mut state = self.lock();
+        state.pending.extend(jobs);
+        longest_first(state.pending.make_contiguous());
+        drop(state);
+        self.released.notify_all();
+    }
+
+    /// The first queued statement whose table is loaded and whose lock
+    /// conflicts with no running one, now running until
+    /// [`TableQueue::release`]. Waits while there is none; `None` once the
+    /// queue is empty (and all data loaded) or `stop` is set.
     pub fn take(&self, stop: &AtomicBool) -> Option<Job> {
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut state = self.lock();
         loop {
-            if stop.load(Ordering::SeqCst) || state.pending.is_empty() {
+            let finished = state.pending.is_empty() && state.loaded.is_none();
+            if stop.load(Ordering::SeqCst) || finished {
                 return None;
             }
-            let free = state.pending.iter().position(|job| !state.conflicts(job));
-            if let Some(job) = free.and_then(|i| state.pending.remove(i)) {
-                if let Some(table) = &job.table {
-                    let held = state.held.entry(table.clone()).or_default();
-                    match job.lock {
-                        Lock::Shared => held.shared += 1,
-                        Lock::Exclusive => held.exclusive = true,
-                    }
-                }
+            if let Some(job) = state.take_free() {
                 return Some(job);
             }
             state = self
@@ -208,10 +274,21 @@ impl TableQueue {
         }
     }
 
+    /// Statements not yet handed out.
+    pub fn len(&self) -> usize {
+        self.lock().pending.len()
+    }
+
+    /// What [`TableQueue::take`] would return now, without waiting.
+    #[cfg(test)]
+    pub fn take_now(&self) -> Option<Job> {
+        self.lock().take_free()
+    }
+
     /// `job`, taken before, has finished.
     pub fn release(&self, job: &Job) {
         if let Some(table) = &job.table {
-            let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut state = self.lock();
             if let Some(held) = state.held.get_mut(table) {
                 match job.lock {
                     Lock::Shared => held.shared = held.shared.saturating_sub(1),

@@ -26,10 +26,12 @@
 use std::io::BufRead as _;
 
 use crate::autovacuum::Paused;
+use crate::early::EarlyBuilds;
 use crate::filter::Filter;
 use crate::input::SqlStream;
 use crate::load::{FinishedLoad, LoadFailure, LoadJob, statement_at};
 use crate::parallel::{LoadedRows, Piece, Pool};
+use crate::scan::SessionSettings;
 use crate::schedule::{Job, Table};
 
 /// Rows per COPY piece (bytes): large enough that per-statement overhead
@@ -83,10 +85,8 @@ struct Splitter<'a> {
     /// When the current step (schema, table data …) began, for `--verbose`.
     step: std::time::Instant,
     preamble: Piece,
-    /// `SET default_tablespace` / `SET default_table_access_method` as last
-    /// seen, with their lines: pg_dump sets them once for the objects that
-    /// follow, so a piece moved to another connection needs them again.
-    session: Vec<(u64, Vec<u8>)>,
+    /// The settings a piece moved to another connection needs again.
+    session: SessionSettings,
     schema_done: bool,
     /// Autovacuum turned off on the tables once the schema is in.
     autovacuum: Paused,
@@ -100,8 +100,13 @@ struct Splitter<'a> {
     /// it comes first (everything then goes there), one beside the direct
     /// pool otherwise.
     data_pool: Option<Pool>,
-    /// Set by the first data worker to fail, in either pool.
+    /// Set by the first data worker to fail, in either pool (or by the
+    /// early builds).
     data_abort: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Index builds during the load ([`crate::early`]), when started.
+    early: Option<EarlyBuilds>,
+    /// The dump line of the current entry's header.
+    entry_line: u64,
     index: Vec<Piece>,
     serial: Vec<Piece>,
     current: Piece,
@@ -116,7 +121,7 @@ struct Splitter<'a> {
 impl Splitter<'_> {
     fn session_prefix(&self) -> Piece {
         let mut piece = Piece::default();
-        for (line, text) in &self.session {
+        for (line, text) in self.session.lines() {
             piece.push_line(text, *line);
         }
         piece
@@ -148,6 +153,13 @@ impl Splitter<'_> {
             && crate::direct::suits(&piece);
         match self.route {
             Route::Data => {
+                if let (Some(early), Some(table)) = (&self.early, &piece.table) {
+                    if direct {
+                        early.loading().sent(table);
+                    } else {
+                        early.loading().sent_elsewhere(table);
+                    }
+                }
                 let sent = if direct {
                     self.direct_pool()?.send(piece)
                 } else {
@@ -156,7 +168,18 @@ impl Splitter<'_> {
                 sent.map_err(|failed| self.data_failure(failed))
             }
             Route::Index => {
-                self.index.push(piece);
+                let queued = match &mut self.early {
+                    Some(early) => early.queued(self.entry_line, &piece).map_err(|changed| {
+                        Failed::Other(crate::load::changed(
+                            self.job,
+                            &format!("its entry at line {} is not the one verified", changed.0),
+                        ))
+                    })?,
+                    None => false,
+                };
+                if !queued {
+                    self.index.push(piece);
+                }
                 Ok(())
             }
             Route::Schema | Route::Serial => {
@@ -180,6 +203,7 @@ impl Splitter<'_> {
                 self.job.jobs,
                 &self.preamble,
                 std::sync::Arc::clone(&self.data_abort),
+                self.early.as_ref().map(EarlyBuilds::loading),
             )?);
         }
         Ok(self.direct_pool.as_mut().expect("started above"))
@@ -204,12 +228,19 @@ impl Splitter<'_> {
         Ok(self.data_pool.as_mut().expect("started above"))
     }
 
-    /// A data worker failed: stop both data pools and keep the failure
-    /// that says what went wrong (the other pool only saw the abort).
+    /// A data worker or the early builds failed: stop both data pools and
+    /// the early builds, and keep the failure that says what went wrong (the
+    /// others only saw the abort).
     fn data_failure(&mut self, first: Failed) -> Failed {
         self.data_abort
             .store(true, std::sync::atomic::Ordering::SeqCst);
         let mut failure = first;
+        if let Some(early) = self.early.take()
+            && let Some(failed) = early.stop()
+            && !matches!(failure, Failed::Load(_))
+        {
+            failure = failed;
+        }
         for pool in [self.direct_pool.take(), self.data_pool.take()]
             .into_iter()
             .flatten()
@@ -231,6 +262,13 @@ impl Splitter<'_> {
             pool.finish()?;
         }
         self.direct = crate::direct::usable(&self.preamble);
+        if self.direct {
+            self.early = EarlyBuilds::start(
+                self.job,
+                &self.preamble,
+                std::sync::Arc::clone(&self.data_abort),
+            )?;
+        }
         if self.job.hold_autovacuum {
             self.autovacuum = Paused::pause(&self.job.settings)?;
         }
@@ -292,7 +330,14 @@ impl Splitter<'_> {
             {
                 // pg_dump writes "--" on the line above a header; it moved
                 // into the previous entry, which is harmless.
+                let ended = (self.route == Route::Data)
+                    .then(|| self.current.table.clone())
+                    .flatten();
                 self.flush()?;
+                if let (Some(early), Some(table)) = (&self.early, ended) {
+                    early.loading().ended(&table);
+                }
+                self.entry_line = n;
                 if !self.schema_done && ends_schema(&header.kind) {
                     self.finish_schema()?;
                 }
@@ -307,13 +352,7 @@ impl Splitter<'_> {
             self.current.push_line(text, n);
             return Ok(());
         }
-        if text.starts_with(b"SET default_tablespace")
-            || text.starts_with(b"SET default_table_access_method")
-        {
-            let key = &text[..text.iter().position(|b| *b == b'=').unwrap_or(text.len())];
-            self.session.retain(|(_, t)| !t.starts_with(key));
-            self.session.push((n, text.to_vec()));
-        }
+        self.session.see(text, n);
         if shipshape_pg::archive::is_copy_from_stdin(text) {
             self.copy = Some((n, text.to_vec()));
             self.copy_rows = 0;
@@ -333,16 +372,19 @@ impl Splitter<'_> {
     /// whose analysis does, is analyzed again at the end (see
     /// [`crate::parallel::analyze`]), as are materialized views, filled only
     /// afterwards.
-    fn index_jobs(&mut self) -> (Vec<Job>, crate::load::Analyzed) {
-        let mut analyzed = crate::load::Analyzed::new();
+    ///
+    /// `queued`: tables whose `ANALYZE` the early builds have queued.
+    fn index_jobs(&mut self, queued: &crate::load::Analyzed) -> (Vec<Job>, crate::load::Analyzed) {
+        let mut analyzed = queued.clone();
         let mut jobs = Vec::new();
         if self.job.analyze_early {
             // Sorted so that equal estimates keep the same order each run.
             let mut tables: Vec<_> = self.data_bytes.iter().collect();
             tables.sort();
             for (table, bytes) in tables {
-                jobs.push(Job::analyze(table, *bytes));
-                analyzed.insert(table.clone());
+                if analyzed.insert(table.clone()) {
+                    jobs.push(Job::analyze(table, *bytes));
+                }
             }
         }
         let data_bytes = &self.data_bytes;
@@ -373,14 +415,27 @@ impl Splitter<'_> {
         }
         self.step_done("table data");
         let preamble = self.preamble.clone();
-        let (jobs, analyzed) = self.index_jobs();
-        if !jobs.is_empty() {
+        let early = self.early.take();
+        let queued = early
+            .as_ref()
+            .map(|e| e.analyzed().clone())
+            .unwrap_or_default();
+        let (jobs, analyzed) = self.index_jobs(&queued);
+        let what = if analyzed.is_empty() {
+            "indexes and constraints"
+        } else {
+            "indexes and constraints, ANALYZE of the tables"
+        };
+        if let Some(early) = early {
+            let started = early.finish(self.job, self.job.jobs, &preamble, jobs)?;
+            self.printer.detail(&format!(
+                "  {} of the index step's statements started during the load",
+                started
+            ));
+            self.step_done(&format!("the rest of the {what}"));
+        } else if !jobs.is_empty() {
             crate::parallel::run_scheduled(self.job, self.job.jobs, &preamble, jobs)?;
-            self.step_done(if analyzed.is_empty() {
-                "indexes and constraints"
-            } else {
-                "indexes and constraints, ANALYZE of the tables"
-            });
+            self.step_done(what);
         }
         if !self.serial.is_empty() {
             let mut pool = Pool::start(self.job, 1, &preamble)?;
@@ -431,7 +486,7 @@ pub fn load_parallel(
         printer,
         step: std::time::Instant::now(),
         preamble: Piece::default(),
-        session: Vec::new(),
+        session: SessionSettings::default(),
         schema_done: false,
         autovacuum: Paused::default(),
         seen_header: false,
@@ -440,6 +495,8 @@ pub fn load_parallel(
         direct_pool: None,
         data_pool: None,
         data_abort: std::sync::Arc::default(),
+        early: None,
+        entry_line: 0,
         index: Vec::new(),
         serial: Vec::new(),
         current: Piece::default(),

@@ -374,6 +374,45 @@ fn a_bad_copy_row_is_reported_at_its_line_in_the_dump_serial_and_parallel() {
     }
 }
 
+/// A build that fails while later tables still load (a unique key on a
+/// column with duplicates, on customers, loaded first) stops the restore
+/// and is reported at its line in the dump, as in the index step.
+#[test]
+fn a_build_that_fails_during_the_load_names_its_line() {
+    let setup = Setup::new();
+    let before = fingerprint(&setup.target);
+    let plain = dump(&setup.src, setup.dir.path(), "plain");
+    slow_last_table(&plain);
+    let text = std::fs::read_to_string(&plain).unwrap();
+    let key = "ADD CONSTRAINT customers_email_key UNIQUE (email);";
+    let at = text.find(key).expect("the email key");
+    // The line of the key, the statement's last, where psql names it.
+    let line = text[..at].matches('\n').count() + 1;
+    std::fs::write(
+        &plain,
+        text.replace(key, "ADD CONSTRAINT customers_email_key UNIQUE (created);"),
+    )
+    .unwrap();
+    let run = cli::run(
+        tool_for(&setup.target)
+            .args(["--yes", "--jobs", "2"])
+            .arg(&plain),
+    );
+    assert_eq!(run.code, Some(3), "{}", run.snapshot());
+    assert!(
+        run.stdout.contains(&format!("failed at line {line} "))
+            && run.stdout.contains("could not create unique index"),
+        "expected line {line}: {}",
+        run.snapshot()
+    );
+    assert!(
+        run.stderr.contains("dropped the partial database"),
+        "{}",
+        run.snapshot()
+    );
+    setup.assert_untouched(&before);
+}
+
 /// The bytes a restore loads are the bytes it verified: a file replaced
 /// after the verification (while the run waits for the target's lock, with
 /// the same rows but one changed value) is found out when the load has read

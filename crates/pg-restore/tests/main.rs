@@ -183,6 +183,16 @@ pub fn dump(db: &str, dir: &Path, kind: &str) -> PathBuf {
     path
 }
 
+/// `plain`, rewritten so that its last table's data (orders) loads two
+/// seconds after the others: a `SELECT pg_sleep(2)` before its COPY, which
+/// then goes through psql. The other tables are in long before it.
+pub fn slow_last_table(plain: &Path) {
+    let text = std::fs::read_to_string(plain).unwrap();
+    let at = text.find("COPY public.orders ").expect("the orders data");
+    let slowed = format!("{}SELECT pg_sleep(2);\n{}", &text[..at], &text[at..]);
+    std::fs::write(plain, slowed).unwrap();
+}
+
 /// The restore, assert it worked, return the run.
 pub fn restore_ok(target: &str, args: &[&str]) -> Run {
     let run = cli::run(tool_for(target).args(args));

@@ -364,6 +364,42 @@ fn serial_and_parallel_restores_give_identical_databases() {
     assert_eq!(fingerprint(&parallel), expected);
 }
 
+/// The keys of customers and "Mixed Case" and their `ANALYZE` (five
+/// statements) run while orders still loads; orders' own wait for its data.
+#[test]
+fn indexes_of_the_tables_loaded_first_are_built_while_the_others_load() {
+    let src = server().create_database("prs_src");
+    fill(&src.name, 200);
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dump(&src.name, dir.path(), "plain");
+    slow_last_table(&plain);
+    let target = unique_name("prs_early");
+    let _cleanup = Cleanup(target.clone());
+    let run = restore_ok(
+        &target,
+        &["--yes", "--verbose", "--jobs", "2", plain.to_str().unwrap()],
+    );
+    assert!(
+        run.stderr
+            .contains("5 of the index step's statements started during the load"),
+        "{}",
+        run.snapshot()
+    );
+    assert_eq!(fingerprint(&target), fingerprint(&src.name));
+    // One connection: nothing beside the load.
+    let serial = unique_name("prs_early1");
+    let _cleanup1 = Cleanup(serial.clone());
+    let run = restore_ok(
+        &serial,
+        &["--yes", "--verbose", "--jobs", "1", plain.to_str().unwrap()],
+    );
+    assert!(
+        !run.stderr.contains("during the load"),
+        "{}",
+        run.snapshot()
+    );
+}
+
 #[test]
 fn in_place_without_createdb_clears_the_target_instead() {
     let s = server();

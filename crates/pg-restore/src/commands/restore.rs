@@ -574,6 +574,7 @@ impl<'a> Restore<'a> {
             },
             analyze_early,
             hold_autovacuum,
+            early: std::sync::Arc::new(crate::early::Plan::from_dump(&file.verified.info)),
         }
     }
 
