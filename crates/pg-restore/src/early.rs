@@ -83,6 +83,43 @@ fn statements(piece: &Piece) -> Vec<Vec<u8>> {
         .collect()
 }
 
+/// Does this entry build an index on an expression (`… USING btree
+/// (md5(body))`)? Its table's statistics then depend on the build, and an
+/// `ANALYZE` before it would be done twice. pg_dump's key list holds
+/// parentheses only around or inside expressions (and in an operator
+/// class's parameters, whose table is then analyzed once, at the end).
+fn indexes_an_expression(piece: &Piece) -> bool {
+    statements(piece).iter().any(|line| {
+        let line = String::from_utf8_lossy(line);
+        if !(line.starts_with("CREATE INDEX ") || line.starts_with("CREATE UNIQUE INDEX ")) {
+            return false;
+        }
+        let Some(using) = line.find(" USING ") else {
+            return false;
+        };
+        let (mut depth, mut quoted) = (0, false);
+        for c in line[using..].chars() {
+            match c {
+                '"' => quoted = !quoted,
+                '(' if !quoted => {
+                    depth += 1;
+                    if depth == 2 {
+                        return true;
+                    }
+                }
+                ')' if !quoted => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return false;
+                    }
+                }
+                _ => {}
+            }
+        }
+        false
+    })
+}
+
 /// A table's data as the direct connections load it.
 #[derive(Debug, Default)]
 struct Pieces {
@@ -145,6 +182,8 @@ pub struct EarlyBuilds {
     /// What runs of each queued entry, by the dump line of its header.
     queued: HashMap<u64, Vec<Vec<u8>>>,
     analyzed: Analyzed,
+    /// Tables with an expression index, analyzed only after the builds.
+    analyzed_at_end: Analyzed,
     /// Statements queued at the start.
     total: usize,
     abort: Arc<AtomicBool>,
@@ -166,18 +205,27 @@ impl EarlyBuilds {
         }
         let bytes: HashMap<&Table, usize> = plan.tables.iter().map(|(t, b)| (t, *b)).collect();
         let mut jobs = Vec::new();
-        let mut analyzed = Analyzed::new();
-        if job.analyze_early {
-            for (table, size) in &plan.tables {
-                jobs.push(Job::analyze(table, *size));
-                analyzed.insert(table.clone());
-            }
-        }
         let mut queued = HashMap::new();
+        let mut analyzed_at_end = Analyzed::new();
         for entry in plan.entries.iter() {
             let piece = piece_of(entry, &job.filter);
             queued.insert(entry.first_line, statements(&piece));
-            jobs.push(Job::build(piece, |t| bytes.get(t).copied().unwrap_or(0)));
+            let build = Job::build(piece, |t| bytes.get(t).copied().unwrap_or(0));
+            if let Some(table) = &build.table
+                && indexes_an_expression(&build.piece)
+            {
+                analyzed_at_end.insert(table.clone());
+            }
+            jobs.push(build);
+        }
+        let mut analyzed = Analyzed::new();
+        if job.analyze_early {
+            for (table, size) in &plan.tables {
+                if !analyzed_at_end.contains(table) {
+                    jobs.push(Job::analyze(table, *size));
+                    analyzed.insert(table.clone());
+                }
+            }
         }
         longest_first(&mut jobs);
         let total = jobs.len();
@@ -198,6 +246,7 @@ impl EarlyBuilds {
             queue,
             queued,
             analyzed,
+            analyzed_at_end,
             total,
             abort,
             session: Some(session),
@@ -225,6 +274,13 @@ impl EarlyBuilds {
     /// Tables whose `ANALYZE` is queued here.
     pub fn analyzed(&self) -> &Analyzed {
         &self.analyzed
+    }
+
+    /// Tables not to analyze in the index step: an expression index makes
+    /// their statistics wait for the builds (the final `ANALYZE` step takes
+    /// them, see [`crate::parallel::analyze`]).
+    pub fn analyzed_at_end(&self) -> &Analyzed {
+        &self.analyzed_at_end
     }
 
     /// All data is in: queue `late` (entries the verification did not see
@@ -372,6 +428,44 @@ mod tests {
     }
 
     #[test]
+    fn expression_indexes_are_told_from_column_lists() {
+        let piece = |sql: &str| {
+            let mut piece = Piece::default();
+            piece.push_line(sql.as_bytes(), 1);
+            piece
+        };
+        for (sql, expression) in [
+            (
+                "CREATE INDEX d ON public.docs USING btree (md5(body));",
+                true,
+            ),
+            (
+                "CREATE INDEX d ON public.docs USING btree (((meta ->> 'k'::text)));",
+                true,
+            ),
+            (
+                "CREATE UNIQUE INDEX d ON public.docs USING btree (lower(email)) WHERE (x > 1);",
+                true,
+            ),
+            (
+                "CREATE INDEX d ON public.docs USING btree (a, b DESC) WHERE (b > 0);",
+                false,
+            ),
+            ("CREATE INDEX d ON public.docs USING gin (meta);", false),
+            (
+                "CREATE INDEX d ON public.docs USING btree (\"odd(name\", b);",
+                false,
+            ),
+            (
+                "ALTER TABLE ONLY public.docs\n    ADD CONSTRAINT k UNIQUE (a);",
+                false,
+            ),
+        ] {
+            assert_eq!(indexes_an_expression(&piece(sql)), expression, "{sql}");
+        }
+    }
+
+    #[test]
     fn a_table_is_loaded_when_its_entry_ended_and_every_piece_is_in() {
         let t = ("public".to_owned(), "t".to_owned());
         let u = ("public".to_owned(), "u".to_owned());
@@ -434,6 +528,7 @@ mod tests {
             }),
             queued: job_plan,
             analyzed: Analyzed::new(),
+            analyzed_at_end: Analyzed::new(),
             total: 0,
             abort: Arc::default(),
             session: None,

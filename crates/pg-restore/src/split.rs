@@ -373,8 +373,13 @@ impl Splitter<'_> {
     /// [`crate::parallel::analyze`]), as are materialized views, filled only
     /// afterwards.
     ///
-    /// `queued`: tables whose `ANALYZE` the early builds have queued.
-    fn index_jobs(&mut self, queued: &crate::load::Analyzed) -> (Vec<Job>, crate::load::Analyzed) {
+    /// `queued`: tables whose `ANALYZE` the early builds have queued;
+    /// `at_end`: tables to analyze only after this step.
+    fn index_jobs(
+        &mut self,
+        queued: &crate::load::Analyzed,
+        at_end: &crate::load::Analyzed,
+    ) -> (Vec<Job>, crate::load::Analyzed) {
         let mut analyzed = queued.clone();
         let mut jobs = Vec::new();
         if self.job.analyze_early {
@@ -382,7 +387,7 @@ impl Splitter<'_> {
             let mut tables: Vec<_> = self.data_bytes.iter().collect();
             tables.sort();
             for (table, bytes) in tables {
-                if analyzed.insert(table.clone()) {
+                if !at_end.contains(table) && analyzed.insert(table.clone()) {
                     jobs.push(Job::analyze(table, *bytes));
                 }
             }
@@ -416,11 +421,11 @@ impl Splitter<'_> {
         self.step_done("table data");
         let preamble = self.preamble.clone();
         let early = self.early.take();
-        let queued = early
+        let (queued, at_end) = early
             .as_ref()
-            .map(|e| e.analyzed().clone())
+            .map(|e| (e.analyzed().clone(), e.analyzed_at_end().clone()))
             .unwrap_or_default();
-        let (jobs, analyzed) = self.index_jobs(&queued);
+        let (jobs, analyzed) = self.index_jobs(&queued, &at_end);
         let what = if analyzed.is_empty() {
             "indexes and constraints"
         } else {

@@ -364,12 +364,19 @@ fn serial_and_parallel_restores_give_identical_databases() {
     assert_eq!(fingerprint(&parallel), expected);
 }
 
-/// The keys of customers and "Mixed Case" and their `ANALYZE` (five
-/// statements) run while orders still loads; orders' own wait for its data.
+/// The builds of customers and "Mixed Case" and the `ANALYZE` of "Mixed
+/// Case" (five statements) run while orders still loads; orders' own wait
+/// for its data. customers, with an expression index, is analyzed only
+/// after its builds, so the expression has statistics too; every table
+/// is analyzed.
 #[test]
 fn indexes_of_the_tables_loaded_first_are_built_while_the_others_load() {
     let src = server().create_database("prs_src");
     fill(&src.name, 200);
+    server().psql(
+        &src.name,
+        "CREATE INDEX customers_lower_name ON customers (lower(name))",
+    );
     let dir = tempfile::tempdir().unwrap();
     let plain = dump(&src.name, dir.path(), "plain");
     slow_last_table(&plain);
@@ -386,6 +393,12 @@ fn indexes_of_the_tables_loaded_first_are_built_while_the_others_load() {
         run.snapshot()
     );
     assert_eq!(fingerprint(&target), fingerprint(&src.name));
+    let statistics = server().psql(
+        &target,
+        "SELECT (SELECT count(*) FROM pg_stats WHERE tablename = 'customers_lower_name') > 0, \
+         (SELECT count(*) FROM pg_stat_user_tables WHERE last_analyze IS NULL)",
+    );
+    assert_eq!(statistics, "t|0", "expression statistics, tables never analyzed");
     // One connection: nothing beside the load.
     let serial = unique_name("prs_early1");
     let _cleanup1 = Cleanup(serial.clone());
