@@ -119,7 +119,7 @@ pub(crate) struct RestoreArgs {
     #[arg(short, long)]
     pub(crate) yes: bool,
 
-    /// Parallel connections for loading data and building indexes [default: number of cores]
+    /// Parallel connections for loading data and building indexes, plus one that builds the indexes of loaded tables during the load [default: number of cores]
     #[arg(short, long, value_name = "N", env = "PG_RESTORE_JOBS")]
     pub(crate) jobs: Option<usize>,
 

@@ -47,6 +47,25 @@ impl Setup {
     }
 }
 
+impl Setup {
+    /// The run failed in the load at dump line `line` with `what` in its
+    /// message, dropped its new database and left the target as it was.
+    fn assert_failed_at(&self, run: &cli::Run, line: usize, what: &str, before: &str) {
+        assert_eq!(run.code, Some(3), "{}", run.snapshot());
+        assert!(
+            run.stdout.contains(&format!("failed at line {line} ")) && run.stdout.contains(what),
+            "expected line {line} and {what:?}: {}",
+            run.snapshot()
+        );
+        assert!(
+            run.stderr.contains("dropped the partial database"),
+            "{}",
+            run.snapshot()
+        );
+        self.assert_untouched(before);
+    }
+}
+
 impl Drop for Setup {
     fn drop(&mut self) {
         drop_db(&self.src);
@@ -140,23 +159,7 @@ fn sql_that_fails_halfway_leaves_the_target_unchanged_and_names_the_line() {
     );
     std::fs::write(&plain, broken).unwrap();
     let run = cli::run(tool_for(&setup.target).arg("--yes").arg(&plain));
-    assert_eq!(run.code, Some(3), "{}", run.snapshot());
-    assert!(
-        run.stdout.contains(&format!("line {line}")),
-        "expected line {line}: {}",
-        run.snapshot()
-    );
-    assert!(
-        run.stdout.contains("no_such_function_here"),
-        "{}",
-        run.snapshot()
-    );
-    assert!(
-        run.stderr.contains("dropped the partial database"),
-        "{}",
-        run.snapshot()
-    );
-    setup.assert_untouched(&before);
+    setup.assert_failed_at(&run, line, "no_such_function_here", &before);
 }
 
 #[test]
@@ -398,19 +401,7 @@ fn a_build_that_fails_during_the_load_names_its_line() {
             .args(["--yes", "--jobs", "2"])
             .arg(&plain),
     );
-    assert_eq!(run.code, Some(3), "{}", run.snapshot());
-    assert!(
-        run.stdout.contains(&format!("failed at line {line} "))
-            && run.stdout.contains("could not create unique index"),
-        "expected line {line}: {}",
-        run.snapshot()
-    );
-    assert!(
-        run.stderr.contains("dropped the partial database"),
-        "{}",
-        run.snapshot()
-    );
-    setup.assert_untouched(&before);
+    setup.assert_failed_at(&run, line, "could not create unique index", &before);
 }
 
 /// The bytes a restore loads are the bytes it verified: a file replaced

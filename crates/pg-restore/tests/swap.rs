@@ -398,7 +398,10 @@ fn indexes_of_the_tables_loaded_first_are_built_while_the_others_load() {
         "SELECT (SELECT count(*) FROM pg_stats WHERE tablename = 'customers_lower_name') > 0, \
          (SELECT count(*) FROM pg_stat_user_tables WHERE last_analyze IS NULL)",
     );
-    assert_eq!(statistics, "t|0", "expression statistics, tables never analyzed");
+    assert_eq!(
+        statistics, "t|0",
+        "expression statistics, tables never analyzed"
+    );
     // One connection: nothing beside the load.
     let serial = unique_name("prs_early1");
     let _cleanup1 = Cleanup(serial.clone());
