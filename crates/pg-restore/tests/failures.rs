@@ -342,6 +342,18 @@ fn ctrl_c_during_the_index_step_cleans_up_the_same_way() {
 }
 
 #[test]
+fn ctrl_c_while_a_table_loaded_first_builds_cleans_up_the_same_way() {
+    // Inside the key of customers, loaded before orders: the session that
+    // builds during the load takes it as soon as customers is in (or, when
+    // the small load has ended by then, whichever session of the index
+    // step is free; the same queue either way).
+    ctrl_c_before_the_swap(
+        "2",
+        "ALTER TABLE ONLY public.customers\n    ADD CONSTRAINT customers_pkey",
+    );
+}
+
+#[test]
 fn a_bad_copy_row_is_reported_at_its_line_in_the_dump_serial_and_parallel() {
     let setup = Setup::new();
     let before = fingerprint(&setup.target);
