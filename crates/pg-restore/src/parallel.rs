@@ -402,6 +402,30 @@ impl Session {
         let _ = self.child.wait();
     }
 
+    /// Wait for psql to end; `None` (psql killed) as soon as another
+    /// worker has failed, rather than after the statements it still has.
+    /// Ctrl-C kills it too and ends the run.
+    fn wait_unless_stopped(
+        &mut self,
+        abort: &AtomicBool,
+    ) -> anyhow::Result<Option<std::process::ExitStatus>> {
+        loop {
+            if let Some(status) = self.child.try_wait().context("waiting for psql")? {
+                return Ok(Some(status));
+            }
+            if abort.load(Ordering::SeqCst) {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                return Ok(None);
+            }
+            if shipshape_core::interrupt::requested() {
+                // Killed and reaped there, with the error that means exit 130.
+                return crate::load::wait(&mut self.child).map(Some);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// End psql's input and wait for it: the rows its COPYs stored, or its
     /// failure named by the dump's line (`Ok` and nothing when another
     /// worker failed first and reports it).
@@ -409,7 +433,11 @@ impl Session {
         if let Some(mut stdin) = self.stdin.take() {
             let _ = stdin.flush();
         }
-        let status = crate::load::wait(&mut self.child)?;
+        let Some(status) = self.wait_unless_stopped(abort)? else {
+            // Another worker failed and reports it; what this psql still had
+            // to run goes with the new database.
+            return Ok(LoadedRows::default());
+        };
         let reported = self.reported.counts();
         if status.success() {
             return Ok(pair_counts(self.copied, &reported));
