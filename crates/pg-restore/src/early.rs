@@ -38,6 +38,9 @@ pub struct Plan {
     pub entries: Arc<Vec<IndexEntry>>,
     /// Tables whose data is a COPY, with its size in bytes.
     pub tables: Vec<(Table, usize)>,
+    /// Data entries per table their COPY loads (see
+    /// [`crate::scan::DumpInfo::copies_into`]).
+    pub copies_into: HashMap<Table, u64>,
 }
 
 impl Plan {
@@ -52,6 +55,11 @@ impl Plan {
                     let bytes = usize::try_from(t.bytes).unwrap_or(usize::MAX);
                     ((t.schema.clone(), t.table.clone()), bytes)
                 })
+                .collect(),
+            copies_into: info
+                .copies_into
+                .iter()
+                .map(|(table, n)| (table.clone(), *n))
                 .collect(),
         }
     }
@@ -125,8 +133,8 @@ fn indexes_an_expression(piece: &Piece) -> bool {
 struct Pieces {
     sent: u64,
     loaded: u64,
-    /// Its entry has ended: no more pieces will come.
-    ended: bool,
+    /// Entries of its data that have ended.
+    ended: u64,
     /// Some piece went through psql, whose end is not followed.
     elsewhere: bool,
 }
@@ -136,6 +144,8 @@ struct Pieces {
 #[derive(Debug)]
 pub struct Loading {
     tables: Mutex<HashMap<Table, Pieces>>,
+    /// Data entries per table, when more than one (see [`Plan::copies_into`]).
+    entries: HashMap<Table, u64>,
     queue: Arc<TableQueue>,
 }
 
@@ -144,7 +154,8 @@ impl Loading {
         let mut tables = self.tables.lock().unwrap_or_else(PoisonError::into_inner);
         let pieces = tables.entry(table.clone()).or_default();
         change(pieces);
-        if pieces.ended && !pieces.elsewhere && pieces.loaded == pieces.sent {
+        let entries = self.entries.get(table).copied().unwrap_or(1);
+        if pieces.ended >= entries && !pieces.elsewhere && pieces.loaded == pieces.sent {
             self.queue.table_loaded(table);
         }
     }
@@ -161,7 +172,7 @@ impl Loading {
 
     /// The stream has passed the end of `table`'s data.
     pub fn ended(&self, table: &Table) {
-        self.update(table, |p| p.ended = true);
+        self.update(table, |p| p.ended += 1);
     }
 
     /// A direct connection has loaded a piece of `table`.
@@ -241,6 +252,7 @@ impl EarlyBuilds {
         Ok(Some(Self {
             loading: Arc::new(Loading {
                 tables: Mutex::default(),
+                entries: plan.copies_into.clone(),
                 queue: Arc::clone(&queue),
             }),
             queue,
@@ -299,7 +311,7 @@ impl EarlyBuilds {
         self.queue.all_loaded();
         let others = crate::parallel::run_queue(
             job,
-            sessions.saturating_sub(1),
+            sessions.saturating_sub(1).min(self.queue.len()),
             preamble,
             &self.queue,
             &self.abort,
@@ -484,6 +496,7 @@ mod tests {
         let queue = Arc::new(TableQueue::gated([build(&t), build(&u)]));
         let loading = Loading {
             tables: Mutex::default(),
+            entries: HashMap::new(),
             queue: Arc::clone(&queue),
         };
         let taken = || {
@@ -511,6 +524,41 @@ mod tests {
     }
 
     #[test]
+    fn a_root_table_that_several_entries_load_waits_for_all_of_them() {
+        // `pg_dump --load-via-partition-root`: each partition's entry
+        // COPYs into the root.
+        let dump = "--\n-- Data for Name: p1; Type: TABLE DATA; Schema: public; Owner: o\n--\n\n\
+            COPY public.root (id) FROM stdin;\n1\n\\.\n\n\
+            --\n-- Data for Name: p2; Type: TABLE DATA; Schema: public; Owner: o\n--\n\n\
+            COPY public.root (id) FROM stdin;\n2\n\\.\n";
+        let plan = Plan::from_dump(&scan(dump));
+        let root = ("public".to_owned(), "root".to_owned());
+        assert_eq!(plan.copies_into.get(&root), Some(&2));
+        let mut piece = Piece::default();
+        piece.push_line(
+            b"ALTER TABLE ONLY public.root ADD CONSTRAINT k PRIMARY KEY (id);",
+            1,
+        );
+        let queue = Arc::new(TableQueue::gated([Job::build(piece, |_| 0)]));
+        let loading = Loading {
+            tables: Mutex::default(),
+            entries: plan.copies_into,
+            queue: Arc::clone(&queue),
+        };
+        loading.sent(&root);
+        loading.loaded(&root);
+        loading.ended(&root);
+        assert!(
+            queue.take_now().is_none(),
+            "the second partition is still to come"
+        );
+        loading.sent(&root);
+        loading.loaded(&root);
+        loading.ended(&root);
+        assert!(queue.take_now().is_some());
+    }
+
+    #[test]
     fn an_entry_that_changed_since_the_verification_is_refused() {
         let info = scan(DUMP);
         let mut job_plan = HashMap::new();
@@ -524,6 +572,7 @@ mod tests {
             queue: Arc::new(TableQueue::gated([])),
             loading: Arc::new(Loading {
                 tables: Mutex::default(),
+                entries: HashMap::new(),
                 queue: Arc::new(TableQueue::gated([])),
             }),
             queued: job_plan,

@@ -571,20 +571,29 @@ pub fn scheduled_worker(
     queue: &TableQueue,
     abort: &AtomicBool,
 ) -> Result<LoadedRows, Failed> {
+    // psql starts with the first statement: a session that would only wait
+    // (the one building during the load, before any table is in) holds no
+    // connection meanwhile.
+    let Some(first) = queue.take(abort) else {
+        return Ok(LoadedRows::default());
+    };
     let (done_tx, done_rx) = crossbeam_channel::unbounded();
     let marker = Marker::new();
     let session = Session::start(job, preamble, Some((marker.output.clone(), done_tx)));
     let mut session = match session {
         Ok(session) => session,
         Err(err) => {
+            queue.release(&first);
             abort.store(true, Ordering::SeqCst);
             return Err(err.into());
         }
     };
-    while let Some(next) = queue.take(abort) {
-        let sent = session.send(&next.piece) && session.send(&marker.piece) && session.flush();
+    session.send(&never_idle_out());
+    let mut next = Some(first);
+    while let Some(statement) = next.take().or_else(|| queue.take(abort)) {
+        let sent = session.send(&statement.piece) && session.send(&marker.piece) && session.flush();
         let finished = sent && wait_for_marker(&done_rx, abort);
-        queue.release(&next);
+        queue.release(&statement);
         if let Some(result) = stopping(abort) {
             session.kill();
             return result;
@@ -595,6 +604,21 @@ pub fn scheduled_worker(
         }
     }
     session.finish(abort)
+}
+
+/// A scheduled session may wait a long time for its next statement (until
+/// the next table is loaded, or a table's lock is free): a server or role
+/// with `idle_session_timeout` (PostgreSQL 14+) must not end it meanwhile.
+/// Set through `pg_settings` so that an older server, which has no such
+/// setting, finds nothing to set.
+fn never_idle_out() -> Piece {
+    let mut piece = Piece::default();
+    // Dump line 0: not a line of the dump.
+    piece.push_line(
+        b"SELECT pg_catalog.set_config(name, '0', false) FROM pg_catalog.pg_settings WHERE name = 'idle_session_timeout';",
+        0,
+    );
+    piece
 }
 
 /// Wait until psql prints the marker; false when it exits first (a failed

@@ -101,6 +101,11 @@ pub struct DumpInfo {
     /// The index and constraint entries, as read (see [`IndexEntry`]).
     #[serde(skip)]
     pub index_entries: std::sync::Arc<Vec<IndexEntry>>,
+    /// Data entries per table their COPY names: one, but for a dump made
+    /// with `--load-via-partition-root`, whose partitions' data all goes
+    /// into the root table.
+    #[serde(skip)]
+    pub copies_into: BTreeMap<(String, String), u64>,
 }
 
 /// An `INDEX` or `CONSTRAINT` entry of the dump, kept by the verification
@@ -232,6 +237,9 @@ impl Scanner {
             if shipshape_pg::archive::is_copy_from_stdin(line.as_bytes()) {
                 self.in_copy = true;
                 self.info.tables[i].copy = true;
+                if let Some(target) = shipshape_pg::archive::copy_target(line.as_bytes()) {
+                    *self.info.copies_into.entry(target).or_insert(0) += 1;
+                }
             } else if !line.is_empty() {
                 self.info.tables[i].bytes += line.len() as u64 + 1;
             }

@@ -212,7 +212,8 @@ impl Splitter<'_> {
     fn data_pool(&mut self) -> anyhow::Result<&mut Pool> {
         if self.data_pool.is_none() {
             // Beside a direct pool, one session: the two together stay near
-            // `--jobs` connections (the database may have a connection limit).
+            // `--jobs` connections (the database may have a connection limit;
+            // with the session that builds during the load, `--jobs` + 2).
             let n = if self.direct_pool.is_some() {
                 1
             } else {

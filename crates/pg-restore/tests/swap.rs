@@ -416,6 +416,39 @@ fn indexes_of_the_tables_loaded_first_are_built_while_the_others_load() {
     );
 }
 
+/// `pg_dump --load-via-partition-root`: every partition's data is a COPY
+/// into the root table, so the root's key waits for all of them.
+#[test]
+fn a_dump_loaded_via_the_partition_root_restores_alike() {
+    let src = server().create_database("prs_src");
+    server().psql(
+        &src.name,
+        "CREATE TABLE m (id int, at date, v text, PRIMARY KEY (id, at)) PARTITION BY RANGE (at); \
+         CREATE TABLE m1 PARTITION OF m FOR VALUES FROM ('2020-01-01') TO ('2021-01-01'); \
+         CREATE TABLE m2 PARTITION OF m FOR VALUES FROM ('2021-01-01') TO ('2022-01-01'); \
+         CREATE INDEX m_v ON m (v); \
+         INSERT INTO m SELECT g, date '2020-01-01' + g % 700, md5(g::text) FROM generate_series(1, 5000) g;",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("root.sql");
+    sh(
+        &src.name,
+        &format!("pg_dump --load-via-partition-root > '{}'", plain.display()),
+    );
+    assert!(
+        std::fs::read_to_string(&plain)
+            .unwrap()
+            .matches("COPY public.m (")
+            .count()
+            == 2,
+        "both partitions' data goes into the root"
+    );
+    let target = unique_name("prs_root");
+    let _cleanup = Cleanup(target.clone());
+    restore_ok(&target, &["--yes", "--jobs", "2", plain.to_str().unwrap()]);
+    assert_eq!(fingerprint(&target), fingerprint(&src.name));
+}
+
 #[test]
 fn in_place_without_createdb_clears_the_target_instead() {
     let s = server();
