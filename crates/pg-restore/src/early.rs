@@ -3,20 +3,22 @@
 //! A plain dump holds its indexes and constraints after all table data, so
 //! a restore that reads it as one stream reaches them only once the load
 //! has ended. The verification has read them already, though
-//! ([`IndexEntry`]). So when the schema is in, one more psql session starts
+//! ([`IndexEntry`]). So when the schema is in, one more session waits
 //! beside the data connections and takes a table's builds (and its
 //! `ANALYZE`) from the index step's queue as soon as all of that table's
-//! data is in, while the other tables still load. The load leaves the cores
-//! idle part of the time, its backends waiting for WAL (benchmarks.md); a
-//! build, mostly sorting, fills that time. When the load ends, the session
-//! goes on as one of the index step's `--jobs` sessions.
+//! data is in, while the other tables still load; its psql starts with the
+//! first of them. The load leaves the cores idle part of the time, its
+//! backends waiting for WAL (benchmarks.md); a build, mostly sorting, fills
+//! that time. When the load ends, the session goes on as one of the index
+//! step's `--jobs` sessions.
 //!
 //! When the stream reaches an entry queued here, the splitter checks that
 //! it is the same statement the verification read and skips it; one that
 //! differs stops the restore (the file changed since it was verified). Only
 //! the data the direct connections load is followed to its end
 //! ([`Loading`]): a table with data loaded through psql waits for the end
-//! of the load, as do statements whose table is not known.
+//! of the load, as do statements whose table is not known, and a table
+//! that several data entries load waits for all of them.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
