@@ -27,7 +27,7 @@ fn is_simple_statement(line: &[u8]) -> bool {
     (line.starts_with(b"SET ") || line.starts_with(b"SELECT pg_catalog.")) && line.ends_with(b";")
 }
 
-fn is_blank_or_comment(line: &[u8]) -> bool {
+pub fn is_blank_or_comment(line: &[u8]) -> bool {
     line.iter().all(u8::is_ascii_whitespace) || line.starts_with(b"--")
 }
 
@@ -66,7 +66,7 @@ struct Copy<'a> {
     rows: &'a [u8],
 }
 
-fn lines_of(text: &[u8]) -> impl Iterator<Item = &[u8]> {
+pub fn lines_of(text: &[u8]) -> impl Iterator<Item = &[u8]> {
     text.strip_suffix(b"\n")
         .unwrap_or(text)
         .split(|b| *b == b'\n')

@@ -20,7 +20,7 @@
 //! of the load, as do statements whose table is not known, and a table
 //! that several data entries load waits for all of them.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
@@ -31,7 +31,7 @@ use crate::filter::{Filter, FilterOptions};
 use crate::load::{Analyzed, LoadJob};
 use crate::parallel::{LoadedRows, Piece};
 use crate::scan::IndexEntry;
-use crate::schedule::{Job, Table, TableQueue, longest_first};
+use crate::schedule::{Job, Table, TableQueue, analyze_jobs, longest_first};
 use crate::split::Failed;
 
 /// What the verification learnt that lets the load build early.
@@ -42,7 +42,7 @@ pub struct Plan {
     pub tables: Vec<(Table, usize)>,
     /// Data entries per table their COPY loads (see
     /// [`crate::scan::DumpInfo::copies_into`]).
-    pub copies_into: HashMap<Table, u64>,
+    pub copies_into: BTreeMap<Table, u64>,
 }
 
 impl Plan {
@@ -58,11 +58,7 @@ impl Plan {
                     ((t.schema.clone(), t.table.clone()), bytes)
                 })
                 .collect(),
-            copies_into: info
-                .copies_into
-                .iter()
-                .map(|(table, n)| (table.clone(), *n))
-                .collect(),
+            copies_into: info.copies_into.clone(),
         }
     }
 }
@@ -85,10 +81,8 @@ fn piece_of(entry: &IndexEntry, filter: &FilterOptions) -> Piece {
 /// Where an entry ends (the `--` above the next header) differs between the
 /// splitter and the scan, what runs does not.
 fn statements(piece: &Piece) -> Vec<Vec<u8>> {
-    piece
-        .text
-        .split(|b| *b == b'\n')
-        .filter(|line| !line.trim_ascii().is_empty() && !line.starts_with(b"--"))
+    crate::direct::lines_of(&piece.text)
+        .filter(|line| !crate::direct::is_blank_or_comment(line))
         .map(<[u8]>::to_vec)
         .collect()
 }
@@ -101,7 +95,7 @@ fn statements(piece: &Piece) -> Vec<Vec<u8>> {
 fn indexes_an_expression(piece: &Piece) -> bool {
     statements(piece).iter().any(|line| {
         let line = String::from_utf8_lossy(line);
-        if !(line.starts_with("CREATE INDEX ") || line.starts_with("CREATE UNIQUE INDEX ")) {
+        if !crate::schedule::creates_an_index(&line) {
             return false;
         }
         let Some(using) = line.find(" USING ") else {
@@ -147,7 +141,7 @@ struct Pieces {
 pub struct Loading {
     tables: Mutex<HashMap<Table, Pieces>>,
     /// Data entries per table, when more than one (see [`Plan::copies_into`]).
-    entries: HashMap<Table, u64>,
+    entries: BTreeMap<Table, u64>,
     queue: Arc<TableQueue>,
 }
 
@@ -233,12 +227,8 @@ impl EarlyBuilds {
         }
         let mut analyzed = Analyzed::new();
         if job.analyze_early {
-            for (table, size) in &plan.tables {
-                if !analyzed_at_end.contains(table) {
-                    jobs.push(Job::analyze(table, *size));
-                    analyzed.insert(table.clone());
-                }
-            }
+            let tables = plan.tables.iter().map(|(table, size)| (table, *size));
+            jobs.extend(analyze_jobs(tables, &analyzed_at_end, &mut analyzed));
         }
         longest_first(&mut jobs);
         let total = jobs.len();
@@ -267,8 +257,8 @@ impl EarlyBuilds {
         }))
     }
 
-    pub fn loading(&self) -> Arc<Loading> {
-        Arc::clone(&self.loading)
+    pub fn loading(&self) -> &Arc<Loading> {
+        &self.loading
     }
 
     /// The stream has reached the index entry whose header is at
@@ -498,7 +488,7 @@ mod tests {
         let queue = Arc::new(TableQueue::gated([build(&t), build(&u)]));
         let loading = Loading {
             tables: Mutex::default(),
-            entries: HashMap::new(),
+            entries: BTreeMap::new(),
             queue: Arc::clone(&queue),
         };
         let taken = || {
@@ -574,7 +564,7 @@ mod tests {
             queue: Arc::new(TableQueue::gated([])),
             loading: Arc::new(Loading {
                 tables: Mutex::default(),
-                entries: HashMap::new(),
+                entries: BTreeMap::new(),
                 queue: Arc::new(TableQueue::gated([])),
             }),
             queued: job_plan,

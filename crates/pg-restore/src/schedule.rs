@@ -65,6 +65,11 @@ fn cost_factor(method: &str) -> u64 {
     }
 }
 
+/// The line of a `CREATE [UNIQUE] INDEX` statement.
+pub fn creates_an_index(line: &str) -> bool {
+    line.starts_with("CREATE INDEX ") || line.starts_with("CREATE UNIQUE INDEX ")
+}
+
 /// The index method a build names (`… USING gin (…)`), b-tree when none.
 fn method_of(sql: &str) -> &str {
     sql.lines()
@@ -82,9 +87,7 @@ impl Job {
     pub fn build(piece: Piece, table_bytes: impl Fn(&Table) -> usize) -> Self {
         let sql = String::from_utf8_lossy(&piece.text);
         let table = shipshape_pg::archive::index_target(&sql);
-        let shared = sql.lines().any(|line| {
-            line.starts_with("CREATE INDEX ") || line.starts_with("CREATE UNIQUE INDEX ")
-        });
+        let shared = sql.lines().any(creates_an_index);
         let bytes = table.as_ref().map_or(0, &table_bytes) as u64;
         let cost = bytes.saturating_mul(cost_factor(method_of(&sql)));
         Self {
@@ -118,6 +121,21 @@ impl Job {
             cost: (bytes as u64).saturating_mul(15) / 10,
         }
     }
+}
+
+/// The `ANALYZE` of each of `tables` (with the size of its data) that is
+/// neither in `skip` nor in `analyzed` already, each then noted in
+/// `analyzed`.
+pub fn analyze_jobs<'a>(
+    tables: impl IntoIterator<Item = (&'a Table, usize)>,
+    skip: &crate::load::Analyzed,
+    analyzed: &mut crate::load::Analyzed,
+) -> Vec<Job> {
+    tables
+        .into_iter()
+        .filter(|(table, _)| !skip.contains(*table) && analyzed.insert((*table).clone()))
+        .map(|(table, bytes)| Job::analyze(table, bytes))
+        .collect()
 }
 
 /// Longest first. A table's exclusive statements (its `ANALYZE`, its

@@ -203,7 +203,9 @@ impl Splitter<'_> {
                 self.job.jobs,
                 &self.preamble,
                 std::sync::Arc::clone(&self.data_abort),
-                self.early.as_ref().map(EarlyBuilds::loading),
+                self.early
+                    .as_ref()
+                    .map(|early| std::sync::Arc::clone(early.loading())),
             )?);
         }
         Ok(self.direct_pool.as_mut().expect("started above"))
@@ -385,13 +387,9 @@ impl Splitter<'_> {
         let mut jobs = Vec::new();
         if self.job.analyze_early {
             // Sorted so that equal estimates keep the same order each run.
-            let mut tables: Vec<_> = self.data_bytes.iter().collect();
+            let mut tables: Vec<_> = self.data_bytes.iter().map(|(t, b)| (t, *b)).collect();
             tables.sort();
-            for (table, bytes) in tables {
-                if !at_end.contains(table) && analyzed.insert(table.clone()) {
-                    jobs.push(Job::analyze(table, *bytes));
-                }
-            }
+            jobs = crate::schedule::analyze_jobs(tables, at_end, &mut analyzed);
         }
         let data_bytes = &self.data_bytes;
         let bytes = |table: &Table| data_bytes.get(table).copied().unwrap_or(0);
