@@ -417,6 +417,12 @@ impl Splitter<'_> {
                 Err(failed) => return Err(self.data_failure(failed)),
             }
         }
+        // A build beside the load that failed once every piece was sent
+        // let the pools end as if all were well: it is the failure.
+        if self.data_abort.load(std::sync::atomic::Ordering::SeqCst) {
+            let stopped = anyhow::anyhow!("the load stopped");
+            return Err(self.data_failure(Failed::Other(stopped)));
+        }
         self.step_done("table data");
         let preamble = self.preamble.clone();
         let early = self.early.take();

@@ -271,15 +271,14 @@ fn missing_roles_are_listed_by_name_with_the_fixes() {
 }
 
 /// Ctrl-C while a `SELECT pg_sleep(120)`, put into the dump before
-/// `sleep_before`, runs in the new database; with `slow_last`, while the
-/// last table still loads too ([`slow_last_table`]).
-fn ctrl_c_before_the_swap(jobs: &str, sleep_before: &str, slow_last: bool) {
+/// `sleep_before`, runs in the new database; with `hold_last`, while the
+/// last table's data is still held back too ([`Gate`]), so the load is
+/// surely still under way.
+fn ctrl_c_before_the_swap(jobs: &str, sleep_before: &str, hold_last: bool) {
     let setup = Setup::new();
     let before = fingerprint(&setup.target);
     let plain = dump(&setup.src, setup.dir.path(), "plain");
-    if slow_last {
-        slow_last_table(&plain);
-    }
+    let _gate = hold_last.then(|| Gate::before_last_table(&plain));
     let text = std::fs::read_to_string(&plain).unwrap();
     let at = text.find(sleep_before).expect("the place for the sleep");
     std::fs::write(
@@ -394,13 +393,15 @@ fn a_bad_copy_row_is_reported_at_its_line_in_the_dump_serial_and_parallel() {
 
 /// A build that fails while later tables still load (a unique key on a
 /// column with duplicates, on customers, loaded first) stops the restore
-/// and is reported at its line in the dump, as in the index step.
+/// and is reported at its line in the dump, as in the index step. orders'
+/// data is held back until the run has ended ([`Gate`]), so the failure
+/// can only come from a build beside the load.
 #[test]
 fn a_build_that_fails_during_the_load_names_its_line() {
     let setup = Setup::new();
     let before = fingerprint(&setup.target);
     let plain = dump(&setup.src, setup.dir.path(), "plain");
-    slow_last_table(&plain);
+    let gate = Gate::before_last_table(&plain);
     let text = std::fs::read_to_string(&plain).unwrap();
     let key = "ADD CONSTRAINT customers_email_key UNIQUE (email);";
     let at = text.find(key).expect("the email key");
@@ -411,12 +412,28 @@ fn a_build_that_fails_during_the_load_names_its_line() {
         text.replace(key, "ADD CONSTRAINT customers_email_key UNIQUE (created);"),
     )
     .unwrap();
-    let run = cli::run(
+    let mut running = Running::start(
         tool_for(&setup.target)
-            .args(["--yes", "--jobs", "2"])
+            .args(["--yes", "--verbose", "--jobs", "2"])
             .arg(&plain),
     );
+    // orders' data is held back, so the load cannot end: the run must
+    // stop on its own, at the key built beside the load.
+    let stopped = running.ended_within(Duration::from_secs(120));
+    gate.open();
+    let run = running.finish();
+    assert!(
+        stopped,
+        "the run went on while orders was held back: the key was not built during the load\n{}",
+        run.snapshot()
+    );
     setup.assert_failed_at(&run, line, "could not create unique index", &before);
+    // The load did not end, and is not reported as if it had.
+    assert!(
+        !run.stderr.contains("table data took"),
+        "{}",
+        run.snapshot()
+    );
 }
 
 /// The bytes a restore loads are the bytes it verified: a file replaced

@@ -12,6 +12,7 @@ mod swap;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use shipshape_testkit::cli::{self, Run};
 use shipshape_testkit::pg::{self, TestServer};
@@ -183,14 +184,93 @@ pub fn dump(db: &str, dir: &Path, kind: &str) -> PathBuf {
     path
 }
 
-/// `plain`, rewritten so that its last table's data (orders) loads two
-/// seconds after the others: a `SELECT pg_sleep(2)` before its COPY, which
-/// then goes through psql. The other tables are in long before it.
-pub fn slow_last_table(plain: &Path) {
-    let text = std::fs::read_to_string(plain).unwrap();
-    let at = text.find("COPY public.orders ").expect("the orders data");
-    let slowed = format!("{}SELECT pg_sleep(2);\n{}", &text[..at], &text[at..]);
-    std::fs::write(plain, slowed).unwrap();
+/// A gate before the last table's data. `plain` is rewritten so that
+/// orders' COPY follows a statement (run by psql, like every statement
+/// pg-restore's own connections do not take) that waits while a database
+/// of the gate's name exists. The other tables load at once; orders, and
+/// with it the end of the load, only once the gate is opened (or dropped).
+/// A test so decides when the load may end, instead of guessing with a
+/// sleep.
+pub struct Gate(String);
+
+impl Gate {
+    pub fn before_last_table(plain: &Path) -> Gate {
+        let name = shipshape_testkit::pg::unique_name("prs_gate");
+        create_db(&name);
+        let text = std::fs::read_to_string(plain).unwrap();
+        let at = text.find("COPY public.orders ").expect("the orders data");
+        let wait = format!(
+            "DO $$BEGIN WHILE EXISTS (SELECT FROM pg_catalog.pg_database WHERE datname = '{name}') \
+             LOOP PERFORM pg_catalog.pg_sleep(0.05); END LOOP; END$$;\n"
+        );
+        std::fs::write(plain, format!("{}{wait}{}", &text[..at], &text[at..])).unwrap();
+        Gate(name)
+    }
+
+    pub fn open(&self) {
+        drop_db(&self.0);
+    }
+}
+
+impl Drop for Gate {
+    fn drop(&mut self) {
+        self.open();
+    }
+}
+
+/// A run of the tool in the background, its stdout and stderr read on
+/// threads of their own (so that a full pipe never holds it up).
+pub struct Running {
+    child: std::process::Child,
+    stdout: std::thread::JoinHandle<String>,
+    stderr: std::thread::JoinHandle<String>,
+}
+
+impl Running {
+    pub fn start(cmd: &mut Command) -> Running {
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        Running {
+            stdout: read_on_a_thread(child.stdout.take().unwrap()),
+            stderr: read_on_a_thread(child.stderr.take().unwrap()),
+            child,
+        }
+    }
+
+    /// Whether the run has ended within `limit`.
+    pub fn ended_within(&mut self, limit: Duration) -> bool {
+        let started = Instant::now();
+        while started.elapsed() < limit {
+            if self.child.try_wait().unwrap().is_some() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        false
+    }
+
+    /// Wait for the end; exit code and output.
+    pub fn finish(mut self) -> Run {
+        let status = self.child.wait().unwrap();
+        Run {
+            code: status.code(),
+            stdout: self.stdout.join().unwrap(),
+            stderr: self.stderr.join().unwrap(),
+        }
+    }
+}
+
+fn read_on_a_thread(
+    mut pipe: impl std::io::Read + Send + 'static,
+) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        pipe.read_to_string(&mut text).unwrap();
+        text
+    })
 }
 
 /// The restore, assert it worked, return the run.

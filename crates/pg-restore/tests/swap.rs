@@ -365,10 +365,11 @@ fn serial_and_parallel_restores_give_identical_databases() {
 }
 
 /// The builds of customers and "Mixed Case" and the `ANALYZE` of "Mixed
-/// Case" (five statements) run while orders still loads; orders' own wait
-/// for its data. customers, with an expression index, is analyzed only
-/// after its builds, so the expression has statistics too; every table
-/// is analyzed.
+/// Case" (five statements) run while orders' data is held back ([`Gate`]),
+/// which is let through only once they are done; orders' own wait for
+/// its data. customers, with an expression index, is analyzed only after
+/// its builds, so the expression has statistics too; every table is
+/// analyzed.
 #[test]
 fn indexes_of_the_tables_loaded_first_are_built_while_the_others_load() {
     let src = server().create_database("prs_src");
@@ -379,13 +380,21 @@ fn indexes_of_the_tables_loaded_first_are_built_while_the_others_load() {
     );
     let dir = tempfile::tempdir().unwrap();
     let plain = dump(&src.name, dir.path(), "plain");
-    slow_last_table(&plain);
+    let gate = Gate::before_last_table(&plain);
     let target = unique_name("prs_early");
     let _cleanup = Cleanup(target.clone());
-    let run = restore_ok(
-        &target,
-        &["--yes", "--verbose", "--jobs", "2", plain.to_str().unwrap()],
-    );
+    let running = Running::start(tool_for(&target).args([
+        "--yes",
+        "--verbose",
+        "--jobs",
+        "2",
+        plain.to_str().unwrap(),
+    ]));
+    let built = built_beside_the_load(&target);
+    gate.open();
+    let run = running.finish();
+    assert_eq!(run.code, Some(0), "{}", run.snapshot());
+    assert!(built, "the builds did not run while orders was held back");
     assert!(
         run.stderr
             .contains("5 of the index step's statements started during the load"),
@@ -414,6 +423,30 @@ fn indexes_of_the_tables_loaded_first_are_built_while_the_others_load() {
         "{}",
         run.snapshot()
     );
+}
+
+/// Whether, within a minute, the new database for `target` has the four
+/// indexes of customers and "Mixed Case" and the statistics of "Mixed Case".
+fn built_beside_the_load(target: &str) -> bool {
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(60) {
+        let restoring = server().psql(
+            "postgres",
+            &format!("SELECT datname FROM pg_database WHERE datname LIKE '{target}_restoring_%'"),
+        );
+        if !restoring.is_empty() {
+            let done = server().psql_output(
+                &restoring,
+                "SELECT (SELECT count(*) FROM pg_indexes WHERE tablename IN ('customers', 'Mixed Case')) \
+                 || '|' || (SELECT count(*) > 0 FROM pg_stats WHERE tablename = 'Mixed Case')",
+            );
+            if String::from_utf8_lossy(&done.stdout).trim() == "4|true" {
+                return true;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
 }
 
 /// `pg_dump --load-via-partition-root`: every partition's data is a COPY
