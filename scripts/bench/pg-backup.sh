@@ -19,7 +19,10 @@
 # tables) or plain, at BENCH_SCALE (default 30, a few hundred MB of SQL).
 # BENCH_VS=floor times only pg-backup, its `pg_dump > /dev/null` floor and
 # `pg_dump | pigz` (the same compression on every core, nothing else;
-# scripts/bench/pg-versions.sh, on every PostgreSQL version). Uses
+# scripts/bench/pg-versions.sh, on every PostgreSQL version); with
+# BENCH_CONTROL=1 also the floor a second time, whose ratio to the first,
+# round by round, is the machine's noise on a ratio of two identical
+# commands (pg-versions.sh turns it on). Uses
 # $DATABASE_URL's server, else a throwaway cluster in target/bench-pg.
 # Prints each median, pg-backup's ratio to each, and pg-backup's peak memory
 # (RSS).
@@ -89,6 +92,9 @@ if [ "$s3" = 1 ]; then
     set -- "$@" \
         -n 'pg_dump | gzip | aws s3 cp' "pg_dump | gzip -$level | $aws s3 cp --only-show-errors - s3://shipshape/aws/bench.sql.gz" \
         -n 'pg-backup --to s3' "$tool --quiet --to s3://shipshape/pgb --prefix bench --compress-level $level --keep-days 0 --keep-min 1"
+fi
+if [ "${BENCH_VS:-all}" = floor ] && [ "${BENCH_CONTROL:-0}" = 1 ]; then
+    set -- "$@" -n 'pg_dump > /dev/null (again)' "pg_dump > /dev/null"
 fi
 if [ "${BENCH_VS:-all}" = floor ]; then
     # Alternated rounds (scripts/lib/rounds.sh), ratios to the floor per round.

@@ -18,6 +18,9 @@
 # version (target/pg/N); $DATABASE_URL's server instead when set.
 # BENCH_RUNS alternated rounds (default 5), one run of each command per
 # round; BENCH_ALSO="--jobs 1;--jobs 3" adds pg-restore with those options.
+# BENCH_CONTROL=1 adds `gunzip -c | psql` a second time, into a database of
+# its own: its ratio to the first, round by round, is the machine's noise on
+# a ratio of two identical commands (scripts/bench/pg-versions.sh turns it on).
 # Prints each median, min and max, and pg-restore's ratio to psql per round.
 set -eu
 cd "$(dirname "$0")/../.."
@@ -70,6 +73,10 @@ prepare="dropdb --if-exists bench_psql; dropdb --if-exists bench_pgr; dropdb --i
 set -- -n 'gunzip -c | psql' "createdb bench_psql && gunzip -c $gz | psql -X -q -v ON_ERROR_STOP=1 -d bench_psql >/dev/null" \
     -n 'pg_restore -j2' "createdb bench_pgr && pg_restore -j2 --exit-on-error -d bench_pgr $dump" \
     -n 'pg-restore' "$tool --yes --quiet --target bench_tool $gz"
+if [ "${BENCH_CONTROL:-0}" = 1 ]; then
+    prepare="$prepare; dropdb --if-exists bench_psql_again"
+    set -- "$@" -n 'gunzip -c | psql (again)' "createdb bench_psql_again && gunzip -c $gz | psql -X -q -v ON_ERROR_STOP=1 -d bench_psql_again >/dev/null"
+fi
 # Variants for comparing plans, each restoring into a database of its own.
 also=${BENCH_ALSO:-}
 n=0
