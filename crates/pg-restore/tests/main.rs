@@ -187,43 +187,49 @@ pub fn dump(db: &str, dir: &Path, kind: &str) -> PathBuf {
 /// A gate before the last table's data. `plain` is rewritten so that
 /// orders' COPY follows a statement (run by psql, like every statement
 /// pg-restore's own connections do not take) that waits while a database
-/// of the gate's name exists. The other tables load at once; orders, and
-/// with it the end of the load, only once the gate is opened (or dropped).
-/// A test so decides when the load may end, instead of guessing with a
-/// sleep.
+/// of the gate's name exists (ten minutes at the most, so that a run a
+/// failed test left behind ends). The other tables load at once; orders,
+/// and with it the end of the load, only once the gate is opened (or
+/// dropped). A test so decides when the load may end, instead of guessing
+/// with a sleep.
 pub struct Gate(String);
 
 impl Gate {
     pub fn before_last_table(plain: &Path) -> Gate {
         let name = shipshape_testkit::pg::unique_name("prs_gate");
-        create_db(&name);
         let text = std::fs::read_to_string(plain).unwrap();
         let at = text.find("COPY public.orders ").expect("the orders data");
         let wait = format!(
             "DO $$BEGIN WHILE EXISTS (SELECT FROM pg_catalog.pg_database WHERE datname = '{name}') \
+             AND pg_catalog.clock_timestamp() < pg_catalog.statement_timestamp() + interval '10 minutes' \
              LOOP PERFORM pg_catalog.pg_sleep(0.05); END LOOP; END$$;\n"
         );
         std::fs::write(plain, format!("{}{wait}{}", &text[..at], &text[at..])).unwrap();
+        create_db(&name);
         Gate(name)
     }
 
     pub fn open(&self) {
-        drop_db(&self.0);
+        server().psql(
+            "postgres",
+            &format!("DROP DATABASE IF EXISTS {}", quote_ident(&self.0)),
+        );
     }
 }
 
 impl Drop for Gate {
     fn drop(&mut self) {
-        self.open();
+        drop_db(&self.0);
     }
 }
 
 /// A run of the tool in the background, its stdout and stderr read on
-/// threads of their own (so that a full pipe never holds it up).
+/// threads of their own (so that a full pipe never holds it up). Dropped
+/// before its end (a failed test), it is interrupted as by Ctrl-C, so it
+/// cleans up after itself, and waited for.
 pub struct Running {
     child: std::process::Child,
-    stdout: std::thread::JoinHandle<String>,
-    stderr: std::thread::JoinHandle<String>,
+    output: Option<[std::thread::JoinHandle<String>; 2]>,
 }
 
 impl Running {
@@ -233,18 +239,25 @@ impl Running {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
+        let output = [
+            read_on_a_thread(child.stdout.take().unwrap()),
+            read_on_a_thread(child.stderr.take().unwrap()),
+        ];
         Running {
-            stdout: read_on_a_thread(child.stdout.take().unwrap()),
-            stderr: read_on_a_thread(child.stderr.take().unwrap()),
             child,
+            output: Some(output),
         }
+    }
+
+    pub fn has_ended(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_some()
     }
 
     /// Whether the run has ended within `limit`.
     pub fn ended_within(&mut self, limit: Duration) -> bool {
         let started = Instant::now();
         while started.elapsed() < limit {
-            if self.child.try_wait().unwrap().is_some() {
+            if self.has_ended() {
                 return true;
             }
             std::thread::sleep(Duration::from_millis(100));
@@ -255,10 +268,22 @@ impl Running {
     /// Wait for the end; exit code and output.
     pub fn finish(mut self) -> Run {
         let status = self.child.wait().unwrap();
+        let [stdout, stderr] = self.output.take().unwrap();
         Run {
             code: status.code(),
-            stdout: self.stdout.join().unwrap(),
-            stderr: self.stderr.join().unwrap(),
+            stdout: stdout.join().unwrap(),
+            stderr: stderr.join().unwrap(),
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = Command::new("kill")
+                .args(["-INT", &self.child.id().to_string()])
+                .status();
+            let _ = self.child.wait();
         }
     }
 }
@@ -267,9 +292,9 @@ fn read_on_a_thread(
     mut pipe: impl std::io::Read + Send + 'static,
 ) -> std::thread::JoinHandle<String> {
     std::thread::spawn(move || {
-        let mut text = String::new();
-        pipe.read_to_string(&mut text).unwrap();
-        text
+        let mut bytes = Vec::new();
+        pipe.read_to_end(&mut bytes).unwrap();
+        String::from_utf8_lossy(&bytes).into_owned()
     })
 }
 

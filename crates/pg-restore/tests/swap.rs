@@ -383,14 +383,14 @@ fn indexes_of_the_tables_loaded_first_are_built_while_the_others_load() {
     let gate = Gate::before_last_table(&plain);
     let target = unique_name("prs_early");
     let _cleanup = Cleanup(target.clone());
-    let running = Running::start(tool_for(&target).args([
+    let mut running = Running::start(tool_for(&target).args([
         "--yes",
         "--verbose",
         "--jobs",
         "2",
         plain.to_str().unwrap(),
     ]));
-    let built = built_beside_the_load(&target);
+    let built = built_beside_the_load(&target, &mut running);
     gate.open();
     let run = running.finish();
     assert_eq!(run.code, Some(0), "{}", run.snapshot());
@@ -425,11 +425,12 @@ fn indexes_of_the_tables_loaded_first_are_built_while_the_others_load() {
     );
 }
 
-/// Whether, within a minute, the new database for `target` has the four
-/// indexes of customers and "Mixed Case" and the statistics of "Mixed Case".
-fn built_beside_the_load(target: &str) -> bool {
+/// Whether, within a minute and while `running` runs, the new database
+/// for `target` has the four indexes of customers and "Mixed Case" and the
+/// statistics of "Mixed Case", with orders still empty.
+fn built_beside_the_load(target: &str, running: &mut Running) -> bool {
     let started = Instant::now();
-    while started.elapsed() < Duration::from_secs(60) {
+    while started.elapsed() < Duration::from_secs(60) && !running.has_ended() {
         let restoring = server().psql(
             "postgres",
             &format!("SELECT datname FROM pg_database WHERE datname LIKE '{target}_restoring_%'"),
@@ -438,9 +439,10 @@ fn built_beside_the_load(target: &str) -> bool {
             let done = server().psql_output(
                 &restoring,
                 "SELECT (SELECT count(*) FROM pg_indexes WHERE tablename IN ('customers', 'Mixed Case')) \
-                 || '|' || (SELECT count(*) > 0 FROM pg_stats WHERE tablename = 'Mixed Case')",
+                 || '|' || (SELECT count(*) > 0 FROM pg_stats WHERE tablename = 'Mixed Case') \
+                 || '|' || NOT EXISTS (SELECT FROM public.orders)",
             );
-            if String::from_utf8_lossy(&done.stdout).trim() == "4|true" {
+            if String::from_utf8_lossy(&done.stdout).trim() == "4|true|true" {
                 return true;
             }
         }
