@@ -38,7 +38,7 @@ demo: build
 ## bench: every tool side by side with its real-world alternative
 bench: release
 	@# Left out: the floors (below), the corpus builder (it needs clones) and
-	@# the sweep over PostgreSQL versions (`make bench-versions`, ~20 minutes).
+	@# the sweep over PostgreSQL versions (`make bench-versions`, ~35 minutes).
 	@for script in scripts/bench/*.sh; do case $$script in *-floor.sh|*-corpus.sh|*/pg-versions.sh) continue;; esac; echo "== $$script"; sh "$$script" || exit $$?; done
 	@# The floor measurements reuse the server and databases pg-backup.sh and pg-restore.sh left behind.
 	@if [ -n "$$DATABASE_URL" ]; then for floor in pg-backup pg-restore; do echo "== scripts/bench/$$floor-floor.sh"; sh scripts/bench/$$floor-floor.sh || exit $$?; done; \
