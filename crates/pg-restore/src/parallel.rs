@@ -194,20 +194,10 @@ pub struct Pool {
     abort: Arc<AtomicBool>,
 }
 
-/// What a pool's threads run: one connection each, fed from the queue,
-/// telling `loading` (when given) of each piece loaded.
-type Worker = fn(
-    &LoadJob,
-    &Piece,
-    &Receiver<Piece>,
-    &AtomicBool,
-    Option<&Loading>,
-) -> Result<LoadedRows, Failed>;
-
 impl Pool {
     /// `n` psql sessions.
     pub fn start(job: &LoadJob, n: usize, preamble: &Piece) -> anyhow::Result<Self> {
-        Self::start_with(job, n, preamble, worker, Arc::default(), None)
+        Self::start_with(job, n, preamble, worker, Arc::default())
     }
 
     /// `n` psql sessions that stop, and make others stop, through `abort`.
@@ -217,7 +207,7 @@ impl Pool {
         preamble: &Piece,
         abort: Arc<AtomicBool>,
     ) -> anyhow::Result<Self> {
-        Self::start_with(job, n, preamble, worker, abort, None)
+        Self::start_with(job, n, preamble, worker, abort)
     }
 
     /// `n` connections of our own that load table data with COPY in the
@@ -231,16 +221,24 @@ impl Pool {
         abort: Arc<AtomicBool>,
         loading: Option<Arc<Loading>>,
     ) -> anyhow::Result<Self> {
-        Self::start_with(job, n, preamble, crate::direct::worker, abort, loading)
+        let worker =
+            move |job: &LoadJob, preamble: &Piece, rx: &Receiver<Piece>, abort: &AtomicBool| {
+                crate::direct::worker(job, preamble, rx, abort, loading.as_deref())
+            };
+        Self::start_with(job, n, preamble, worker, abort)
     }
 
+    /// `worker` is what each of the pool's threads runs: one connection,
+    /// fed from the queue.
     fn start_with(
         job: &LoadJob,
         n: usize,
         preamble: &Piece,
-        worker: Worker,
+        worker: impl Fn(&LoadJob, &Piece, &Receiver<Piece>, &AtomicBool) -> Result<LoadedRows, Failed>
+        + Clone
+        + Send
+        + 'static,
         abort: Arc<AtomicBool>,
-        loading: Option<Arc<Loading>>,
     ) -> anyhow::Result<Self> {
         let (tx, rx) = crossbeam_channel::bounded::<Piece>(n * 2);
         let mut workers = Vec::new();
@@ -249,11 +247,11 @@ impl Pool {
             let abort = Arc::clone(&abort);
             let job = job.clone();
             let preamble = preamble.clone();
-            let loading = loading.clone();
+            let worker = worker.clone();
             workers.push(
                 std::thread::Builder::new()
                     .name(format!("load-{i}"))
-                    .spawn(move || worker(&job, &preamble, &rx, &abort, loading.as_deref()))
+                    .spawn(move || worker(&job, &preamble, &rx, &abort))
                     .context("starting a load worker")?,
             );
         }
@@ -483,7 +481,6 @@ fn worker(
     preamble: &Piece,
     rx: &Receiver<Piece>,
     abort: &AtomicBool,
-    _loading: Option<&Loading>,
 ) -> Result<LoadedRows, Failed> {
     let mut session = Session::start(job, preamble, None)?;
     let mut ok = true;

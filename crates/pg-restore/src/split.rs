@@ -380,10 +380,10 @@ impl Splitter<'_> {
     /// `at_end`: tables to analyze only after this step.
     fn index_jobs(
         &mut self,
-        queued: &crate::load::Analyzed,
+        queued: crate::load::Analyzed,
         at_end: &crate::load::Analyzed,
     ) -> (Vec<Job>, crate::load::Analyzed) {
-        let mut analyzed = queued.clone();
+        let mut analyzed = queued;
         let mut jobs = Vec::new();
         if self.job.analyze_early {
             // Sorted so that equal estimates keep the same order each run.
@@ -430,7 +430,7 @@ impl Splitter<'_> {
             .as_ref()
             .map(|e| (e.analyzed().clone(), e.analyzed_at_end().clone()))
             .unwrap_or_default();
-        let (jobs, analyzed) = self.index_jobs(&queued, &at_end);
+        let (jobs, analyzed) = self.index_jobs(queued, &at_end);
         let what = if analyzed.is_empty() {
             "indexes and constraints"
         } else {
