@@ -265,6 +265,18 @@ impl Running {
         false
     }
 
+    /// SIGINT, as Ctrl-C sends it.
+    pub fn interrupt(&self) {
+        assert!(self.sigint(), "kill -INT {}", self.child.id());
+    }
+
+    fn sigint(&self) -> bool {
+        Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .is_ok_and(|status| status.success())
+    }
+
     /// Wait for the end; exit code and output.
     pub fn finish(mut self) -> Run {
         let status = self.child.wait().unwrap();
@@ -280,9 +292,8 @@ impl Running {
 impl Drop for Running {
     fn drop(&mut self) {
         if matches!(self.child.try_wait(), Ok(None)) {
-            let _ = Command::new("kill")
-                .args(["-INT", &self.child.id().to_string()])
-                .status();
+            // Not `interrupt`: no panic while a failed test unwinds.
+            self.sigint();
             let _ = self.child.wait();
         }
     }
